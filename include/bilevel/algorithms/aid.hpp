@@ -1,0 +1,41 @@
+#pragma once
+// AID (approximate implicit differentiation; Ghadimi & Wang, Ji et al. 2021 "AID-BiO"):
+// T warm-started inner gradient steps, then grad^2_yy g v = grad_y f solved by a PETSc KSP on a
+// MatShell Hessian (CG by default; -alg_ksp_type, -alg_pc_type, ...), warm-started in v, and
+// grad Phi ~ grad_x f - grad^2_xy g v.
+#include "bilevel/algorithms/hypergradient_method.hpp"
+#include "bilevel/algorithms/lower_gradient_descent.hpp"
+
+#include <memory>
+
+namespace bilevel {
+
+class Aid final : public HypergradientMethod {
+public:
+  struct Config {
+    int inner_steps;
+    double inner_eta; ///< <= 0: 1/L from the problem's curvature estimate
+    static Config from_options();
+  };
+  explicit Aid(Config config);
+  static void declare_options();
+
+  std::string name() const override { return "aid"; }
+  void setup(Problem& problem, Vec x0) override;
+  void hypergradient(Vec x, Vec grad, Record& record) override;
+
+protected:
+  void trial_lower_solution(Vec x, Vec y_trial) override;
+
+private:
+  static PetscErrorCode hessian_mult(Mat shell, Vec v, Vec out);
+
+  Config config_;
+  double eta_ = 0.0;
+  std::unique_ptr<LowerGradientDescent> inner_;
+  OwnedVec v_, rhs_, gx_, x_current_;
+  OwnedMat hessian_;
+  OwnedKSP ksp_;
+};
+
+} // namespace bilevel

@@ -1,0 +1,38 @@
+#pragma once
+// An algorithm holds its state and performs one outer iteration per step(), recording its own
+// metrics; it talks to the problem only through the Problem interface (ensmallen's shape: a
+// small class, the problem offers values and derivatives).
+#include "bilevel/core/petsc_handle.hpp"
+#include "bilevel/core/record.hpp"
+
+#include <hdf5.h>
+
+#include <string>
+
+namespace bilevel {
+
+class Problem;
+
+class Algorithm {
+public:
+  virtual ~Algorithm() = default;
+  virtual std::string name() const = 0;
+
+  /// Binds the problem and allocates state; x0 is the starting upper iterate.
+  virtual void setup(Problem& problem, Vec x0) = 0;
+  /// One outer iteration: updates x in place and records metrics, `hypergrad_norm` among them.
+  virtual void step(Vec x, Record& record) = 0;
+  /// The current lower iterate (for reporting the objective and residual).
+  virtual Vec lower_iterate() const = 0;
+
+  /// Whether hypergradient() is meaningful (false for methods with no hypergradient oracle).
+  virtual bool has_hypergradient() const { return false; }
+  /// One hypergradient estimate at x, with the inner solve it needs, from the current state.
+  virtual void hypergradient(Vec x, Vec grad, Record& record);
+
+  /// Saves and restores the inner state a restart needs (the lower iterate by default).
+  virtual void save_state(hid_t group) const;
+  virtual void load_state(hid_t group);
+};
+
+} // namespace bilevel

@@ -1,0 +1,27 @@
+#pragma once
+// The shared inner solver of AID, ITD, BOME and BDA: T gradient steps y <- y - eta grad_y g(x, y)
+// (projected onto Y when the problem has a lower set), optionally keeping every iterate for
+// reverse-mode differentiation.
+#include "bilevel/core/petsc_handle.hpp"
+
+#include <vector>
+
+namespace bilevel {
+
+class Problem;
+
+class LowerGradientDescent {
+public:
+  /// Work vectors are laid out like `y_model`.
+  explicit LowerGradientDescent(Vec y_model);
+
+  /// Runs `steps` steps from y (in place). If `history` is given it receives y_0 ... y_{steps-1}
+  /// (the points at which each step's gradient was taken), reusing its Vecs across calls.
+  void run(Problem& problem, Vec x, Vec y, int steps, double eta,
+           std::vector<OwnedVec>* history = nullptr);
+
+private:
+  OwnedVec grad_;
+};
+
+} // namespace bilevel

@@ -1,0 +1,16 @@
+#pragma once
+// The registries of every problem and algorithm the suite ships (-problem, -algorithm, -list).
+// Adding one is one line in src/catalog.cpp.
+#include "bilevel/algorithms/algorithm.hpp"
+#include "bilevel/core/registry.hpp"
+#include "bilevel/problems/problem.hpp"
+
+namespace bilevel {
+
+using ProblemRegistry = Registry<Problem, MPI_Comm>;
+using AlgorithmRegistry = Registry<Algorithm>;
+
+const ProblemRegistry& problem_registry();
+const AlgorithmRegistry& algorithm_registry();
+
+} // namespace bilevel

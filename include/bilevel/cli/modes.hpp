@@ -1,0 +1,32 @@
+#pragma once
+// The executable's modes (docs/user-guide.md): each reads its options from the current PETSc
+// options database, rejects unused ones before writing anything, and returns the process exit
+// code (0 completed/converged, 3 interrupted, 4 diverged; bad input throws InputError -> 2).
+#include <mpi.h>
+
+#include <string>
+
+namespace bilevel::cli {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitBadInput = 2;
+constexpr int kExitInterrupted = 3;
+constexpr int kExitDiverged = 4;
+
+int exit_code_for(const std::string& status);
+
+/// -list: every problem and algorithm with its description.
+int list_mode();
+/// -help: usage, the general options, and those of -problem / -algorithm if given.
+int help_mode();
+/// -problem P -algorithm A [-output F] [-restart_from F]: one experiment.
+int run_mode(MPI_Comm comm);
+/// -hypergrad: one hypergradient at -x_from's /x (or the initial x), written as /hypergrad.
+int hypergrad_mode(MPI_Comm comm);
+/// -export_problem F: the instance's data.
+int export_mode(MPI_Comm comm);
+/// No arguments: the default quick suite with a summary table.
+int suite_mode(MPI_Comm comm);
+
+} // namespace bilevel::cli

@@ -1,0 +1,32 @@
+#pragma once
+// The suite's PETSc log events, one per phase of an outer iteration, so -log_view and the /timing
+// group of every result file break a run's time down the same way for every algorithm.
+#include <petsclog.h>
+
+namespace bilevel {
+
+struct LogEvents {
+  PetscLogEvent inner_solve;   ///< lower-level iterations (fixed point, gradient, SGM, ...)
+  PetscLogEvent hypergradient; ///< implicit / unrolled / zeroth-order gradient
+  PetscLogEvent linear_solve;  ///< Krylov or direct solve inside a hypergradient
+  PetscLogEvent outer_step;    ///< upper-level update, line search included
+  PetscLogEvent report;        ///< metrics outside the timed algorithm (objective, accuracy)
+  PetscLogEvent output;        ///< HDF5 writing
+};
+
+/// Registers the events on first use (after PetscInitialize) and returns them.
+const LogEvents& log_events();
+
+/// Scope guard: PetscLogEventBegin on construction, End on destruction.
+class LogScope {
+public:
+  explicit LogScope(PetscLogEvent event);
+  ~LogScope();
+  LogScope(const LogScope&) = delete;
+  LogScope& operator=(const LogScope&) = delete;
+
+private:
+  PetscLogEvent event_;
+};
+
+} // namespace bilevel

@@ -1,0 +1,46 @@
+#pragma once
+// Runs one experiment: K outer iterations of an algorithm on a problem, timed with PETSc log
+// events, streamed to a ResultWriter, stopped by the iteration count, a tolerance on the
+// hypergradient norm, a wall-time budget, a non-finite metric (status "diverged") or
+// SIGTERM/SIGINT (status "interrupted", the file flushed and valid).
+#include "bilevel/core/petsc_handle.hpp"
+
+#include <string>
+
+namespace bilevel {
+
+class Algorithm;
+class Problem;
+class ResultWriter;
+
+struct DriverConfig {
+  int outer_iters = 100;
+  double tolerance = 0.0;   ///< stop ("converged") when hypergrad_norm <= tolerance
+  double time_budget = 0.0; ///< seconds of algorithm time; 0 = none
+  int monitor_every = 0;    ///< a rank-0 progress line every N iterations; 0 = quiet
+  int report_every = 1;     ///< problem metrics every N iterations (NaN in between)
+
+  /// Reads -outer_iters, -tol, -time_budget, -monitor, -report_every.
+  static DriverConfig from_options();
+};
+
+struct RunOutcome {
+  std::string status; ///< completed, converged, diverged, interrupted
+  int iterations = 0; ///< rows in the trace at the end (a resumed run counts all)
+  double seconds = 0.0;
+  double final_upper_objective = 0.0;
+  double final_hypergrad_norm = 0.0;
+};
+
+/// Runs the loop. `x` holds the starting point (set by the caller: initial or restarted) and
+/// ends holding the final iterate. `first_iteration` and `time_offset` continue a resumed trace.
+RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultWriter& writer,
+                          const DriverConfig& config, int first_iteration = 0,
+                          double time_offset = 0.0);
+
+/// Installs SIGTERM/SIGINT handlers that request a clean stop at the next iteration boundary.
+void install_stop_handlers();
+/// Whether a stop was requested on any rank (collective).
+bool stop_requested(MPI_Comm comm);
+
+} // namespace bilevel

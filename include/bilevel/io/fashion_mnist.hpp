@@ -1,0 +1,41 @@
+#pragma once
+// Fashion-MNIST as Debian's dataset-fashion-mnist package ships it (gzip'd IDX under
+// /usr/share/datasets/fashion-mnist), split into train / validation (from the 60 000 training
+// images) and test (from the 10 000 t10k images). Each rank keeps a contiguous block of every
+// split's rows; pixels are scaled to [0, 1] and a constant 1 is appended as the bias feature.
+#include <Eigen/Dense>
+#include <mpi.h>
+
+#include <string>
+#include <vector>
+
+namespace bilevel {
+
+struct LabeledRows {
+  Eigen::MatrixXd features;  ///< local rows x (pixels + 1), column-major
+  std::vector<int> labels;   ///< local labels in [0, classes)
+  long long global_rows = 0; ///< rows of the split over all ranks
+  long long first_row = 0;   ///< global index of this rank's first row
+};
+
+struct FashionMnistConfig {
+  std::string directory = "/usr/share/datasets/fashion-mnist";
+  long long train = 5000, validation = 5000, test = 10000;
+  double corruption = 0.0; ///< probability that a training label is replaced by a random one
+  long long seed = 0;
+};
+
+struct FashionMnist {
+  static constexpr int kClasses = 10;
+  static constexpr int kPixels = 784;
+  LabeledRows train, validation, test;
+};
+
+/// Loads this rank's rows of each split (collective only in the sense that every rank reads).
+/// InputError naming the Debian package when the files are missing.
+FashionMnist load_fashion_mnist(MPI_Comm comm, const FashionMnistConfig& config);
+
+/// The block [begin, end) of n rows that `rank` of `size` owns.
+void block_partition(long long n, int rank, int size, long long& begin, long long& end);
+
+} // namespace bilevel

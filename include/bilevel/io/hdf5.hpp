@@ -1,0 +1,79 @@
+#pragma once
+// Thin RAII and collective helpers over the HDF5 C API, used by the result writer, the problem
+// exporters and -x_from / -restart_from readers. Every function here is collective on the
+// file's communicator unless it says otherwise.
+#include "bilevel/core/petsc_handle.hpp"
+
+#include <hdf5.h>
+
+#include <string>
+#include <vector>
+
+namespace bilevel::h5 {
+
+/// Owns one hid_t; `Close` is H5Fclose, H5Gclose, ...
+template <herr_t (*Close)(hid_t)> class Id {
+public:
+  Id() = default;
+  explicit Id(hid_t id) : id_(id) {}
+  Id(const Id&) = delete;
+  Id& operator=(const Id&) = delete;
+  Id(Id&& other) noexcept : id_(other.id_) { other.id_ = H5I_INVALID_HID; }
+  Id& operator=(Id&& other) noexcept {
+    if (this != &other) {
+      reset();
+      id_ = other.id_;
+      other.id_ = H5I_INVALID_HID;
+    }
+    return *this;
+  }
+  ~Id() { reset(); }
+  void reset() noexcept {
+    if (id_ >= 0)
+      (void)Close(id_);
+    id_ = H5I_INVALID_HID;
+  }
+  hid_t get() const { return id_; }
+  operator hid_t() const { return id_; }
+
+private:
+  hid_t id_ = H5I_INVALID_HID;
+};
+
+using File = Id<H5Fclose>;
+using Group = Id<H5Gclose>;
+using Dataset = Id<H5Dclose>;
+using Dataspace = Id<H5Sclose>;
+using Attribute = Id<H5Aclose>;
+using PropertyList = Id<H5Pclose>;
+using Datatype = Id<H5Tclose>;
+
+/// Throws RuntimeFailure("what: ...") when an HDF5 call returned a negative value.
+hid_t check(hid_t id, const char* what);
+
+/// Opens (mode "r" / "r+") or creates ("w", truncating) a file with the MPI-IO driver on comm.
+/// Failures are InputErrors naming the path.
+File open_file(MPI_Comm comm, const std::string& path, const std::string& mode);
+/// Opens the group at `path`, creating it (and its parents) if missing.
+Group require_group(hid_t loc, const std::string& path);
+bool exists(hid_t loc, const std::string& path);
+
+void write_attribute(hid_t loc, const std::string& name, const std::string& value);
+void write_attribute(hid_t loc, const std::string& name, long long value);
+void write_attribute(hid_t loc, const std::string& name, double value);
+std::string read_string_attribute(hid_t loc, const std::string& name);
+long long read_int_attribute(hid_t loc, const std::string& name);
+
+/// Writes a distributed Vec as a 1-D float64 dataset (replacing one of the same name), each rank
+/// its own slice, collectively.
+void write_vec(hid_t loc, const std::string& name, Vec v);
+/// Reads a 1-D dataset into a Vec; InputError if its length differs from the Vec's.
+void read_vec(hid_t loc, const std::string& name, Vec v);
+/// Writes a small dense matrix (row-major rows x cols; cols = 0 for a vector) that every rank
+/// of `comm` holds, from rank 0.
+void write_dense(MPI_Comm comm, hid_t loc, const std::string& name, const std::vector<double>& data,
+                 hsize_t rows, hsize_t cols);
+/// Reads a whole 1-D float64 dataset on every rank.
+std::vector<double> read_all(hid_t loc, const std::string& name);
+
+} // namespace bilevel::h5

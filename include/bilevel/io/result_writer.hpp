@@ -1,0 +1,66 @@
+#pragma once
+// Streams one run to HDF5 under the contract of docs/result-format.md: attributes on the run's
+// group, one extensible chunked float64 dataset per trace metric, /x, /timing. The file is
+// flushed at least every `flush_interval` seconds of run time, and `status` is kept true: it is
+// "running" until finish() writes the final one. Collective on the writer's communicator.
+#include "bilevel/core/petsc_handle.hpp"
+#include "bilevel/core/record.hpp"
+#include "bilevel/io/hdf5.hpp"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace bilevel {
+
+struct RunDescription {
+  std::string problem;
+  std::string algorithm;
+  std::string options;
+  long long seed = 0;
+};
+
+class ResultWriter {
+public:
+  /// Starts a run in `group` of `file` (the file root for single runs). With `resume`, the
+  /// existing trace is kept and appended to.
+  ResultWriter(MPI_Comm comm, hid_t file, const std::string& group, const RunDescription& run,
+               bool resume, double flush_interval_seconds);
+
+  /// Appends one row. The first row fixes the metric names; later rows must carry the same.
+  void append(const Record& record);
+  /// Rows in the trace (including rows from a resumed run).
+  hsize_t rows() const { return rows_; }
+  /// Whether a flush is due by the flush interval; the caller decides collectively.
+  bool flush_due() const;
+  /// Writes the checkpoint (x and the algorithm's state written by the caller) and flushes.
+  void flush();
+  /// Writes the final status, finish time and /timing, and flushes.
+  void finish(const std::string& status);
+  hid_t group() const { return group_; }
+  /// Last value of a trace metric (NaN if the trace is empty or has no such metric).
+  double last(const std::string& metric) const;
+
+private:
+  struct Column {
+    std::string name;
+    h5::Dataset dataset;
+  };
+  void open_columns(const Record& first);
+  void write_timing();
+
+  MPI_Comm comm_;
+  hid_t file_;
+  h5::Group group_;
+  h5::Group trace_;
+  std::vector<Column> columns_;
+  hsize_t rows_ = 0;
+  std::vector<std::vector<double>> pending_; ///< rows not yet written, flushed in one block
+  std::chrono::steady_clock::time_point last_flush_;
+  double flush_interval_;
+};
+
+/// UTC time as ISO 8601, for started_utc / finished_utc.
+std::string utc_now();
+
+} // namespace bilevel

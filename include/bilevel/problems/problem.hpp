@@ -1,0 +1,89 @@
+#pragma once
+// A bilevel (or VI-constrained) instance: it owns its data, lays out x and y, and evaluates the
+// oracles of ALGORITHMS.md §0. It never knows which algorithm runs. Vec arguments are borrowed;
+// an output Vec passed as nullptr is not computed. Everything is collective on comm().
+#include "bilevel/core/petsc_handle.hpp"
+#include "bilevel/core/record.hpp"
+
+#include <hdf5.h>
+
+#include <string>
+
+namespace bilevel {
+
+class ConstraintSet;
+
+/// Estimates of the lower level's curvature in y: strong convexity (monotonicity) mu and
+/// Lipschitz constant L of grad_y g (of F for a VI).
+struct Curvature {
+  double mu;
+  double lipschitz;
+};
+
+class Problem {
+public:
+  explicit Problem(MPI_Comm comm) : comm_(comm) {}
+  virtual ~Problem() = default;
+  Problem(const Problem&) = delete;
+  Problem& operator=(const Problem&) = delete;
+
+  MPI_Comm comm() const { return comm_; }
+  virtual std::string name() const = 0;
+  virtual PetscInt nx() const = 0;
+  virtual PetscInt ny() const = 0;
+  virtual OwnedVec create_x() const = 0;
+  virtual OwnedVec create_y() const = 0;
+  virtual void initial_x(Vec x) const = 0;
+  /// Starting lower iterate; zero unless the problem knows better.
+  virtual void initial_y(Vec x, Vec y) const;
+
+  // ---- upper level f(x, y)
+  virtual double upper_value(Vec x, Vec y) = 0;
+  virtual void upper_gradient(Vec x, Vec y, Vec gx, Vec gy) = 0;
+
+  // ---- lower level g(x, y); VI-only problems override has_lower_objective() to false.
+  virtual bool has_lower_objective() const { return true; }
+  virtual double lower_value(Vec x, Vec y);
+  virtual void lower_gradient(Vec x, Vec y, Vec gx, Vec gy);
+  /// out = grad^2_yy g v
+  virtual void lower_hess_yy(Vec x, Vec y, Vec v, Vec out);
+  /// out_x = d_x(grad_y g)^T v, an nx-vector
+  virtual void lower_hess_xy(Vec x, Vec y, Vec v, Vec out_x);
+  /// out_y = d_x(grad_y g) w, an ny-vector
+  virtual void lower_hess_yx(Vec x, Vec y, Vec w, Vec out_y);
+
+  // ---- VI map F(y, x) and its products; by default F = grad_y g.
+  virtual void vi_map(Vec x, Vec y, Vec out);
+  virtual void vi_jac_y(Vec x, Vec y, Vec v, Vec out);
+  virtual void vi_jac_y_transpose(Vec x, Vec y, Vec v, Vec out);
+  virtual void vi_jac_x(Vec x, Vec y, Vec w, Vec out_y);
+  virtual void vi_jac_x_transpose(Vec x, Vec y, Vec v, Vec out_x);
+
+  // ---- constraint sets; nullptr means unconstrained.
+  virtual const ConstraintSet* lower_set() const { return nullptr; }
+  virtual const ConstraintSet* upper_set() const { return nullptr; }
+
+  /// Curvature estimates at (x, y). The default runs power iterations on vi_jac_y; problems
+  /// with known constants override it.
+  virtual Curvature lower_curvature(Vec x, Vec y);
+
+  /// The lower-level residual reported as `lower_residual`: ||y - P_Y(y - F(y, x))|| (the
+  /// natural residual; ||grad_y g|| when unconstrained). VI problems may report the D-gap.
+  virtual double lower_residual(Vec x, Vec y);
+
+  // ---- ground truth, where the problem has it
+  virtual bool has_exact_hypergradient() const { return false; }
+  /// grad Phi(x) and y*(x).
+  virtual void exact_hypergradient(Vec x, Vec grad, Vec y_star);
+
+  /// Problem-specific metrics (validation loss, test accuracy, ...), outside the timed region.
+  virtual void report_metrics(Vec x, Vec y, Record& record);
+
+  /// Writes the instance's data under `group` (docs/result-format.md names the datasets).
+  virtual void export_data(hid_t group) const;
+
+private:
+  MPI_Comm comm_;
+};
+
+} // namespace bilevel

@@ -1,0 +1,59 @@
+#pragma once
+// The quadratic bilevel instance with a closed-form hypergradient (the suite's ground truth):
+//   g(x, y) = 1/2 y'Qy - y'Bx + c'y,   f(x, y) = 1/2 ||Cy - d||^2 + (r/2) ||x||^2,
+//   y*(x) = Q^{-1}(Bx - c),   grad Phi(x) = r x + B' Q^{-1} C'(C y* - d).
+// Q = H Lambda H with H a Householder reflector and Lambda geometrically spaced in [1, cond], so
+// Q is SPD with condition number exactly `cond`, applied and inverted in O(ny) matrix-free; B is
+// a distributed dense ny x nx matrix, C a banded ny x ny one. y and the rows of B and C are
+// distributed; every entry comes from a counter-based generator, so any rank count builds the
+// same instance.
+#include "bilevel/problems/problem.hpp"
+
+namespace bilevel {
+
+class Quadratic final : public Problem {
+public:
+  struct Config {
+    PetscInt nx, ny;
+    double cond, r;
+    long long seed;
+    static Config from_options();
+  };
+  Quadratic(MPI_Comm comm, Config config);
+  static void declare_options() { (void)Config::from_options(); }
+
+  std::string name() const override { return "quadratic"; }
+  PetscInt nx() const override { return config_.nx; }
+  PetscInt ny() const override { return config_.ny; }
+  OwnedVec create_x() const override;
+  OwnedVec create_y() const override;
+  void initial_x(Vec x) const override;
+
+  double upper_value(Vec x, Vec y) override;
+  void upper_gradient(Vec x, Vec y, Vec gx, Vec gy) override;
+  double lower_value(Vec x, Vec y) override;
+  void lower_gradient(Vec x, Vec y, Vec gx, Vec gy) override;
+  void lower_hess_yy(Vec x, Vec y, Vec v, Vec out) override;
+  void lower_hess_xy(Vec x, Vec y, Vec v, Vec out_x) override;
+  void lower_hess_yx(Vec x, Vec y, Vec w, Vec out_y) override;
+  Curvature lower_curvature(Vec, Vec) override { return {1.0, config_.cond}; }
+  bool has_exact_hypergradient() const override { return true; }
+  void exact_hypergradient(Vec x, Vec grad, Vec y_star) override;
+  void export_data(hid_t group) const override;
+
+  /// out = Q^{-1} v, exactly (for the closed form; not an oracle algorithms may use).
+  void apply_q_inverse(Vec v, Vec out) const;
+
+private:
+  /// out = H diag(scale) H v.
+  void apply_reflected_diagonal(Vec scale, Vec v, Vec out) const;
+  /// Cy - d into residual_.
+  void residual(Vec y) const;
+
+  Config config_;
+  OwnedMat B_, C_;
+  OwnedVec householder_, eigenvalues_, inverse_eigenvalues_, c_, d_;
+  OwnedVec work_y_, residual_, work_x_;
+};
+
+} // namespace bilevel

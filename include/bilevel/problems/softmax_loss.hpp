@@ -1,0 +1,28 @@
+#pragma once
+// Multinomial logistic (softmax cross-entropy) loss on a rank's rows, the shared kernel of the
+// data-driven instances (logreg_hyper; later hyper-cleaning and hyperparameter tuning). Weights
+// W are (features x classes), the model's y stored feature-major (y[j * classes + c]). Every
+// function returns this rank's partial sum (already divided by the split's global row count);
+// the caller reduces over ranks.
+#include "bilevel/io/fashion_mnist.hpp"
+
+#include <Eigen/Dense>
+
+namespace bilevel {
+
+using WeightMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// Row-wise softmax probabilities of the rows' scores X W.
+Eigen::MatrixXd softmax_probabilities(const LabeledRows& rows, const WeightMatrix& w);
+
+/// (1/N) sum_i CE(x_i' W, b_i) over local rows.
+double softmax_loss(const LabeledRows& rows, const WeightMatrix& w);
+/// Adds (1/N) sum_i d CE / dW to `grad`.
+void add_softmax_gradient(const LabeledRows& rows, const WeightMatrix& w, WeightMatrix& grad);
+/// Adds (1/N) sum_i d^2 CE / dW^2 [V] to `out`.
+void add_softmax_hessian_product(const LabeledRows& rows, const WeightMatrix& w,
+                                 const WeightMatrix& v, WeightMatrix& out);
+/// Number of local rows whose argmax score equals the label.
+long long correct_predictions(const LabeledRows& rows, const WeightMatrix& w);
+
+} // namespace bilevel

@@ -1,0 +1,43 @@
+#include "bilevel/algorithms/hypergradient_method.hpp"
+
+#include "bilevel/core/error.hpp"
+#include "bilevel/core/log_events.hpp"
+#include "bilevel/problems/problem.hpp"
+
+namespace bilevel {
+
+HypergradientMethod::HypergradientMethod(double default_step)
+    : step_config_(OuterStepConfig::from_options(default_step)) {}
+
+void HypergradientMethod::setup(Problem& problem, Vec x0) {
+  problem_ = &problem;
+  y_ = problem.create_y();
+  y_trial_ = problem.create_y();
+  grad_ = duplicate(x0);
+  problem.initial_y(x0, y_);
+  outer_ = std::make_unique<OuterStep>(step_config_, x0);
+}
+
+void HypergradientMethod::step(Vec x, Record& record) {
+  {
+    LogScope scope(log_events().hypergradient);
+    hypergradient(x, grad_, record);
+  }
+  PetscReal norm = 0;
+  BB_PETSC(VecNorm(grad_, NORM_2, &norm));
+  record.set("hypergrad_norm", norm);
+  outer_->apply(
+      x, grad_, problem().upper_set(), [this](Vec trial) { return hyperobjective_estimate(trial); },
+      record);
+}
+
+double HypergradientMethod::hyperobjective_estimate(Vec x) {
+  trial_lower_solution(x, y_trial_);
+  return problem().upper_value(x, y_trial_);
+}
+
+void HypergradientMethod::trial_lower_solution(Vec, Vec y_trial) {
+  BB_PETSC(VecCopy(y_, y_trial));
+}
+
+} // namespace bilevel

@@ -1,0 +1,30 @@
+#include "bilevel/algorithms/lower_gradient_descent.hpp"
+
+#include "bilevel/core/error.hpp"
+#include "bilevel/core/log_events.hpp"
+#include "bilevel/problems/problem.hpp"
+#include "bilevel/sets/constraint_set.hpp"
+
+namespace bilevel {
+
+LowerGradientDescent::LowerGradientDescent(Vec y_model) : grad_(duplicate(y_model)) {}
+
+void LowerGradientDescent::run(Problem& problem, Vec x, Vec y, int steps, double eta,
+                               std::vector<OwnedVec>* history) {
+  LogScope scope(log_events().inner_solve);
+  if (history) {
+    while (history->size() < static_cast<std::size_t>(steps))
+      history->push_back(duplicate(y));
+  }
+  const ConstraintSet* set = problem.lower_set();
+  for (int t = 0; t < steps; ++t) {
+    if (history)
+      BB_PETSC(VecCopy(y, (*history)[static_cast<std::size_t>(t)]));
+    problem.lower_gradient(x, y, nullptr, grad_);
+    BB_PETSC(VecAXPY(y, -eta, grad_));
+    if (set)
+      set->project(y, y);
+  }
+}
+
+} // namespace bilevel

@@ -1,0 +1,84 @@
+// bilevelbench: the command-line entry point. Dispatches to a mode and turns errors into one
+// line on stderr and a non-zero exit code (docs/user-guide.md, "Exit codes").
+#include "bilevel/cli/modes.hpp"
+#include "bilevel/core/error.hpp"
+#include "bilevel/core/options.hpp"
+#include "bilevel/driver/driver.hpp"
+
+#include <petscsys.h>
+
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+namespace {
+
+const char* const kUsage =
+    "bilevelbench: MPI-parallel benchmarks of bilevel and VI-constrained optimization.\n";
+
+bool is_help(const char* arg) {
+  return std::strcmp(arg, "-help") == 0 || std::strcmp(arg, "--help") == 0 ||
+         std::strcmp(arg, "-h") == 0;
+}
+
+int dispatch(MPI_Comm comm, bool help, bool no_arguments) {
+  using namespace bilevel;
+  if (help)
+    return cli::help_mode();
+  if (no_arguments)
+    return cli::suite_mode(comm);
+  if (options::get_bool("-list", false, "list problems and algorithms"))
+    return cli::list_mode();
+  if (options::given("-export_problem"))
+    return cli::export_mode(comm);
+  if (options::get_bool("-hypergrad", false, "evaluate one hypergradient (see -x_from)"))
+    return cli::hypergrad_mode(comm);
+  if (options::given("-suite"))
+    return cli::suite_mode(comm);
+  return cli::run_mode(comm);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  // -help is ours: strip it before PETSc, which would otherwise print its own long help.
+  std::vector<char*> args;
+  bool help = false;
+  for (int i = 0; i < argc; ++i) {
+    if (i > 0 && is_help(argv[i]))
+      help = true;
+    else
+      args.push_back(argv[i]);
+  }
+  int count = static_cast<int>(args.size());
+  args.push_back(nullptr);
+  char** pargs = args.data();
+  if (PetscInitialize(&count, &pargs, nullptr, kUsage) != 0)
+    return bilevel::cli::kExitFailure;
+  // A clean stop on SIGTERM/SIGINT: PETSc's own handler would abort without flushing.
+  bilevel::install_stop_handlers();
+  // PETSc errors become exceptions with one-line messages (BB_PETSC), not tracebacks.
+  PetscPushErrorHandler(PetscReturnErrorHandler, nullptr);
+  // Event logging feeds every result file's /timing group, -log_view or not.
+  PetscBool logging = PETSC_FALSE;
+  PetscLogIsActive(&logging);
+  if (!logging)
+    PetscLogDefaultBegin();
+  int rank = 0;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  int code = bilevel::cli::kExitOk;
+  try {
+    code = dispatch(PETSC_COMM_WORLD, help, argc == 1);
+  } catch (const bilevel::InputError& e) {
+    if (rank == 0)
+      std::fprintf(stderr, "bilevelbench: error: %s\n", e.what());
+    code = bilevel::cli::kExitBadInput;
+  } catch (const std::exception& e) {
+    // Possibly on this rank alone: the others may wait in a collective, so abort them all.
+    std::fprintf(stderr, "bilevelbench: failure on rank %d: %s\n", rank, e.what());
+    std::fflush(stderr);
+    MPI_Abort(PETSC_COMM_WORLD, bilevel::cli::kExitFailure);
+  }
+  PetscFinalize();
+  return code;
+}

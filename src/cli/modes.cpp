@@ -1,0 +1,223 @@
+#include "bilevel/cli/modes.hpp"
+#include "bilevel/catalog.hpp"
+#include "bilevel/cli/experiment.hpp"
+#include "bilevel/core/error.hpp"
+#include "bilevel/core/options.hpp"
+#include "bilevel/driver/driver.hpp"
+#include "bilevel/io/hdf5.hpp"
+#include "bilevel/io/result_writer.hpp"
+
+#include <cstdio>
+#include <filesystem>
+
+namespace bilevel::cli {
+
+int exit_code_for(const std::string& status) {
+  if (status == "interrupted")
+    return kExitInterrupted;
+  if (status == "diverged")
+    return kExitDiverged;
+  if (status == "failed")
+    return kExitFailure;
+  return kExitOk;
+}
+
+namespace {
+
+bool is_root() {
+  int rank = 0;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  return rank == 0;
+}
+
+void print_options(const std::string& section_prefix) {
+  std::string last;
+  for (const auto& line : options::recorded_help()) {
+    if (line.section.rfind(section_prefix, 0) != 0)
+      continue;
+    if (line.section != last) {
+      std::printf("\n%s:\n", line.section.c_str());
+      last = line.section;
+    }
+    std::printf("  %-26s %s [%s]\n", line.name.c_str(), line.help.c_str(), line.value.c_str());
+  }
+}
+
+long long read_seed() {
+  return options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed of the instance's data");
+}
+
+} // namespace
+
+int list_mode() {
+  options::reject_unused();
+  if (!is_root())
+    return kExitOk;
+  std::printf("Problems:\n");
+  for (const auto& [name, entry] : problem_registry().entries())
+    std::printf("  %-14s %s\n", name.c_str(), entry.description.c_str());
+  std::printf("Algorithms:\n");
+  for (const auto& [name, entry] : algorithm_registry().entries())
+    std::printf("  %-14s %s\n", name.c_str(), entry.description.c_str());
+  return kExitOk;
+}
+
+int help_mode() {
+  options::clear_recorded_help();
+  {
+    OptionSection section("general");
+    (void)options::get_string("-problem", "", "problem instance (see -list)");
+    (void)options::get_string("-algorithm", "", "algorithm (see -list)");
+    (void)options::get_string("-output", "results/<problem>_<algorithm>.h5", "result file");
+    (void)options::get_string("-restart_from", "", "continue the run stored in this file");
+    (void)options::get_string("-x_from", "", "HDF5 file whose /x is the starting x");
+    (void)options::get_bool("-list", false, "list problems and algorithms");
+    (void)options::get_bool("-hypergrad", false, "evaluate one hypergradient, write /hypergrad");
+    (void)options::get_string("-export_problem", "", "write the instance's data to this file");
+    (void)options::get_string("-suite", "quick", "run a suite (no arguments: the quick suite)");
+    (void)options::get_real("-flush_interval", 5.0, 0.0, 3600.0, "seconds between flushes");
+  }
+  (void)DriverConfig::from_options();
+  const auto problem = options::raw("-problem");
+  const auto algorithm = options::raw("-algorithm");
+  if (problem)
+    problem_registry().at(*problem).declare_options();
+  if (algorithm)
+    algorithm_registry().at(*algorithm).declare_options();
+  if (!is_root())
+    return kExitOk;
+  std::printf("Usage: bilevelbench -problem P -algorithm A [options] [-output run.h5]\n"
+              "       bilevelbench                 (the quick suite, results/quick_suite.h5)\n"
+              "       bilevelbench -list | -help [-problem P] [-algorithm A]\n"
+              "       bilevelbench -hypergrad -problem P -algorithm A [-x_from x.h5] -output g.h5\n"
+              "       bilevelbench -export_problem data.h5 -problem P\n"
+              "Run under MPI as mpiexec -n N bilevelbench ...; PETSc options (-log_view,\n"
+              "-options_file, -alg_ksp_type, ...) are accepted too.\n");
+  print_options("general");
+  print_options("run control");
+  print_options("outer step");
+  if (problem)
+    print_options("problem");
+  if (algorithm)
+    print_options("algorithm");
+  if (!problem || !algorithm)
+    std::printf("\nAdd -problem P and/or -algorithm A to -help to see their options; -list names "
+                "them.\n");
+  return kExitOk;
+}
+
+int run_mode(MPI_Comm comm) {
+  const DriverConfig config = DriverConfig::from_options();
+  const std::string restart = options::get_string(
+      "-restart_from", "", "continue the run stored in this file (appending to its trace)");
+  Experiment e = make_experiment(comm, true);
+  std::string output = options::get_string("-output", restart, "result file");
+  if (output.empty())
+    output = "results/" + e.problem_name + "_" + e.algorithm_name + ".h5";
+  const double flush_interval = options::get_real(
+      "-flush_interval", 5.0, 0.0, 3600.0, "seconds of run time between flushes of the file");
+  const long long seed = read_seed();
+  if (!restart.empty() && restart != output)
+    throw InputError("-restart_from " + restart + " appends to its own file; -output " + output +
+                     " must name the same file or be omitted");
+  if (!restart.empty() && options::given("-x_from"))
+    throw InputError("-restart_from and -x_from both set the starting x; give one");
+
+  int first_iteration = 0;
+  double time_offset = 0.0;
+  h5::File file;
+  if (!restart.empty()) {
+    file = h5::open_file(comm, restart, "r+");
+    const std::string stored_problem = h5::read_string_attribute(file, "problem");
+    const std::string stored_algorithm = h5::read_string_attribute(file, "algorithm");
+    if (stored_problem != e.problem_name || stored_algorithm != e.algorithm_name)
+      throw InputError("-restart_from " + restart + " holds a run of " + stored_problem + "/" +
+                       stored_algorithm + ", not " + e.problem_name + "/" + e.algorithm_name);
+    h5::read_vec(file, "x", e.x);
+  } else {
+    load_x_from_option(comm, e);
+  }
+  e.algorithm->setup(*e.problem, e.x);
+  if (!restart.empty()) {
+    h5::Group state = h5::require_group(file, "state");
+    e.algorithm->load_state(state);
+    const auto iterations = h5::read_all(file, "trace/iteration");
+    const auto times = h5::read_all(file, "trace/time");
+    first_iteration = iterations.empty() ? 0 : static_cast<int>(iterations.back()) + 1;
+    time_offset = times.empty() ? 0.0 : times.back();
+  }
+  // Everything is read: an option nobody used is a typo, reported before any file is written.
+  options::reject_unused();
+  if (restart.empty()) {
+    const auto parent = std::filesystem::path(output).parent_path();
+    if (output.rfind("results/", 0) == 0 && !parent.empty() && is_root())
+      std::filesystem::create_directories(parent);
+    MPI_Barrier(comm);
+    file = h5::open_file(comm, output, "w");
+  }
+  ResultWriter writer(comm, file, "/", {e.problem_name, e.algorithm_name, options_string(), seed},
+                      !restart.empty(), flush_interval);
+  const RunOutcome outcome =
+      run_experiment(*e.problem, *e.algorithm, e.x, writer, config, first_iteration, time_offset);
+  writer.finish(outcome.status);
+  if (is_root())
+    std::printf("%s/%s: %s after %d iterations, %.3f s; f = %.10e, |grad| = %.3e -> %s\n",
+                e.problem_name.c_str(), e.algorithm_name.c_str(), outcome.status.c_str(),
+                outcome.iterations, outcome.seconds, outcome.final_upper_objective,
+                outcome.final_hypergrad_norm, output.c_str());
+  return exit_code_for(outcome.status);
+}
+
+int hypergrad_mode(MPI_Comm comm) {
+  Experiment e = make_experiment(comm, true);
+  const std::string output = options::get_string("-output", "", "result file");
+  const long long seed = read_seed();
+  if (output.empty())
+    throw InputError("-hypergrad needs -output FILE for the result");
+  load_x_from_option(comm, e);
+  e.algorithm->setup(*e.problem, e.x);
+  if (!e.algorithm->has_hypergradient())
+    throw InputError("algorithm '" + e.algorithm_name + "' has no hypergradient oracle");
+  options::reject_unused();
+  h5::File file = h5::open_file(comm, output, "w");
+  ResultWriter writer(comm, file, "/", {e.problem_name, e.algorithm_name, options_string(), seed},
+                      false, 1e9);
+  OwnedVec grad = duplicate(e.x);
+  Record record;
+  e.algorithm->hypergradient(e.x, grad, record);
+  h5::write_vec(file, "hypergrad", grad);
+  h5::write_vec(file, "x", e.x);
+  if (e.problem->has_exact_hypergradient()) {
+    OwnedVec exact = duplicate(e.x);
+    e.problem->exact_hypergradient(e.x, exact, nullptr);
+    h5::write_vec(file, "hypergrad_exact", exact);
+  }
+  writer.finish("completed");
+  PetscReal norm = 0;
+  BB_PETSC(VecNorm(grad, NORM_2, &norm));
+  if (is_root())
+    std::printf("hypergradient of %s/%s: |grad| = %.10e -> %s\n", e.problem_name.c_str(),
+                e.algorithm_name.c_str(), norm, output.c_str());
+  return kExitOk;
+}
+
+int export_mode(MPI_Comm comm) {
+  const std::string output =
+      options::get_string("-export_problem", "", "write the instance's data to this file");
+  Experiment e = make_experiment(comm, false);
+  options::reject_unused();
+  h5::File file = h5::open_file(comm, output, "w");
+  h5::Group group = h5::require_group(file, "problem");
+  h5::write_attribute(group, "name", e.problem_name);
+  h5::write_attribute(group, "nx", static_cast<long long>(e.problem->nx()));
+  h5::write_attribute(group, "ny", static_cast<long long>(e.problem->ny()));
+  h5::write_attribute(group, "options", options_string());
+  e.problem->export_data(group);
+  if (is_root())
+    std::printf("exported %s (nx = %lld, ny = %lld) -> %s\n", e.problem_name.c_str(),
+                static_cast<long long>(e.problem->nx()), static_cast<long long>(e.problem->ny()),
+                output.c_str());
+  return kExitOk;
+}
+
+} // namespace bilevel::cli

@@ -1,0 +1,128 @@
+#include "bilevel/cli/experiment.hpp"
+#include "bilevel/cli/modes.hpp"
+#include "bilevel/core/error.hpp"
+#include "bilevel/core/options.hpp"
+#include "bilevel/driver/driver.hpp"
+#include "bilevel/io/result_writer.hpp"
+#include "bilevel/quick_suite.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+namespace bilevel::cli {
+
+namespace {
+
+/// One line of a suite file: its options, without comments.
+std::vector<std::string> parse_suite(const std::string& text) {
+  std::vector<std::string> runs;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    line = line.substr(0, line.find('#'));
+    if (line.find_first_not_of(" \t\r") != std::string::npos)
+      runs.push_back(line);
+  }
+  return runs;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  if (!in)
+    throw InputError("suite file '" + path +
+                     "' cannot be read; accepted: 'quick' or a file of "
+                     "one run's options per line");
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+/// Makes `text` the options database while it lives, so each run sees only its own options.
+class ScopedOptions {
+public:
+  explicit ScopedOptions(const std::string& text) {
+    BB_PETSC(PetscOptionsCreate(&options_));
+    BB_PETSC(PetscOptionsInsertString(options_, text.c_str()));
+    BB_PETSC(PetscOptionsPush(options_));
+  }
+  ~ScopedOptions() {
+    (void)PetscOptionsPop();
+    (void)PetscOptionsDestroy(&options_);
+  }
+  ScopedOptions(const ScopedOptions&) = delete;
+  ScopedOptions& operator=(const ScopedOptions&) = delete;
+
+private:
+  PetscOptions options_ = nullptr;
+};
+
+struct SummaryRow {
+  std::string problem, algorithm, status;
+  int iterations;
+  double seconds, objective, grad_norm;
+};
+
+} // namespace
+
+int suite_mode(MPI_Comm comm) {
+  const std::string suite = options::get_string("-suite", "quick", "suite: 'quick' or a file");
+  const std::string output = options::get_string(
+      "-output", "results/" + std::filesystem::path(suite).stem().string() + "_suite.h5",
+      "result file");
+  options::reject_unused();
+  const auto runs = parse_suite(suite == "quick" ? kQuickSuite : read_text(suite));
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  const auto parent = std::filesystem::path(output).parent_path();
+  if (rank == 0 && !parent.empty())
+    std::filesystem::create_directories(parent);
+  MPI_Barrier(comm);
+  h5::File file = h5::open_file(comm, output, "w");
+  std::vector<SummaryRow> rows;
+  int worst = kExitOk;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    ScopedOptions scoped(runs[i]);
+    const DriverConfig config = DriverConfig::from_options();
+    Experiment e = make_experiment(comm, true);
+    const long long seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed");
+    e.algorithm->setup(*e.problem, e.x);
+    options::reject_unused();
+    char group[64];
+    std::snprintf(group, sizeof group, "run%02zu_%s_%s", i, e.problem_name.c_str(),
+                  e.algorithm_name.c_str());
+    ResultWriter writer(comm, file, group, {e.problem_name, e.algorithm_name, runs[i], seed}, false,
+                        5.0);
+    const RunOutcome outcome = run_experiment(*e.problem, *e.algorithm, e.x, writer, config);
+    writer.finish(outcome.status);
+    rows.push_back({e.problem_name, e.algorithm_name, outcome.status, outcome.iterations,
+                    outcome.seconds, outcome.final_upper_objective, outcome.final_hypergrad_norm});
+    if (rank == 0) {
+      std::printf("[%zu/%zu] %s/%s: %s, %d iterations, %.3f s\n", i + 1, runs.size(),
+                  e.problem_name.c_str(), e.algorithm_name.c_str(), outcome.status.c_str(),
+                  outcome.iterations, outcome.seconds);
+      std::fflush(stdout);
+    }
+    if (outcome.status == "interrupted") {
+      worst = kExitInterrupted;
+      break;
+    }
+  }
+  if (rank == 0) {
+    int nranks = 1;
+    MPI_Comm_size(comm, &nranks);
+    std::printf("\nSuite '%s' on %d rank(s) -> %s\n", suite.c_str(), nranks, output.c_str());
+    std::printf("%-14s %-10s %-11s %6s %10s %12s %18s %12s\n", "problem", "algorithm", "status",
+                "iters", "time [s]", "ms/iter", "upper objective", "|hypergrad|");
+    for (const auto& r : rows)
+      std::printf("%-14s %-10s %-11s %6d %10.3f %12.3f %18.10e %12.4e\n", r.problem.c_str(),
+                  r.algorithm.c_str(), r.status.c_str(), r.iterations, r.seconds,
+                  r.iterations > 0 ? 1e3 * r.seconds / r.iterations : 0.0, r.objective,
+                  r.grad_norm);
+  }
+  return worst;
+}
+
+} // namespace bilevel::cli

@@ -1,0 +1,30 @@
+#include "bilevel/core/record.hpp"
+
+#include <limits>
+
+namespace bilevel {
+
+void Record::set(const std::string& name, double value) {
+  for (auto& [key, stored] : entries_)
+    if (key == name) {
+      stored = value;
+      return;
+    }
+  entries_.emplace_back(name, value);
+}
+
+double Record::get(const std::string& name) const {
+  for (const auto& [key, stored] : entries_)
+    if (key == name)
+      return stored;
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+bool Record::has(const std::string& name) const {
+  for (const auto& entry : entries_)
+    if (entry.first == name)
+      return true;
+  return false;
+}
+
+} // namespace bilevel

@@ -1,0 +1,165 @@
+#include "bilevel/driver/driver.hpp"
+
+#include "bilevel/algorithms/algorithm.hpp"
+#include "bilevel/core/error.hpp"
+#include "bilevel/core/log_events.hpp"
+#include "bilevel/core/options.hpp"
+#include "bilevel/io/result_writer.hpp"
+#include "bilevel/problems/problem.hpp"
+
+#include <petsctime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <limits>
+
+namespace bilevel {
+
+namespace {
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+extern "C" void on_stop_signal(int signal) {
+  g_stop_signal = signal;
+}
+
+/// The contract's metrics whose non-finite value means the run diverged.
+bool finite_core(const Record& r) {
+  for (const char* name : {"upper_objective", "hypergrad_norm", "lower_residual"})
+    if (r.has(name) && !std::isfinite(r.get(name)))
+      return false;
+  return true;
+}
+
+/// Writes x and the algorithm's inner state (what -restart_from needs), then flushes the trace.
+void checkpoint(ResultWriter& writer, const Algorithm& algorithm, Vec x) {
+  h5::Group state = h5::require_group(writer.group(), "state");
+  algorithm.save_state(state);
+  h5::write_vec(writer.group(), "x", x);
+  writer.flush();
+}
+
+} // namespace
+
+DriverConfig DriverConfig::from_options() {
+  OptionSection section("run control");
+  DriverConfig c;
+  c.outer_iters =
+      static_cast<int>(options::get_int("-outer_iters", 100, 0, 1000000000, "outer iterations K"));
+  c.tolerance = options::get_real("-tol", 0.0, 0.0, 1e300,
+                                  "stop (converged) when hypergrad_norm <= tol; 0 = never");
+  c.time_budget = options::get_real("-time_budget", 0.0, 0.0, 1e12,
+                                    "stop after this many seconds of algorithm time; 0 = none");
+  c.monitor_every = static_cast<int>(options::get_int(
+      "-monitor", 0, 0, 1000000000, "progress line every N iterations; 0 = quiet"));
+  c.report_every = static_cast<int>(options::get_int(
+      "-report_every", 1, 1, 1000000000, "problem metrics every N iterations (NaN in between)"));
+  return c;
+}
+
+void install_stop_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+}
+
+bool stop_requested(MPI_Comm comm) {
+  int local = g_stop_signal != 0 ? 1 : 0, any = 0;
+  MPI_Allreduce(&local, &any, 1, MPI_INT, MPI_MAX, comm);
+  return any != 0;
+}
+
+RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultWriter& writer,
+                          const DriverConfig& config, int first_iteration, double time_offset) {
+  const MPI_Comm comm = problem.comm();
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  RunOutcome outcome;
+  outcome.status = "completed";
+  double elapsed = time_offset;
+  Record record;
+  // Names of the problem's metrics, learnt at the first report, so rows in between carry NaN.
+  std::vector<std::string> report_names;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+
+  for (int k = first_iteration; k < config.outer_iters; ++k) {
+    // One collective check per iteration: a signal on any rank, or a flush due on rank 0.
+    int flags[2] = {g_stop_signal != 0 ? 1 : 0, (rank == 0 && writer.flush_due()) ? 1 : 0};
+    MPI_Allreduce(MPI_IN_PLACE, flags, 2, MPI_INT, MPI_MAX, comm);
+    if (flags[0]) {
+      outcome.status = "interrupted";
+      break;
+    }
+    if (flags[1])
+      checkpoint(writer, algorithm, x);
+
+    record.clear();
+    record.set("iteration", k);
+    record.set("time", 0.0);
+    MPI_Barrier(comm);
+    PetscLogDouble t0 = 0, t1 = 0;
+    BB_PETSC(PetscTime(&t0));
+    algorithm.step(x, record);
+    BB_PETSC(PetscTime(&t1));
+    // The slowest rank's time is the step's time.
+    double step_seconds = t1 - t0;
+    MPI_Allreduce(MPI_IN_PLACE, &step_seconds, 1, MPI_DOUBLE, MPI_MAX, comm);
+    elapsed += step_seconds;
+    record.set("time", elapsed);
+
+    {
+      LogScope scope(log_events().report);
+      Vec y = algorithm.lower_iterate();
+      record.set("upper_objective", problem.upper_value(x, y));
+      record.set("lower_residual", problem.lower_residual(x, y));
+      if (!record.has("hypergrad_norm"))
+        record.set("hypergrad_norm", nan);
+      if ((k - first_iteration) % config.report_every == 0 || k + 1 == config.outer_iters) {
+        Record metrics;
+        problem.report_metrics(x, y, metrics);
+        for (const auto& [name, value] : metrics.entries()) {
+          record.set(name, value);
+          if (std::find(report_names.begin(), report_names.end(), name) == report_names.end())
+            report_names.push_back(name);
+        }
+      } else {
+        for (const auto& name : report_names)
+          record.set(name, nan);
+      }
+    }
+    writer.append(record);
+    outcome.final_upper_objective = record.get("upper_objective");
+    outcome.final_hypergrad_norm = record.get("hypergrad_norm");
+
+    if (rank == 0 && config.monitor_every > 0 &&
+        ((k + 1) % config.monitor_every == 0 || k == first_iteration)) {
+      std::printf("%6d  t %9.3fs  f %-+14.8e  |grad| %-12.6e  res %-12.6e", k, elapsed,
+                  record.get("upper_objective"), record.get("hypergrad_norm"),
+                  record.get("lower_residual"));
+      if (record.has("test_accuracy") && std::isfinite(record.get("test_accuracy")))
+        std::printf("  acc %.4f", record.get("test_accuracy"));
+      std::printf("\n");
+      std::fflush(stdout);
+    }
+    if (!finite_core(record)) {
+      outcome.status = "diverged";
+      break;
+    }
+    if (config.tolerance > 0 && record.get("hypergrad_norm") <= config.tolerance) {
+      outcome.status = "converged";
+      break;
+    }
+    if (config.time_budget > 0 && elapsed >= config.time_budget)
+      break;
+  }
+  outcome.seconds = elapsed;
+  checkpoint(writer, algorithm, x);
+  outcome.iterations = static_cast<int>(writer.rows());
+  return outcome;
+}
+
+} // namespace bilevel

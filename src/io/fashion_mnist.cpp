@@ -1,0 +1,78 @@
+#include "bilevel/io/fashion_mnist.hpp"
+
+#include "bilevel/core/counter_rng.hpp"
+#include "bilevel/core/error.hpp"
+#include "bilevel/io/idx_reader.hpp"
+
+#include <filesystem>
+
+namespace bilevel {
+
+void block_partition(long long n, int rank, int size, long long& begin, long long& end) {
+  begin = n * rank / size;
+  end = n * (rank + 1) / size;
+}
+
+namespace {
+
+constexpr std::uint64_t kCorruptionStream = 101;
+
+LabeledRows load_rows(MPI_Comm comm, const std::string& images, const std::string& labels,
+                      long long first, long long count) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  LabeledRows rows;
+  rows.global_rows = count;
+  long long begin = 0, end = 0;
+  block_partition(count, rank, size, begin, end);
+  rows.first_row = begin;
+  const auto n = static_cast<std::size_t>(end - begin);
+  const IdxData pixels = read_idx(images, static_cast<std::size_t>(first + begin), n);
+  const IdxData classes = read_idx(labels, static_cast<std::size_t>(first + begin), n);
+  rows.features.resize(static_cast<Eigen::Index>(n), FashionMnist::kPixels + 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (int p = 0; p < FashionMnist::kPixels; ++p)
+      rows.features(static_cast<Eigen::Index>(i), p) =
+          pixels.values[i * FashionMnist::kPixels + static_cast<std::size_t>(p)] / 255.0;
+    rows.features(static_cast<Eigen::Index>(i), FashionMnist::kPixels) = 1.0;
+  }
+  rows.labels.assign(classes.values.begin(), classes.values.end());
+  return rows;
+}
+
+} // namespace
+
+FashionMnist load_fashion_mnist(MPI_Comm comm, const FashionMnistConfig& config) {
+  const std::filesystem::path dir(config.directory);
+  const auto train_images = (dir / "train-images-idx3-ubyte.gz").string();
+  if (!std::filesystem::exists(train_images))
+    throw InputError("Fashion-MNIST not found in '" + config.directory +
+                     "': install the Debian package dataset-fashion-mnist "
+                     "(scripts/install-deps does), or point -problem_data_dir at its files");
+  if (config.train + config.validation > 60000)
+    throw InputError("train + validation = " + std::to_string(config.train + config.validation) +
+                     " samples; accepted: at most 60000 (the Fashion-MNIST training set)");
+  if (config.test > 10000)
+    throw InputError("test = " + std::to_string(config.test) +
+                     " samples; accepted: at most 10000 (the Fashion-MNIST test set)");
+  const auto train_labels = (dir / "train-labels-idx1-ubyte.gz").string();
+  FashionMnist data;
+  data.train = load_rows(comm, train_images, train_labels, 0, config.train);
+  data.validation = load_rows(comm, train_images, train_labels, config.train, config.validation);
+  data.test = load_rows(comm, (dir / "t10k-images-idx3-ubyte.gz").string(),
+                        (dir / "t10k-labels-idx1-ubyte.gz").string(), 0, config.test);
+  // Corrupt training labels by global sample index, so every rank layout corrupts the same ones.
+  const CounterRng rng(config.seed, kCorruptionStream);
+  for (std::size_t i = 0; i < data.train.labels.size(); ++i) {
+    const auto global = static_cast<std::uint64_t>(data.train.first_row) + i;
+    if (rng.uniform(2 * global) < config.corruption) {
+      const int shift =
+          1 + static_cast<int>(rng.uniform(2 * global + 1) * (FashionMnist::kClasses - 1));
+      data.train.labels[i] = (data.train.labels[i] + shift) % FashionMnist::kClasses;
+    }
+  }
+  return data;
+}
+
+} // namespace bilevel

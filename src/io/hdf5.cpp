@@ -1,0 +1,231 @@
+#include "bilevel/io/hdf5.hpp"
+
+#include "bilevel/core/error.hpp"
+
+#include <cmath>
+#include <filesystem>
+
+namespace bilevel::h5 {
+
+hid_t check(hid_t id, const char* what) {
+  if (id < 0)
+    throw RuntimeFailure(std::string("HDF5: ") + what + " failed");
+  return id;
+}
+
+File open_file(MPI_Comm comm, const std::string& path, const std::string& mode) {
+  PropertyList access(check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate"));
+  check(H5Pset_fapl_mpio(access, comm, MPI_INFO_NULL), "H5Pset_fapl_mpio");
+  hid_t id = H5I_INVALID_HID;
+  // Our own messages replace HDF5's multi-line error stacks for expected failures.
+  H5E_BEGIN_TRY {
+    if (mode == "w")
+      id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access);
+    else
+      id = H5Fopen(path.c_str(), mode == "r+" ? H5F_ACC_RDWR : H5F_ACC_RDONLY, access);
+  }
+  H5E_END_TRY;
+  if (id < 0) {
+    if (mode == "w")
+      throw InputError("cannot create HDF5 file '" + path +
+                       "': check that its directory exists and is writable");
+    if (!std::filesystem::exists(path))
+      throw InputError("file '" + path + "' does not exist");
+    throw InputError("cannot open '" + path + "' as an HDF5 file");
+  }
+  return File(id);
+}
+
+bool exists(hid_t loc, const std::string& path) {
+  // Check every prefix: H5Lexists fails on a path whose parent is missing.
+  std::string prefix;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const std::size_t slash = path.find('/', start);
+    const std::string part = path.substr(start, slash == std::string::npos ? slash : slash - start);
+    if (!part.empty()) {
+      prefix += (prefix.empty() ? "" : "/") + part;
+      htri_t found = 0;
+      H5E_BEGIN_TRY {
+        found = H5Lexists(loc, prefix.c_str(), H5P_DEFAULT);
+      }
+      H5E_END_TRY;
+      if (found <= 0)
+        return false;
+    }
+    if (slash == std::string::npos)
+      break;
+    start = slash + 1;
+  }
+  return true;
+}
+
+Group require_group(hid_t loc, const std::string& path) {
+  if (path.empty() || path == "/")
+    return Group(check(H5Gopen2(loc, "/", H5P_DEFAULT), "H5Gopen2 /"));
+  if (exists(loc, path))
+    return Group(check(H5Gopen2(loc, path.c_str(), H5P_DEFAULT), "H5Gopen2"));
+  PropertyList create(check(H5Pcreate(H5P_LINK_CREATE), "H5Pcreate"));
+  check(H5Pset_create_intermediate_group(create, 1), "H5Pset_create_intermediate_group");
+  return Group(
+      check(H5Gcreate2(loc, path.c_str(), create, H5P_DEFAULT, H5P_DEFAULT), "H5Gcreate2"));
+}
+
+namespace {
+
+void replace_attribute(hid_t loc, const std::string& name, hid_t type, const void* value) {
+  if (H5Aexists(loc, name.c_str()) > 0)
+    check(H5Adelete(loc, name.c_str()), "H5Adelete");
+  Dataspace space(check(H5Screate(H5S_SCALAR), "H5Screate"));
+  Attribute attr(
+      check(H5Acreate2(loc, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), "H5Acreate2"));
+  check(H5Awrite(attr, type, value), "H5Awrite");
+}
+
+void replace_dataset_check(hid_t loc, const std::string& name) {
+  if (H5Lexists(loc, name.c_str(), H5P_DEFAULT) > 0)
+    check(H5Ldelete(loc, name.c_str(), H5P_DEFAULT), "H5Ldelete");
+}
+
+} // namespace
+
+void write_attribute(hid_t loc, const std::string& name, const std::string& value) {
+  // Fixed-length strings: safe in parallel HDF5 and readable by every tool.
+  Datatype type(check(H5Tcopy(H5T_C_S1), "H5Tcopy"));
+  check(H5Tset_size(type, value.empty() ? 1 : value.size()), "H5Tset_size");
+  check(H5Tset_strpad(type, H5T_STR_NULLPAD), "H5Tset_strpad");
+  const std::string padded = value.empty() ? std::string(1, '\0') : value;
+  replace_attribute(loc, name, type, padded.data());
+}
+
+void write_attribute(hid_t loc, const std::string& name, long long value) {
+  replace_attribute(loc, name, H5T_NATIVE_LLONG, &value);
+}
+
+void write_attribute(hid_t loc, const std::string& name, double value) {
+  replace_attribute(loc, name, H5T_NATIVE_DOUBLE, &value);
+}
+
+std::string read_string_attribute(hid_t loc, const std::string& name) {
+  if (H5Aexists(loc, name.c_str()) <= 0)
+    throw InputError("HDF5 attribute '" + name + "' is missing");
+  Attribute attr(check(H5Aopen(loc, name.c_str(), H5P_DEFAULT), "H5Aopen"));
+  Datatype type(check(H5Aget_type(attr), "H5Aget_type"));
+  if (H5Tget_class(type) != H5T_STRING)
+    throw InputError("HDF5 attribute '" + name + "' is not a string");
+  if (H5Tis_variable_str(type) > 0) {
+    char* text = nullptr;
+    Datatype memtype(check(H5Tget_native_type(type, H5T_DIR_DEFAULT), "H5Tget_native_type"));
+    check(H5Aread(attr, memtype, &text), "H5Aread");
+    std::string out = text ? text : "";
+    H5free_memory(text);
+    return out;
+  }
+  std::string out(H5Tget_size(type), '\0');
+  check(H5Aread(attr, type, out.data()), "H5Aread");
+  return out.substr(0, out.find('\0'));
+}
+
+long long read_int_attribute(hid_t loc, const std::string& name) {
+  if (H5Aexists(loc, name.c_str()) <= 0)
+    throw InputError("HDF5 attribute '" + name + "' is missing");
+  Attribute attr(check(H5Aopen(loc, name.c_str(), H5P_DEFAULT), "H5Aopen"));
+  long long value = 0;
+  check(H5Aread(attr, H5T_NATIVE_LLONG, &value), "H5Aread");
+  return value;
+}
+
+void write_vec(hid_t loc, const std::string& name, Vec v) {
+  PetscInt global = 0, begin = 0, end = 0;
+  BB_PETSC(VecGetSize(v, &global));
+  BB_PETSC(VecGetOwnershipRange(v, &begin, &end));
+  replace_dataset_check(loc, name);
+  const hsize_t dims[1] = {static_cast<hsize_t>(global)};
+  Dataspace file_space(check(H5Screate_simple(1, dims, nullptr), "H5Screate_simple"));
+  Dataset dataset(check(H5Dcreate2(loc, name.c_str(), H5T_NATIVE_DOUBLE, file_space, H5P_DEFAULT,
+                                   H5P_DEFAULT, H5P_DEFAULT),
+                        "H5Dcreate2"));
+  const hsize_t start[1] = {static_cast<hsize_t>(begin)};
+  const hsize_t count[1] = {static_cast<hsize_t>(end - begin)};
+  check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, nullptr, count, nullptr),
+        "H5Sselect_hyperslab");
+  Dataspace mem_space(check(H5Screate_simple(1, count, nullptr), "H5Screate_simple"));
+  PropertyList transfer(check(H5Pcreate(H5P_DATASET_XFER), "H5Pcreate"));
+  check(H5Pset_dxpl_mpio(transfer, H5FD_MPIO_COLLECTIVE), "H5Pset_dxpl_mpio");
+  const PetscScalar* values = nullptr;
+  BB_PETSC(VecGetArrayRead(v, &values));
+  const herr_t status =
+      H5Dwrite(dataset, H5T_NATIVE_DOUBLE, mem_space, file_space, transfer, values);
+  BB_PETSC(VecRestoreArrayRead(v, &values));
+  check(status, "H5Dwrite (collective Vec)");
+}
+
+void read_vec(hid_t loc, const std::string& name, Vec v) {
+  if (!exists(loc, name))
+    throw InputError("HDF5 dataset '" + name + "' is missing");
+  Dataset dataset(check(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "H5Dopen2"));
+  Dataspace file_space(check(H5Dget_space(dataset), "H5Dget_space"));
+  PetscInt global = 0, begin = 0, end = 0;
+  BB_PETSC(VecGetSize(v, &global));
+  BB_PETSC(VecGetOwnershipRange(v, &begin, &end));
+  hsize_t dims[1] = {0};
+  if (H5Sget_simple_extent_ndims(file_space) != 1)
+    throw InputError("HDF5 dataset '" + name + "' is not 1-D; expected " + std::to_string(global) +
+                     " values");
+  H5Sget_simple_extent_dims(file_space, dims, nullptr);
+  if (dims[0] != static_cast<hsize_t>(global))
+    throw InputError("HDF5 dataset '" + name + "' has " + std::to_string(dims[0]) +
+                     " values; expected " + std::to_string(global));
+  const hsize_t start[1] = {static_cast<hsize_t>(begin)};
+  const hsize_t count[1] = {static_cast<hsize_t>(end - begin)};
+  check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, nullptr, count, nullptr),
+        "H5Sselect_hyperslab");
+  Dataspace mem_space(check(H5Screate_simple(1, count, nullptr), "H5Screate_simple"));
+  PetscScalar* values = nullptr;
+  BB_PETSC(VecGetArray(v, &values));
+  const herr_t status =
+      H5Dread(dataset, H5T_NATIVE_DOUBLE, mem_space, file_space, H5P_DEFAULT, values);
+  BB_PETSC(VecRestoreArray(v, &values));
+  check(status, "H5Dread");
+  PetscReal norm = 0;
+  BB_PETSC(VecNorm(v, NORM_INFINITY, &norm));
+  if (!std::isfinite(norm))
+    throw InputError("HDF5 dataset '" + name + "' contains NaN or Inf");
+}
+
+void write_dense(MPI_Comm comm, hid_t loc, const std::string& name, const std::vector<double>& data,
+                 hsize_t rows, hsize_t cols) {
+  replace_dataset_check(loc, name);
+  const hsize_t dims2[2] = {rows, cols};
+  const int rank = cols == 0 ? 1 : 2;
+  Dataspace file_space(check(H5Screate_simple(rank, dims2, nullptr), "H5Screate_simple"));
+  Dataset dataset(check(H5Dcreate2(loc, name.c_str(), H5T_NATIVE_DOUBLE, file_space, H5P_DEFAULT,
+                                   H5P_DEFAULT, H5P_DEFAULT),
+                        "H5Dcreate2"));
+  int mpi_rank = 0;
+  MPI_Comm_rank(comm, &mpi_rank);
+  if (mpi_rank != 0) {
+    // Dataset creation is collective; the data come from rank 0 alone.
+    check(H5Sselect_none(file_space), "H5Sselect_none");
+    check(H5Dwrite(dataset, H5T_NATIVE_DOUBLE, file_space, file_space, H5P_DEFAULT, nullptr),
+          "H5Dwrite");
+    return;
+  }
+  check(H5Dwrite(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()),
+        "H5Dwrite");
+}
+
+std::vector<double> read_all(hid_t loc, const std::string& name) {
+  if (!exists(loc, name))
+    throw InputError("HDF5 dataset '" + name + "' is missing");
+  Dataset dataset(check(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "H5Dopen2"));
+  Dataspace space(check(H5Dget_space(dataset), "H5Dget_space"));
+  const hssize_t n = H5Sget_simple_extent_npoints(space);
+  std::vector<double> out(static_cast<std::size_t>(n));
+  if (n > 0)
+    check(H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()),
+          "H5Dread");
+  return out;
+}
+
+} // namespace bilevel::h5

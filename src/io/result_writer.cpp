@@ -1,0 +1,226 @@
+#include "bilevel/io/result_writer.hpp"
+
+#include "bilevel/core/error.hpp"
+#include "bilevel/core/log_events.hpp"
+#include "bilevel/version.hpp"
+
+#include <petsclog.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <ctime>
+#include <limits>
+
+namespace bilevel {
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+namespace {
+
+std::string hostname() {
+  char buffer[256] = {0};
+  gethostname(buffer, sizeof buffer - 1);
+  return buffer;
+}
+
+/// The same string on every rank (attributes are collective: all ranks must write equal data).
+std::string broadcast(MPI_Comm comm, std::string text) {
+  int length = static_cast<int>(text.size());
+  MPI_Bcast(&length, 1, MPI_INT, 0, comm);
+  text.resize(static_cast<std::size_t>(length));
+  MPI_Bcast(text.data(), length, MPI_CHAR, 0, comm);
+  return text;
+}
+
+constexpr hsize_t kChunkRows = 1024;
+
+} // namespace
+
+ResultWriter::ResultWriter(MPI_Comm comm, hid_t file, const std::string& group,
+                           const RunDescription& run, bool resume, double flush_interval_seconds)
+    : comm_(comm), file_(file), group_(h5::require_group(file, group)),
+      last_flush_(std::chrono::steady_clock::now()), flush_interval_(flush_interval_seconds) {
+  int nranks = 1;
+  MPI_Comm_size(comm_, &nranks);
+  if (!resume) {
+    h5::write_attribute(group_, "format_version", static_cast<long long>(kFormatVersion));
+    h5::write_attribute(group_, "started_utc", broadcast(comm_, utc_now()));
+  }
+  h5::write_attribute(group_, "suite_version", std::string(kSuiteVersion));
+  h5::write_attribute(group_, "git_commit", std::string(kGitCommit));
+  h5::write_attribute(group_, "problem", run.problem);
+  h5::write_attribute(group_, "algorithm", run.algorithm);
+  h5::write_attribute(group_, "nranks", static_cast<long long>(nranks));
+  h5::write_attribute(group_, "seed", run.seed);
+  h5::write_attribute(group_, "hostname", broadcast(comm_, hostname()));
+  h5::write_attribute(group_, "options", run.options);
+  h5::write_attribute(group_, "finished_utc", std::string());
+  h5::write_attribute(group_, "status", std::string("running"));
+  trace_ = h5::require_group(group_, "trace");
+  if (resume && h5::exists(group_, "trace/iteration")) {
+    // Reopen the existing columns in their stored order (creation order is tracked).
+    const auto iterations = h5::read_all(trace_, "iteration");
+    rows_ = iterations.size();
+  }
+  H5Fflush(file_, H5F_SCOPE_GLOBAL);
+}
+
+void ResultWriter::open_columns(const Record& first) {
+  for (const auto& [name, value] : first.entries()) {
+    (void)value;
+    h5::Dataset dataset;
+    if (h5::exists(trace_, name)) {
+      dataset = h5::Dataset(h5::check(H5Dopen2(trace_, name.c_str(), H5P_DEFAULT), "H5Dopen2"));
+    } else {
+      if (rows_ > 0)
+        throw InputError("cannot resume: the stored trace has no column '" + name + "'");
+      const hsize_t dims[1] = {0};
+      const hsize_t max_dims[1] = {H5S_UNLIMITED};
+      h5::Dataspace space(h5::check(H5Screate_simple(1, dims, max_dims), "H5Screate_simple"));
+      h5::PropertyList create(h5::check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate"));
+      const hsize_t chunk[1] = {kChunkRows};
+      h5::check(H5Pset_chunk(create, 1, chunk), "H5Pset_chunk");
+      dataset = h5::Dataset(h5::check(H5Dcreate2(trace_, name.c_str(), H5T_NATIVE_DOUBLE, space,
+                                                 H5P_DEFAULT, create, H5P_DEFAULT),
+                                      "H5Dcreate2"));
+    }
+    columns_.push_back({name, std::move(dataset)});
+  }
+}
+
+void ResultWriter::append(const Record& record) {
+  if (columns_.empty())
+    open_columns(record);
+  std::vector<double> row;
+  row.reserve(columns_.size());
+  for (const auto& column : columns_) {
+    if (!record.has(column.name))
+      throw RuntimeFailure("trace row lacks metric '" + column.name + "'");
+    row.push_back(record.get(column.name));
+  }
+  if (record.entries().size() != columns_.size())
+    throw RuntimeFailure("trace row has metrics the first row did not have");
+  pending_.push_back(std::move(row));
+}
+
+bool ResultWriter::flush_due() const {
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - last_flush_).count();
+  return elapsed >= flush_interval_;
+}
+
+void ResultWriter::flush() {
+  LogScope scope(log_events().output);
+  if (!pending_.empty()) {
+    int rank = 0;
+    MPI_Comm_rank(comm_, &rank);
+    const hsize_t count[1] = {pending_.size()};
+    const hsize_t start[1] = {rows_};
+    const hsize_t new_size[1] = {rows_ + pending_.size()};
+    std::vector<double> column_values(pending_.size());
+    for (std::size_t c = 0; c < columns_.size(); ++c) {
+      h5::check(H5Dset_extent(columns_[c].dataset, new_size), "H5Dset_extent");
+      h5::Dataspace file_space(h5::check(H5Dget_space(columns_[c].dataset), "H5Dget_space"));
+      // The values are identical on every rank; rank 0 writes them, the others select nothing.
+      if (rank == 0) {
+        for (std::size_t r = 0; r < pending_.size(); ++r)
+          column_values[r] = pending_[r][c];
+        h5::check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, nullptr, count, nullptr),
+                  "H5Sselect_hyperslab");
+        h5::Dataspace mem_space(h5::check(H5Screate_simple(1, count, nullptr), "H5Screate"));
+        h5::check(H5Dwrite(columns_[c].dataset, H5T_NATIVE_DOUBLE, mem_space, file_space,
+                           H5P_DEFAULT, column_values.data()),
+                  "H5Dwrite trace");
+      } else {
+        h5::check(H5Sselect_none(file_space), "H5Sselect_none");
+        h5::check(H5Dwrite(columns_[c].dataset, H5T_NATIVE_DOUBLE, file_space, file_space,
+                           H5P_DEFAULT, nullptr),
+                  "H5Dwrite trace");
+      }
+    }
+    rows_ += pending_.size();
+    pending_.clear();
+  }
+  h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
+  last_flush_ = std::chrono::steady_clock::now();
+}
+
+void ResultWriter::write_timing() {
+  // Every event that ran on any rank: name, count, max-over-ranks time, total flops.
+  PetscStageLog stage_log = nullptr;
+  BB_PETSC(PetscLogGetStageLog(&stage_log));
+  const int n_events = stage_log->eventLog->numEvents;
+  std::vector<double> local(3 * static_cast<std::size_t>(n_events), 0.0);
+  for (int e = 0; e < n_events; ++e) {
+    PetscEventPerfInfo info{};
+    BB_PETSC(PetscLogEventGetPerfInfo(0, e, &info));
+    local[3 * e] = info.count;
+    local[3 * e + 1] = info.time;
+    local[3 * e + 2] = info.flops;
+  }
+  std::vector<double> maxed(local.size()), summed(local.size());
+  MPI_Allreduce(local.data(), maxed.data(), static_cast<int>(local.size()), MPI_DOUBLE, MPI_MAX,
+                comm_);
+  MPI_Allreduce(local.data(), summed.data(), static_cast<int>(local.size()), MPI_DOUBLE, MPI_SUM,
+                comm_);
+  std::vector<std::string> names;
+  std::vector<double> counts, times, flops;
+  std::size_t width = 1;
+  for (int e = 0; e < n_events; ++e) {
+    if (maxed[3 * e] <= 0)
+      continue;
+    names.emplace_back(stage_log->eventLog->eventInfo[e].name);
+    width = std::max(width, names.back().size());
+    counts.push_back(maxed[3 * e]);
+    times.push_back(maxed[3 * e + 1]);
+    flops.push_back(summed[3 * e + 2]);
+  }
+  h5::Group timing = h5::require_group(group_, "timing");
+  std::vector<char> packed(names.size() * width, '\0');
+  for (std::size_t i = 0; i < names.size(); ++i)
+    names[i].copy(packed.data() + i * width, width);
+  h5::Datatype type(h5::check(H5Tcopy(H5T_C_S1), "H5Tcopy"));
+  h5::check(H5Tset_size(type, width), "H5Tset_size");
+  const hsize_t dims[1] = {names.size()};
+  int rank = 0;
+  MPI_Comm_rank(comm_, &rank);
+  auto write = [&](const char* name, hid_t file_type, hid_t mem_type, const void* data) {
+    if (H5Lexists(timing, name, H5P_DEFAULT) > 0)
+      H5Ldelete(timing, name, H5P_DEFAULT);
+    h5::Dataspace space(h5::check(H5Screate_simple(1, dims, nullptr), "H5Screate_simple"));
+    h5::Dataset dataset(
+        h5::check(H5Dcreate2(timing, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                  "H5Dcreate2 timing"));
+    if (rank != 0 || names.empty())
+      h5::check(H5Sselect_none(space), "H5Sselect_none");
+    h5::check(H5Dwrite(dataset, mem_type, space, space, H5P_DEFAULT, data), "H5Dwrite timing");
+  };
+  write("event", type, type, packed.data());
+  write("count", H5T_STD_I64LE, H5T_NATIVE_DOUBLE, counts.data());
+  write("time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, times.data());
+  write("flops", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, flops.data());
+}
+
+void ResultWriter::finish(const std::string& status) {
+  flush();
+  write_timing();
+  h5::write_attribute(group_, "finished_utc", broadcast(comm_, utc_now()));
+  h5::write_attribute(group_, "status", status);
+  h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
+}
+
+double ResultWriter::last(const std::string& metric) const {
+  if (!h5::exists(trace_, metric))
+    return std::numeric_limits<double>::quiet_NaN();
+  const auto values = h5::read_all(trace_, metric);
+  return values.empty() ? std::numeric_limits<double>::quiet_NaN() : values.back();
+}
+
+} // namespace bilevel

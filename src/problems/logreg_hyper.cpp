@@ -1,0 +1,131 @@
+#include "bilevel/problems/logreg_hyper.hpp"
+
+#include "bilevel/core/options.hpp"
+#include "bilevel/io/hdf5.hpp"
+
+namespace bilevel {
+
+namespace {
+constexpr int kClasses = FashionMnist::kClasses;
+using ConstWeights = Eigen::Map<const WeightMatrix>;
+} // namespace
+
+LogregHyper::Config LogregHyper::Config::from_options() {
+  OptionSection section("problem logreg_hyper");
+  Config c{};
+  c.data.directory = options::get_string("-problem_data_dir", c.data.directory,
+                                         "directory of the Fashion-MNIST IDX files");
+  c.data.train = options::get_int("-problem_train", 5000, 1, 59999, "training samples");
+  c.data.validation = options::get_int("-problem_val", 5000, 1, 59999, "validation samples");
+  c.data.test = options::get_int("-problem_test", 10000, 1, 10000, "test samples");
+  c.data.corruption = options::get_real("-problem_corruption", 0.0, 0.0, 1.0,
+                                        "probability that a training label is corrupted");
+  c.data.seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed of the label corruption");
+  c.scalar_reg = options::get_choice("-problem_reg", "feature", {"feature", "scalar"},
+                                     "one hyperparameter per pixel, or one for all") == "scalar";
+  c.x0 = options::get_real("-problem_x0", -6.0, -50.0, 50.0, "initial log-regularisation");
+  return c;
+}
+
+LogregHyper::LogregHyper(MPI_Comm comm, Config config)
+    : ReplicatedProblem(comm), config_(std::move(config)),
+      data_(load_fashion_mnist(comm, config_.data)) {}
+
+Eigen::VectorXd LogregHyper::penalty_weights(const Vector& x) const {
+  Eigen::VectorXd weights = Eigen::VectorXd::Zero(kFeatures);
+  for (int j = 0; j < FashionMnist::kPixels; ++j)
+    weights[j] = std::exp(config_.scalar_reg ? x[0] : x[j]);
+  return weights;
+}
+
+LogregHyper::Vector LogregHyper::reduce(WeightMatrix partial) const {
+  Vector out = Eigen::Map<const Vector>(partial.data(), partial.size());
+  sum_over_ranks(out);
+  return out;
+}
+
+double LogregHyper::f(const Vector&, const Vector& y) {
+  return sum_over_ranks(
+      softmax_loss(data_.validation, ConstWeights(y.data(), kFeatures, kClasses)));
+}
+
+void LogregHyper::grad_f(const Vector& x, const Vector& y, Vector* gx, Vector* gy) {
+  if (gx)
+    *gx = Vector::Zero(x.size());
+  if (gy) {
+    WeightMatrix grad = WeightMatrix::Zero(kFeatures, kClasses);
+    add_softmax_gradient(data_.validation, ConstWeights(y.data(), kFeatures, kClasses), grad);
+    *gy = reduce(std::move(grad));
+  }
+}
+
+double LogregHyper::g(const Vector& x, const Vector& y) {
+  const ConstWeights w(y.data(), kFeatures, kClasses);
+  const double loss = sum_over_ranks(softmax_loss(data_.train, w));
+  return loss + (penalty_weights(x).asDiagonal() * w.rowwise().squaredNorm()).sum();
+}
+
+void LogregHyper::grad_g(const Vector& x, const Vector& y, Vector* gx, Vector* gy) {
+  const ConstWeights w(y.data(), kFeatures, kClasses);
+  const Eigen::VectorXd penalty = penalty_weights(x);
+  if (gx) {
+    // d/dx_j exp(x_j) ||y_j||^2 = exp(x_j) ||y_j||^2 (summed over j for a scalar x).
+    const Eigen::VectorXd per_feature = penalty.cwiseProduct(w.rowwise().squaredNorm());
+    *gx = config_.scalar_reg ? Vector::Constant(1, per_feature.sum())
+                             : Vector(per_feature.head(FashionMnist::kPixels));
+  }
+  if (gy) {
+    WeightMatrix grad = WeightMatrix::Zero(kFeatures, kClasses);
+    add_softmax_gradient(data_.train, w, grad);
+    *gy = reduce(std::move(grad));
+    Eigen::Map<WeightMatrix>(gy->data(), kFeatures, kClasses) += 2.0 * penalty.asDiagonal() * w;
+  }
+}
+
+LogregHyper::Vector LogregHyper::hess_yy_g(const Vector& x, const Vector& y, const Vector& v) {
+  const ConstWeights w(y.data(), kFeatures, kClasses), vm(v.data(), kFeatures, kClasses);
+  WeightMatrix out = WeightMatrix::Zero(kFeatures, kClasses);
+  add_softmax_hessian_product(data_.train, w, vm, out);
+  Vector result = reduce(std::move(out));
+  Eigen::Map<WeightMatrix>(result.data(), kFeatures, kClasses) +=
+      2.0 * penalty_weights(x).asDiagonal() * vm;
+  return result;
+}
+
+LogregHyper::Vector LogregHyper::hess_xy_g(const Vector& x, const Vector& y, const Vector& v) {
+  // d_x(grad_y g)' v: component j is 2 exp(x_j) <y_j, v_j>.
+  const ConstWeights w(y.data(), kFeatures, kClasses), vm(v.data(), kFeatures, kClasses);
+  const Eigen::VectorXd per_feature =
+      2.0 * penalty_weights(x).cwiseProduct(w.cwiseProduct(vm).rowwise().sum());
+  return config_.scalar_reg ? Vector::Constant(1, per_feature.sum())
+                            : Vector(per_feature.head(FashionMnist::kPixels));
+}
+
+LogregHyper::Vector LogregHyper::hess_yx_g(const Vector& x, const Vector& y, const Vector& w) {
+  // d_x(grad_y g) w: row j of the result is 2 exp(x_j) w_j y_j.
+  const ConstWeights wm(y.data(), kFeatures, kClasses);
+  Eigen::VectorXd scale = 2.0 * penalty_weights(x);
+  for (int j = 0; j < FashionMnist::kPixels; ++j)
+    scale[j] *= config_.scalar_reg ? w[0] : w[j];
+  WeightMatrix out = scale.asDiagonal() * wm;
+  return Eigen::Map<const Vector>(out.data(), out.size());
+}
+
+void LogregHyper::metrics(const Vector&, const Vector& y, Record& record) {
+  const ConstWeights w(y.data(), kFeatures, kClasses);
+  const double correct = sum_over_ranks(static_cast<double>(correct_predictions(data_.test, w)));
+  record.set("test_accuracy", correct / static_cast<double>(data_.test.global_rows));
+  record.set("validation_loss", f(Vector(), y));
+}
+
+void LogregHyper::export_data(hid_t group) const {
+  h5::write_attribute(group, "train", static_cast<long long>(config_.data.train));
+  h5::write_attribute(group, "validation", static_cast<long long>(config_.data.validation));
+  h5::write_attribute(group, "test", static_cast<long long>(config_.data.test));
+  h5::write_attribute(group, "corruption", config_.data.corruption);
+  h5::write_attribute(group, "data_directory", config_.data.directory);
+  h5::write_attribute(group, "regularisation",
+                      std::string(config_.scalar_reg ? "scalar" : "feature"));
+}
+
+} // namespace bilevel

@@ -1,0 +1,106 @@
+#include "bilevel/problems/problem.hpp"
+
+#include "bilevel/core/error.hpp"
+#include "bilevel/sets/constraint_set.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+namespace bilevel {
+
+namespace {
+[[noreturn]] void missing(const Problem& p, const char* what) {
+  throw InputError("problem '" + p.name() + "' does not provide " + what);
+}
+} // namespace
+
+void Problem::initial_y(Vec, Vec y) const {
+  BB_PETSC(VecSet(y, 0.0));
+}
+
+double Problem::lower_value(Vec, Vec) {
+  missing(*this, "a lower-level objective");
+}
+void Problem::lower_gradient(Vec, Vec, Vec, Vec) {
+  missing(*this, "a lower-level objective");
+}
+void Problem::lower_hess_yy(Vec, Vec, Vec, Vec) {
+  missing(*this, "lower-level Hessians");
+}
+void Problem::lower_hess_xy(Vec, Vec, Vec, Vec) {
+  missing(*this, "lower-level Hessians");
+}
+void Problem::lower_hess_yx(Vec, Vec, Vec, Vec) {
+  missing(*this, "lower-level Hessians");
+}
+
+void Problem::vi_map(Vec x, Vec y, Vec out) {
+  lower_gradient(x, y, nullptr, out);
+}
+void Problem::vi_jac_y(Vec x, Vec y, Vec v, Vec out) {
+  lower_hess_yy(x, y, v, out);
+}
+// grad^2_yy g is symmetric, so F = grad_y g has a symmetric Jacobian in y.
+void Problem::vi_jac_y_transpose(Vec x, Vec y, Vec v, Vec out) {
+  lower_hess_yy(x, y, v, out);
+}
+void Problem::vi_jac_x(Vec x, Vec y, Vec w, Vec out_y) {
+  lower_hess_yx(x, y, w, out_y);
+}
+void Problem::vi_jac_x_transpose(Vec x, Vec y, Vec v, Vec out_x) {
+  lower_hess_xy(x, y, v, out_x);
+}
+
+Curvature Problem::lower_curvature(Vec x, Vec y) {
+  // Power iteration with Rayleigh quotients: L = lambda_max(J), then on the shifted operator
+  // L I - J, whose largest eigenvalue is L - mu. A fixed start vector keeps the estimates
+  // identical on every rank layout. Exact for symmetric J; problems with known constants or a
+  // non-symmetric VI Jacobian override this.
+  OwnedVec v = duplicate(y), w = duplicate(y);
+  auto largest = [&](double shift) {
+    PetscInt begin = 0, end = 0;
+    BB_PETSC(VecGetOwnershipRange(v, &begin, &end));
+    for (PetscInt i = begin; i < end; ++i)
+      BB_PETSC(VecSetValue(v, i, 1.0 + 0.01 * static_cast<double>(i % 7), INSERT_VALUES));
+    BB_PETSC(VecAssemblyBegin(v));
+    BB_PETSC(VecAssemblyEnd(v));
+    PetscScalar lambda = 0;
+    for (int it = 0; it < 100; ++it) {
+      PetscReal norm = 0;
+      BB_PETSC(VecNormalize(v, &norm));
+      vi_jac_y(x, y, v, w);
+      if (shift != 0.0)
+        BB_PETSC(VecAXPBY(w, shift, -1.0, v)); // w = shift v - J v
+      BB_PETSC(VecDot(v, w, &lambda));
+      std::swap(v, w);
+    }
+    return static_cast<double>(lambda);
+  };
+  const double lipschitz = largest(0.0);
+  const double mu = lipschitz - largest(lipschitz);
+  return {std::max(mu, 0.0), lipschitz};
+}
+
+double Problem::lower_residual(Vec x, Vec y) {
+  OwnedVec r = duplicate(y);
+  vi_map(x, y, r);
+  if (const ConstraintSet* set = lower_set()) {
+    BB_PETSC(VecAYPX(r, -1.0, y)); // y - F
+    set->project(r, r);
+    BB_PETSC(VecAYPX(r, -1.0, y)); // y - P(y - F)
+  }
+  PetscReal norm = 0;
+  BB_PETSC(VecNorm(r, NORM_2, &norm));
+  return norm;
+}
+
+void Problem::exact_hypergradient(Vec, Vec, Vec) {
+  missing(*this, "an exact hypergradient");
+}
+void Problem::report_metrics(Vec, Vec, Record&) {}
+void Problem::export_data(hid_t) const {
+  missing(*this, "-export_problem");
+}
+
+} // namespace bilevel

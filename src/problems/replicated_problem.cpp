@@ -1,0 +1,126 @@
+#include "bilevel/problems/replicated_problem.hpp"
+
+#include "bilevel/core/error.hpp"
+
+namespace bilevel {
+
+namespace {
+
+OwnedVec create_distributed(MPI_Comm comm, PetscInt n) {
+  OwnedVec v;
+  BB_PETSC(VecCreateMPI(comm, PETSC_DECIDE, n, v.receive()));
+  return v;
+}
+
+} // namespace
+
+OwnedVec ReplicatedProblem::create_x() const {
+  return create_distributed(comm(), nx());
+}
+OwnedVec ReplicatedProblem::create_y() const {
+  return create_distributed(comm(), ny());
+}
+
+ReplicatedProblem::Vector ReplicatedProblem::gather(Vec v) const {
+  OwnedScatter scatter;
+  OwnedVec all;
+  BB_PETSC(VecScatterCreateToAll(v, scatter.receive(), all.receive()));
+  BB_PETSC(VecScatterBegin(scatter, v, all, INSERT_VALUES, SCATTER_FORWARD));
+  BB_PETSC(VecScatterEnd(scatter, v, all, INSERT_VALUES, SCATTER_FORWARD));
+  PetscInt n = 0;
+  BB_PETSC(VecGetSize(all, &n));
+  const PetscScalar* values = nullptr;
+  BB_PETSC(VecGetArrayRead(all, &values));
+  Vector out = Eigen::Map<const Vector>(values, n);
+  BB_PETSC(VecRestoreArrayRead(all, &values));
+  return out;
+}
+
+void ReplicatedProblem::scatter(const Vector& full, Vec v) {
+  PetscInt n = 0, begin = 0, end = 0;
+  BB_PETSC(VecGetSize(v, &n));
+  if (n != full.size())
+    throw RuntimeFailure("replicated problem: vector of length " + std::to_string(full.size()) +
+                         " written to a Vec of length " + std::to_string(n));
+  BB_PETSC(VecGetOwnershipRange(v, &begin, &end));
+  PetscScalar* values = nullptr;
+  BB_PETSC(VecGetArray(v, &values));
+  for (PetscInt i = begin; i < end; ++i)
+    values[i - begin] = full[i];
+  BB_PETSC(VecRestoreArray(v, &values));
+}
+
+void ReplicatedProblem::initial_x(Vec x) const {
+  scatter(initial_x(), x);
+}
+
+void ReplicatedProblem::initial_y(Vec x, Vec y) const {
+  scatter(initial_y(gather(x)), y);
+}
+
+double ReplicatedProblem::upper_value(Vec x, Vec y) {
+  return f(gather(x), gather(y));
+}
+
+void ReplicatedProblem::upper_gradient(Vec x, Vec y, Vec gx, Vec gy) {
+  Vector vx, vy;
+  grad_f(gather(x), gather(y), gx ? &vx : nullptr, gy ? &vy : nullptr);
+  if (gx)
+    scatter(vx, gx);
+  if (gy)
+    scatter(vy, gy);
+}
+
+double ReplicatedProblem::lower_value(Vec x, Vec y) {
+  return g(gather(x), gather(y));
+}
+
+void ReplicatedProblem::lower_gradient(Vec x, Vec y, Vec gx, Vec gy) {
+  Vector vx, vy;
+  grad_g(gather(x), gather(y), gx ? &vx : nullptr, gy ? &vy : nullptr);
+  if (gx)
+    scatter(vx, gx);
+  if (gy)
+    scatter(vy, gy);
+}
+
+void ReplicatedProblem::lower_hess_yy(Vec x, Vec y, Vec v, Vec out) {
+  scatter(hess_yy_g(gather(x), gather(y), gather(v)), out);
+}
+
+void ReplicatedProblem::lower_hess_xy(Vec x, Vec y, Vec v, Vec out_x) {
+  scatter(hess_xy_g(gather(x), gather(y), gather(v)), out_x);
+}
+
+void ReplicatedProblem::lower_hess_yx(Vec x, Vec y, Vec w, Vec out_y) {
+  scatter(hess_yx_g(gather(x), gather(y), gather(w)), out_y);
+}
+
+void ReplicatedProblem::exact_hypergradient(Vec x, Vec grad, Vec y_star) {
+  Vector g_full, y_full;
+  exact(gather(x), g_full, y_full);
+  scatter(g_full, grad);
+  if (y_star)
+    scatter(y_full, y_star);
+}
+
+void ReplicatedProblem::report_metrics(Vec x, Vec y, Record& record) {
+  metrics(gather(x), gather(y), record);
+}
+
+void ReplicatedProblem::exact(const Vector&, Vector&, Vector&) {
+  Problem::exact_hypergradient(nullptr, nullptr, nullptr);
+}
+
+void ReplicatedProblem::metrics(const Vector&, const Vector&, Record&) {}
+
+void ReplicatedProblem::sum_over_ranks(Vector& v) const {
+  MPI_Allreduce(MPI_IN_PLACE, v.data(), static_cast<int>(v.size()), MPI_DOUBLE, MPI_SUM, comm());
+}
+
+double ReplicatedProblem::sum_over_ranks(double value) const {
+  MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_SUM, comm());
+  return value;
+}
+
+} // namespace bilevel

@@ -1,0 +1,124 @@
+#include "bilevel/problems/toy_sc.hpp"
+
+#include "bilevel/core/counter_rng.hpp"
+#include "bilevel/core/options.hpp"
+#include "bilevel/io/hdf5.hpp"
+
+#include <cmath>
+
+namespace bilevel {
+
+namespace {
+enum Stream : std::uint64_t { kU = 1, kV, kc, kd, kx0 };
+
+Eigen::MatrixXd random_orthogonal(const CounterRng& rng, Eigen::Index n) {
+  Eigen::MatrixXd m(n, n);
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index j = 0; j < n; ++j)
+      m(i, j) = rng.normal(static_cast<std::uint64_t>(i * n + j));
+  return Eigen::HouseholderQR<Eigen::MatrixXd>(m).householderQ();
+}
+
+std::vector<double> row_major(const Eigen::MatrixXd& m) {
+  std::vector<double> out(static_cast<std::size_t>(m.size()));
+  Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+      out.data(), m.rows(), m.cols()) = m;
+  return out;
+}
+} // namespace
+
+ToySc::Config ToySc::Config::from_options() {
+  OptionSection section("problem toy_sc");
+  Config c{};
+  c.n = options::get_int("-problem_n", 20, 1, 100000, "dimension of x and y");
+  c.cond_h = options::get_real("-problem_cond", 10.0, 1.0, 1e8, "condition number of H");
+  c.seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed of the instance's data");
+  return c;
+}
+
+ToySc::ToySc(MPI_Comm comm, Config config) : ReplicatedProblem(comm), config_(config) {
+  const Eigen::Index n = config_.n;
+  const CounterRng rc(config_.seed, kc), rd(config_.seed, kd);
+  singular_values_.resize(n);
+  for (Eigen::Index i = 0; i < n; ++i)
+    singular_values_[i] =
+        n == 1 ? 1.0
+               : std::pow(config_.cond_h, static_cast<double>(i) / static_cast<double>(n - 1));
+  H_ = random_orthogonal(CounterRng(config_.seed, kU), n) * singular_values_.asDiagonal() *
+       random_orthogonal(CounterRng(config_.seed, kV), n).transpose();
+  c_.resize(n);
+  d_.resize(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    c_[i] = rc.normal(i);
+    d_[i] = rd.normal(i);
+  }
+}
+
+Curvature ToySc::lower_curvature(Vec, Vec) {
+  // grad^2_yy g = H'H: eigenvalues are the squared singular values.
+  return {singular_values_.minCoeff() * singular_values_.minCoeff(),
+          singular_values_.maxCoeff() * singular_values_.maxCoeff()};
+}
+
+ToySc::Vector ToySc::initial_x() const {
+  const CounterRng rng(config_.seed, kx0);
+  Vector x(config_.n);
+  for (Eigen::Index i = 0; i < x.size(); ++i)
+    x[i] = rng.normal(i);
+  return x;
+}
+
+double ToySc::f(const Vector& x, const Vector& y) {
+  return std::sin(c_.dot(x) + d_.dot(y)) + std::log((x + y).squaredNorm() + 1.0);
+}
+
+void ToySc::grad_f(const Vector& x, const Vector& y, Vector* gx, Vector* gy) {
+  const double cs = std::cos(c_.dot(x) + d_.dot(y));
+  const Vector u = x + y;
+  const Vector common = (2.0 / (u.squaredNorm() + 1.0)) * u;
+  if (gx)
+    *gx = cs * c_ + common;
+  if (gy)
+    *gy = cs * d_ + common;
+}
+
+double ToySc::g(const Vector& x, const Vector& y) {
+  return 0.5 * (H_ * y - x).squaredNorm();
+}
+
+void ToySc::grad_g(const Vector& x, const Vector& y, Vector* gx, Vector* gy) {
+  const Vector r = H_ * y - x;
+  if (gx)
+    *gx = -r;
+  if (gy)
+    *gy = H_.transpose() * r;
+}
+
+ToySc::Vector ToySc::hess_yy_g(const Vector&, const Vector&, const Vector& v) {
+  return H_.transpose() * (H_ * v);
+}
+ToySc::Vector ToySc::hess_xy_g(const Vector&, const Vector&, const Vector& v) {
+  return -(H_ * v);
+}
+ToySc::Vector ToySc::hess_yx_g(const Vector&, const Vector&, const Vector& w) {
+  return -(H_.transpose() * w);
+}
+
+void ToySc::exact(const Vector& x, Vector& grad, Vector& y_star) {
+  const auto lu = H_.partialPivLu();
+  y_star = lu.solve(x);
+  Vector gx, gy;
+  grad_f(x, y_star, &gx, &gy);
+  grad = gx + H_.transpose().partialPivLu().solve(gy); // dy*/dx = H^{-1}
+}
+
+void ToySc::export_data(hid_t group) const {
+  const hsize_t n = static_cast<hsize_t>(config_.n);
+  h5::write_dense(comm(), group, "H", row_major(H_), n, n);
+  h5::write_dense(comm(), group, "c", std::vector<double>(c_.data(), c_.data() + n), n, 0);
+  h5::write_dense(comm(), group, "d", std::vector<double>(d_.data(), d_.data() + n), n, 0);
+  const Vector x0 = initial_x();
+  h5::write_dense(comm(), group, "x0", std::vector<double>(x0.data(), x0.data() + n), n, 0);
+}
+
+} // namespace bilevel
