@@ -3,6 +3,7 @@
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/log_events.hpp"
 #include "bilevel/core/options.hpp"
+#include "bilevel/io/hdf5.hpp"
 #include "bilevel/problems/problem.hpp"
 
 namespace bilevel {
@@ -92,6 +93,16 @@ void Aid::hypergradient(Vec x, Vec grad, Record& record) {
   record.set("ksp_converged", reason > 0 ? 1.0 : 0.0);
   problem().lower_hess_xy(x, y_, v_, grad);
   BB_PETSC(VecAYPX(grad, -1.0, gx_)); // grad = grad_x f - grad^2_xy g v
+}
+
+void Aid::save_state(hid_t group) const {
+  HypergradientMethod::save_state(group);
+  h5::write_vec(group, "v", v_);
+}
+
+void Aid::load_state(hid_t group) {
+  HypergradientMethod::load_state(group);
+  h5::read_vec(group, "v", v_);
 }
 
 void Aid::trial_lower_solution(Vec x, Vec y_trial) {

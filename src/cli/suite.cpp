@@ -40,25 +40,6 @@ std::string read_text(const std::string& path) {
   return out.str();
 }
 
-/// Makes `text` the options database while it lives, so each run sees only its own options.
-class ScopedOptions {
-public:
-  explicit ScopedOptions(const std::string& text) {
-    BB_PETSC(PetscOptionsCreate(&options_));
-    BB_PETSC(PetscOptionsInsertString(options_, text.c_str()));
-    BB_PETSC(PetscOptionsPush(options_));
-  }
-  ~ScopedOptions() {
-    (void)PetscOptionsPop();
-    (void)PetscOptionsDestroy(&options_);
-  }
-  ScopedOptions(const ScopedOptions&) = delete;
-  ScopedOptions& operator=(const ScopedOptions&) = delete;
-
-private:
-  PetscOptions options_ = nullptr;
-};
-
 struct SummaryRow {
   std::string problem, algorithm, status;
   int iterations;

@@ -50,6 +50,17 @@ OptionSection::~OptionSection() {
   current_section() = previous_;
 }
 
+ScopedOptions::ScopedOptions(const std::string& text) {
+  BB_PETSC(PetscOptionsCreate(&options_));
+  BB_PETSC(PetscOptionsInsertString(options_, text.c_str()));
+  BB_PETSC(PetscOptionsPush(options_));
+}
+
+ScopedOptions::~ScopedOptions() {
+  (void)PetscOptionsPop();
+  (void)PetscOptionsDestroy(&options_);
+}
+
 namespace options {
 
 std::optional<std::string> raw(const std::string& name) {

@@ -6,6 +6,7 @@
 #include "bilevel/io/hdf5.hpp"
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 namespace bilevel {
@@ -24,6 +25,8 @@ Quadratic::Config Quadratic::Config::from_options() {
   c.cond = options::get_real("-problem_cond", 10.0, 1.0, 1e12, "condition number of Q");
   c.r = options::get_real("-problem_r", 0.1, 0.0, 1e12, "upper-level regularisation r");
   c.seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed of the instance's data");
+  c.inject_nan = options::get_bool("-problem_inject_nan", false,
+                                   "corrupt one data entry with NaN after loading (testing)");
   return c;
 }
 
@@ -66,14 +69,15 @@ Quadratic::Quadratic(MPI_Comm comm, Config config) : Problem(comm), config_(conf
   PetscReal wnorm = 0;
   BB_PETSC(VecNormalize(householder_, &wnorm));
 
-  // B: dense, rows distributed like y, entries N(0, 1/nx).
+  // B: dense, rows distributed like y, entries N(0, 1/ny) so ||B|| ~ 1 + sqrt(nx/ny) and the
+  // hyper-objective's curvature stays O(1) at every size (a fixed outer step works throughout).
   BB_PETSC(MatCreateDense(comm, end - begin, PETSC_DECIDE, ny, nx, nullptr, B_.receive()));
   {
     PetscScalar* b = nullptr;
     PetscInt lda = 0;
     BB_PETSC(MatDenseGetLDA(B_, &lda));
     BB_PETSC(MatDenseGetArrayWrite(B_, &b));
-    const double scale = 1.0 / std::sqrt(static_cast<double>(nx));
+    const double scale = 1.0 / std::sqrt(static_cast<double>(ny));
     for (PetscInt j = 0; j < nx; ++j)
       for (PetscInt i = begin; i < end; ++i)
         b[(i - begin) + j * lda] = scale * rng_b.normal(static_cast<std::uint64_t>(i) * nx + j);
@@ -95,6 +99,10 @@ Quadratic::Quadratic(MPI_Comm comm, Config config) : Problem(comm), config_(conf
   BB_PETSC(MatAssemblyBegin(C_, MAT_FINAL_ASSEMBLY));
   BB_PETSC(MatAssemblyEnd(C_, MAT_FINAL_ASSEMBLY));
   BB_PETSC(MatCreateVecs(B_, work_x_.receive(), nullptr));
+  if (config_.inject_nan && begin == 0)
+    BB_PETSC(VecSetValue(d_, 0, std::numeric_limits<double>::quiet_NaN(), INSERT_VALUES));
+  BB_PETSC(VecAssemblyBegin(d_));
+  BB_PETSC(VecAssemblyEnd(d_));
 }
 
 OwnedVec Quadratic::create_x() const {

@@ -23,6 +23,9 @@ public:
   std::string name() const override { return "aid"; }
   void setup(Problem& problem, Vec x0) override;
   void hypergradient(Vec x, Vec grad, Record& record) override;
+  /// The warm-start v of the Krylov solve is state too: a restart without it would differ.
+  void save_state(hid_t group) const override;
+  void load_state(hid_t group) override;
 
 protected:
   void trial_lower_solution(Vec x, Vec y_trial) override;

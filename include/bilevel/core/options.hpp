@@ -30,6 +30,19 @@ private:
   std::string previous_;
 };
 
+/// Makes `text` the whole options database while it lives (PetscOptionsPush), so a suite's
+/// runs, or a test's cases, each see only their own options.
+class ScopedOptions {
+public:
+  explicit ScopedOptions(const std::string& text);
+  ~ScopedOptions();
+  ScopedOptions(const ScopedOptions&) = delete;
+  ScopedOptions& operator=(const ScopedOptions&) = delete;
+
+private:
+  PetscOptions options_ = nullptr;
+};
+
 namespace options {
 
 /// The raw value of `name` if given (an empty string for a bare flag).

@@ -4,7 +4,7 @@
 //   y*(x) = Q^{-1}(Bx - c),   grad Phi(x) = r x + B' Q^{-1} C'(C y* - d).
 // Q = H Lambda H with H a Householder reflector and Lambda geometrically spaced in [1, cond], so
 // Q is SPD with condition number exactly `cond`, applied and inverted in O(ny) matrix-free; B is
-// a distributed dense ny x nx matrix, C a banded ny x ny one. y and the rows of B and C are
+// a distributed dense ny x nx matrix with N(0, 1/ny) entries, C a banded ny x ny one. y and the rows of B and C are
 // distributed; every entry comes from a counter-based generator, so any rank count builds the
 // same instance.
 #include "bilevel/problems/problem.hpp"
@@ -17,6 +17,7 @@ public:
     PetscInt nx, ny;
     double cond, r;
     long long seed;
+    bool inject_nan; ///< corrupt d[0] in memory: exercises the driver's divergence detection
     static Config from_options();
   };
   Quadratic(MPI_Comm comm, Config config);

@@ -1,0 +1,54 @@
+"""Fixtures of the end-to-end CLI tests: the executable (from $BILEVELBENCH, set by ctest) and a
+runner that launches it under mpiexec with N ranks."""
+import os
+import pathlib
+import subprocess
+
+import h5py
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+MPI_ENV = {
+    "OMPI_ALLOW_RUN_AS_ROOT": "1",
+    "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+    "OMPI_MCA_rmaps_base_oversubscribe": "1",
+    "OMPI_MCA_mpi_yield_when_idle": "1",
+}
+
+
+@pytest.fixture(scope="session")
+def exe():
+    path = os.environ.get("BILEVELBENCH", str(REPO / "build" / "bilevelbench"))
+    if not os.path.exists(path):
+        pytest.fail(f"bilevelbench not built at {path}; build first or set BILEVELBENCH")
+    return path
+
+
+@pytest.fixture
+def run(exe, tmp_path):
+    """run(*args, ranks=1, timeout=120) -> CompletedProcess, in a temporary working directory."""
+
+    def _run(*args, ranks=1, timeout=120, cwd=None):
+        # One rank runs as an MPI singleton, exactly what a user typing the command sees;
+        # mpiexec adds its own report of a non-zero exit to stderr.
+        launcher = ["mpiexec", "-n", str(ranks)] if ranks > 1 else []
+        command = [*launcher, exe, *map(str, args)]
+        return subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                              cwd=cwd or tmp_path, env={**os.environ, **MPI_ENV})
+
+    return _run
+
+
+def status_of(path):
+    """The status attribute of a result file, or None if there is no readable file."""
+    try:
+        with h5py.File(path, "r", locking=False) as f:
+            value = f.attrs.get("status")
+            return value.decode() if isinstance(value, bytes) else value
+    except OSError:
+        return None
+
+
+def trace(path, group="/"):
+    with h5py.File(path, "r", locking=False) as f:
+        return {name: f[group]["trace"][name][()] for name in f[group]["trace"]}

@@ -1,0 +1,181 @@
+"""End-to-end runs: the result-file contract, hypergradient and export modes against an
+independent numpy computation, rank agreement, restart, SIGTERM and divergence."""
+import os
+import signal
+import subprocess
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import MPI_ENV, status_of, trace
+
+CONTRACT_ATTRS = {"format_version", "suite_version", "git_commit", "problem", "algorithm", "nranks",
+                  "seed", "started_utc", "finished_utc", "hostname", "status", "options"}
+CONTRACT_TRACE = {"iteration", "time", "upper_objective", "hypergrad_norm", "lower_residual"}
+
+
+def test_result_file_contract(run, tmp_path):
+    out = tmp_path / "run.h5"
+    result = run("-problem", "quadratic", "-algorithm", "aid", "-outer_iters", "7", "-output", out)
+    assert result.returncode == 0, result.stderr
+    with h5py.File(out, "r") as f:
+        assert CONTRACT_ATTRS <= set(f.attrs)
+        assert f.attrs["status"] == b"completed"
+        assert CONTRACT_TRACE <= set(f["trace"])
+        assert all(f["trace"][m].shape == (7,) for m in f["trace"])
+        np.testing.assert_array_equal(f["trace/iteration"][()], np.arange(7))
+        assert np.all(np.diff(f["trace/time"][()]) >= 0)
+        assert f["x"].shape == (10,)
+        events = [e.decode() for e in f["timing/event"][()]]
+        assert "BBHypergrad" in events and "KSPSolve" in events
+        assert f["trace"]["iteration"].chunks is not None  # chunked, extensible
+        assert f["trace"]["iteration"].maxshape == (None,)
+
+
+def _quadratic_hypergradient_numpy(path, x):
+    """grad Phi = r x + B' Q^{-1} C'(C y* - d), y* = Q^{-1}(Bx - c), from exported data alone."""
+    with h5py.File(path, "r") as f:
+        p = f["problem"]
+        Q, B, c, C, d = (p[k][()] for k in ("Q", "B", "c", "C", "d"))
+        r = p.attrs["r"]
+    y = np.linalg.solve(Q, B @ x - c)
+    return r * x + B.T @ np.linalg.solve(Q, C.T @ (C @ y - d))
+
+
+@pytest.mark.parametrize("ranks", [1, 2])
+def test_export_and_hypergrad_agree_with_numpy(run, tmp_path, ranks):
+    opts = ["-problem", "quadratic", "-problem_ny", "80", "-problem_nx", "5", "-problem_cond", "15"]
+    exported = tmp_path / "data.h5"
+    assert run("-export_problem", exported, *opts, ranks=ranks).returncode == 0
+    with h5py.File(exported, "r") as f:
+        x0 = f["problem/x0"][()]
+    x = x0 + 0.25
+    with h5py.File(tmp_path / "x.h5", "w") as f:
+        f["x"] = x
+    expected = _quadratic_hypergradient_numpy(exported, x)
+    for algorithm, extra, tol in [("exact", [], 1e-10),
+                                  ("aid", ["-alg_inner_iters", "2000", "-alg_ksp_rtol", "1e-14"], 1e-8)]:
+        out = tmp_path / f"g_{algorithm}.h5"
+        result = run("-hypergrad", *opts, "-algorithm", algorithm, *extra, "-x_from",
+                     tmp_path / "x.h5", "-output", out, ranks=ranks)
+        assert result.returncode == 0, result.stderr
+        with h5py.File(out, "r") as f:
+            got = f["hypergrad"][()]
+            assert f.attrs["status"] == b"completed"
+        assert np.linalg.norm(got - expected) <= tol * np.linalg.norm(expected), algorithm
+
+
+RANK_CASES = {
+    "quadratic_aid": ["-problem", "quadratic", "-algorithm", "aid", "-problem_ny", "500",
+                      "-outer_iters", "15", "-alg_step", "0.5"],
+    "quadratic_itd": ["-problem", "quadratic", "-algorithm", "itd", "-problem_ny", "500",
+                      "-outer_iters", "15", "-alg_line_search", "backtracking"],
+    "toy_sc_itd": ["-problem", "toy_sc", "-algorithm", "itd", "-outer_iters", "20", "-alg_step",
+                   "0.05", "-alg_inner_iters", "30"],
+    "logreg_itd": ["-problem", "logreg_hyper", "-algorithm", "itd", "-problem_train", "400",
+                   "-problem_val", "300", "-problem_test", "200", "-problem_corruption", "0.2",
+                   "-outer_iters", "4", "-alg_inner_iters", "5", "-alg_step", "50"],
+}
+
+
+@pytest.mark.parametrize("case", sorted(RANK_CASES))
+def test_same_trace_on_1_2_4_ranks(run, tmp_path, case):
+    traces = {}
+    for ranks in (1, 2, 4):
+        out = tmp_path / f"r{ranks}.h5"
+        result = run(*RANK_CASES[case], "-output", out, ranks=ranks, timeout=300)
+        assert result.returncode == 0, result.stderr
+        traces[ranks] = trace(out)
+    for ranks in (2, 4):
+        for metric, values in traces[1].items():
+            if metric == "time":
+                continue
+            other = traces[ranks][metric]
+            finite = np.isfinite(values)
+            np.testing.assert_array_equal(finite, np.isfinite(other))
+            scale = np.maximum(np.abs(values[finite]), 1e-300)
+            err = np.max(np.abs(values[finite] - other[finite]) / scale, initial=0.0)
+            assert err <= 1e-10, f"{case} {metric}: {ranks} ranks differ by {err:.2e}"
+
+
+def test_restart_continues_the_trace(run, tmp_path):
+    out = tmp_path / "run.h5"
+    base = ["-problem", "quadratic", "-algorithm", "aid", "-alg_inner_iters", "3"]
+    assert run(*base, "-outer_iters", "6", "-output", out).returncode == 0
+    result = run(*base, "-outer_iters", "14", "-restart_from", out)
+    assert result.returncode == 0, result.stderr
+    straight = tmp_path / "straight.h5"
+    assert run(*base, "-outer_iters", "14", "-output", straight).returncode == 0
+    resumed, reference = trace(out), trace(straight)
+    np.testing.assert_array_equal(resumed["iteration"], np.arange(14))
+    np.testing.assert_allclose(resumed["upper_objective"], reference["upper_objective"], rtol=1e-12)
+    assert status_of(out) == "completed"
+
+
+@pytest.mark.parametrize("ranks", [1, 2])
+def test_sigterm_leaves_an_interrupted_valid_file(exe, tmp_path, ranks):
+    out = tmp_path / "long.h5"
+    # One rank: the signal goes to bilevelbench itself, whose exit code is 3. Two ranks:
+    # mpiexec forwards it to every rank (and exits with a code of its own).
+    launcher = ["mpiexec", "-n", str(ranks)] if ranks > 1 else []
+    command = [*launcher, exe, "-problem", "quadratic", "-algorithm", "itd", "-problem_ny",
+               "200000", "-alg_inner_iters", "20", "-outer_iters", "100000", "-flush_interval",
+               "0.2", "-output", str(out)]
+    process = subprocess.Popen(command, env={**os.environ, **MPI_ENV}, cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    rows = 0
+    while time.time() < deadline and rows < 5:
+        time.sleep(0.3)
+        try:
+            with h5py.File(out, "r", locking=False) as f:
+                rows = f["trace/iteration"].shape[0] if "trace/iteration" in f else 0
+                assert f.attrs["status"] == b"running"
+        except (OSError, KeyError):
+            rows = 0
+    assert rows >= 5, "the run never flushed a trace"
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == (3 if ranks == 1 else process.returncode) != 0, stderr
+    assert status_of(out) == "interrupted"
+    t = trace(out)
+    np.testing.assert_array_equal(t["iteration"], np.arange(len(t["iteration"])))
+    assert len(t["iteration"]) >= rows
+    with h5py.File(out, "r") as f:
+        assert f["x"].shape == (10,) and np.all(np.isfinite(f["x"][()]))
+
+
+def test_nan_in_data_ends_diverged(run, tmp_path):
+    out = tmp_path / "nan.h5"
+    result = run("-problem", "quadratic", "-algorithm", "aid", "-problem_inject_nan",
+                 "-outer_iters", "50", "-output", out, ranks=2)
+    assert result.returncode == 4, result.stderr
+    assert status_of(out) == "diverged"
+    assert len(trace(out)["iteration"]) == 1
+
+
+def test_list_and_help(run):
+    listing = run("-list")
+    assert listing.returncode == 0
+    for name in ("quadratic", "toy_sc", "logreg_hyper", "aid", "itd", "exact"):
+        assert name in listing.stdout
+    helped = run("-help", "-problem", "quadratic", "-algorithm", "aid")
+    assert helped.returncode == 0
+    for option in ("-problem_ny", "-alg_inner_iters", "-alg_ksp_type", "-outer_iters", "-tol"):
+        assert option in helped.stdout
+
+
+def test_quick_suite_under_two_minutes(run, tmp_path):
+    start = time.time()
+    result = run(ranks=2, timeout=180)
+    elapsed = time.time() - start
+    assert result.returncode == 0, result.stderr
+    assert elapsed < 120, f"quick suite took {elapsed:.0f} s"
+    assert "upper objective" in result.stdout
+    with h5py.File(tmp_path / "results" / "quick_suite.h5", "r") as f:
+        groups = list(f)
+        assert len(groups) >= 8
+        assert all(f[g].attrs["status"] in (b"completed", b"converged") for g in groups)
+        assert all(f[g].attrs["nranks"] == 2 for g in groups)

@@ -1,0 +1,158 @@
+// Every oracle of every problem against central finite differences of the oracle one order
+// below it (values -> gradients -> Hessian products), and the closed-form hypergradients against
+// finite differences of Phi(x) = f(x, y*(x)). Relative error <= 1e-6 throughout.
+#include "test_support.hpp"
+
+#include "bilevel/problems/problem.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace bilevel::test {
+namespace {
+
+struct Case {
+  const char* problem;
+  const char* options;
+  double x_offset; ///< centre of the random x (logreg's x is a log-regularisation)
+  double x_scale;
+};
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.problem; }
+
+class Derivatives : public ::testing::TestWithParam<Case> {
+protected:
+  void SetUp() override {
+    const Case& c = GetParam();
+    problem_ = make_problem(c.problem, c.options);
+    x_ = problem_->create_x();
+    y_ = problem_->create_y();
+    dx_ = problem_->create_x();
+    dy_ = problem_->create_y();
+    fill_random(x_, 1, c.x_scale, c.x_offset);
+    fill_random(y_, 2, 0.5);
+    fill_random(dx_, 3);
+    fill_random(dy_, 4);
+  }
+
+  /// Central difference of a scalar function along (dx, dy).
+  template <class F> double directional(F&& value, Vec dx, Vec dy) {
+    OwnedVec xp = copy_of(x_), xm = copy_of(x_), yp = copy_of(y_), ym = copy_of(y_);
+    if (dx) {
+      BB_PETSC(VecAXPY(xp, kStep, dx));
+      BB_PETSC(VecAXPY(xm, -kStep, dx));
+    }
+    if (dy) {
+      BB_PETSC(VecAXPY(yp, kStep, dy));
+      BB_PETSC(VecAXPY(ym, -kStep, dy));
+    }
+    return (value(xp.get(), yp.get()) - value(xm.get(), ym.get())) / (2 * kStep);
+  }
+
+  /// Central difference of a vector function along (dx, dy).
+  template <class F> OwnedVec directional_vector(F&& value, Vec model, Vec dx, Vec dy) {
+    OwnedVec xp = copy_of(x_), xm = copy_of(x_), yp = copy_of(y_), ym = copy_of(y_);
+    if (dx) {
+      BB_PETSC(VecAXPY(xp, kStep, dx));
+      BB_PETSC(VecAXPY(xm, -kStep, dx));
+    }
+    if (dy) {
+      BB_PETSC(VecAXPY(yp, kStep, dy));
+      BB_PETSC(VecAXPY(ym, -kStep, dy));
+    }
+    OwnedVec plus = duplicate(model), minus = duplicate(model);
+    value(xp.get(), yp.get(), plus.get());
+    value(xm.get(), ym.get(), minus.get());
+    BB_PETSC(VecAXPY(plus, -1.0, minus));
+    BB_PETSC(VecScale(plus, 1.0 / (2 * kStep)));
+    return plus;
+  }
+
+  static void expect_close(double analytic, double numeric, const char* what) {
+    EXPECT_LE(std::abs(analytic - numeric), kTolerance * std::max(1.0, std::abs(numeric)))
+        << what << ": analytic " << analytic << " vs finite difference " << numeric;
+  }
+
+  static constexpr double kStep = 1e-5;
+  static constexpr double kTolerance = 1e-6;
+  std::unique_ptr<Problem> problem_;
+  OwnedVec x_, y_, dx_, dy_;
+};
+
+TEST_P(Derivatives, UpperGradient) {
+  OwnedVec gx = problem_->create_x(), gy = problem_->create_y();
+  problem_->upper_gradient(x_, y_, gx, gy);
+  auto f = [&](Vec x, Vec y) { return problem_->upper_value(x, y); };
+  expect_close(dot(gx, dx_), directional(f, dx_, nullptr), "grad_x f");
+  expect_close(dot(gy, dy_), directional(f, nullptr, dy_), "grad_y f");
+}
+
+TEST_P(Derivatives, LowerGradient) {
+  OwnedVec gx = problem_->create_x(), gy = problem_->create_y();
+  problem_->lower_gradient(x_, y_, gx, gy);
+  auto g = [&](Vec x, Vec y) { return problem_->lower_value(x, y); };
+  expect_close(dot(gx, dx_), directional(g, dx_, nullptr), "grad_x g");
+  expect_close(dot(gy, dy_), directional(g, nullptr, dy_), "grad_y g");
+}
+
+TEST_P(Derivatives, LowerHessianProducts) {
+  auto grad_y = [&](Vec x, Vec y, Vec out) { problem_->lower_gradient(x, y, nullptr, out); };
+  // grad^2_yy g v against the change of grad_y g along v in y.
+  OwnedVec hv = problem_->create_y();
+  problem_->lower_hess_yy(x_, y_, dy_, hv);
+  OwnedVec fd_yy = directional_vector(grad_y, y_, nullptr, dy_);
+  EXPECT_LE(relative_error(hv, fd_yy), kTolerance) << "grad^2_yy g v";
+  // grad^2_yx g w against the change of grad_y g along w in x.
+  OwnedVec hw = problem_->create_y();
+  problem_->lower_hess_yx(x_, y_, dx_, hw);
+  OwnedVec fd_yx = directional_vector(grad_y, y_, dx_, nullptr);
+  EXPECT_LE(relative_error(hw, fd_yx), kTolerance) << "grad^2_yx g w";
+  // grad^2_xy g v is its transpose: <grad^2_xy g v, w> = <v, change of grad_y g along w>.
+  OwnedVec hxy = problem_->create_x();
+  problem_->lower_hess_xy(x_, y_, dy_, hxy);
+  expect_close(dot(hxy, dx_), dot(dy_, fd_yx), "grad^2_xy g v");
+}
+
+/// The problems with a closed-form hypergradient.
+class ExactHypergradient : public Derivatives {};
+
+TEST_P(ExactHypergradient, MatchesFiniteDifferencesOfPhi) {
+  ASSERT_TRUE(problem_->has_exact_hypergradient());
+  OwnedVec grad = problem_->create_x(), y_star = problem_->create_y(),
+           scratch = problem_->create_x();
+  problem_->exact_hypergradient(x_, grad, y_star);
+  // y* solves the lower level: grad_y g(x, y*) = 0.
+  EXPECT_LE(problem_->lower_residual(x_, y_star), 1e-9);
+  auto phi = [&](Vec x, Vec) {
+    OwnedVec ys = problem_->create_y();
+    problem_->exact_hypergradient(x, scratch, ys);
+    return problem_->upper_value(x, ys);
+  };
+  expect_close(dot(grad, dx_), directional(phi, dx_, nullptr), "grad Phi");
+}
+
+const Case kQuadratic{"quadratic", "-problem_ny 60 -problem_nx 7 -problem_cond 20", 0, 1};
+const Case kToySc{"toy_sc", "", 0, 1};
+
+std::string case_name(const ::testing::TestParamInfo<Case>& param_info) {
+  return std::string(param_info.param.problem) + std::to_string(param_info.index);
+}
+
+INSTANTIATE_TEST_SUITE_P(WithClosedForm, ExactHypergradient, ::testing::Values(kQuadratic, kToySc),
+                         case_name);
+
+INSTANTIATE_TEST_SUITE_P(
+    AllProblems, Derivatives,
+    ::testing::Values(kQuadratic, kToySc,
+                      Case{"logreg_hyper",
+                           "-problem_train 120 -problem_val 80 -problem_test 40 "
+                           "-problem_corruption 0.3",
+                           -3, 0.5},
+                      Case{"logreg_hyper",
+                           "-problem_train 120 -problem_val 80 -problem_test 40 -problem_reg scalar",
+                           -3, 0.5}),
+    case_name);
+
+} // namespace
+} // namespace bilevel::test

@@ -1,0 +1,48 @@
+#pragma once
+// Shared helpers of the C++ tests: building a registered problem from an options string, filling
+// Vecs with rank-layout-independent random values, and relative errors.
+#include "bilevel/catalog.hpp"
+#include "bilevel/core/counter_rng.hpp"
+#include "bilevel/core/error.hpp"
+#include "bilevel/core/options.hpp"
+
+#include <memory>
+#include <string>
+
+namespace bilevel::test {
+
+/// Creates problem `name` with `options` (e.g. "-problem_ny 50").
+inline std::unique_ptr<Problem> make_problem(const std::string& name, const std::string& options) {
+  ScopedOptions scoped(options);
+  return problem_registry().at(name).create(PETSC_COMM_WORLD);
+}
+
+/// v_i = offset + scale * N(0,1) from a counter generator indexed by the global i.
+inline void fill_random(Vec v, std::uint64_t stream, double scale = 1.0, double offset = 0.0) {
+  const CounterRng rng(12345, stream);
+  PetscInt begin = 0, end = 0;
+  BB_PETSC(VecGetOwnershipRange(v, &begin, &end));
+  PetscScalar* a = nullptr;
+  BB_PETSC(VecGetArray(v, &a));
+  for (PetscInt i = begin; i < end; ++i)
+    a[i - begin] = offset + scale * rng.normal(static_cast<std::uint64_t>(i));
+  BB_PETSC(VecRestoreArray(v, &a));
+}
+
+/// ||a - b|| / max(||b||, tiny).
+inline double relative_error(Vec a, Vec b) {
+  OwnedVec d = copy_of(a);
+  BB_PETSC(VecAXPY(d, -1.0, b));
+  PetscReal nd = 0, nb = 0;
+  BB_PETSC(VecNorm(d, NORM_2, &nd));
+  BB_PETSC(VecNorm(b, NORM_2, &nb));
+  return nd / std::max(nb, 1e-300);
+}
+
+inline double dot(Vec a, Vec b) {
+  PetscScalar value = 0;
+  BB_PETSC(VecDot(a, b, &value));
+  return value;
+}
+
+} // namespace bilevel::test
