@@ -3,6 +3,7 @@
 #include "bilevel/core/counter_rng.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
+#include "bilevel/core/replicated_vec.hpp"
 #include "bilevel/io/hdf5.hpp"
 
 #include <cmath>
@@ -214,20 +215,9 @@ void Quadratic::exact_hypergradient(Vec x, Vec grad, Vec y_star) {
 
 namespace {
 
-/// The whole of a distributed Vec on every rank.
 std::vector<double> gather_all(Vec v) {
-  OwnedScatter scatter;
-  OwnedVec all;
-  BB_PETSC(VecScatterCreateToAll(v, scatter.receive(), all.receive()));
-  BB_PETSC(VecScatterBegin(scatter, v, all, INSERT_VALUES, SCATTER_FORWARD));
-  BB_PETSC(VecScatterEnd(scatter, v, all, INSERT_VALUES, SCATTER_FORWARD));
-  PetscInt n = 0;
-  BB_PETSC(VecGetSize(all, &n));
-  const PetscScalar* a = nullptr;
-  BB_PETSC(VecGetArrayRead(all, &a));
-  std::vector<double> out(a, a + n);
-  BB_PETSC(VecRestoreArrayRead(all, &a));
-  return out;
+  const Eigen::VectorXd all = gather_to_all(v);
+  return {all.data(), all.data() + all.size()};
 }
 
 /// Row-major dense copy of a distributed matrix, on every rank (export of small instances).

@@ -1,6 +1,7 @@
 #include "bilevel/problems/replicated_problem.hpp"
 
 #include "bilevel/core/error.hpp"
+#include "bilevel/core/replicated_vec.hpp"
 
 namespace bilevel {
 
@@ -22,32 +23,11 @@ OwnedVec ReplicatedProblem::create_y() const {
 }
 
 ReplicatedProblem::Vector ReplicatedProblem::gather(Vec v) const {
-  OwnedScatter scatter;
-  OwnedVec all;
-  BB_PETSC(VecScatterCreateToAll(v, scatter.receive(), all.receive()));
-  BB_PETSC(VecScatterBegin(scatter, v, all, INSERT_VALUES, SCATTER_FORWARD));
-  BB_PETSC(VecScatterEnd(scatter, v, all, INSERT_VALUES, SCATTER_FORWARD));
-  PetscInt n = 0;
-  BB_PETSC(VecGetSize(all, &n));
-  const PetscScalar* values = nullptr;
-  BB_PETSC(VecGetArrayRead(all, &values));
-  Vector out = Eigen::Map<const Vector>(values, n);
-  BB_PETSC(VecRestoreArrayRead(all, &values));
-  return out;
+  return gather_to_all(v);
 }
 
 void ReplicatedProblem::scatter(const Vector& full, Vec v) {
-  PetscInt n = 0, begin = 0, end = 0;
-  BB_PETSC(VecGetSize(v, &n));
-  if (n != full.size())
-    throw RuntimeFailure("replicated problem: vector of length " + std::to_string(full.size()) +
-                         " written to a Vec of length " + std::to_string(n));
-  BB_PETSC(VecGetOwnershipRange(v, &begin, &end));
-  PetscScalar* values = nullptr;
-  BB_PETSC(VecGetArray(v, &values));
-  for (PetscInt i = begin; i < end; ++i)
-    values[i - begin] = full[i];
-  BB_PETSC(VecRestoreArray(v, &values));
+  scatter_owned(full, v);
 }
 
 void ReplicatedProblem::initial_x(Vec x) const {

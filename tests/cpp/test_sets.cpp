@@ -3,8 +3,10 @@
 // matches an independent sort-based computation on the gathered vector.
 #include "test_support.hpp"
 
+#include "bilevel/core/replicated_vec.hpp"
 #include "bilevel/sets/ball.hpp"
 #include "bilevel/sets/box.hpp"
+#include "bilevel/sets/polyhedron.hpp"
 #include "bilevel/sets/simplex.hpp"
 
 #include <gtest/gtest.h>
@@ -17,6 +19,24 @@ namespace bilevel::test {
 namespace {
 
 constexpr PetscInt kSize = 101;
+
+/// A random polyhedron in R^kSize that contains the origin's neighbourhood: 40 inequalities
+/// with h > 0, and 3 equalities through 0.
+std::unique_ptr<Polyhedron> random_polyhedron(Eigen::Index inequalities = 40) {
+  const CounterRng rng(5, 1);
+  Eigen::MatrixXd G(inequalities, kSize), A(3, kSize);
+  Eigen::VectorXd h(inequalities);
+  std::uint64_t k = 0;
+  for (Eigen::Index i = 0; i < G.rows(); ++i) {
+    for (Eigen::Index j = 0; j < kSize; ++j)
+      G(i, j) = rng.normal(k++);
+    h[i] = 1.0 + rng.uniform(k++);
+  }
+  for (Eigen::Index i = 0; i < A.rows(); ++i)
+    for (Eigen::Index j = 0; j < kSize; ++j)
+      A(i, j) = rng.normal(k++);
+  return std::make_unique<Polyhedron>(G, h, A, Eigen::VectorXd::Zero(3));
+}
 
 OwnedVec make_vec() {
   OwnedVec v;
@@ -75,8 +95,49 @@ INSTANTIATE_TEST_SUITE_P(
                               1.0},
                       SetCase{"ball_outside", [] { return std::make_unique<Ball>(2.0); }, 1.0},
                       SetCase{"ball_inside", [] { return std::make_unique<Ball>(50.0); }, 1.0},
-                      SetCase{"simplex", [] { return std::make_unique<Simplex>(3.0); }, 1.0}),
+                      SetCase{"simplex", [] { return std::make_unique<Simplex>(3.0); }, 1.0},
+                      SetCase{"polyhedron", [] { return random_polyhedron(); }, 1.0}),
     [](const ::testing::TestParamInfo<SetCase>& param_info) { return param_info.param.name; });
+
+TEST(PolyhedronSet, ProjectionSatisfiesKkt) {
+  // KKT of min 1/2||y - u||^2 s.t. Gy <= h, Ay = b: feasibility, lambda >= 0, complementarity,
+  // and stationarity y - u + G'lambda + A'nu = 0, all to round-off; and some rows active.
+  const auto set = random_polyhedron(60);
+  const CounterRng rng(6, 1);
+  Eigen::VectorXd u(kSize);
+  for (Eigen::Index j = 0; j < kSize; ++j)
+    u[j] = 3.0 * rng.normal(static_cast<std::uint64_t>(j));
+  const auto p = set->project(u);
+  const CounterRng data(5, 1);
+  Eigen::MatrixXd G(60, kSize), A(3, kSize);
+  Eigen::VectorXd h(60);
+  std::uint64_t k = 0;
+  for (Eigen::Index i = 0; i < 60; ++i) {
+    for (Eigen::Index j = 0; j < kSize; ++j)
+      G(i, j) = data.normal(k++);
+    h[i] = 1.0 + data.uniform(k++);
+  }
+  for (Eigen::Index i = 0; i < 3; ++i)
+    for (Eigen::Index j = 0; j < kSize; ++j)
+      A(i, j) = data.normal(k++);
+  EXPECT_GE(p.active.size(), 2u);
+  EXPECT_LE((G * p.y - h).maxCoeff(), 1e-10);
+  EXPECT_LE((A * p.y).norm(), 1e-10);
+  EXPECT_GE(p.inequality_multipliers.minCoeff(), 0.0);
+  EXPECT_LE(p.inequality_multipliers.cwiseProduct(G * p.y - h).cwiseAbs().maxCoeff(), 1e-10);
+  const Eigen::VectorXd stationarity =
+      p.y - u + G.transpose() * p.inequality_multipliers + A.transpose() * p.equality_multipliers;
+  EXPECT_LE(stationarity.norm(), 1e-10 * u.norm());
+}
+
+TEST(PolyhedronSet, EmptySetIsReported) {
+  // y_0 <= -1 and -y_0 <= -1 (y_0 >= 1): no point.
+  Eigen::MatrixXd G = Eigen::MatrixXd::Zero(2, 3);
+  G(0, 0) = 1;
+  G(1, 0) = -1;
+  const Polyhedron set(G, Eigen::Vector2d(-1, -1), Eigen::MatrixXd(0, 3), Eigen::VectorXd(0));
+  EXPECT_THROW(set.project(Eigen::Vector3d(0.5, 0, 0)), InputError);
+}
 
 TEST(SimplexSet, ThresholdMatchesSortedReference) {
   const Simplex simplex(3.0);
@@ -84,15 +145,8 @@ TEST(SimplexSet, ThresholdMatchesSortedReference) {
   fill_random(u, 11);
   // Reference (Held et al. / Duchi et al.): sort descending, tau = (cumsum_k - total)/k at the
   // largest k with u_(k) > tau.
-  OwnedScatter scatter;
-  OwnedVec all;
-  BB_PETSC(VecScatterCreateToAll(u, scatter.receive(), all.receive()));
-  BB_PETSC(VecScatterBegin(scatter, u, all, INSERT_VALUES, SCATTER_FORWARD));
-  BB_PETSC(VecScatterEnd(scatter, u, all, INSERT_VALUES, SCATTER_FORWARD));
-  const PetscScalar* a = nullptr;
-  BB_PETSC(VecGetArrayRead(all, &a));
-  std::vector<double> sorted(a, a + kSize);
-  BB_PETSC(VecRestoreArrayRead(all, &a));
+  const Eigen::VectorXd all = gather_to_all(u);
+  std::vector<double> sorted(all.data(), all.data() + all.size());
   std::sort(sorted.rbegin(), sorted.rend());
   double cumulative = 0, tau = 0;
   for (std::size_t k = 0; k < sorted.size(); ++k) {
