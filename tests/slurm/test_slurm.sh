@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# End-to-end test of the batch jobs in jobs/ on a real single-node Slurm (tests/slurm/slurm-local):
+#   1. a run that Slurm's time-limit warning (#SBATCH --signal) stops: SIGTERM -> status
+#      interrupted, exit code 3 -> requeue -> resumed from its file -> completed (srun);
+#   2. the same chain with the SIGTERM sent by `scancel --batch --signal=TERM`, the route the
+#      warning takes, at a moment the test picks (mpirun);
+#   3. strong-scaling sweeps over 1 and 2 ranks, one launched with srun, one with mpirun;
+# all submitted with `jobs/bbsweep submit --wait`; then checks every result file with h5py.
+# Runs 1 and 2 are sized in seconds (-time_budget, algorithm time summed over restarts), not
+# iterations, so that they last long enough whatever the program's speed.
+#
+# The program is $BILEVELBENCH (default: build/bilevelbench). What it runs:
+#   BB_TEST_PROBLEM, BB_TEST_ALGORITHM   default quadratic, aid
+#   BB_TEST_OPTIONS                      more options for every run; default -problem_ny 20000
+#                                        (iterations of milliseconds keep the traces small)
+#   BB_TEST_ITERS                        outer iterations of the sweep runs (default 5)
+# BB_TEST_KEEP=1 keeps the work directory (job logs, results, Slurm logs) after a success too.
+# Exit code 77 (skip) when the Slurm binaries are missing. Needs root, as slurm-local does.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+exe=${BILEVELBENCH:-$repo/build/bilevelbench}
+problem=${BB_TEST_PROBLEM:-quadratic}
+algorithm=${BB_TEST_ALGORITHM:-aid}
+default_options="-problem_ny 20000"
+read -r -a extra <<<"${BB_TEST_OPTIONS-$default_options}"
+iters=${BB_TEST_ITERS:-5}
+signal_budget=8     # seconds; run 2 is signalled 2 s after it starts
+timelimit_budget=35 # seconds; over Slurm's 30 s time-limit check period, see below
+many=100000000      # outer iterations for the runs sized by -time_budget
+timeout=180         # seconds any one sweep may take
+
+for bin in slurmctld slurmd munged mungekey sbatch srun scontrol scancel squeue sinfo; do
+  if ! command -v "$bin" >/dev/null; then
+    echo "SKIP: $bin not found (Slurm is package slurm-wlm)"
+    exit 77
+  fi
+done
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+[ -x "$exe" ] || fail "no executable $exe (build it, or set BILEVELBENCH)"
+exe=$(cd "$(dirname "$exe")" && pwd)/$(basename "$exe")
+
+work=$(mktemp -d -t bb-slurm-test.XXXXXX)
+chmod 0711 "$work" # munged (user munge) keeps its socket below it
+results=$work/results
+waiters=()
+cleanup() {
+  local rc=$? pid
+  for pid in "${waiters[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  if [ -f "$work/slurm/slurm.conf" ]; then
+    "$here/slurm-local" stop "$work/slurm" || rc=1
+  fi
+  if [ "$rc" -ne 0 ]; then
+    echo "test_slurm: failed; job logs, results and Slurm logs kept in $work" >&2
+  elif [ "${BB_TEST_KEEP:-0}" = 1 ]; then
+    echo "test_slurm: job logs, results and Slurm logs kept in $work"
+  else
+    rm -rf "$work"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+
+t0=$SECONDS
+elapsed() { echo "[$((SECONDS - t0)) s] $*"; }
+
+env=$("$here/slurm-local" start "$work/slurm")
+eval "$env"
+elapsed "Slurm up (SLURM_CONF=$SLURM_CONF)"
+
+# Submits one sweep and waits for it in the background; stdout (job ids, final states) to $1.
+# Returns once its first job is queued, so that jobs queue (and run) in the order submitted.
+sweep() {
+  local log=$1
+  shift
+  "$repo/jobs/bbsweep" submit --wait --timeout "$timeout" --results-dir "$results" \
+    --exe "$exe" --mpirun-local --problem "$problem" --algorithm "$algorithm" "$@" >"$log" &
+  waiters+=("$!")
+  until [ -s "$log" ]; do
+    kill -0 "$!" 2>/dev/null || fail "bbsweep submit $* failed"
+    sleep 0.05
+  done
+}
+
+# Run 2 goes first: while it waits out its requeue delay, the others use the node.
+sweep "$work/signal.txt" --name signal-mpirun --launcher mpirun --ranks 2 \
+  -- -outer_iters "$many" -time_budget "$signal_budget" "${extra[@]}"
+# Slurm checks time limits every 30 s and sends the warning at the first check where at most
+# lead + 30 s are left: with a 1-minute limit and a 30 s lead, within 30 s of the start. A run
+# of 35 s is sure to meet it, and is resumed (perhaps more than once) until it is done.
+sweep "$work/timelimit.txt" --name timelimit-srun --launcher srun --ranks 2 --time 1 \
+  --signal-lead 30 -- -outer_iters "$many" -time_budget "$timelimit_budget" "${extra[@]}"
+for launcher in srun mpirun; do
+  sweep "$work/strong-$launcher.txt" --name "strong-$launcher" --launcher "$launcher" \
+    --kind strong --ranks 1,2 --time 5 -- -outer_iters "$iters" "${extra[@]}"
+done
+
+# Stop run 2 once it has been running for 2 s.
+signal_file=$results/signal-mpirun/single-$problem-$algorithm-n2.h5
+deadline=$((SECONDS + timeout))
+until [ "$("$repo/jobs/h5status" "$signal_file")" = running ]; do
+  [ "$SECONDS" -lt "$deadline" ] || fail "run 2 did not start writing $signal_file"
+  sleep 0.1
+done
+sleep 2
+status=$("$repo/jobs/h5status" "$signal_file")
+[ "$status" = running ] || fail "run 2 is $status before the test could interrupt it"
+read -r signal_job _ <"$work/signal.txt"
+scancel --batch --signal=TERM "$signal_job" || fail "scancel could not signal job $signal_job"
+elapsed "sent SIGTERM to the batch shell of job $signal_job"
+
+for pid in "${waiters[@]}"; do
+  wait "$pid" || fail "a sweep did not complete; see $work/*.txt and the job logs"
+done
+waiters=()
+elapsed "all jobs done:"
+cat "$work"/*.txt
+
+for name in signal-mpirun timelimit-srun; do
+  grep -q "requeueing to resume" "$results/$name"/*.out || fail "$name was never requeued"
+  grep -q "restart count [1-9]" "$results/$name"/*.out || fail "$name never resumed"
+done
+
+HDF5_USE_FILE_LOCKING=FALSE /usr/bin/python3 - "$results" "$problem-$algorithm" "$iters" \
+  "$signal_budget" "$timelimit_budget" <<'EOF'
+import sys
+import h5py
+import numpy as np
+
+results, tag = sys.argv[1], sys.argv[2]
+iters, signal_budget, timelimit_budget = int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+expected = {  # file: (ranks, outer iterations or None, seconds of algorithm time or None)
+    f"signal-mpirun/single-{tag}-n2.h5": (2, None, signal_budget),
+    f"timelimit-srun/single-{tag}-n2.h5": (2, None, timelimit_budget),
+}
+for launcher in ("srun", "mpirun"):
+    for n in (1, 2):
+        expected[f"strong-{launcher}/strong-{tag}-n{n}.h5"] = (n, iters, None)
+
+errors = []
+for name, (ranks, k, budget) in expected.items():
+    with h5py.File(f"{results}/{name}", "r") as f:
+        status = f.attrs["status"]
+        status = status.decode() if isinstance(status, bytes) else str(status)
+        it = f["trace/iteration"][:]
+        t = f["trace/time"][:]
+        lengths = {m: f["trace"][m].shape[0] for m in f["trace"]}
+        nranks = int(f.attrs["nranks"])
+    problems = []
+    if status not in ("completed", "converged"):
+        problems.append(f"status {status}")
+    if len(it) == 0 or not np.array_equal(it, np.arange(len(it))):
+        problems.append(f"trace/iteration is not 0..n-1 without gaps or repeats: {it.tolist()}")
+    if k is not None and status == "completed" and len(it) != k:
+        problems.append(f"{len(it)} iterations, not {k}")
+    if budget is not None and status == "completed" and not t[-1] >= 0.9 * budget:
+        problems.append(f"trace/time ends at {t[-1]:.1f} s, short of the {budget:.0f} s budget")
+    if len(set(lengths.values())) != 1:
+        problems.append(f"trace datasets differ in length: {lengths}")
+    if nranks != ranks:
+        problems.append(f"nranks {nranks}, not {ranks}")
+    print(f"{name}: {status}, {len(it)} iterations, {t[-1] if len(t) else 0:.1f} s, "
+          f"{nranks} ranks" + ("" if not problems else " -- " + "; ".join(problems)))
+    errors += problems
+sys.exit(1 if errors else 0)
+EOF
+elapsed "PASS"
