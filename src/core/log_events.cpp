@@ -15,6 +15,7 @@ const LogEvents& log_events() {
     BB_PETSC(PetscLogEventRegister("BBOuterStep", id, &e.outer_step));
     BB_PETSC(PetscLogEventRegister("BBReport", id, &e.report));
     BB_PETSC(PetscLogEventRegister("BBOutput", id, &e.output));
+    BB_PETSC(PetscLogEventRegister("BBAllreduce", id, &e.allreduce));
     return e;
   }();
   return events;

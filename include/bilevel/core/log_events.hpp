@@ -12,6 +12,8 @@ struct LogEvents {
   PetscLogEvent outer_step;    ///< upper-level update, line search included
   PetscLogEvent report;        ///< metrics outside the timed algorithm (objective, accuracy)
   PetscLogEvent output;        ///< HDF5 writing
+  PetscLogEvent allreduce;     ///< the suite's own MPI_Allreduce of replicated vectors (the
+                               ///< performance model counts them beside PETSc's VecDot/VecNorm)
 };
 
 /// Registers the events on first use (after PetscInitialize) and returns them.
