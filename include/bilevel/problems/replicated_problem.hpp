@@ -4,6 +4,7 @@
 // and this class gathers the distributed Vecs to every rank and writes back each rank's part.
 // Data may still be partitioned: a subclass that sums over its local samples reduces across
 // comm() itself (sum_over_ranks), so all ranks return the same full-length result.
+#include "bilevel/core/replicated_vec.hpp"
 #include "bilevel/problems/problem.hpp"
 
 #include <Eigen/Dense>
@@ -30,7 +31,8 @@ public:
   void exact_hypergradient(Vec x, Vec grad, Vec y_star) final;
   void report_metrics(Vec x, Vec y, Record& record) final;
 
-  /// The full vector held by a distributed Vec, on every rank.
+  /// The full vector held by a distributed Vec, on every rank (unchanged Vecs are not
+  /// communicated again: see VecGatherer).
   Vector gather(Vec v) const;
   /// Writes this rank's part of `full` into `v`.
   static void scatter(const Vector& full, Vec v);
@@ -54,6 +56,9 @@ protected:
   /// Sums a vector (or scalar) over the ranks of comm(), in place.
   void sum_over_ranks(Vector& v) const;
   double sum_over_ranks(double value) const;
+
+private:
+  mutable VecGatherer gatherer_;
 };
 
 } // namespace bilevel
