@@ -1,10 +1,18 @@
 #include "bilevel/catalog.hpp"
 
 #include "bilevel/algorithms/aid.hpp"
+#include "bilevel/algorithms/bome.hpp"
 #include "bilevel/algorithms/exact.hpp"
 #include "bilevel/algorithms/itd.hpp"
+#include "bilevel/algorithms/itd_vi.hpp"
+#include "bilevel/algorithms/kkt_vi.hpp"
+#include "bilevel/algorithms/pgd_qp.hpp"
+#include "bilevel/problems/affine_vi_box.hpp"
+#include "bilevel/problems/coreset.hpp"
 #include "bilevel/problems/logreg_hyper.hpp"
+#include "bilevel/problems/obstacle_control.hpp"
 #include "bilevel/problems/quadratic.hpp"
+#include "bilevel/problems/toy_nonconvex.hpp"
 #include "bilevel/problems/toy_sc.hpp"
 
 namespace bilevel {
@@ -31,6 +39,17 @@ const ProblemRegistry& problem_registry() {
     r.add("logreg_hyper",
           problem_entry<LogregHyper>("L2 hyperparameters of multinomial logistic regression on "
                                      "Fashion-MNIST (samples distributed)"));
+    r.add("coreset", problem_entry<Coreset>("seed 003's coreset selection: x in R^4 softmax "
+                                            "weights, y in R^2"));
+    r.add("toy_nonconvex",
+          problem_entry<ToyNonconvex>(
+              "seed 003's nonconvex lower level g = cos(1/2 ||Hy - x||^2), n = 20"));
+    r.add("affine_vi_box",
+          problem_entry<AffineViBox>("seed 000's affine VI test instance: F = My + Nx + q (M "
+                                     "strongly monotone, non-symmetric) on a box, closed form"));
+    r.add("obstacle_control",
+          problem_entry<ObstacleControl>("optimal control of the obstacle problem on a DMDA grid "
+                                         "(-problem_grid N: N^2 distributed unknowns)"));
     return r;
   }();
   return registry;
@@ -47,6 +66,20 @@ const AlgorithmRegistry& algorithm_registry() {
                   [] { return std::make_unique<Itd>(Itd::Config::from_options()); }});
     r.add("exact", {"closed-form hypergradient (problems that have one): the ground truth",
                     [] { Exact::declare_options(); }, [] { return std::make_unique<Exact>(); }});
+    r.add("pgd_qp", {"seed 003's single-loop perturbed gradient descent on (x, y) via a "
+                     "closed-form QP",
+                     [] { PgdQp::declare_options(); },
+                     [] { return std::make_unique<PgdQp>(PgdQp::Config::from_options()); }});
+    r.add("bome", {"BOME: first-order value-function method on (x, y), T inner steps",
+                   [] { Bome::declare_options(); },
+                   [] { return std::make_unique<Bome>(Bome::Config::from_options()); }});
+    r.add("itd_vi", {"seed 000's ITD for VI constraints: T natural-map steps, forward or "
+                     "reverse implicit gradient",
+                     [] { ItdVi::declare_options(); },
+                     [] { return std::make_unique<ItdVi>(ItdVi::Config::from_options()); }});
+    r.add("kkt_vi", {"exact VI implicit gradient at a tight y*: GMRES on the free-set system",
+                     [] { KktVi::declare_options(); },
+                     [] { return std::make_unique<KktVi>(KktVi::Config::from_options()); }});
     return r;
   }();
   return registry;

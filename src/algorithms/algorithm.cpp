@@ -9,6 +9,8 @@ void Algorithm::hypergradient(Vec, Vec, Record&) {
   throw InputError("algorithm '" + name() + "' has no hypergradient oracle (-hypergrad mode)");
 }
 
+void Algorithm::report(Vec, Record&) {}
+
 void Algorithm::save_state(hid_t group) const {
   h5::write_vec(group, "y", lower_iterate());
 }

@@ -11,6 +11,16 @@ LowerGradientDescent::LowerGradientDescent(Vec y_model) : grad_(duplicate(y_mode
 
 void LowerGradientDescent::run(Problem& problem, Vec x, Vec y, int steps, double eta,
                                std::vector<OwnedVec>* history) {
+  (void)descend(problem, x, y, steps, eta, history, -1.0);
+}
+
+int LowerGradientDescent::run_until(Problem& problem, Vec x, Vec y, int max_steps, double eta,
+                                    double target) {
+  return descend(problem, x, y, max_steps, eta, nullptr, target);
+}
+
+int LowerGradientDescent::descend(Problem& problem, Vec x, Vec y, int steps, double eta,
+                                  std::vector<OwnedVec>* history, double target) {
   LogScope scope(log_events().inner_solve);
   if (history) {
     while (history->size() < static_cast<std::size_t>(steps))
@@ -21,10 +31,17 @@ void LowerGradientDescent::run(Problem& problem, Vec x, Vec y, int steps, double
     if (history)
       BB_PETSC(VecCopy(y, (*history)[static_cast<std::size_t>(t)]));
     problem.lower_gradient(x, y, nullptr, grad_);
+    if (target >= 0) {
+      PetscReal norm = 0;
+      BB_PETSC(VecNorm(grad_, NORM_2, &norm));
+      if (norm * norm <= target)
+        return t;
+    }
     BB_PETSC(VecAXPY(y, -eta, grad_));
     if (set)
       set->project(y, y);
   }
+  return steps;
 }
 
 } // namespace bilevel

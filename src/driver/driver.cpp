@@ -14,6 +14,7 @@
 #include <csignal>
 #include <cstdio>
 #include <limits>
+#include <string_view>
 
 namespace bilevel {
 
@@ -25,11 +26,15 @@ extern "C" void on_stop_signal(int signal) {
   g_stop_signal = signal;
 }
 
-/// The contract's metrics whose non-finite value means the run diverged.
-bool finite_core(const Record& r) {
-  for (const char* name : {"upper_objective", "hypergrad_norm", "lower_residual"})
-    if (r.has(name) && !std::isfinite(r.get(name)))
+/// Whether the contract's metrics are finite; a non-finite one means the run diverged. The
+/// driver's own NaN fill of hypergrad_norm (an algorithm, or a problem, without one) is "not
+/// available", not divergence, so that column counts only when the algorithm set it.
+bool finite_core(const Record& r, bool algorithm_set_hypergrad) {
+  for (const char* name : {"upper_objective", "hypergrad_norm", "lower_residual"}) {
+    const bool counted = std::string_view(name) != "hypergrad_norm" || algorithm_set_hypergrad;
+    if (counted && r.has(name) && !std::isfinite(r.get(name)))
       return false;
+  }
   return true;
 }
 
@@ -98,6 +103,7 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
       checkpoint(writer, algorithm, x);
 
     record.clear();
+    bool algorithm_set_hypergrad = false;
     record.set("iteration", k);
     record.set("time", 0.0);
     MPI_Barrier(comm);
@@ -116,7 +122,9 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
       Vec y = algorithm.lower_iterate();
       record.set("upper_objective", problem.upper_value(x, y));
       record.set("lower_residual", problem.lower_residual(x, y));
-      if (!record.has("hypergrad_norm"))
+      algorithm.report(x, record);
+      algorithm_set_hypergrad = record.has("hypergrad_norm");
+      if (!algorithm_set_hypergrad)
         record.set("hypergrad_norm", nan);
       if ((k - first_iteration) % config.report_every == 0 || k + 1 == config.outer_iters) {
         Record metrics;
@@ -145,7 +153,7 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
       std::printf("\n");
       std::fflush(stdout);
     }
-    if (!finite_core(record)) {
+    if (!finite_core(record, algorithm_set_hypergrad)) {
       outcome.status = "diverged";
       break;
     }

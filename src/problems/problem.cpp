@@ -1,11 +1,11 @@
 #include "bilevel/problems/problem.hpp"
 
 #include "bilevel/core/error.hpp"
+#include "bilevel/core/power_iteration.hpp"
 #include "bilevel/sets/constraint_set.hpp"
 
 #include <algorithm>
 #include <cmath>
-#include <utility>
 
 namespace bilevel {
 
@@ -53,29 +53,17 @@ void Problem::vi_jac_x_transpose(Vec x, Vec y, Vec v, Vec out_x) {
 }
 
 Curvature Problem::lower_curvature(Vec x, Vec y) {
-  // Power iteration with Rayleigh quotients: L = lambda_max(J), then on the shifted operator
-  // L I - J, whose largest eigenvalue is L - mu. A fixed start vector keeps the estimates
-  // identical on every rank layout. Exact for symmetric J; problems with known constants or a
+  // Power iteration: L = lambda_max(J), then on the shifted operator L I - J, whose largest
+  // eigenvalue is L - mu. Exact for symmetric J; problems with known constants or a
   // non-symmetric VI Jacobian override this.
-  OwnedVec v = duplicate(y), w = duplicate(y);
+  OwnedVec v = duplicate(y);
   auto largest = [&](double shift) {
-    PetscInt begin = 0, end = 0;
-    BB_PETSC(VecGetOwnershipRange(v, &begin, &end));
-    for (PetscInt i = begin; i < end; ++i)
-      BB_PETSC(VecSetValue(v, i, 1.0 + 0.01 * static_cast<double>(i % 7), INSERT_VALUES));
-    BB_PETSC(VecAssemblyBegin(v));
-    BB_PETSC(VecAssemblyEnd(v));
-    PetscScalar lambda = 0;
-    for (int it = 0; it < 100; ++it) {
-      PetscReal norm = 0;
-      BB_PETSC(VecNormalize(v, &norm));
-      vi_jac_y(x, y, v, w);
+    set_power_start(v);
+    return power_iteration(v, [&](Vec in, Vec out) {
+      vi_jac_y(x, y, in, out);
       if (shift != 0.0)
-        BB_PETSC(VecAXPBY(w, shift, -1.0, v)); // w = shift v - J v
-      BB_PETSC(VecDot(v, w, &lambda));
-      std::swap(v, w);
-    }
-    return static_cast<double>(lambda);
+        BB_PETSC(VecAXPBY(out, shift, -1.0, in)); // out = shift in - J in
+    });
   };
   const double lipschitz = largest(0.0);
   const double mu = lipschitz - largest(lipschitz);

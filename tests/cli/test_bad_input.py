@@ -40,6 +40,10 @@ CASES = [
     ("no problem", ["-algorithm", "aid"], ["no -problem", "quadratic"]),
     ("hypergrad without output", ["-hypergrad", "-problem", "quadratic", "-algorithm", "aid"], ["-output"]),
     ("restart from missing file", QUAD + ["-restart_from", "gone.h5"], ["gone.h5", "does not exist"]),
+    ("D-gap with b <= a", ["-problem", "affine_vi_box", "-algorithm", "itd_vi", "-problem_dgap_a", "2",
+                          "-problem_dgap_b", "1"], ["D-gap", "b > a > 0"]),
+    ("itd_vi check without closed form", ["-problem", "obstacle_control", "-algorithm", "itd_vi",
+                                          "-alg_check_exact"], ["-alg_check_exact", "obstacle_control"]),
 ]
 
 

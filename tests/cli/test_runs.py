@@ -77,6 +77,14 @@ RANK_CASES = {
     "logreg_itd": ["-problem", "logreg_hyper", "-algorithm", "itd", "-problem_train", "400",
                    "-problem_val", "300", "-problem_test", "200", "-problem_corruption", "0.2",
                    "-outer_iters", "4", "-alg_inner_iters", "5", "-alg_step", "50"],
+    # Seed 000's VI instances: the replicated affine VI (with the exact-gradient check traced)
+    # and the DMDA obstacle problem at 64^2, whose layout changes with the rank count. b = 4e4
+    # (> L/2 for the symmetric K) contracts far faster than the default L^2/mu.
+    "affine_vi_itd_vi": ["-problem", "affine_vi_box", "-algorithm", "itd_vi", "-outer_iters", "10",
+                         "-alg_inner_iters", "40", "-alg_check_exact"],
+    "obstacle_itd_vi": ["-problem", "obstacle_control", "-problem_grid", "64", "-algorithm",
+                        "itd_vi", "-alg_b", "40000", "-alg_step", "2e5", "-alg_inner_iters", "30",
+                        "-outer_iters", "6"],
 }
 
 

@@ -53,18 +53,7 @@ TEST(Hypergradients, ItdErrorDecaysGeometricallyInT) {
     ts.push_back(t);
     logs.push_back(std::log(error));
   }
-  // Least-squares slope of log(error) vs T.
-  double mt = 0, ml = 0;
-  for (std::size_t i = 0; i < ts.size(); ++i) {
-    mt += ts[i] / ts.size();
-    ml += logs[i] / ts.size();
-  }
-  double num = 0, den = 0;
-  for (std::size_t i = 0; i < ts.size(); ++i) {
-    num += (ts[i] - mt) * (logs[i] - ml);
-    den += (ts[i] - mt) * (ts[i] - mt);
-  }
-  const double ratio = std::exp(num / den);
+  const double ratio = std::exp(least_squares_slope(ts, logs));
   // With eta = 1/L, gradient descent on a quadratic contracts by 1 - mu/L = 1 - 1/cond per step;
   // the error carries an extra factor T (T q^T), which the fit over T in [10, 80] absorbs as a
   // slightly larger ratio.

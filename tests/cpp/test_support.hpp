@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace bilevel::test {
 
@@ -37,6 +38,39 @@ inline double relative_error(Vec a, Vec b) {
   BB_PETSC(VecNorm(d, NORM_2, &nd));
   BB_PETSC(VecNorm(b, NORM_2, &nb));
   return nd / std::max(nb, 1e-300);
+}
+
+/// The points (x +- h dx, y +- h dy) of a central difference; a null direction leaves its
+/// variable unperturbed.
+struct CentralPoints {
+  OwnedVec x_plus, x_minus, y_plus, y_minus;
+};
+inline CentralPoints central_points(Vec x, Vec y, Vec dx, Vec dy, double h) {
+  CentralPoints p{copy_of(x), copy_of(x), copy_of(y), copy_of(y)};
+  if (dx) {
+    BB_PETSC(VecAXPY(p.x_plus, h, dx));
+    BB_PETSC(VecAXPY(p.x_minus, -h, dx));
+  }
+  if (dy) {
+    BB_PETSC(VecAXPY(p.y_plus, h, dy));
+    BB_PETSC(VecAXPY(p.y_minus, -h, dy));
+  }
+  return p;
+}
+
+/// Least-squares slope of ys against xs.
+inline double least_squares_slope(const std::vector<double>& xs, const std::vector<double>& ys) {
+  double mx = 0, my = 0;
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    mx += xs[i] / static_cast<double>(xs.size());
+    my += ys[i] / static_cast<double>(xs.size());
+  }
+  double num = 0, den = 0;
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    num += (xs[i] - mx) * (ys[i] - my);
+    den += (xs[i] - mx) * (xs[i] - mx);
+  }
+  return num / den;
 }
 
 inline double dot(Vec a, Vec b) {

@@ -1,8 +1,9 @@
 #pragma once
 // AID (approximate implicit differentiation; Ghadimi & Wang, Ji et al. 2021 "AID-BiO"):
-// T warm-started inner gradient steps, then grad^2_yy g v = grad_y f solved by a PETSc KSP on a
-// MatShell Hessian (CG by default; -alg_ksp_type, -alg_pc_type, ...), warm-started in v, and
+// T warm-started inner gradient steps, then grad^2_yy g v = grad_y f solved by the shared
+// HessianSolver (a KSP on a MatShell Hessian, CG by default), warm-started in v, and
 // grad Phi ~ grad_x f - grad^2_xy g v.
+#include "bilevel/algorithms/hessian_solver.hpp"
 #include "bilevel/algorithms/hypergradient_method.hpp"
 #include "bilevel/algorithms/lower_gradient_descent.hpp"
 
@@ -31,14 +32,11 @@ protected:
   void trial_lower_solution(Vec x, Vec y_trial) override;
 
 private:
-  static PetscErrorCode hessian_mult(Mat shell, Vec v, Vec out);
-
   Config config_;
   double eta_ = 0.0;
   std::unique_ptr<LowerGradientDescent> inner_;
-  OwnedVec v_, rhs_, gx_, x_current_;
-  OwnedMat hessian_;
-  OwnedKSP ksp_;
+  std::unique_ptr<HessianSolver> solver_;
+  OwnedVec v_, rhs_, gx_;
 };
 
 } // namespace bilevel

@@ -24,6 +24,10 @@ public:
   virtual void step(Vec x, Record& record) = 0;
   /// The current lower iterate (for reporting the objective and residual).
   virtual Vec lower_iterate() const = 0;
+  /// Metrics that are for analysis only (e.g. a true hypergradient norm needing an extra solve):
+  /// the driver calls this after the timed step(), inside the report event, so their cost never
+  /// counts as the method's time. Default: nothing.
+  virtual void report(Vec x, Record& record);
 
   /// Whether hypergradient() is meaningful (false for methods with no hypergradient oracle).
   virtual bool has_hypergradient() const { return false; }

@@ -20,7 +20,16 @@ public:
   void run(Problem& problem, Vec x, Vec y, int steps, double eta,
            std::vector<OwnedVec>* history = nullptr);
 
+  /// Steps until ||grad_y g(x, y)||^2 <= target (checked on the gradient each step computes
+  /// anyway) or `max_steps` were taken; returns the number of steps. For unconstrained lower
+  /// levels (the criterion is stationarity without projection): PGD-QP's warm start.
+  int run_until(Problem& problem, Vec x, Vec y, int max_steps, double eta, double target);
+
 private:
+  /// The shared loop: stops early only when `target` >= 0.
+  int descend(Problem& problem, Vec x, Vec y, int steps, double eta, std::vector<OwnedVec>* history,
+              double target);
+
   OwnedVec grad_;
 };
 

@@ -3,11 +3,12 @@
 //   f = sin(c'x + d'y) + log(||x + y||^2 + 1),   g = 1/2 ||Hy - x||^2,   x, y in R^n (n = 20),
 // H = U diag(s) V' with s geometrically spaced in [1, sqrt(cond)] so cond(H'H) = cond <= 100
 // (cond(H) <= 10 as the paper asks). y*(x) = H^{-1} x gives the exact hypergradient.
+// toy_nonconvex derives from it: same data and upper level, lower level cos of this g.
 #include "bilevel/problems/replicated_problem.hpp"
 
 namespace bilevel {
 
-class ToySc final : public ReplicatedProblem {
+class ToySc : public ReplicatedProblem {
 public:
   struct Config {
     PetscInt n;

@@ -1,0 +1,54 @@
+#pragma once
+// The exact implicit gradient of a VI's solution (ALGORITHMS.md §0 "Closed form / KKT implicit",
+// specialised to §1): solve the VI tightly by natural-map steps (warm-started), then, with
+// P_F = DP_Y(u*) the projection Jacobian at u* = y* - F(y*, x)/b (for a box: the 0/1 mask of the
+// free coordinates), differentiate the fixed point y* = P_Y(u*) (paper Theorem 5):
+//   dy*/dx = -(P_F grad_y F P_F)^+ P_F grad_x F,
+// so  grad Phi = grad_x f - grad_x F' lambda  with  (P_F grad_y F' P_F + I - P_F) lambda = P_F
+// grad_y f. The operator is the transposed Jacobian restricted to the free coordinates (identity on
+// the active ones), applied matrix-free in a MatShell and solved with GMRES (it is not symmetric).
+// Exact when DP_Y(u) is an orthogonal projector (box, bounds, polyhedra), not for the ball.
+#include "bilevel/algorithms/hypergradient_check.hpp"
+#include "bilevel/algorithms/hypergradient_method.hpp"
+#include "bilevel/algorithms/natural_map_iteration.hpp"
+#include "bilevel/algorithms/operator_solver.hpp"
+
+#include <memory>
+#include <optional>
+
+namespace bilevel {
+
+class KktVi final : public HypergradientMethod {
+public:
+  struct Config {
+    double inner_rtol; ///< stop when ||y_{t+1} - y_t|| <= rtol (1 + ||y||)
+    int inner_max_steps;
+    double b; ///< <= 0: L^2/mu
+    bool check_exact;
+    static Config from_options();
+  };
+  explicit KktVi(Config config);
+  static void declare_options();
+
+  std::string name() const override { return "kkt_vi"; }
+  void setup(Problem& problem, Vec x0) override;
+  void step(Vec x, Record& record) override;
+  void hypergradient(Vec x, Vec grad, Record& record) override;
+  void report(Vec x, Record& record) override;
+
+protected:
+  void trial_lower_solution(Vec x, Vec y_trial) override;
+
+private:
+  /// out = DP_Y(u*) v.
+  void free_part(Vec v, Vec out) const;
+
+  Config config_;
+  std::unique_ptr<NaturalMap> map_;
+  std::unique_ptr<NaturalMapIteration> inner_;
+  std::unique_ptr<OperatorSolver> solver_;
+  std::optional<HypergradientCheck> check_;
+  OwnedVec u_, y_next_, lambda_, rhs_, gx_, work_, work2_;
+};
+
+} // namespace bilevel

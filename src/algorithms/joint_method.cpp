@@ -1,0 +1,52 @@
+#include "bilevel/algorithms/joint_method.hpp"
+
+#include "bilevel/algorithms/joint_vector.hpp"
+#include "bilevel/core/error.hpp"
+
+namespace bilevel {
+
+void JointMethod::setup(Problem& problem, Vec x0) {
+  if (problem.lower_set() || problem.upper_set())
+    throw InputError("algorithm " + name() + " moves (x, y) without projection; problem '" +
+                     problem.name() + "' has a constraint set");
+  problem_ = &problem;
+  y_ = problem.create_y();
+  problem.initial_y(x0, y_);
+  grad_f_ = create_joint(x0, y_);
+  curvature_ = problem.lower_curvature(x0, y_);
+  if (curvature_.mu > 0) {
+    solver_ = std::make_unique<HessianSolver>(problem, y_);
+    v_ = problem.create_y();
+    BB_PETSC(VecSet(v_, 0.0));
+    report_grad_f_ = create_joint(x0, y_);
+    hypergrad_ = duplicate(x0);
+  }
+}
+
+void JointMethod::upper_gradient(Vec x) {
+  problem().upper_gradient(x, y_, x_part(grad_f_), y_part(grad_f_));
+}
+
+void JointMethod::move(Vec x, double step, Vec direction) {
+  BB_PETSC(VecAXPY(x, step, x_part(direction)));
+  BB_PETSC(VecAXPY(y_, step, y_part(direction)));
+}
+
+void JointMethod::report(Vec x, Record& record) {
+  if (!solver_)
+    return;
+  Vec gx = x_part(report_grad_f_), gy = y_part(report_grad_f_);
+  problem().upper_gradient(x, y_, gx, gy);
+  // v = [grad^2_yy g]^{-1} grad_y f, warm-started from the previous report (eq. 1b).
+  const HessianSolver::Outcome solve = solver_->solve(x, y_, gy, v_);
+  record.set("hypergrad_ksp_iterations", static_cast<double>(solve.iterations));
+  if (!solve.converged)
+    return;
+  problem().lower_hess_xy(x, y_, v_, hypergrad_);
+  BB_PETSC(VecAYPX(hypergrad_, -1.0, gx)); // eq. (1a): grad_x f - grad^2_xy g v
+  PetscReal norm = 0;
+  BB_PETSC(VecNorm(hypergrad_, NORM_2, &norm));
+  record.set("hypergrad_norm", norm);
+}
+
+} // namespace bilevel

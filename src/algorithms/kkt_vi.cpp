@@ -1,0 +1,112 @@
+#include "bilevel/algorithms/kkt_vi.hpp"
+
+#include "bilevel/core/error.hpp"
+#include "bilevel/core/log_events.hpp"
+#include "bilevel/core/options.hpp"
+#include "bilevel/problems/problem.hpp"
+#include "bilevel/sets/constraint_set.hpp"
+
+namespace bilevel {
+
+namespace {
+constexpr double kDefaultOuterStep = 0.1;
+constexpr double kKspRtol = 1e-12;
+const char* const kPrefix = "alg_";
+} // namespace
+
+KktVi::Config KktVi::Config::from_options() {
+  OptionSection section("algorithm kkt_vi");
+  Config c{};
+  c.inner_rtol = options::get_real("-alg_inner_rtol", 1e-13, 0.0, 1.0,
+                                   "stop the lower solve when ||y+ - y|| <= rtol (1 + ||y||)");
+  c.inner_max_steps = static_cast<int>(options::get_int(
+      "-alg_inner_max_iters", 1000000, 1, 1000000000, "natural-map step limit of the lower solve"));
+  c.b = options::get_real("-alg_b", 0.0, 0.0, 1e300,
+                          "natural-map parameter b; 0 = L^2/mu from the problem's estimates");
+  c.check_exact = options::get_bool("-alg_check_exact", false,
+                                    "trace hypergrad_error against the problem's closed form");
+  return c;
+}
+
+void KktVi::declare_options() {
+  (void)OuterStepConfig::from_options(kDefaultOuterStep);
+  (void)Config::from_options();
+  OptionSection section("algorithm kkt_vi");
+  OperatorSolver::declare_options(kPrefix, KSPGMRES, kKspRtol);
+}
+
+KktVi::KktVi(Config config) : HypergradientMethod(kDefaultOuterStep), config_(config) {}
+
+void KktVi::setup(Problem& problem, Vec x0) {
+  HypergradientMethod::setup(problem, x0);
+  double b = config_.b;
+  if (!(b > 0.0)) {
+    const Curvature c = problem.lower_curvature(x0, y_);
+    if (!(c.mu > 0.0))
+      throw InputError("kkt_vi: problem '" + problem.name() +
+                       "' reports no strong monotonicity (mu = 0): give -alg_b");
+    b = c.lipschitz * c.lipschitz / c.mu;
+  }
+  map_ = std::make_unique<NaturalMap>(problem, y_, b);
+  inner_ = std::make_unique<NaturalMapIteration>(*map_, y_);
+  solver_ = std::make_unique<OperatorSolver>(problem.comm(), y_, kPrefix, KSPGMRES, kKspRtol);
+  if (config_.check_exact)
+    check_.emplace(problem, x0, name());
+  u_ = problem.create_y();
+  y_next_ = problem.create_y();
+  lambda_ = problem.create_y();
+  BB_PETSC(VecSet(lambda_, 0.0));
+  rhs_ = problem.create_y();
+  work_ = problem.create_y();
+  work2_ = problem.create_y();
+  gx_ = duplicate(x0);
+}
+
+void KktVi::step(Vec x, Record& record) {
+  if (check_)
+    check_->remember(x);
+  HypergradientMethod::step(x, record);
+}
+
+void KktVi::report(Vec, Record& record) {
+  if (check_)
+    check_->report(grad_, record);
+}
+
+void KktVi::free_part(Vec v, Vec out) const {
+  if (const ConstraintSet* set = problem().lower_set())
+    set->project_jacobian(u_, v, out);
+  else
+    BB_PETSC(VecCopy(v, out));
+}
+
+void KktVi::hypergradient(Vec x, Vec grad, Record& record) {
+  const auto inner = inner_->run_until(x, y_, config_.inner_rtol, config_.inner_max_steps);
+  record.set("inner_steps", inner.steps);
+  record.set("inner_change", inner.last_change);
+  map_->step(x, y_, u_, y_next_); // u* = y* - F(y*, x)/b fixes P_F
+  problem().upper_gradient(x, y_, gx_, work_);
+  free_part(work_, rhs_);
+  const OperatorSolver::Apply apply = [&](Vec v, Vec out) {
+    free_part(v, work_);                                  // P_F v
+    problem().vi_jac_y_transpose(x, y_, work_, work2_);   // grad_y F' P_F v
+    free_part(work2_, out);                               // P_F grad_y F' P_F v
+    BB_PETSC(VecAXPBYPCZ(out, 1.0, -1.0, 1.0, v, work_)); // + (I - P_F) v
+  };
+  OperatorSolver::Outcome solve{};
+  {
+    LogScope scope(log_events().linear_solve);
+    solve = solver_->solve(apply, rhs_, lambda_);
+  }
+  record.set("ksp_iterations", static_cast<double>(solve.iterations));
+  record.set("ksp_converged", solve.converged ? 1.0 : 0.0);
+  problem().vi_jac_x_transpose(x, y_, lambda_, grad);
+  BB_PETSC(VecAYPX(grad, -1.0, gx_)); // grad = grad_x f - grad_x F' lambda
+}
+
+void KktVi::trial_lower_solution(Vec x, Vec y_trial) {
+  BB_PETSC(VecCopy(y_, y_trial));
+  (void)inner_->run_until(x, y_trial, config_.inner_rtol, config_.inner_max_steps);
+}
+
+} // namespace bilevel

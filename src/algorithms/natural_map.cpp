@@ -1,0 +1,55 @@
+#include "bilevel/algorithms/natural_map.hpp"
+
+#include "bilevel/core/error.hpp"
+#include "bilevel/problems/problem.hpp"
+#include "bilevel/sets/constraint_set.hpp"
+
+namespace bilevel {
+
+NaturalMap::NaturalMap(Problem& problem, Vec y_model, double b)
+    : problem_(problem), b_(b), work_(duplicate(y_model)) {
+  if (!(b > 0.0))
+    throw InputError("natural map: b must be positive, got " + std::to_string(b));
+}
+
+void NaturalMap::project_jacobian(Vec u, Vec v, Vec out) const {
+  if (const ConstraintSet* set = problem_.lower_set())
+    set->project_jacobian(u, v, out);
+  else if (v != out)
+    BB_PETSC(VecCopy(v, out));
+}
+
+void NaturalMap::step(Vec x, Vec y, Vec u, Vec y_next) {
+  problem_.vi_map(x, y, u);
+  BB_PETSC(VecAYPX(u, -1.0 / b_, y)); // u = y - F/b
+  if (const ConstraintSet* set = problem_.lower_set())
+    set->project(u, y_next);
+  else
+    BB_PETSC(VecCopy(u, y_next));
+}
+
+void NaturalMap::jac_y(Vec x, Vec y, Vec u, Vec v, Vec out) {
+  problem_.vi_jac_y(x, y, v, work_);
+  BB_PETSC(VecAYPX(work_, -1.0 / b_, v)); // v - grad_y F v / b
+  project_jacobian(u, work_, out);
+}
+
+void NaturalMap::jac_y_transpose(Vec x, Vec y, Vec u, Vec v, Vec out) {
+  project_jacobian(u, v, work_);
+  problem_.vi_jac_y_transpose(x, y, work_, out);
+  BB_PETSC(VecAYPX(out, -1.0 / b_, work_)); // D v - grad_y F' D v / b
+}
+
+void NaturalMap::jac_x(Vec x, Vec y, Vec u, Vec w, Vec out_y) {
+  problem_.vi_jac_x(x, y, w, work_);
+  project_jacobian(u, work_, out_y);
+  BB_PETSC(VecScale(out_y, -1.0 / b_));
+}
+
+void NaturalMap::jac_x_transpose(Vec x, Vec y, Vec u, Vec v, Vec out_x) {
+  project_jacobian(u, v, work_);
+  problem_.vi_jac_x_transpose(x, y, work_, out_x);
+  BB_PETSC(VecScale(out_x, -1.0 / b_));
+}
+
+} // namespace bilevel
