@@ -10,16 +10,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import __version__, rates, regress, report, scaling
+from . import __version__, model, rates, regress, report, scaling
 from .common import AnalysisError
 
-SUBCOMMANDS = (rates, scaling, regress, report)
+SUBCOMMANDS = (rates, scaling, model, regress, report)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bba", description="bilevelbench analysis: convergence rates, scaling, "
-                                "performance regressions, HTML reports.")
+                                "scaling model, performance regressions, HTML reports.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in SUBCOMMANDS:
