@@ -85,6 +85,9 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
   MPI_Comm_rank(comm, &rank);
   RunOutcome outcome;
   outcome.status = "completed";
+  // A resumed run that has nothing left to do reports the stored trace's last values.
+  outcome.final_upper_objective = writer.last("upper_objective");
+  outcome.final_hypergrad_norm = writer.last("hypergrad_norm");
   double elapsed = time_offset;
   Record record;
   // Names of the problem's metrics, learnt at the first report, so rows in between carry NaN.
