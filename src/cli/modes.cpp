@@ -55,10 +55,10 @@ int list_mode() {
     return kExitOk;
   std::printf("Problems:\n");
   for (const auto& [name, entry] : problem_registry().entries())
-    std::printf("  %-14s %s\n", name.c_str(), entry.description.c_str());
+    std::printf("  %-18s %s\n", name.c_str(), entry.description.c_str());
   std::printf("Algorithms:\n");
   for (const auto& [name, entry] : algorithm_registry().entries())
-    std::printf("  %-14s %s\n", name.c_str(), entry.description.c_str());
+    std::printf("  %-18s %s\n", name.c_str(), entry.description.c_str());
   return kExitOk;
 }
 

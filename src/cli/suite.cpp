@@ -95,10 +95,10 @@ int suite_mode(MPI_Comm comm) {
     int nranks = 1;
     MPI_Comm_size(comm, &nranks);
     std::printf("\nSuite '%s' on %d rank(s) -> %s\n", suite.c_str(), nranks, output.c_str());
-    std::printf("%-14s %-10s %-11s %6s %10s %12s %18s %12s\n", "problem", "algorithm", "status",
+    std::printf("%-18s %-10s %-11s %6s %10s %12s %18s %12s\n", "problem", "algorithm", "status",
                 "iters", "time [s]", "ms/iter", "upper objective", "|hypergrad|");
     for (const auto& r : rows)
-      std::printf("%-14s %-10s %-11s %6d %10.3f %12.3f %18.10e %12.4e\n", r.problem.c_str(),
+      std::printf("%-18s %-10s %-11s %6d %10.3f %12.3f %18.10e %12.4e\n", r.problem.c_str(),
                   r.algorithm.c_str(), r.status.c_str(), r.iterations, r.seconds,
                   r.iterations > 0 ? 1e3 * r.seconds / r.iterations : 0.0, r.objective,
                   r.grad_norm);
