@@ -2,6 +2,7 @@
 
 #include "bilevel/core/counter_rng.hpp"
 #include "bilevel/core/error.hpp"
+#include "bilevel/core/options.hpp"
 #include "bilevel/io/idx_reader.hpp"
 
 #include <filesystem>
@@ -43,6 +44,19 @@ LabeledRows load_rows(MPI_Comm comm, const std::string& images, const std::strin
 
 } // namespace
 
+FashionMnistConfig fashion_mnist_options(double default_corruption) {
+  FashionMnistConfig c{};
+  c.directory = options::get_string("-problem_data_dir", c.directory,
+                                    "directory of the Fashion-MNIST IDX files");
+  c.train = options::get_int("-problem_train", 5000, 1, 59999, "training samples");
+  c.validation = options::get_int("-problem_val", 5000, 1, 59999, "validation samples");
+  c.test = options::get_int("-problem_test", 10000, 1, 10000, "test samples");
+  c.corruption = options::get_real("-problem_corruption", default_corruption, 0.0, 1.0,
+                                   "probability that a training label is corrupted");
+  c.seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed of the label corruption");
+  return c;
+}
+
 FashionMnist load_fashion_mnist(MPI_Comm comm, const FashionMnistConfig& config) {
   const std::filesystem::path dir(config.directory);
   const auto train_images = (dir / "train-images-idx3-ubyte.gz").string();
@@ -64,9 +78,11 @@ FashionMnist load_fashion_mnist(MPI_Comm comm, const FashionMnistConfig& config)
                         (dir / "t10k-labels-idx1-ubyte.gz").string(), 0, config.test);
   // Corrupt training labels by global sample index, so every rank layout corrupts the same ones.
   const CounterRng rng(config.seed, kCorruptionStream);
+  data.train.corrupted.assign(data.train.labels.size(), false);
   for (std::size_t i = 0; i < data.train.labels.size(); ++i) {
     const auto global = static_cast<std::uint64_t>(data.train.first_row) + i;
     if (rng.uniform(2 * global) < config.corruption) {
+      data.train.corrupted[i] = true;
       const int shift =
           1 + static_cast<int>(rng.uniform(2 * global + 1) * (FashionMnist::kClasses - 1));
       data.train.labels[i] = (data.train.labels[i] + shift) % FashionMnist::kClasses;

@@ -13,14 +13,7 @@ using ConstWeights = Eigen::Map<const WeightMatrix>;
 LogregHyper::Config LogregHyper::Config::from_options() {
   OptionSection section("problem logreg_hyper");
   Config c{};
-  c.data.directory = options::get_string("-problem_data_dir", c.data.directory,
-                                         "directory of the Fashion-MNIST IDX files");
-  c.data.train = options::get_int("-problem_train", 5000, 1, 59999, "training samples");
-  c.data.validation = options::get_int("-problem_val", 5000, 1, 59999, "validation samples");
-  c.data.test = options::get_int("-problem_test", 10000, 1, 10000, "test samples");
-  c.data.corruption = options::get_real("-problem_corruption", 0.0, 0.0, 1.0,
-                                        "probability that a training label is corrupted");
-  c.data.seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed of the label corruption");
+  c.data = fashion_mnist_options(0.0);
   c.scalar_reg = options::get_choice("-problem_reg", "feature", {"feature", "scalar"},
                                      "one hyperparameter per pixel, or one for all") == "scalar";
   c.x0 = options::get_real("-problem_x0", -6.0, -50.0, 50.0, "initial log-regularisation");

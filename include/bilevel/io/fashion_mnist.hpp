@@ -16,6 +16,9 @@ struct LabeledRows {
   std::vector<int> labels;   ///< local labels in [0, classes)
   long long global_rows = 0; ///< rows of the split over all ranks
   long long first_row = 0;   ///< global index of this rank's first row
+  /// Training split only: which local labels the loader corrupted (hyper-cleaning reports how
+  /// much sample weight lands on them); empty for the other splits.
+  std::vector<bool> corrupted;
 };
 
 struct FashionMnistConfig {
@@ -30,6 +33,10 @@ struct FashionMnist {
   static constexpr int kPixels = 784;
   LabeledRows train, validation, test;
 };
+
+/// Reads the data options shared by the Fashion-MNIST problems (-problem_data_dir, -problem_train,
+/// -problem_val, -problem_test, -problem_corruption, -seed) into the caller's option section.
+FashionMnistConfig fashion_mnist_options(double default_corruption);
 
 /// Loads this rank's rows of each split (collective only in the sense that every rank reads).
 /// InputError naming the Debian package when the files are missing.

@@ -3,7 +3,8 @@
 // data-driven instances (logreg_hyper; later hyper-cleaning and hyperparameter tuning). Weights
 // W are (features x classes), the model's y stored feature-major (y[j * classes + c]). Every
 // function returns this rank's partial sum (already divided by the split's global row count);
-// the caller reduces over ranks.
+// the caller reduces over ranks. The optional `weights` (one per local row) scale each sample's
+// term, as in hyper-cleaning's sigma(x_i) CE_i; nullptr means all ones.
 #include "bilevel/io/fashion_mnist.hpp"
 
 #include <Eigen/Dense>
@@ -15,13 +16,21 @@ using WeightMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen
 /// Row-wise softmax probabilities of the rows' scores X W.
 Eigen::MatrixXd softmax_probabilities(const LabeledRows& rows, const WeightMatrix& w);
 
-/// (1/N) sum_i CE(x_i' W, b_i) over local rows.
-double softmax_loss(const LabeledRows& rows, const WeightMatrix& w);
-/// Adds (1/N) sum_i d CE / dW to `grad`.
-void add_softmax_gradient(const LabeledRows& rows, const WeightMatrix& w, WeightMatrix& grad);
-/// Adds (1/N) sum_i d^2 CE / dW^2 [V] to `out`.
+/// (1/N) sum_i w_i CE(x_i' W, b_i) over local rows.
+double softmax_loss(const LabeledRows& rows, const WeightMatrix& w,
+                    const Eigen::VectorXd* weights = nullptr);
+/// Adds (1/N) sum_i w_i d CE_i / dW to `grad`.
+void add_softmax_gradient(const LabeledRows& rows, const WeightMatrix& w, WeightMatrix& grad,
+                          const Eigen::VectorXd* weights = nullptr);
+/// Adds (1/N) sum_i w_i d^2 CE_i / dW^2 [V] to `out`.
 void add_softmax_hessian_product(const LabeledRows& rows, const WeightMatrix& w,
-                                 const WeightMatrix& v, WeightMatrix& out);
+                                 const WeightMatrix& v, WeightMatrix& out,
+                                 const Eigen::VectorXd* weights = nullptr);
+/// Per local row, unscaled: CE(x_i' W, b_i).
+Eigen::VectorXd softmax_sample_losses(const LabeledRows& rows, const WeightMatrix& w);
+/// Per local row, unscaled: <d CE_i / dW, V>, the samples' directional derivatives along V.
+Eigen::VectorXd softmax_sample_directional(const LabeledRows& rows, const WeightMatrix& w,
+                                           const WeightMatrix& v);
 /// Number of local rows whose argmax score equals the label.
 long long correct_predictions(const LabeledRows& rows, const WeightMatrix& w);
 

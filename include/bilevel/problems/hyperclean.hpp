@@ -1,0 +1,64 @@
+#pragma once
+// Seed 003's data hyper-cleaning on Fashion-MNIST (ALGORITHMS.md §3):
+//   g(x, y) = (1/N_tr) sum_i sigmoid(x_i) CE(a_i' y, b_i) + lambda ||y||^2,
+//   f(x, y) = validation CE(y),
+// x one weight per training sample (nx = N_tr), y a multinomial model on the 784 pixels or, with
+// -problem_pca k, on the top k principal components (plus the bias either way). A fraction
+// -problem_corruption of the training labels is corrupted. Samples are partitioned across ranks;
+// x and y are replicated.
+#include "bilevel/io/fashion_mnist.hpp"
+#include "bilevel/problems/pca.hpp"
+#include "bilevel/problems/replicated_problem.hpp"
+#include "bilevel/problems/softmax_loss.hpp"
+
+#include <optional>
+
+namespace bilevel {
+
+class Hyperclean final : public ReplicatedProblem {
+public:
+  struct Config {
+    FashionMnistConfig data;
+    double lambda;
+    int pca; ///< principal components kept; 0 keeps all pixels
+    double x0;
+    static Config from_options();
+  };
+  Hyperclean(MPI_Comm comm, Config config);
+  static void declare_options() { (void)Config::from_options(); }
+
+  std::string name() const override { return "hyperclean"; }
+  PetscInt nx() const override { return static_cast<PetscInt>(config_.data.train); }
+  PetscInt ny() const override { return features_ * FashionMnist::kClasses; }
+  void export_data(hid_t group) const override;
+  /// The PCA basis of the reduced variant (nullopt for the full one).
+  const std::optional<PcaBasis>& pca() const { return pca_; }
+
+protected:
+  Vector initial_x() const override { return Vector::Constant(nx(), config_.x0); }
+  double f(const Vector& x, const Vector& y) override;
+  void grad_f(const Vector& x, const Vector& y, Vector* gx, Vector* gy) override;
+  double g(const Vector& x, const Vector& y) override;
+  void grad_g(const Vector& x, const Vector& y, Vector* gx, Vector* gy) override;
+  Vector hess_yy_g(const Vector& x, const Vector& y, const Vector& v) override;
+  Vector hess_xy_g(const Vector& x, const Vector& y, const Vector& v) override;
+  Vector hess_yx_g(const Vector& x, const Vector& y, const Vector& w) override;
+  void metrics(const Vector& x, const Vector& y, Record& record) override;
+
+private:
+  using ConstWeights = Eigen::Map<const WeightMatrix>;
+  ConstWeights weights(const Vector& y) const;
+  /// This rank's training samples' entries of an nx-vector: x[first_row + i].
+  Eigen::VectorXd local_entries(const Vector& x) const;
+  /// The nx-vector holding every rank's local training-sample entries.
+  Vector gather_samples(const Eigen::VectorXd& local) const;
+  /// The reduced (over ranks) sum of a per-rank partial weight matrix, as a y-vector.
+  Vector reduce(const WeightMatrix& partial) const;
+
+  Config config_;
+  FashionMnist data_;
+  std::optional<PcaBasis> pca_;
+  int features_; ///< model inputs including the bias
+};
+
+} // namespace bilevel
