@@ -1,14 +1,18 @@
 #include "bilevel/catalog.hpp"
 
 #include "bilevel/algorithms/aid.hpp"
+#include "bilevel/algorithms/bda.hpp"
 #include "bilevel/algorithms/bome.hpp"
 #include "bilevel/algorithms/exact.hpp"
+#include "bilevel/algorithms/igfm.hpp"
 #include "bilevel/algorithms/itd.hpp"
 #include "bilevel/algorithms/itd_vi.hpp"
 #include "bilevel/algorithms/kkt_vi.hpp"
 #include "bilevel/algorithms/pgd_qp.hpp"
 #include "bilevel/problems/affine_vi_box.hpp"
 #include "bilevel/problems/coreset.hpp"
+#include "bilevel/problems/hard_instances.hpp"
+#include "bilevel/problems/hyperclean.hpp"
 #include "bilevel/problems/logreg_hyper.hpp"
 #include "bilevel/problems/obstacle_control.hpp"
 #include "bilevel/problems/quadratic.hpp"
@@ -39,6 +43,10 @@ const ProblemRegistry& problem_registry() {
     r.add("logreg_hyper",
           problem_entry<LogregHyper>("L2 hyperparameters of multinomial logistic regression on "
                                      "Fashion-MNIST (samples distributed)"));
+    r.add("hyperclean",
+          problem_entry<Hyperclean>("seed 003's data hyper-cleaning on Fashion-MNIST: x = sample "
+                                    "weights (sigmoid), y a multinomial model (-problem_pca k "
+                                    "for k principal components)"));
     r.add("coreset", problem_entry<Coreset>("seed 003's coreset selection: x in R^4 softmax "
                                             "weights, y in R^2"));
     r.add("toy_nonconvex",
@@ -50,6 +58,14 @@ const ProblemRegistry& problem_registry() {
     r.add("obstacle_control",
           problem_entry<ObstacleControl>("optimal control of the obstacle problem on a DMDA grid "
                                          "(-problem_grid N: N^2 distributed unknowns)"));
+    r.add("hard_nonsmooth",
+          problem_entry<HardNonsmooth>("seed 004's Example 5.1: f = xy, g = 0, Y = [-1, 1], "
+                                       "phi = -|x|"));
+    r.add("hard_liu", problem_entry<HardLiu>("seed 004's Example 5.3 (Liu et al. 2020): "
+                                             "singular lower Hessian, phi = (x - 1)^2"));
+    r.add("hard_discontinuous",
+          problem_entry<HardDiscontinuous>("seed 004's Example 4.1: f = x^2 + y, g = -xy on "
+                                           "[-1, 1], phi discontinuous at 0"));
     return r;
   }();
   return registry;
@@ -80,6 +96,14 @@ const AlgorithmRegistry& algorithm_registry() {
     r.add("kkt_vi", {"exact VI implicit gradient at a tight y*: GMRES on the free-set system",
                      [] { KktVi::declare_options(); },
                      [] { return std::make_unique<KktVi>(KktVi::Config::from_options()); }});
+    r.add("bda", {"BDA (Liu et al. 2020): T steps on the aggregate of both levels, reverse "
+                  "sweep through them",
+                  [] { Bda::declare_options(); },
+                  [] { return std::make_unique<Bda>(Bda::Config::from_options()); }});
+    r.add("igfm", {"seed 004's IGFM: zeroth-order hypergradient from SGM estimates of phi, "
+                   "B directions over G rank groups",
+                   [] { Igfm::declare_options(); },
+                   [] { return std::make_unique<Igfm>(Igfm::Config::from_options()); }});
     return r;
   }();
   return registry;

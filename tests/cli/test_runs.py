@@ -77,6 +77,20 @@ RANK_CASES = {
     "logreg_itd": ["-problem", "logreg_hyper", "-algorithm", "itd", "-problem_train", "400",
                    "-problem_val", "300", "-problem_test", "200", "-problem_corruption", "0.2",
                    "-outer_iters", "4", "-alg_inner_iters", "5", "-alg_step", "50"],
+    # Seed 004's IGFM: random directions indexed by (iteration, direction, coordinate) only.
+    "hard_liu_igfm": ["-problem", "hard_liu", "-algorithm", "igfm", "-problem_x0", "-1",
+                      "-alg_igfm_batch", "4", "-alg_sgm_k0", "50", "-alg_sgm_k", "100",
+                      "-outer_iters", "4"],
+    "hard_liu_bda": ["-problem", "hard_liu", "-algorithm", "bda", "-problem_x0", "-1",
+                     "-alg_inner_eta", "0.2", "-alg_inner_iters", "20", "-outer_iters", "10"],
+    # Seed 003's hyper-cleaning, PCA-82: the basis comes from a reduced Gram matrix, so every
+    # rank count must project onto the same components. lambda = 0.1 conditions grad^2_yy g
+    # well enough that the reported hypergradient's CG takes the same number of iterations
+    # whatever the reduction order (at 0.001 it needs ~130 and the count varies by one or two).
+    "hyperclean_pca_pgd_qp": ["-problem", "hyperclean", "-problem_pca", "82", "-problem_train",
+                              "600", "-problem_val", "300", "-problem_test", "200",
+                              "-problem_lambda", "0.1", "-algorithm", "pgd_qp", "-outer_iters",
+                              "5"],
     # Seed 000's VI instances: the replicated affine VI (with the exact-gradient check traced)
     # and the DMDA obstacle problem at 64^2, whose layout changes with the rank count. b = 4e4
     # (> L/2 for the symmetric K) contracts far faster than the default L^2/mu.
@@ -106,6 +120,28 @@ def test_same_trace_on_1_2_4_ranks(run, tmp_path, case):
             scale = np.maximum(np.abs(values[finite]), 1e-300)
             err = np.max(np.abs(values[finite] - other[finite]) / scale, initial=0.0)
             assert err <= 1e-10, f"{case} {metric}: {ranks} ranks differ by {err:.2e}"
+
+
+def test_igfm_rank_groups_give_the_same_trace(run, tmp_path):
+    """IGFM's 2B = 16 evaluations of phi_tilde on one group of 2 ranks or on 2 groups of one:
+    the directions are indexed by (iteration, direction, coordinate) and the values combined by
+    one Allreduce, so the trace must not change (ALGORITHMS.md §4, our batch extension)."""
+    base = ["-problem", "hard_liu", "-algorithm", "igfm", "-problem_x0", "-1", "-alg_eta", "0.1",
+            "-alg_delta", "0.05", "-alg_igfm_batch", "8", "-alg_sgm_k0", "50", "-alg_sgm_k",
+            "150", "-outer_iters", "6"]
+    traces = {}
+    for groups in (1, 2):
+        out = tmp_path / f"g{groups}.h5"
+        result = run(*base, "-alg_groups", groups, "-output", out, ranks=2, timeout=300)
+        assert result.returncode == 0, result.stderr
+        traces[groups] = trace(out)
+    assert {"phi_tilde", "sgm_f_steps", "hypergrad_norm"} <= set(traces[1])
+    for metric, values in traces[1].items():
+        if metric == "time":
+            continue
+        scale = np.maximum(np.abs(values), 1e-300)
+        err = np.max(np.abs(values - traces[2][metric]) / scale, initial=0.0)
+        assert err <= 1e-10, f"igfm {metric}: 2 groups differ from 1 by {err:.2e}"
 
 
 def test_restart_continues_the_trace(run, tmp_path):

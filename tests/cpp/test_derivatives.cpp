@@ -122,18 +122,24 @@ TEST_P(ExactHypergradient, MatchesFiniteDifferencesOfPhi) {
 const Case kQuadratic{"quadratic", "-problem_ny 60 -problem_nx 7 -problem_cond 20", 0, 1};
 const Case kToySc{"toy_sc", "", 0, 1};
 const Case kCoreset{"coreset", "", 0, 1};
+// Seed 004's hard instances (phi in closed form; g = 0 for hard_nonsmooth must give zeros).
+const Case kHardNonsmooth{"hard_nonsmooth", "", 0, 1};
+const Case kHardLiu{"hard_liu", "", 0, 1};
+const Case kHardDiscontinuous{"hard_discontinuous", "", 0, 1};
 
 std::string case_name(const ::testing::TestParamInfo<Case>& param_info) {
   return std::string(param_info.param.problem) + std::to_string(param_info.index);
 }
 
 INSTANTIATE_TEST_SUITE_P(WithClosedForm, ExactHypergradient,
-                         ::testing::Values(kQuadratic, kToySc, kCoreset), case_name);
+                         ::testing::Values(kQuadratic, kToySc, kCoreset, kHardNonsmooth, kHardLiu,
+                                           kHardDiscontinuous),
+                         case_name);
 
 INSTANTIATE_TEST_SUITE_P(
     AllProblems, Derivatives,
     ::testing::Values(
-        kQuadratic, kToySc, kCoreset,
+        kQuadratic, kToySc, kCoreset, kHardNonsmooth, kHardLiu, kHardDiscontinuous,
         // cos(r) oscillates fast in (x, y) where r = 1/2 ||Hy - x||^2 is large:
         // small x keeps r moderate so differences of step 1e-5 resolve it.
         Case{"toy_nonconvex", "", 0, 0.1},
@@ -142,7 +148,10 @@ INSTANTIATE_TEST_SUITE_P(
              "-problem_corruption 0.3",
              -3, 0.5},
         Case{"logreg_hyper",
-             "-problem_train 120 -problem_val 80 -problem_test 40 -problem_reg scalar", -3, 0.5}),
+             "-problem_train 120 -problem_val 80 -problem_test 40 -problem_reg scalar", -3, 0.5},
+        Case{"hyperclean", "-problem_train 60 -problem_val 40 -problem_test 20", 0, 1},
+        Case{"hyperclean", "-problem_train 60 -problem_val 40 -problem_test 20 -problem_pca 5", 0,
+             1}),
     case_name);
 
 } // namespace

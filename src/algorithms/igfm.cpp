@@ -1,0 +1,158 @@
+#include "bilevel/algorithms/igfm.hpp"
+
+#include "bilevel/catalog.hpp"
+#include "bilevel/core/counter_rng.hpp"
+#include "bilevel/core/error.hpp"
+#include "bilevel/core/log_events.hpp"
+#include "bilevel/core/options.hpp"
+#include "bilevel/core/replicated_vec.hpp"
+#include "bilevel/io/hdf5.hpp"
+#include "bilevel/problems/problem.hpp"
+
+#include <cmath>
+#include <vector>
+
+namespace bilevel {
+
+namespace {
+/// Offset of the direction streams (one per iteration), away from the small stream numbers
+/// the problems draw their data from with the same -seed.
+constexpr std::uint64_t kDirectionStreams = 0x16f3'0000'0000ULL;
+} // namespace
+
+Igfm::Config Igfm::Config::from_options() {
+  OptionSection section("algorithm igfm");
+  Config c{};
+  c.eta = options::get_positive("-alg_eta", 0.05, "outer step eta");
+  c.delta = options::get_positive("-alg_delta", 0.01, "smoothing radius delta of the directions");
+  c.batch = static_cast<int>(options::get_int("-alg_igfm_batch", 1, 1, 1000000,
+                                              "B random directions per iteration (paper: 1)"));
+  c.groups = static_cast<int>(options::get_int(
+      "-alg_groups", 1, 1, 1000000, "rank groups sharing the 2B evaluations of phi_tilde"));
+  c.seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed of the random directions");
+  c.warm_start = options::get_bool("-alg_igfm_warm_start", true,
+                                   "start every SGM run from y_out at the current x");
+  c.sgm = SwitchingGradient::Config::from_options();
+  return c;
+}
+
+Eigen::VectorXd Igfm::direction(long long t, int b, Eigen::Index nx) const {
+  // Indexed by (t, b, coordinate) only: independent of B, G and the rank count. A normalised
+  // standard Gaussian is uniform on the unit sphere.
+  const CounterRng rng(static_cast<std::uint64_t>(config_.seed),
+                       kDirectionStreams + static_cast<std::uint64_t>(t));
+  Eigen::VectorXd u(nx);
+  for (Eigen::Index j = 0; j < nx; ++j)
+    u[j] = rng.normal(static_cast<std::uint64_t>(b) * static_cast<std::uint64_t>(nx) +
+                      static_cast<std::uint64_t>(j));
+  return u / u.norm();
+}
+
+void Igfm::setup(Problem& problem, Vec x0) {
+  problem_ = &problem;
+  y_ = problem.create_y();
+  problem.initial_y(x0, y_);
+  y_start_ = copy_of(y_);
+  iteration_ = 0;
+
+  groups_ = std::make_unique<RankGroups>(problem.comm(), config_.groups);
+  // The same instance on the group's communicator: the options database is unchanged, so the
+  // registry builds identical data.
+  group_problem_ = problem_registry().at(problem.name()).create(groups_->group_comm());
+  if (group_problem_->nx() != problem.nx() || group_problem_->ny() != problem.ny())
+    throw InputError("igfm: problem '" + problem.name() +
+                     "' built on a rank group has a different size than on all ranks");
+  group_x_ = group_problem_->create_x();
+  group_y_ = group_problem_->create_y();
+  group_y0_ = group_problem_->create_y();
+  group_sgm_ = std::make_unique<SwitchingGradient>(config_.sgm, group_y_);
+  if (config_.warm_start)
+    (void)lower_solution(gather_to_all(x0)); // y_out at x0: the first warm start
+}
+
+SwitchingGradient::Result Igfm::lower_solution(const Eigen::VectorXd& x) {
+  // Every group runs the same SGM on its own copy (redundantly, but side by side): cheaper than
+  // one run on the parent, whose every oracle would communicate across all ranks.
+  scatter_owned(x, group_x_);
+  scatter_owned(gather_to_all(y_), group_y_);
+  const SwitchingGradient::Result r = group_sgm_->run(*group_problem_, group_x_, group_y_);
+  scatter_owned(gather_to_all(group_y_), y_);
+  return r;
+}
+
+void Igfm::step(Vec x, Record& record) {
+  Problem& problem = *problem_;
+  const int B = config_.batch;
+  const int points = 2 * B;
+  Eigen::VectorXd grad, x_next;
+  // [phi_tilde, f-steps, g-steps] of every point: each group's rank 0 fills its points, the
+  // rest stay zero, so the sum over the parent is exact and independent of G.
+  std::vector<double> values(3 * static_cast<std::size_t>(points), 0.0);
+  {
+    LogScope scope(log_events().hypergradient);
+    const Eigen::VectorXd xf = gather_to_all(x);
+    scatter_owned(gather_to_all(config_.warm_start ? y_.get() : y_start_.get()), group_y0_);
+    const Eigen::Index nx = xf.size();
+    int begin = 0, end = 0, group_rank = 0;
+    groups_->owned_items(points, begin, end);
+    MPI_Comm_rank(groups_->group_comm(), &group_rank);
+    for (int i = begin; i < end; ++i) {
+      const double sign = i % 2 == 0 ? 1.0 : -1.0; // point 2b: x + delta u_b, 2b+1: x - delta u_b
+      scatter_owned(xf + sign * config_.delta * direction(iteration_, i / 2, nx), group_x_);
+      BB_PETSC(VecCopy(group_y0_, group_y_));
+      const SwitchingGradient::Result r = group_sgm_->run(*group_problem_, group_x_, group_y_);
+      if (group_rank == 0) {
+        values[static_cast<std::size_t>(i)] = r.phi_tilde;
+        values[static_cast<std::size_t>(points + i)] = r.f_steps;
+        values[static_cast<std::size_t>(2 * points + i)] = r.g_steps;
+      }
+    }
+    {
+      LogScope reduce(log_events().allreduce);
+      MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_DOUBLE,
+                    MPI_SUM, problem.comm());
+    }
+    // Algorithm 2 line 5, averaged over the batch (in a fixed order on every rank).
+    grad = Eigen::VectorXd::Zero(nx);
+    const double scale = static_cast<double>(nx) / (2.0 * config_.delta);
+    for (int b = 0; b < B; ++b)
+      grad +=
+          scale *
+          (values[static_cast<std::size_t>(2 * b)] - values[static_cast<std::size_t>(2 * b + 1)]) *
+          direction(iteration_, b, nx);
+    grad /= static_cast<double>(B);
+    LogScope outer(log_events().outer_step);
+    x_next = xf - config_.eta * grad; // line 6
+    scatter_owned(x_next, x);
+  }
+  ++iteration_;
+  // phi_tilde at the new x: it gives the lower iterate the driver reports, so
+  // upper_objective is IGFM's own estimate of phi there.
+  if (!config_.warm_start)
+    BB_PETSC(VecCopy(y_start_, y_));
+  const SwitchingGradient::Result r = lower_solution(x_next);
+
+  double f_steps = 0, g_steps = 0;
+  for (int i = 0; i < points; ++i) {
+    f_steps += values[static_cast<std::size_t>(points + i)];
+    g_steps += values[static_cast<std::size_t>(2 * points + i)];
+  }
+  record.set("hypergrad_norm", grad.norm());
+  record.set("phi_tilde", r.phi_tilde);
+  record.set("sgm_lower_gap", r.lower_gap);
+  record.set("sgm_f_steps", f_steps / points); // mean over the 2B evaluations
+  record.set("sgm_g_steps", g_steps / points);
+}
+
+void Igfm::save_state(hid_t group) const {
+  Algorithm::save_state(group);
+  // The directions are indexed by the iteration: a restart must continue the count.
+  h5::write_attribute(group, "igfm_iteration", iteration_);
+}
+
+void Igfm::load_state(hid_t group) {
+  Algorithm::load_state(group);
+  iteration_ = h5::read_int_attribute(group, "igfm_iteration");
+}
+
+} // namespace bilevel
