@@ -1,0 +1,49 @@
+#include "harness.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace bench {
+
+void report_counters(benchmark::State& state, const Cost& cost, double seconds,
+                     double stream_bytes_per_second) {
+  const auto iterations = static_cast<double>(state.iterations());
+  state.counters["bytes"] = benchmark::Counter(cost.bytes);
+  // kIsRate divides by the benchmark's time, here the manual (slowest-rank) time.
+  state.counters["bytes_per_second"] =
+      benchmark::Counter(cost.bytes * iterations, benchmark::Counter::kIsRate);
+  state.counters["flops_per_second"] =
+      benchmark::Counter(cost.flops * iterations, benchmark::Counter::kIsRate);
+  state.counters["stream_fraction"] =
+      benchmark::Counter(cost.bytes * iterations / seconds / stream_bytes_per_second);
+}
+
+Triad::Triad(MPI_Comm comm, std::size_t n) : comm_(comm), a_(n, 0.0), b_(n, 1.0), c_(n, 2.0) {}
+
+void Triad::operator()() {
+  constexpr double s = 3.0;
+  double* a = a_.data();
+  const double* b = b_.data();
+  const double* c = c_.data();
+  const std::size_t n = a_.size();
+  for (std::size_t i = 0; i < n; ++i)
+    a[i] = b[i] + s * c[i];
+  // The stores must happen even though nothing reads a afterwards.
+  benchmark::ClobberMemory();
+}
+
+Cost Triad::cost() const {
+  int size = 1;
+  MPI_Comm_size(comm_, &size);
+  const double elements = static_cast<double>(a_.size()) * size;
+  return {24.0 * elements, 2.0 * elements};
+}
+
+double Triad::reference_bandwidth(int trials) {
+  double best = std::numeric_limits<double>::infinity();
+  for (int t = 0; t < trials; ++t)
+    best = std::min(best, time_collective(comm_, *this));
+  return cost().bytes / best;
+}
+
+} // namespace bench

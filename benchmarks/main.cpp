@@ -1,0 +1,206 @@
+// bilevel_benchmarks: micro-benchmarks of the oracles' hot kernels under MPI, each compared with
+// the STREAM triad bandwidth measured at the start of the same run (docs/performance.md). Start
+// it with mpiexec at any rank count (benchmarks/run-micro does); rank 0 reports, the other ranks
+// run the same collective benchmarks silently.
+#include "harness.hpp"
+
+#include "bilevel/catalog.hpp"
+#include "bilevel/core/error.hpp"
+#include "bilevel/core/options.hpp"
+#include "bilevel/core/petsc_handle.hpp"
+#include "bilevel/problems/logreg_hyper.hpp"
+
+#include <petscmat.h>
+
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace {
+
+// 128 MiB per array, four times the 32 MiB L3 of the machine in docs/performance.md.
+constexpr std::size_t kTriadDoubles = std::size_t{1} << 24;
+constexpr int kReferenceTrials = 10;
+// 20 000 training rows make the feature matrix 126 MB (63 MB per rank at 2 ranks): every pass
+// over it streams from memory, as with the full data set.
+const char* const kLogregOptions = "-problem_train 20000 -problem_val 1000 -problem_test 1000";
+
+// Flags that let ranks diverge and deadlock: random interleaving shuffles the benchmarks with a
+// per-process random seed, and a warm-up time lets each rank choose its own warm-up count.
+constexpr std::array<const char*, 2> kUnsupportedFlags = {"--benchmark_enable_random_interleaving",
+                                                          "--benchmark_min_warmup_time"};
+
+bool starts_with(const char* arg, const char* prefix) {
+  return std::strncmp(arg, prefix, std::strlen(prefix)) == 0;
+}
+
+using OwnedRandom = bilevel::PetscHandle<PetscRandom, PetscRandomDestroy>;
+
+/// Uniform values in [0, scale) from a fixed seed: reproducible, nonzero, and different per
+/// entry, so the softmax scores differ between classes as in a real iterate.
+void fill_random(Vec v, unsigned long seed, double scale) {
+  OwnedRandom random;
+  BB_PETSC(PetscRandomCreate(PetscObjectComm(reinterpret_cast<PetscObject>(v)), random.receive()));
+  BB_PETSC(PetscRandomSetSeed(random, seed));
+  BB_PETSC(PetscRandomSeed(random));
+  BB_PETSC(VecSetRandom(v, random));
+  BB_PETSC(VecScale(v, scale));
+}
+
+std::unique_ptr<bilevel::Problem> create_logreg(MPI_Comm comm) {
+  const bilevel::ScopedOptions scoped(kLogregOptions);
+  return bilevel::problem_registry().at("logreg_hyper").create(comm);
+}
+
+/// logreg_hyper with the vectors its oracles take, and its training features as a PETSc matrix.
+/// Byte models count the passes over the local feature matrices (N x F doubles summed over
+/// ranks), the traffic that dominates: the N x C score matrices are C / F = 1.3% of a pass each,
+/// and the replicated x and y (7850 doubles) are smaller still. Flops count the products with
+/// the features (2 N F C per pass), not the softmax exponentials.
+struct Logreg {
+  explicit Logreg(MPI_Comm comm)
+      : problem(create_logreg(comm)),
+        train(dynamic_cast<const bilevel::LogregHyper&>(*problem).data().train),
+        rows(static_cast<double>(train.global_rows)),
+        columns(static_cast<double>(train.features.cols())) {
+    x = problem->create_x();
+    problem->initial_x(x);
+    y = problem->create_y();
+    fill_random(y, 1, 0.01);
+    v = bilevel::duplicate(y);
+    fill_random(v, 2, 1.0);
+    out = bilevel::duplicate(y);
+    // Wraps the Eigen matrix without copying: PETSc's dense storage is column-major with leading
+    // dimension = local rows, as Eigen's. MatMult only reads it, hence the const_cast.
+    BB_PETSC(MatCreateDense(comm, static_cast<PetscInt>(train.features.rows()), PETSC_DECIDE,
+                            static_cast<PetscInt>(train.global_rows),
+                            static_cast<PetscInt>(train.features.cols()),
+                            const_cast<PetscScalar*>(train.features.data()), features.receive()));
+    BB_PETSC(MatCreateVecs(features, features_in.receive(), features_out.receive()));
+    fill_random(features_in, 3, 1.0);
+    MPI_Comm_size(comm, &ranks);
+  }
+
+  /// grad_y g (gx not requested, as the inner solvers call it): the scores X W and the gradient
+  /// X' R each pass over the features once.
+  bench::Cost gradient_cost() const {
+    return {2 * 8 * rows * columns, 2 * 2 * rows * columns * kClasses};
+  }
+  /// grad^2_yy g v: the probabilities softmax(X W) are recomputed on every call, then Z = X V
+  /// and X' R: three passes.
+  bench::Cost hvp_cost() const {
+    return {3 * 8 * rows * columns, 3 * 2 * rows * columns * kClasses};
+  }
+  /// MatMult reads the matrix once, writes N outputs, and every rank reads the whole gathered
+  /// input vector.
+  bench::Cost matmult_cost() const {
+    return {8 * (rows * columns + rows + ranks * columns), 2 * rows * columns};
+  }
+
+  static constexpr double kClasses = bilevel::FashionMnist::kClasses;
+  std::unique_ptr<bilevel::Problem> problem;
+  const bilevel::LabeledRows& train;
+  double rows, columns;
+  int ranks = 1;
+  bilevel::OwnedVec x, y, v, out;
+  bilevel::OwnedMat features;
+  bilevel::OwnedVec features_in, features_out;
+};
+
+// None of these kernels calls VecNorm, whose cached value on an unchanged Vec would make a
+// repeated call free; each call recomputes from the same inputs.
+void register_benchmarks(MPI_Comm comm, Logreg& lr, bench::Triad& triad, double stream) {
+  const auto add = [comm, stream](const char* name, int iterations, bench::Cost cost, auto kernel) {
+    benchmark::RegisterBenchmark(
+        name,
+        [=](benchmark::State& state) { bench::run_collective(state, comm, cost, stream, kernel); })
+        ->Iterations(iterations)
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
+  };
+  add("logreg_hyper/lower_hess_yy", 10, lr.hvp_cost(),
+      [&lr] { lr.problem->lower_hess_yy(lr.x, lr.y, lr.v, lr.out); });
+  add("logreg_hyper/lower_gradient", 10, lr.gradient_cost(),
+      [&lr] { lr.problem->lower_gradient(lr.x, lr.y, nullptr, lr.out); });
+  add("logreg_hyper/features_matmult", 100, lr.matmult_cost(),
+      [&lr] { BB_PETSC(MatMult(lr.features, lr.features_in, lr.features_out)); });
+  add("stream_triad", 20, triad.cost(), [&triad] { triad(); });
+}
+
+void run(MPI_Comm comm, int rank, int size) {
+  bench::Triad triad(comm, kTriadDoubles);
+  const double stream = triad.reference_bandwidth(kReferenceTrials);
+  Logreg logreg(comm);
+  register_benchmarks(comm, logreg, triad, stream);
+  // bba regress reads the rank count from the context; the rest documents the run.
+  benchmark::AddCustomContext("nranks", std::to_string(size));
+  benchmark::AddCustomContext("stream_triad_bytes_per_second", std::to_string(stream));
+  benchmark::AddCustomContext("triad_doubles_per_rank", std::to_string(kTriadDoubles));
+  benchmark::AddCustomContext("logreg_hyper_options", kLogregOptions);
+  bench::NullReporter silent;
+  benchmark::RunSpecifiedBenchmarks(rank == 0 ? nullptr : &silent);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  // MPI before Google Benchmark, which needs the rank to decide who writes; Google Benchmark
+  // before PETSc, so PETSc never sees the benchmark flags.
+  MPI_Init(&argc, &argv);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+
+  std::vector<char*> args;
+  bool help = false;
+  for (int i = 0; i < argc; ++i) {
+    for (const char* flag : kUnsupportedFlags)
+      if (starts_with(argv[i], flag)) {
+        if (rank == 0)
+          std::fprintf(stderr, "bilevel_benchmarks: %s is not supported under MPI\n", flag);
+        MPI_Finalize();
+        return 2;
+      }
+    help = help || std::strcmp(argv[i], "--help") == 0;
+    // Only rank 0 writes --benchmark_out: every rank would open (and truncate) the same file.
+    if (rank == 0 || !starts_with(argv[i], "--benchmark_out="))
+      args.push_back(argv[i]);
+  }
+  int count = static_cast<int>(args.size());
+  args.push_back(nullptr);
+  char** pargs = args.data();
+  if (help) {
+    // Initialize prints the flags and exits: leave MPI first so mpiexec sees a clean exit.
+    MPI_Finalize();
+    if (rank == 0)
+      benchmark::Initialize(&count, pargs);
+    return 0;
+  }
+  benchmark::Initialize(&count, pargs);
+  // Rank 0 names the stray arguments; every rank has the same ones and stops.
+  const bool stray = rank == 0 ? benchmark::ReportUnrecognizedArguments(count, pargs) : count > 1;
+  if (stray) {
+    MPI_Finalize();
+    return 2;
+  }
+
+  if (PetscInitialize(&count, &pargs, nullptr, nullptr) != 0)
+    return 1;
+  PetscPushErrorHandler(PetscReturnErrorHandler, nullptr);
+  try {
+    run(PETSC_COMM_WORLD, rank, size);
+  } catch (const std::exception& e) {
+    // Possibly on this rank alone, while the others wait in a collective: abort them all.
+    std::fprintf(stderr, "bilevel_benchmarks: failure on rank %d: %s\n", rank, e.what());
+    std::fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+  benchmark::Shutdown();
+  PetscFinalize();
+  MPI_Finalize();
+  return 0;
+}
