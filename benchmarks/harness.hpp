@@ -77,7 +77,9 @@ public:
   /// STREAM's byte model, summed over ranks: read b and c, write a (24 bytes per element; the
   /// write-allocate read of a is not counted, as in STREAM). Two flops per element.
   Cost cost() const;
-  /// Bytes per second of the fastest of `trials` collective triads (STREAM reports the best).
+  /// Bytes per second of the median of `trials` collective triads. STREAM reports the best
+  /// trial, but the kernels report mean times, and on a shared machine the best trial is an
+  /// outlier that would understate every kernel's fraction.
   double reference_bandwidth(int trials);
 
 private:
