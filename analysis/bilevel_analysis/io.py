@@ -19,7 +19,10 @@ import numpy as np
 from .common import AnalysisError
 
 #: format_version values this reader understands; newer files are read with a warning.
-SUPPORTED_FORMAT_VERSIONS = {1}
+SUPPORTED_FORMAT_VERSIONS = {1, 2}
+
+#: The PETSc log stage of the driver's timed steps (format 2); reporting and setup are apart.
+ITERATION_STAGE = "BBIterations"
 
 #: Trace datasets the contract guarantees in every run.
 REQUIRED_TRACE = ("iteration", "time", "upper_objective", "hypergrad_norm", "lower_residual")
@@ -97,7 +100,8 @@ class Run:
     group: str
     attrs: dict = field(default_factory=dict)
     trace: dict = field(default_factory=dict)
-    timing: dict = field(default_factory=dict)
+    timing: dict = field(default_factory=dict)  #: the timed steps' events (see _read_run)
+    timing_stages: dict = field(default_factory=dict)  #: {stage: {event: TimingEvent}}
 
     @property
     def label(self) -> str:
@@ -190,16 +194,22 @@ def _is_run(group) -> bool:
 
 
 def _read_timing(t) -> dict:
-    """{event name: TimingEvent} from the parallel datasets event/count/time/flops."""
+    """{stage: {event name: TimingEvent}} from the parallel datasets stage/event/count/time/
+    flops; format 1 files have no stage column and read as one stage, ``None``."""
     if "event" not in t:
         return {}
     names = [str(decode(n)).strip() for n in np.asarray(t["event"][()]).reshape(-1)]
+    stages = ([str(decode(n)).strip() for n in np.asarray(t["stage"][()]).reshape(-1)]
+              if "stage" in t else [None] * len(names))
 
     def column(name):  # a missing column reads as zeros rather than failing the run
         return np.asarray(t[name][()]).reshape(-1) if name in t else np.zeros(len(names))
 
-    return {name: TimingEvent(int(c), float(sec), float(fl))
-            for name, c, sec, fl in zip(names, column("count"), column("time"), column("flops"))}
+    by_stage: dict = {}
+    for stage, name, c, sec, fl in zip(stages, names, column("count"), column("time"),
+                                       column("flops")):
+        by_stage.setdefault(stage, {})[name] = TimingEvent(int(c), float(sec), float(fl))
+    return by_stage
 
 
 def _read_run(path: Path, group) -> Run:
@@ -213,8 +223,12 @@ def _read_run(path: Path, group) -> Run:
         for name, ds in group["trace"].items():
             if hasattr(ds, "shape") and len(ds.shape) == 1:
                 trace[name] = np.asarray(ds[()], dtype=np.float64)
-    timing = _read_timing(group["timing"]) if "timing" in group else {}
-    return Run(path=path, group=group.name, attrs=attrs, trace=trace, timing=timing)
+    stages = _read_timing(group["timing"]) if "timing" in group else {}
+    # The algorithm's own cost: the timed steps' stage when the file separates stages (format
+    # 2), else everything the run logged (format 1, reporting included).
+    timing = stages.get(ITERATION_STAGE, stages.get(None, {}))
+    return Run(path=path, group=group.name, attrs=attrs, trace=trace, timing=timing,
+               timing_stages=stages)
 
 
 def read_file(path: Path) -> list[Run]:

@@ -16,6 +16,8 @@ const LogEvents& log_events() {
     BB_PETSC(PetscLogEventRegister("BBReport", id, &e.report));
     BB_PETSC(PetscLogEventRegister("BBOutput", id, &e.output));
     BB_PETSC(PetscLogEventRegister("BBAllreduce", id, &e.allreduce));
+    BB_PETSC(PetscLogStageRegister("BBIterations", &e.iterations));
+    BB_PETSC(PetscLogStageRegister("BBReporting", &e.reporting));
     return e;
   }();
   return events;
@@ -27,6 +29,14 @@ LogScope::LogScope(PetscLogEvent event) : event_(event) {
 
 LogScope::~LogScope() {
   (void)PetscLogEventEnd(event_, 0, 0, 0, 0);
+}
+
+StageScope::StageScope(PetscLogStage stage) {
+  BB_PETSC(PetscLogStagePush(stage));
+}
+
+StageScope::~StageScope() {
+  (void)PetscLogStagePop();
 }
 
 } // namespace bilevel

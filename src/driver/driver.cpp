@@ -59,8 +59,10 @@ DriverConfig DriverConfig::from_options() {
                                     "stop after this many seconds of algorithm time; 0 = none");
   c.monitor_every = static_cast<int>(options::get_int(
       "-monitor", 0, 0, 1000000000, "progress line every N iterations; 0 = quiet"));
-  c.report_every = static_cast<int>(options::get_int(
-      "-report_every", 1, 1, 1000000000, "problem metrics every N iterations (NaN in between)"));
+  c.report_every =
+      static_cast<int>(options::get_int("-report_every", 1, 1, 1000000000,
+                                        "reporting-only metrics (test accuracy, true "
+                                        "hypergradient, ...) every N iterations (NaN in between)"));
   return c;
 }
 
@@ -90,7 +92,8 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
   outcome.final_hypergrad_norm = writer.last("hypergrad_norm");
   double elapsed = time_offset;
   Record record;
-  // Names of the problem's metrics, learnt at the first report, so rows in between carry NaN.
+  // Names of the reporting-only metrics, learnt at the first report, so rows in between carry
+  // NaN.
   std::vector<std::string> report_names;
   const double nan = std::numeric_limits<double>::quiet_NaN();
 
@@ -106,33 +109,37 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
       checkpoint(writer, algorithm, x);
 
     record.clear();
-    bool algorithm_set_hypergrad = false;
     record.set("iteration", k);
     record.set("time", 0.0);
     MPI_Barrier(comm);
     PetscLogDouble t0 = 0, t1 = 0;
-    BB_PETSC(PetscTime(&t0));
-    algorithm.step(x, record);
-    BB_PETSC(PetscTime(&t1));
+    {
+      StageScope stage(log_events().iterations);
+      BB_PETSC(PetscTime(&t0));
+      algorithm.step(x, record);
+      BB_PETSC(PetscTime(&t1));
+    }
     // The slowest rank's time is the step's time.
     double step_seconds = t1 - t0;
     MPI_Allreduce(MPI_IN_PLACE, &step_seconds, 1, MPI_DOUBLE, MPI_MAX, comm);
     elapsed += step_seconds;
     record.set("time", elapsed);
 
+    bool algorithm_set_hypergrad = record.has("hypergrad_norm");
     {
+      StageScope stage(log_events().reporting);
       LogScope scope(log_events().report);
       Vec y = algorithm.lower_iterate();
       record.set("upper_objective", problem.upper_value(x, y));
       record.set("lower_residual", problem.lower_residual(x, y));
-      algorithm.report(x, record);
-      algorithm_set_hypergrad = record.has("hypergrad_norm");
-      if (!algorithm_set_hypergrad)
-        record.set("hypergrad_norm", nan);
+      // Reporting-only quantities (the algorithm's, e.g. a true hypergradient, and the
+      // problem's, e.g. test accuracy) every -report_every rows; NaN in between.
       if ((k - first_iteration) % config.report_every == 0 || k + 1 == config.outer_iters) {
-        Record metrics;
-        problem.report_metrics(x, y, metrics);
-        for (const auto& [name, value] : metrics.entries()) {
+        Record reported;
+        algorithm.report(x, reported);
+        algorithm_set_hypergrad = algorithm_set_hypergrad || reported.has("hypergrad_norm");
+        problem.report_metrics(x, y, reported);
+        for (const auto& [name, value] : reported.entries()) {
           record.set(name, value);
           if (std::find(report_names.begin(), report_names.end(), name) == report_names.end())
             report_names.push_back(name);
@@ -141,6 +148,8 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
         for (const auto& name : report_names)
           record.set(name, nan);
       }
+      if (!record.has("hypergrad_norm"))
+        record.set("hypergrad_norm", nan);
     }
     writer.append(record);
     outcome.final_upper_objective = record.get("upper_objective");

@@ -153,41 +153,41 @@ void ResultWriter::flush() {
 }
 
 void ResultWriter::write_timing() {
-  // Every event that ran on any rank: name, count, max-over-ranks time, total flops.
+  // Every (stage, event) pair that ran on any rank: count and time max over ranks, flops summed.
+  // Stages keep the timed steps ("BBIterations") apart from reporting and setup ("Main Stage").
   PetscStageLog stage_log = nullptr;
   BB_PETSC(PetscLogGetStageLog(&stage_log));
+  const int n_stages = stage_log->numStages;
   const int n_events = stage_log->eventLog->numEvents;
-  std::vector<double> local(3 * static_cast<std::size_t>(n_events), 0.0);
-  for (int e = 0; e < n_events; ++e) {
-    PetscEventPerfInfo info{};
-    BB_PETSC(PetscLogEventGetPerfInfo(0, e, &info));
-    local[3 * e] = info.count;
-    local[3 * e + 1] = info.time;
-    local[3 * e + 2] = info.flops;
-  }
+  std::vector<double> local(3 * static_cast<std::size_t>(n_stages * n_events), 0.0);
+  for (int s = 0; s < n_stages; ++s)
+    for (int e = 0; e < n_events; ++e) {
+      PetscEventPerfInfo info{};
+      BB_PETSC(PetscLogEventGetPerfInfo(s, e, &info));
+      double* row = local.data() + 3 * (static_cast<std::size_t>(s) * n_events + e);
+      row[0] = info.count;
+      row[1] = info.time;
+      row[2] = info.flops;
+    }
   std::vector<double> maxed(local.size()), summed(local.size());
   MPI_Allreduce(local.data(), maxed.data(), static_cast<int>(local.size()), MPI_DOUBLE, MPI_MAX,
                 comm_);
   MPI_Allreduce(local.data(), summed.data(), static_cast<int>(local.size()), MPI_DOUBLE, MPI_SUM,
                 comm_);
-  std::vector<std::string> names;
+  std::vector<std::string> stages, names;
   std::vector<double> counts, times, flops;
-  std::size_t width = 1;
-  for (int e = 0; e < n_events; ++e) {
-    if (maxed[3 * e] <= 0)
-      continue;
-    names.emplace_back(stage_log->eventLog->eventInfo[e].name);
-    width = std::max(width, names.back().size());
-    counts.push_back(maxed[3 * e]);
-    times.push_back(maxed[3 * e + 1]);
-    flops.push_back(summed[3 * e + 2]);
-  }
+  for (int s = 0; s < n_stages; ++s)
+    for (int e = 0; e < n_events; ++e) {
+      const std::size_t i = 3 * (static_cast<std::size_t>(s) * n_events + e);
+      if (maxed[i] <= 0)
+        continue;
+      stages.emplace_back(stage_log->stageInfo[s].name);
+      names.emplace_back(stage_log->eventLog->eventInfo[e].name);
+      counts.push_back(maxed[i]);
+      times.push_back(maxed[i + 1]);
+      flops.push_back(summed[i + 2]);
+    }
   h5::Group timing = h5::require_group(group_, "timing");
-  std::vector<char> packed(names.size() * width, '\0');
-  for (std::size_t i = 0; i < names.size(); ++i)
-    names[i].copy(packed.data() + i * width, width);
-  h5::Datatype type(h5::check(H5Tcopy(H5T_C_S1), "H5Tcopy"));
-  h5::check(H5Tset_size(type, width), "H5Tset_size");
   const hsize_t dims[1] = {names.size()};
   int rank = 0;
   MPI_Comm_rank(comm_, &rank);
@@ -202,7 +202,20 @@ void ResultWriter::write_timing() {
       h5::check(H5Sselect_none(space), "H5Sselect_none");
     h5::check(H5Dwrite(dataset, mem_type, space, space, H5P_DEFAULT, data), "H5Dwrite timing");
   };
-  write("event", type, type, packed.data());
+  // Fixed-width strings, as wide as the longest entry.
+  auto write_strings = [&](const char* name, const std::vector<std::string>& strings) {
+    std::size_t width = 1;
+    for (const auto& str : strings)
+      width = std::max(width, str.size());
+    std::vector<char> packed(strings.size() * width, '\0');
+    for (std::size_t i = 0; i < strings.size(); ++i)
+      strings[i].copy(packed.data() + i * width, width);
+    h5::Datatype type(h5::check(H5Tcopy(H5T_C_S1), "H5Tcopy"));
+    h5::check(H5Tset_size(type, width), "H5Tset_size");
+    write(name, type, type, packed.data());
+  };
+  write_strings("stage", stages);
+  write_strings("event", names);
   write("count", H5T_STD_I64LE, H5T_NATIVE_DOUBLE, counts.data());
   write("time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, times.data());
   write("flops", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, flops.data());

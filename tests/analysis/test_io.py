@@ -105,3 +105,22 @@ def test_variable_length_strings_and_open_writer(tmp_path):
     assert run.attrs["problem"] == "toy" and run.attrs["nranks"] == 2
     assert run.timing["VecNorm"].time == 2.0 and run.timing["VecNorm"].count == 0
     assert run.time_per_iteration() == pytest.approx(0.1)
+
+
+def test_format_2_timing_keeps_the_timed_stage_apart(tmp_path):
+    """Format 2 logs each event per PETSc stage; a run's cost is its BBIterations stage, not
+    the true-hypergradient solves of the reporting stage that share the event names."""
+    import h5py
+
+    path = tmp_path / "staged.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs.update(problem="toy", algorithm="pgd_qp", format_version=2)
+        f.create_dataset("trace/time", data=[0.1, 0.2])
+        f.create_dataset("timing/stage", data=[b"Main Stage", b"BBIterations", b"BBReporting"])
+        f.create_dataset("timing/event", data=[b"MatMult", b"MatMult", b"MatMult"])
+        f.create_dataset("timing/count", data=[1, 4, 300])
+        f.create_dataset("timing/time", data=[0.01, 0.02, 1.5])
+    (run,) = load_runs([path])
+    assert run.timing["MatMult"].count == 4 and run.timing["MatMult"].time == 0.02
+    assert run.timing_stages["BBReporting"]["MatMult"].count == 300
+    assert run.time_per_iteration("MatMult") == pytest.approx(0.01)
