@@ -2,8 +2,22 @@
 
 #include "bilevel/algorithms/joint_vector.hpp"
 #include "bilevel/core/error.hpp"
+#include "bilevel/core/options.hpp"
 
 namespace bilevel {
+
+namespace {
+bool report_true_hypergradient() {
+  return options::get_bool("-alg_true_hypergrad", true,
+                           "report the true hypergradient norm (one Krylov solve per reported "
+                           "row, outside the timed step) when g is strongly convex");
+}
+} // namespace
+
+void JointMethod::declare_options() {
+  (void)report_true_hypergradient();
+  HessianSolver::declare_options();
+}
 
 void JointMethod::setup(Problem& problem, Vec x0) {
   if (problem.lower_set() || problem.upper_set())
@@ -14,7 +28,8 @@ void JointMethod::setup(Problem& problem, Vec x0) {
   problem.initial_y(x0, y_);
   grad_f_ = create_joint(x0, y_);
   curvature_ = problem.lower_curvature(x0, y_);
-  if (curvature_.mu > 0) {
+  const bool report = report_true_hypergradient(); // read always: a given option must be used
+  if (curvature_.mu > 0 && report) {
     solver_ = std::make_unique<HessianSolver>(problem, y_);
     v_ = problem.create_y();
     BB_PETSC(VecSet(v_, 0.0));

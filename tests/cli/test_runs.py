@@ -243,3 +243,14 @@ def test_report_every_thins_reporting_only_metrics(run, tmp_path):
     np.testing.assert_array_equal(reported, expected)
     np.testing.assert_array_equal(ksp, expected)
     assert objective.all()
+
+
+def test_true_hypergradient_report_can_be_switched_off(run, tmp_path):
+    out = tmp_path / "off.h5"
+    result = run("-problem", "toy_sc", "-algorithm", "bome", "-outer_iters", "3",
+                 "-alg_true_hypergrad", "false", "-output", out)
+    assert result.returncode == 0, result.stderr
+    with h5py.File(out, "r") as f:
+        assert "hypergrad_ksp_iterations" not in f["trace"]
+        assert np.isnan(f["trace/hypergrad_norm"][()]).all()
+        assert np.isfinite(f["trace/upper_objective"][()]).all()

@@ -6,7 +6,8 @@
 // (seed 003 eq. 1, the metric of its Appendix C) with one Krylov solve, in report(): outside the
 // timed step. Only when g(x, .) is strongly convex (the curvature estimate's mu > 0 at the start)
 // is that quantity a hypergradient; otherwise, or if the solve fails, hypergrad_norm is left for
-// the driver to fill with NaN.
+// the driver to fill with NaN. -alg_true_hypergrad false skips it: on ill-conditioned instances
+// (hyperclean, lambda = 1e-3) the solve takes hundreds of Hessian products, more than the steps.
 #include "bilevel/algorithms/algorithm.hpp"
 #include "bilevel/algorithms/hessian_solver.hpp"
 #include "bilevel/problems/problem.hpp"
@@ -22,8 +23,8 @@ public:
   Vec lower_iterate() const override { return y_; }
   void report(Vec x, Record& record) override;
 
-  /// The options of the reporting solve (-alg_ksp_*).
-  static void declare_options() { HessianSolver::declare_options(); }
+  /// The reporting switch (-alg_true_hypergrad) and the reporting solve's options (-alg_ksp_*).
+  static void declare_options();
 
 protected:
   Problem& problem() const { return *problem_; }
