@@ -11,7 +11,7 @@ def bba_exe(*args):
     return subprocess.run([str(BBA), *map(str, args)], capture_output=True, text=True, timeout=60)
 
 
-@pytest.mark.parametrize("command", ["rates", "scaling", "regress", "report"])
+@pytest.mark.parametrize("command", ["rates", "scaling", "regress", "report", "curves"])
 def test_help(command):
     p = bba_exe(command, "--help")
     assert p.returncode == 0 and p.stdout.startswith(f"usage: bba {command}")
