@@ -86,14 +86,15 @@ RANK_CASES = {
                       "-outer_iters", "4"],
     "hard_liu_bda": ["-problem", "hard_liu", "-algorithm", "bda", "-problem_x0", "-1",
                      "-alg_inner_eta", "0.2", "-alg_inner_iters", "20", "-outer_iters", "10"],
-    # Seed 003's hyper-cleaning, PCA-82: the basis comes from a reduced Gram matrix, so every
-    # rank count must project onto the same components. lambda = 0.1 conditions grad^2_yy g
-    # well enough that the reported hypergradient's CG takes the same number of iterations
-    # whatever the reduction order (at 0.001 it needs ~130 and the count varies by one or two).
+    # Seed 003's hyper-cleaning, PCA-82, at the paper's lambda = 1e-3: the basis comes from a
+    # reduced Gram matrix, so every rank count must project onto the same components. The
+    # reporting-only true-hypergradient CG is off: at lambda = 1e-3 it needs ~130 iterations and
+    # the count varies by one or two with the reduction order, i.e. that diagnostic agrees only
+    # to its tolerance; the method's own steps involve no Krylov solve.
     "hyperclean_pca_pgd_qp": ["-problem", "hyperclean", "-problem_pca", "82", "-problem_train",
                               "600", "-problem_val", "300", "-problem_test", "200",
-                              "-problem_lambda", "0.1", "-algorithm", "pgd_qp", "-outer_iters",
-                              "5"],
+                              "-algorithm", "pgd_qp", "-alg_true_hypergrad", "false",
+                              "-outer_iters", "50"],
     # Seed 000's VI instances: the replicated affine VI (with the exact-gradient check traced)
     # and the DMDA obstacle problem at 64^2, whose layout changes with the rank count. b = 4e4
     # (> L/2 for the symmetric K) contracts far faster than the default L^2/mu.
