@@ -10,6 +10,11 @@ if(NOT HDF5_IS_PARALLEL)
                       "(scripts/install-deps does)")
 endif()
 find_package(Eigen3 3.4 REQUIRED NO_MODULE)
+# Eigen hands its matrix products to BLAS (EIGEN_USE_BLAS, set on the library): the softmax
+# oracles' tall-skinny products run ~2.5x faster in OpenBLAS's dgemm than in Eigen's own kernels
+# (docs/performance.md). libblas.so is Debian's alternative, OpenBLAS-serial once
+# libopenblas0-serial is installed (scripts/install-deps).
+find_package(BLAS REQUIRED)
 find_package(ZLIB REQUIRED)
 if(BILEVEL_TESTS)
   find_package(GTest REQUIRED)
