@@ -5,8 +5,10 @@
 #include "bilevel/version.hpp"
 
 #include <petsclog.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 #include <limits>
@@ -208,9 +210,36 @@ void ResultWriter::write_timing() {
   write("flops", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, flops.data());
 }
 
+void ResultWriter::write_memory() {
+  // Per rank: PETSc's high-water mark (PetscMemoryGetMaximumUsage: the resident set size sampled
+  // whenever a PETSc object is destroyed, and now) and the kernel's exact peak resident set size
+  // (getrusage's ru_maxrss, in KiB on Linux). The first can miss a short-lived peak between
+  // samples; the second cannot, but also counts MPI's and HDF5's buffers.
+  PetscLogDouble petsc_max = 0, current = 0;
+  BB_PETSC(PetscMemoryGetMaximumUsage(&petsc_max));
+  BB_PETSC(PetscMemoryGetCurrentUsage(&current));
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const double local[2] = {std::max(petsc_max, current),
+                           1024.0 * static_cast<double>(usage.ru_maxrss)};
+  int nranks = 1;
+  MPI_Comm_size(comm_, &nranks);
+  std::vector<double> all(2 * static_cast<std::size_t>(nranks));
+  MPI_Allgather(local, 2, MPI_DOUBLE, all.data(), 2, MPI_DOUBLE, comm_);
+  std::vector<double> petsc(all.size() / 2), rss(all.size() / 2);
+  for (std::size_t r = 0; r < petsc.size(); ++r) {
+    petsc[r] = all[2 * r];
+    rss[r] = all[2 * r + 1];
+  }
+  h5::Group memory = h5::require_group(group_, "memory");
+  h5::write_dense(comm_, memory, "petsc_max_usage_bytes", petsc, petsc.size(), 0);
+  h5::write_dense(comm_, memory, "peak_rss_bytes", rss, rss.size(), 0);
+}
+
 void ResultWriter::finish(const std::string& status) {
   flush();
   write_timing();
+  write_memory();
   h5::write_attribute(group_, "finished_utc", broadcast(comm_, utc_now()));
   h5::write_attribute(group_, "status", status);
   h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");

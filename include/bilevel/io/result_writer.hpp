@@ -35,7 +35,8 @@ public:
   bool flush_due() const;
   /// Writes the checkpoint (x and the algorithm's state written by the caller) and flushes.
   void flush();
-  /// Writes the final status, finish time and /timing, and flushes.
+  /// Writes the final status, finish time, /timing and /memory, and flushes. /memory needs
+  /// PetscMemorySetGetMaximumUsage() right after PetscInitialize (the executable's main does it).
   void finish(const std::string& status);
   hid_t group() const { return group_; }
   /// Last value of a trace metric (NaN if the trace is empty or has no such metric).
@@ -48,6 +49,8 @@ private:
   };
   void open_columns(const Record& first);
   void write_timing();
+  /// /memory: peak memory per rank (docs/result-format.md).
+  void write_memory();
 
   MPI_Comm comm_;
   hid_t file_;
