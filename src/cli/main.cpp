@@ -55,9 +55,6 @@ int main(int argc, char** argv) {
   char** pargs = args.data();
   if (PetscInitialize(&count, &pargs, nullptr, kUsage) != 0)
     return bilevel::cli::kExitFailure;
-  // From the start, so the peak memory written to every result file (/memory) covers the run.
-  if (PetscMemorySetGetMaximumUsage() != 0)
-    return bilevel::cli::kExitFailure;
   // A clean stop on SIGTERM/SIGINT: PETSc's own handler would abort without flushing.
   bilevel::install_stop_handlers();
   // PETSc errors become exceptions with one-line messages (BB_PETSC), not tracebacks.

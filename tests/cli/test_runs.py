@@ -33,9 +33,9 @@ def test_result_file_contract(run, tmp_path):
         assert f["trace"]["iteration"].chunks is not None  # chunked, extensible
         assert f["trace"]["iteration"].maxshape == (None,)
         # Peak memory per rank: at least the executable's own resident size (MBs), and PETSc's
-        # sampled high-water mark (from /proc/self/statm) within 10 % of the kernel's peak
-        # (getrusage), which counts a little differently but the same resident pages.
-        peak, petsc = f["memory/peak_rss_bytes"][()], f["memory/petsc_max_usage_bytes"][()]
+        # sampled size (from /proc/self/statm) within 10 % of the kernel's peak (getrusage),
+        # which counts a little differently but the same resident pages.
+        peak, petsc = f["memory/peak_rss_bytes"][()], f["memory/petsc_sampled_max_bytes"][()]
         assert peak.shape == petsc.shape == (1,)
         assert 1e6 < peak[0] < 1e11 and 1e6 < petsc[0] < 1.1 * peak[0]
 
