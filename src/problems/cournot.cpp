@@ -14,9 +14,9 @@ namespace {
 // Independent streams of the counter generator, one per firm attribute.
 enum Stream : std::uint64_t { kCost = 1, kQuadratic, kEmission };
 
-// Ranges of the firm data. With a = 100, slope 1 and cap 30 about 12 % of the firms stay idle
-// (marginal cost above the price) and 40 % produce at capacity at x = 0: both bounds of the box
-// are active, so the implicit gradient is not the unconstrained one.
+// Ranges of the firm data. With a = 100, slope 1 and cap 30 11 % of the firms stay idle
+// (marginal cost above the price) and 43 % produce at capacity at x = 0 (N = 1000): both bounds of
+// the box are active, so the implicit gradient is not the unconstrained one.
 constexpr double kCostLo = 10.0, kCostHi = 90.0;
 constexpr double kQuadraticLo = 0.5, kQuadraticHi = 2.0;
 constexpr double kEmissionLo = 0.0, kEmissionHi = 2.0;
