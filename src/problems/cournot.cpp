@@ -14,7 +14,7 @@ namespace {
 // Independent streams of the counter generator, one per firm attribute.
 enum Stream : std::uint64_t { kCost = 1, kQuadratic, kEmission };
 
-// Ranges of the firm data. With a = 100, slope 1 and cap 30 11 % of the firms stay idle
+// Ranges of the firm data. With a = 100, slope 1 and cap 30, 11 % of the firms stay idle
 // (marginal cost above the price) and 43 % produce at capacity at x = 0 (N = 1000): both bounds of
 // the box are active, so the implicit gradient is not the unconstrained one.
 constexpr double kCostLo = 10.0, kCostHi = 90.0;
