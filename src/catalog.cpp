@@ -11,6 +11,7 @@
 #include "bilevel/algorithms/pgd_qp.hpp"
 #include "bilevel/problems/affine_vi_box.hpp"
 #include "bilevel/problems/coreset.hpp"
+#include "bilevel/problems/cournot.hpp"
 #include "bilevel/problems/hard_instances.hpp"
 #include "bilevel/problems/hyperclean.hpp"
 #include "bilevel/problems/logreg_hyper.hpp"
@@ -58,6 +59,9 @@ const ProblemRegistry& problem_registry() {
     r.add("obstacle_control",
           problem_entry<ObstacleControl>("optimal control of the obstacle problem on a DMDA grid "
                                          "(-problem_grid N: N^2 distributed unknowns)"));
+    r.add("cournot",
+          problem_entry<Cournot>("Nash-Cournot game of N firms (-problem_firms, distributed) "
+                                 "with a regulator's per-firm taxes: a VI on a box"));
     r.add("hard_nonsmooth",
           problem_entry<HardNonsmooth>("seed 004's Example 5.1: f = xy, g = 0, Y = [-1, 1], "
                                        "phi = -|x|"));

@@ -12,6 +12,7 @@ namespace {
 constexpr double kDefaultOuterStep = 0.1;
 constexpr double kKspRtol = 1e-12;
 const char* const kPrefix = "alg_";
+const char* const kSnesViPrefix = "alg_snesvi_";
 } // namespace
 
 KktVi::Config KktVi::Config::from_options() {
@@ -23,6 +24,11 @@ KktVi::Config KktVi::Config::from_options() {
       "-alg_inner_max_iters", 1000000, 1, 1000000000, "natural-map step limit of the lower solve"));
   c.b = options::get_real("-alg_b", 0.0, 0.0, 1e300,
                           "natural-map parameter b; 0 = L^2/mu from the problem's estimates");
+  c.snesvi = options::get_choice("-alg_inner_solver", "natural_map", {"natural_map", "snesvi"},
+                                 "lower solve: natural-map steps or PETSc SNESVI "
+                                 "(vinewtonrsls)") == "snesvi";
+  c.inner_gap_tol = options::get_real("-alg_inner_gap_tol", 1e-12, 0.0, 1e300,
+                                      "snesvi: stop when the D-gap is at most this");
   c.check_exact = options::get_bool("-alg_check_exact", false,
                                     "trace hypergrad_error against the problem's closed form");
   return c;
@@ -33,6 +39,7 @@ void KktVi::declare_options() {
   (void)Config::from_options();
   OptionSection section("algorithm kkt_vi");
   OperatorSolver::declare_options(kPrefix, KSPGMRES, kKspRtol);
+  SnesViSolver::declare_options(kSnesViPrefix);
 }
 
 KktVi::KktVi(Config config) : HypergradientMethod(kDefaultOuterStep), config_(config) {}
@@ -50,6 +57,8 @@ void KktVi::setup(Problem& problem, Vec x0) {
   map_ = std::make_unique<NaturalMap>(problem, y_, b);
   inner_ = std::make_unique<NaturalMapIteration>(*map_, y_);
   solver_ = std::make_unique<OperatorSolver>(problem.comm(), y_, kPrefix, KSPGMRES, kKspRtol);
+  if (config_.snesvi)
+    snesvi_ = std::make_unique<SnesViSolver>(problem, y_, kSnesViPrefix);
   if (config_.check_exact)
     check_.emplace(problem, x0, name());
   u_ = problem.create_y();
@@ -80,10 +89,28 @@ void KktVi::free_part(Vec v, Vec out) const {
     BB_PETSC(VecCopy(v, out));
 }
 
+void KktVi::solve_lower(Vec x, Vec y, Record* record) {
+  if (snesvi_) {
+    SnesViSolver::Outcome inner{};
+    {
+      LogScope scope(log_events().inner_solve); // the natural-map loop times its own steps
+      inner = snesvi_->solve(x, y, config_.inner_gap_tol);
+    }
+    if (record) {
+      record->set("inner_steps", static_cast<double>(inner.newton_steps));
+      record->set("inner_linear_iterations", static_cast<double>(inner.linear_iterations));
+    }
+    return;
+  }
+  const auto inner = inner_->run_until(x, y, config_.inner_rtol, config_.inner_max_steps);
+  if (record) {
+    record->set("inner_steps", inner.steps);
+    record->set("inner_change", inner.last_change);
+  }
+}
+
 void KktVi::hypergradient(Vec x, Vec grad, Record& record) {
-  const auto inner = inner_->run_until(x, y_, config_.inner_rtol, config_.inner_max_steps);
-  record.set("inner_steps", inner.steps);
-  record.set("inner_change", inner.last_change);
+  solve_lower(x, y_, &record);
   map_->step(x, y_, u_, y_next_); // u* = y* - F(y*, x)/b fixes P_F
   problem().upper_gradient(x, y_, gx_, work_);
   free_part(work_, rhs_);
@@ -106,7 +133,7 @@ void KktVi::hypergradient(Vec x, Vec grad, Record& record) {
 
 void KktVi::trial_lower_solution(Vec x, Vec y_trial) {
   BB_PETSC(VecCopy(y_, y_trial));
-  (void)inner_->run_until(x, y_trial, config_.inner_rtol, config_.inner_max_steps);
+  solve_lower(x, y_trial, nullptr);
 }
 
 } // namespace bilevel

@@ -58,4 +58,10 @@ void Box::active_mask(Vec u, Vec mask) const {
   local_map(u, u, mask, [&](double ui, double) { return (ui > lo_ && ui < hi_) ? 0.0 : 1.0; });
 }
 
+bool Box::bounds(Vec lower, Vec upper) const {
+  BB_PETSC(VecSet(lower, std::max(lo_, PETSC_NINFINITY)));
+  BB_PETSC(VecSet(upper, std::min(hi_, PETSC_INFINITY)));
+  return true;
+}
+
 } // namespace bilevel

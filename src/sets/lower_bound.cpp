@@ -54,4 +54,10 @@ void LowerBound::active_mask(Vec u, Vec mask) const {
   BB_PETSC(VecRestoreArrayRead(psi_, &pp));
 }
 
+bool LowerBound::bounds(Vec lower, Vec upper) const {
+  BB_PETSC(VecCopy(psi_, lower));
+  BB_PETSC(VecSet(upper, PETSC_INFINITY));
+  return true;
+}
+
 } // namespace bilevel

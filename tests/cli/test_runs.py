@@ -35,6 +35,12 @@ def test_result_file_contract(run, tmp_path):
         assert ("BBReporting", "BBReport") in rows and ("BBIterations", "BBReport") not in rows
         assert f["trace"]["iteration"].chunks is not None  # chunked, extensible
         assert f["trace"]["iteration"].maxshape == (None,)
+        # Peak memory per rank: at least the executable's own resident size (MBs), and PETSc's
+        # sampled size (from /proc/self/statm) within 10 % of the kernel's peak (getrusage),
+        # which counts a little differently but the same resident pages.
+        peak, petsc = f["memory/peak_rss_bytes"][()], f["memory/petsc_sampled_max_bytes"][()]
+        assert peak.shape == petsc.shape == (1,)
+        assert 1e6 < peak[0] < 1e11 and 1e6 < petsc[0] < 1.1 * peak[0]
 
 
 def _quadratic_hypergradient_numpy(path, x):
@@ -103,6 +109,11 @@ RANK_CASES = {
     "obstacle_itd_vi": ["-problem", "obstacle_control", "-problem_grid", "64", "-algorithm",
                         "itd_vi", "-alg_b", "40000", "-alg_step", "2e5", "-alg_inner_iters", "30",
                         "-outer_iters", "6"],
+    # Seed 000's Nash-Cournot game: firms distributed, firm data from CounterRng by global index,
+    # the rank-one part of grad_y F a global sum. b = L (symmetric Jacobian) contracts at ~0.83.
+    "cournot_itd_vi": ["-problem", "cournot", "-problem_firms", "1000", "-algorithm", "itd_vi",
+                       "-alg_b", "3.002", "-alg_step", "0.5", "-alg_inner_iters", "30",
+                       "-outer_iters", "8"],
 }
 
 

@@ -6,6 +6,7 @@
 #include "bilevel/core/replicated_vec.hpp"
 #include "bilevel/sets/ball.hpp"
 #include "bilevel/sets/box.hpp"
+#include "bilevel/sets/lower_bound.hpp"
 #include "bilevel/sets/polyhedron.hpp"
 #include "bilevel/sets/simplex.hpp"
 
@@ -13,6 +14,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <numeric>
 
 namespace bilevel::test {
@@ -156,6 +158,33 @@ TEST(SimplexSet, ThresholdMatchesSortedReference) {
       tau = candidate;
   }
   EXPECT_NEAR(simplex.threshold(u), tau, 1e-13);
+}
+
+TEST(BoundSets, HandTheirBoundsToSnesVi) {
+  OwnedVec psi, lower, upper;
+  BB_PETSC(VecCreateMPI(PETSC_COMM_WORLD, PETSC_DECIDE, kSize, psi.receive()));
+  fill_random(psi, 9);
+  lower = duplicate(psi);
+  upper = duplicate(psi);
+  PetscReal lo = 0, hi = 0;
+  ASSERT_TRUE(Box(-1.0, 2.0).bounds(lower, upper));
+  BB_PETSC(VecMin(lower, nullptr, &lo));
+  BB_PETSC(VecMax(lower, nullptr, &hi));
+  EXPECT_EQ(lo, -1.0);
+  EXPECT_EQ(hi, -1.0);
+  BB_PETSC(VecMin(upper, nullptr, &lo));
+  BB_PETSC(VecMax(upper, nullptr, &hi));
+  EXPECT_EQ(lo, 2.0);
+  EXPECT_EQ(hi, 2.0);
+  // The orthant's missing upper bound is PETSc's infinity, which SNESVI treats as none.
+  ASSERT_TRUE(Box(0.0, std::numeric_limits<double>::infinity()).bounds(lower, upper));
+  BB_PETSC(VecMax(upper, nullptr, &hi));
+  EXPECT_EQ(hi, PETSC_INFINITY);
+  ASSERT_TRUE(LowerBound(psi).bounds(lower, upper));
+  EXPECT_EQ(relative_error(lower, psi), 0.0);
+  BB_PETSC(VecMin(upper, nullptr, &lo));
+  EXPECT_EQ(lo, PETSC_INFINITY);
+  EXPECT_FALSE(Ball(1.0).bounds(lower, upper));
 }
 
 } // namespace

@@ -6,6 +6,7 @@
 #include "bilevel/algorithms/algorithm.hpp"
 #include "bilevel/algorithms/itd_vi.hpp"
 #include "bilevel/algorithms/natural_map.hpp"
+#include "bilevel/algorithms/natural_map_iteration.hpp"
 #include "bilevel/core/replicated_vec.hpp"
 #include "bilevel/problems/d_gap.hpp"
 #include "bilevel/problems/problem.hpp"
@@ -142,12 +143,13 @@ TEST_P(ViClosedForm, ExactHypergradientMatchesFiniteDifferencesOfPhi) {
 
 const ViCase kAffine{"affine_vi_box", "-problem_ny 30 -problem_nx 5"};
 const ViCase kObstacle{"obstacle_control", "-problem_grid 9"};
+const ViCase kCournot{"cournot", "-problem_firms 50"};
 
 std::string case_name(const ::testing::TestParamInfo<ViCase>& info) {
   return std::string(info.param.problem) + std::to_string(info.index);
 }
 
-INSTANTIATE_TEST_SUITE_P(ViProblems, ViDerivatives, ::testing::Values(kAffine, kObstacle),
+INSTANTIATE_TEST_SUITE_P(ViProblems, ViDerivatives, ::testing::Values(kAffine, kObstacle, kCournot),
                          case_name);
 INSTANTIATE_TEST_SUITE_P(ViProblems, ViClosedForm, ::testing::Values(kAffine), case_name);
 
@@ -312,6 +314,52 @@ TEST(ObstacleControl, ItdViApproachesKktViAndTheDGapVanishes) {
     previous = error;
   }
   EXPECT_LT(previous, 1e-6);
+}
+
+TEST(Cournot, KktViMatchesDifferencesOfPhiAndItdViApproachesIt) {
+  // Taxes x around 5 so that firms sit on both bounds (idle and at capacity) and inside.
+  auto problem = make_problem("cournot", "-problem_firms 200");
+  OwnedVec x = problem->create_x(), dx = problem->create_x();
+  fill_random(x, 7, 2.0, 5.0);
+  fill_random(dx, 8);
+  const double lipschitz = problem->lower_curvature(x, nullptr).lipschitz;
+  const std::string b = "-alg_b " + std::to_string(lipschitz);
+  // Phi(x) = f(x, y*(x)) with y* from the natural map run to rounding (b = L: the Jacobian is
+  // symmetric, so this is projected gradient descent on the game's potential).
+  auto phi = [&](Vec at) {
+    OwnedVec y = problem->create_y();
+    NaturalMap map(*problem, y, lipschitz);
+    NaturalMapIteration loop(map, y);
+    (void)loop.run_until(at, y, 1e-15, 100000);
+    return problem->upper_value(at, y);
+  };
+  auto gradient_at_x = [&](const std::string& algorithm, const std::string& options) {
+    ScopedOptions scoped(options);
+    auto alg = algorithm_registry().at(algorithm).create();
+    alg->setup(*problem, x);
+    OwnedVec grad = problem->create_x();
+    Record record;
+    alg->hypergradient(x, grad, record);
+    return grad;
+  };
+  const OwnedVec kkt = gradient_at_x("kkt_vi", b);
+  // Phi is piecewise quadratic: the central difference is exact while no firm changes bound, so
+  // a large h avoids the cancellation in Phi (|f| ~ 1e5) without a truncation error.
+  constexpr double h = 1e-3;
+  OwnedVec xp = copy_of(x), xm = copy_of(x);
+  BB_PETSC(VecAXPY(xp, h, dx));
+  BB_PETSC(VecAXPY(xm, -h, dx));
+  const double fd = (phi(xp) - phi(xm)) / (2 * h);
+  EXPECT_NEAR(dot(kkt, dx), fd, 1e-7 * std::abs(fd));
+  double previous = 1.0;
+  for (int t : {20, 40, 80, 160}) {
+    const OwnedVec grad = gradient_at_x("itd_vi", b + " -alg_inner_iters " + std::to_string(t));
+    const double error = relative_error(grad, kkt);
+    std::printf("[cournot itd_vi] T %d  relative error vs kkt_vi %.3e\n", t, error);
+    EXPECT_LT(error, previous) << "T = " << t;
+    previous = error;
+  }
+  EXPECT_LT(previous, 1e-8);
 }
 
 } // namespace

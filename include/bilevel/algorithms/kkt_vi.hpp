@@ -8,10 +8,13 @@
 // grad_y f. The operator is the transposed Jacobian restricted to the free coordinates (identity on
 // the active ones), applied matrix-free in a MatShell and solved with GMRES (it is not symmetric).
 // Exact when DP_Y(u) is an orthogonal projector (box, bounds, polyhedra), not for the ball.
+// The lower solve is the natural-map loop or, with -alg_inner_solver snesvi, PETSc's
+// semismooth Newton (SnesViSolver, for bound-constrained Y) run to a D-gap tolerance.
 #include "bilevel/algorithms/hypergradient_check.hpp"
 #include "bilevel/algorithms/hypergradient_method.hpp"
 #include "bilevel/algorithms/natural_map_iteration.hpp"
 #include "bilevel/algorithms/operator_solver.hpp"
+#include "bilevel/algorithms/snes_vi_solver.hpp"
 
 #include <memory>
 #include <optional>
@@ -23,7 +26,9 @@ public:
   struct Config {
     double inner_rtol; ///< stop when ||y_{t+1} - y_t|| <= rtol (1 + ||y||)
     int inner_max_steps;
-    double b; ///< <= 0: L^2/mu
+    bool snesvi;          ///< lower solve by SnesViSolver instead of natural-map steps
+    double inner_gap_tol; ///< SnesViSolver: stop when the lower residual (D-gap) is at most this
+    double b;             ///< <= 0: L^2/mu
     bool check_exact;
     static Config from_options();
   };
@@ -40,6 +45,8 @@ protected:
   void trial_lower_solution(Vec x, Vec y_trial) override;
 
 private:
+  /// The tight lower solve at x, in place from y; records its counters when `record` is given.
+  void solve_lower(Vec x, Vec y, Record* record);
   /// out = DP_Y(u*) v.
   void free_part(Vec v, Vec out) const;
 
@@ -47,6 +54,7 @@ private:
   std::unique_ptr<NaturalMap> map_;
   std::unique_ptr<NaturalMapIteration> inner_;
   std::unique_ptr<OperatorSolver> solver_;
+  std::unique_ptr<SnesViSolver> snesvi_;
   std::optional<HypergradientCheck> check_;
   OwnedVec u_, y_next_, lambda_, rhs_, gx_, work_, work2_;
 };

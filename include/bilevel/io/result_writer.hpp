@@ -35,7 +35,7 @@ public:
   bool flush_due() const;
   /// Writes the checkpoint (x and the algorithm's state written by the caller) and flushes.
   void flush();
-  /// Writes the final status, finish time and /timing, and flushes.
+  /// Writes the final status, finish time, /timing and /memory, and flushes.
   void finish(const std::string& status);
   hid_t group() const { return group_; }
   /// Last value of a trace metric (NaN if the trace is empty or has no such metric).
@@ -48,6 +48,10 @@ private:
   };
   void open_columns(const Record& first);
   void write_timing();
+  /// /memory: peak memory per rank (docs/result-format.md).
+  void write_memory();
+  /// Folds PETSc's current resident-set size into sampled_peak_.
+  void sample_memory();
 
   MPI_Comm comm_;
   hid_t file_;
@@ -58,6 +62,7 @@ private:
   std::vector<std::vector<double>> pending_; ///< rows not yet written, flushed in one block
   std::chrono::steady_clock::time_point last_flush_;
   double flush_interval_;
+  double sampled_peak_ = 0.0; ///< bytes, this rank
 };
 
 /// UTC time as ISO 8601, for started_utc / finished_utc.

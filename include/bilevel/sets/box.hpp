@@ -14,6 +14,7 @@ public:
   /// counts as active.
   void project_jacobian(Vec u, Vec v, Vec out) const override;
   void active_mask(Vec u, Vec mask) const override;
+  bool bounds(Vec lower, Vec upper) const override;
 
 private:
   double lo_, hi_;

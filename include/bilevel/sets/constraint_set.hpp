@@ -20,6 +20,10 @@ public:
   virtual void project_jacobian(Vec u, Vec v, Vec out) const = 0;
   /// Marks with 1.0 the coordinates of P(u) that lie on an active bound, 0.0 elsewhere.
   virtual void active_mask(Vec u, Vec mask) const = 0;
+  /// For coordinate-wise bounds {lower <= y <= upper}: fills both (PETSC_NINFINITY /
+  /// PETSC_INFINITY where unbounded) and returns true, which is what PETSc's SNESVI needs;
+  /// other sets return false and leave them alone.
+  virtual bool bounds(Vec /*lower*/, Vec /*upper*/) const { return false; }
 };
 
 } // namespace bilevel

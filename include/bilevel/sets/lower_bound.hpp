@@ -14,6 +14,7 @@ public:
   /// v on the free coordinates (u > psi), 0 where u <= psi (the contact set counts as active).
   void project_jacobian(Vec u, Vec v, Vec out) const override;
   void active_mask(Vec u, Vec mask) const override;
+  bool bounds(Vec lower, Vec upper) const override;
   Vec bound() const { return psi_; }
 
 private:
