@@ -9,12 +9,14 @@
 #include "bilevel/algorithms/itd_vi.hpp"
 #include "bilevel/algorithms/kkt_vi.hpp"
 #include "bilevel/algorithms/pgd_qp.hpp"
+#include "bilevel/algorithms/qp_hypergrad.hpp"
 #include "bilevel/problems/affine_vi_box.hpp"
 #include "bilevel/problems/coreset.hpp"
 #include "bilevel/problems/hard_instances.hpp"
 #include "bilevel/problems/hyperclean.hpp"
 #include "bilevel/problems/logreg_hyper.hpp"
 #include "bilevel/problems/obstacle_control.hpp"
+#include "bilevel/problems/qp_bilevel.hpp"
 #include "bilevel/problems/quadratic.hpp"
 #include "bilevel/problems/toy_nonconvex.hpp"
 #include "bilevel/problems/toy_sc.hpp"
@@ -66,6 +68,9 @@ const ProblemRegistry& problem_registry() {
     r.add("hard_discontinuous",
           problem_entry<HardDiscontinuous>("seed 004's Example 4.1: f = x^2 + y, g = -xy on "
                                            "[-1, 1], phi discontinuous at 0"));
+    r.add("qp_bilevel",
+          problem_entry<QpBilevel>("seed 002's test instance: QP lower level with inequalities "
+                                   "and equalities, closed-form hypergradient"));
     return r;
   }();
   return registry;
@@ -104,6 +109,11 @@ const AlgorithmRegistry& algorithm_registry() {
                    "B directions over G rank groups",
                    [] { Igfm::declare_options(); },
                    [] { return std::make_unique<Igfm>(Igfm::Config::from_options()); }});
+    r.add("qp_hypergrad",
+          {"seed 002: QP lower level by interior point, hypergradient by -alg_oracle "
+           "ffo|ffoqp|kkt",
+           [] { QpHypergrad::declare_options(); },
+           [] { return std::make_unique<QpHypergrad>(QpHypergrad::Config::from_options()); }});
     return r;
   }();
   return registry;
