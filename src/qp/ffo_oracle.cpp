@@ -11,7 +11,7 @@ std::vector<Eigen::Index> FfoOracle::ghost_active_set(const DenseQp& qp, const Q
     return rows;
   const Eigen::VectorXd slack = qp.h - qp.G * solution.y;
   for (Eigen::Index i = 0; i < slack.size(); ++i)
-    if (solution.lambda[i] > tau || slack[i] <= tau)
+    if (slack[i] <= tau || (solution.lambda[i] > tau && solution.lambda[i] > slack[i]))
       rows.push_back(i);
   return rows;
 }

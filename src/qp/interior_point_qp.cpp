@@ -19,9 +19,13 @@ using Vector = Eigen::VectorXd;
 class ReducedNewton {
 public:
   ReducedNewton(const DenseQp& qp, const Vector& w) : A_(qp.A) {
+    // H = Q + (W^1/2 G)'(W^1/2 G) by a symmetric rank-k update (half a general product); the
+    // Cholesky factor reads only the lower triangle.
     Matrix H = qp.Q;
-    if (qp.G.rows() > 0)
-      H.noalias() += qp.G.transpose() * w.asDiagonal() * qp.G;
+    if (qp.G.rows() > 0) {
+      const Matrix scaled = w.cwiseSqrt().asDiagonal() * qp.G;
+      H.selfadjointView<Eigen::Lower>().rankUpdate(scaled.transpose());
+    }
     chol_.compute(H);
     // Q may be only semidefinite on directions no active row fixes yet (an LP-like layer):
     // a relative shift of 1e-14 keeps the factor finite and changes the step at round-off.
