@@ -10,8 +10,10 @@
 #include "bilevel/algorithms/kkt_vi.hpp"
 #include "bilevel/algorithms/pgd_qp.hpp"
 #include "bilevel/algorithms/qp_hypergrad.hpp"
+#include "bilevel/algorithms/qp_layer_training.hpp"
 #include "bilevel/problems/affine_vi_box.hpp"
 #include "bilevel/problems/coreset.hpp"
+#include "bilevel/problems/dfl_qp.hpp"
 #include "bilevel/problems/hard_instances.hpp"
 #include "bilevel/problems/hyperclean.hpp"
 #include "bilevel/problems/logreg_hyper.hpp"
@@ -71,6 +73,10 @@ const ProblemRegistry& problem_registry() {
     r.add("qp_bilevel",
           problem_entry<QpBilevel>("seed 002's test instance: QP lower level with inequalities "
                                    "and equalities, closed-form hypergradient"));
+    r.add("dfl_qp",
+          problem_entry<DflQp>("seed 002's synthetic decision-focused learning: linear model -> "
+                               "per-sample QP layer (y in [-1, 0]^n, sum y <= 3), loss "
+                               "mean(c .* y*); samples split across ranks"));
     return r;
   }();
   return registry;
@@ -114,6 +120,13 @@ const AlgorithmRegistry& algorithm_registry() {
            "ffo|ffoqp|kkt",
            [] { QpHypergrad::declare_options(); },
            [] { return std::make_unique<QpHypergrad>(QpHypergrad::Config::from_options()); }});
+    r.add("qp_layer",
+          {"seed 002: minibatch training through QP layers (dfl_qp), interior-point forward, "
+           "-alg_oracle ffo|ffoqp|kkt backward, Adam or SGD",
+           [] { QpLayerTraining::declare_options(); },
+           [] {
+             return std::make_unique<QpLayerTraining>(QpLayerTraining::Config::from_options());
+           }});
     return r;
   }();
   return registry;
