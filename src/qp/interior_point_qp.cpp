@@ -145,6 +145,44 @@ bool farkas_certificate(const DenseQp& qp, const Vector& z, const Vector& nu) {
   return combination.lpNorm<Eigen::Infinity>() / size <= 1e-9 * scale && gap < -1e-7;
 }
 
+/// Active-set polishing (as OSQP polishes): with the rows whose multiplier exceeds their slack
+/// taken as active, the equality-constrained QP on them is solved directly; the result replaces
+/// `out` if its KKT residuals meet the tolerance. Used when the iteration stalls: near the
+/// solution the ratios lambda/s span ~30 orders of magnitude and the reduced Newton matrix can
+/// no longer resolve the stationarity residual, though the active set is already evident.
+bool polish(const DenseQp& qp, const Vector& s, const Vector& z, double tol, QpSolution& out) {
+  std::vector<Eigen::Index> active;
+  for (Eigen::Index i = 0; i < s.size(); ++i)
+    if (z[i] > s[i])
+      active.push_back(i);
+  const Eigen::Index n = qp.n(), k = static_cast<Eigen::Index>(active.size()), p = qp.A.rows();
+  Matrix K = Matrix::Zero(n + k + p, n + k + p);
+  Vector rhs(n + k + p);
+  K.topLeftCorner(n, n) = qp.Q;
+  rhs.head(n) = -qp.q;
+  for (Eigen::Index r = 0; r < k; ++r) {
+    K.block(n + r, 0, 1, n) = qp.G.row(active[static_cast<std::size_t>(r)]);
+    rhs[n + r] = qp.h[active[static_cast<std::size_t>(r)]];
+  }
+  K.block(n + k, 0, p, n) = qp.A;
+  rhs.tail(p) = qp.b;
+  K.topRightCorner(n, k + p) = K.bottomLeftCorner(k + p, n).transpose();
+  const Vector sol = K.partialPivLu().solve(rhs);
+  if (!sol.allFinite())
+    return false;
+  QpSolution candidate = out;
+  candidate.y = sol.head(n);
+  candidate.lambda = Vector::Zero(qp.G.rows());
+  for (Eigen::Index r = 0; r < k; ++r)
+    candidate.lambda[active[static_cast<std::size_t>(r)]] = sol[n + r];
+  candidate.nu = sol.tail(p);
+  if (kkt_residuals(qp, candidate).max() > tol)
+    return false;
+  candidate.status = QpStatus::kSolved;
+  out = candidate;
+  return true;
+}
+
 } // namespace
 
 InteriorPointQp::Config InteriorPointQp::Config::from_options(const std::string& prefix) {
@@ -192,6 +230,10 @@ QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
     }
   }
   out.status = QpStatus::kMaxIterations;
+  double best_residual = std::numeric_limits<double>::infinity();
+  QpSolution best;
+  Vector best_s, best_z;
+  int since_best = 0;
   for (int it = 0; it < config_.max_iterations; ++it) {
     out.iterations = it;
     Vector r_d = qp.Q * out.y + qp.q;
@@ -213,6 +255,16 @@ QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
                   m ? s.cwiseProduct(z).maxCoeff() : 0.0});
     if (residual <= tol) {
       out.status = QpStatus::kSolved;
+      break;
+    }
+    // Stalled: no new best residual for three iterations (see polish).
+    if (residual < best_residual) {
+      best_residual = residual;
+      best = out;
+      best_s = s;
+      best_z = z;
+      since_best = 0;
+    } else if (++since_best >= 3) {
       break;
     }
     if (farkas_certificate(qp, z, out.nu)) {
@@ -248,6 +300,14 @@ QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
     out.iterations = it + 1;
   }
   out.lambda = z;
+  if (out.status == QpStatus::kMaxIterations && m > 0 && best_residual < 1e300) {
+    // Return the best iterate, polished if its active set gives a solution.
+    best.lambda = best_z;
+    best.status = QpStatus::kMaxIterations;
+    best.iterations = out.iterations;
+    out = best;
+    polish(qp, best_s, best_z, tol, out);
+  }
   return out;
 }
 
