@@ -257,14 +257,15 @@ QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
       out.status = QpStatus::kSolved;
       break;
     }
-    // Stalled: no new best residual for three iterations (see polish).
+    // Stalled near the solution: no new best residual for three iterations (see polish). Far
+    // from it (an infeasible problem) the iteration goes on towards a Farkas certificate.
     if (residual < best_residual) {
       best_residual = residual;
       best = out;
       best_s = s;
       best_z = z;
       since_best = 0;
-    } else if (++since_best >= 3) {
+    } else if (++since_best >= 3 && best_residual <= 1e4 * tol) {
       break;
     }
     if (farkas_certificate(qp, z, out.nu)) {
