@@ -163,6 +163,21 @@ def test_restart_continues_the_trace(run, tmp_path):
     assert status_of(out) == "completed"
 
 
+def test_qp_layer_restart_continues_the_trace(run, tmp_path):
+    """qp_layer's restart state: the minibatch counter and Adam's moments (/state)."""
+    out = tmp_path / "run.h5"
+    base = ["-problem", "dfl_qp", "-algorithm", "qp_layer", "-problem_train", "32",
+            "-problem_test", "0", "-problem_batch", "4", "-alg_lr", "0.01"]
+    assert run(*base, "-outer_iters", "5", "-output", out).returncode == 0
+    result = run(*base, "-outer_iters", "11", "-restart_from", out)
+    assert result.returncode == 0, result.stderr
+    straight = tmp_path / "straight.h5"
+    assert run(*base, "-outer_iters", "11", "-output", straight).returncode == 0
+    resumed, reference = trace(out), trace(straight)
+    np.testing.assert_array_equal(resumed["iteration"], np.arange(11))
+    np.testing.assert_allclose(resumed["train_loss"], reference["train_loss"], rtol=1e-12)
+
+
 @pytest.mark.parametrize("ranks", [1, 2])
 def test_sigterm_leaves_an_interrupted_valid_file(exe, tmp_path, ranks):
     out = tmp_path / "long.h5"
