@@ -20,6 +20,7 @@
 #include "bilevel/problems/obstacle_control.hpp"
 #include "bilevel/problems/qp_bilevel.hpp"
 #include "bilevel/problems/quadratic.hpp"
+#include "bilevel/problems/sudoku_lp.hpp"
 #include "bilevel/problems/toy_nonconvex.hpp"
 #include "bilevel/problems/toy_sc.hpp"
 
@@ -77,6 +78,9 @@ const ProblemRegistry& problem_registry() {
           problem_entry<DflQp>("seed 002's synthetic decision-focused learning: linear model -> "
                                "per-sample QP layer (y in [-1, 0]^n, sum y <= 3), loss "
                                "mean(c .* y*); samples split across ranks"));
+    r.add("sudoku_lp",
+          problem_entry<SudokuLp>("OptNet's 4x4 Sudoku through a QP layer with learned A, b "
+                                  "(seed 002); puzzles split across ranks"));
     return r;
   }();
   return registry;
