@@ -183,7 +183,7 @@ Row run_size(MPI_Comm comm, int n, int batch, int reps, long long seed,
 
 std::string json_map(const std::map<std::string, double>& m) {
   std::ostringstream out;
-  out.precision(10);
+  out.precision(17);
   out << "{";
   bool first = true;
   for (const auto& [k, v] : m) {
@@ -226,7 +226,7 @@ void run(MPI_Comm comm) {
   if (rank != 0)
     return;
   std::ofstream out(output);
-  out.precision(10);
+  out.precision(17);
   out << "{\n  \"benchmark\": \"qp_layer_fig3\",\n  \"suite_version\": \"" << bilevel::kSuiteVersion
       << "\",\n  \"git_commit\": \"" << bilevel::kGitCommit << "\",\n  \"nranks\": " << size
       << ",\n  \"batch\": " << batch << ",\n  \"reps\": " << reps << ",\n  \"seed\": " << seed

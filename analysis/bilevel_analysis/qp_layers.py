@@ -7,7 +7,7 @@ curve per oracle (``-alg_oracle``); prints per run the last epoch's mean trainin
 ``test_loss``, algorithm time and the summed forward/backward times.
 
 ``bba fig3 FILE.json ...``: one table row per (ranks, n): forward and backward seconds per
-batch by oracle, the kkt/ffoqp backward ratio, and each oracle's cosine similarity to kkt.
+batch by oracle, the kkt/ffoqp backward ratio, and 1 − each oracle's cosine similarity to kkt.
 """
 
 from __future__ import annotations
@@ -113,13 +113,13 @@ def load_fig3(paths) -> list[dict]:
 def cmd_fig3(args) -> int:
     rows = load_fig3(args.paths)
     print("| ranks | n | forward s | backward kkt s | ffoqp s | ffo s | kkt/ffoqp | "
-          "cos ffoqp | cos ffo | active |")
+          "1 − cos ffoqp | 1 − cos ffo | active |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         bw, cos = r["backward_seconds"], r["cosine_to_kkt"]
         print(f"| {r['nranks']} | {r['n']} | {r['forward_seconds']:.3f} | {bw['kkt']:.4f} | "
               f"{bw['ffoqp']:.4f} | {bw['ffo']:.4f} | {bw['kkt'] / bw['ffoqp']:.2f} | "
-              f"{cos['ffoqp']:.9f} | {cos['ffo']:.9f} | {r['active_fraction']:.3f} |")
+              f"{1 - cos['ffoqp']:.1e} | {1 - cos['ffo']:.1e} | {r['active_fraction']:.3f} |")
     return 0
 
 

@@ -44,7 +44,7 @@ def test_fig3_table(bba, tmp_path):
     f.write_text(json.dumps(dict(benchmark="qp_layer_fig3", nranks=1, batch=32, rows=[row])))
     rc, out, _ = bba("fig3", f)
     assert rc == 0
-    assert "| 1 | 100 | 1.000 | 0.6000 | 0.2000 | 0.1000 | 3.00 | 0.990000000 | 0.980000000" in out
+    assert "| 1 | 100 | 1.000 | 0.6000 | 0.2000 | 0.1000 | 3.00 | 1.0e-02 | 2.0e-02 | 0.250 |" in out
     bad = tmp_path / "bad.json"
     bad.write_text("{}")
     assert bba("fig3", bad)[0] == 2
