@@ -73,7 +73,7 @@ def plot_curves(runs, png: str) -> None:
         smooth = np.convolve(loss, np.ones(width) / width, mode="valid")
         b.plot(time[width - 1:], smooth, label=label)
     a.set_xlabel("epoch")
-    a.set_ylabel("training loss mean(c .* y*)")
+    a.set_ylabel("training loss (train_loss, epoch mean)")
     b.set_xlabel("algorithm time [s]")
     b.set_ylabel("training loss (running mean over an epoch)")
     a.legend()
