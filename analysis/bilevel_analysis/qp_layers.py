@@ -4,7 +4,8 @@ Fig. 3 table of ``bilevel_qp_layer_fig3``.
 ``bba curves RUNS --png curves.png``: for each run of the ``qp_layer`` algorithm (dfl_qp), the
 minibatch loss ``train_loss`` against ``epoch`` and against ``time``, smoothed per epoch, one
 curve per oracle (``-alg_oracle``); prints per run the last epoch's mean training loss, the last
-``test_loss``, algorithm time and the summed forward/backward times.
+``test_loss`` and ``test_error`` (sudoku_lp; NaN otherwise), algorithm time and the summed
+forward/backward times.
 
 ``bba fig3 FILE.json ...``: one table row per (ranks, n): forward and backward seconds per
 batch by oracle, the kkt/ffoqp backward ratio, and 1 − each oracle's cosine similarity to kkt.
@@ -38,6 +39,14 @@ def epoch_means(epoch: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.n
     return keys.astype(float), np.array([values[ids == k].mean() for k in keys])
 
 
+def last_finite(run, name: str) -> float:
+    """The last reported value of a metric written every -report_every rows (NaN if none)."""
+    values = run.trace.get(name)
+    if values is None or not np.isfinite(values).any():
+        return math.nan
+    return float(values[np.isfinite(values)][-1])
+
+
 def curves_summary(runs) -> list[dict]:
     rows = []
     for run in runs:
@@ -46,12 +55,11 @@ def curves_summary(runs) -> list[dict]:
                                 "accepted: qp_layer runs")
         epoch, loss = run.metric("epoch"), run.metric("train_loss")
         _, per_epoch = epoch_means(epoch, loss)
-        test = run.trace.get("test_loss")
-        last_test = float(test[np.isfinite(test)][-1]) if test is not None and \
-            np.isfinite(test).any() else math.nan
         rows.append(dict(label=run.label, oracle=oracle_of(run), nranks=run.attr("nranks"),
                          epochs=float(epoch[-1]), train_loss=float(per_epoch[-1]),
-                         test_loss=last_test, time=float(run.metric("time")[-1]),
+                         test_loss=last_finite(run, "test_loss"),
+                         test_error=last_finite(run, "test_error"),
+                         time=float(run.metric("time")[-1]),
                          forward=float(run.metric("forward_time").sum()),
                          backward=float(run.metric("backward_time").sum())))
     return rows
@@ -86,10 +94,11 @@ def cmd_curves(args) -> int:
     runs = load_runs(args.paths)
     rows = curves_summary(runs)
     print(f"{'run':40s} {'oracle':6s} {'ranks':>5s} {'epochs':>6s} {'train loss':>12s} "
-          f"{'test loss':>12s} {'time s':>8s} {'fwd s':>8s} {'bwd s':>8s}")
+          f"{'test loss':>12s} {'test err':>8s} {'time s':>8s} {'fwd s':>8s} {'bwd s':>8s}")
     for r in rows:
         print(f"{r['label'][:40]:40s} {r['oracle']:6s} {r['nranks']:5d} {r['epochs']:6.2f} "
-              f"{r['train_loss']:12.6f} {r['test_loss']:12.6f} {r['time']:8.3f} "
+              f"{r['train_loss']:12.6f} {r['test_loss']:12.6f} {r['test_error']:8.3f} "
+              f"{r['time']:8.3f} "
               f"{r['forward']:8.3f} {r['backward']:8.4f}")
     if args.png:
         plot_curves(runs, args.png)

@@ -42,7 +42,7 @@ void QpHypergrad::setup(Problem& problem, Vec x0) {
   gx_ = duplicate(x0);
 }
 
-QpSolution QpHypergrad::lower_solution(Vec, const DenseQp& qp, Vec y) {
+QpSolution QpHypergrad::lower_solution(const DenseQp& qp, Vec y) {
   LogScope scope(log_events().inner_solve);
   QpSolution solution = ipm_.solve(qp);
   if (solution.status == QpStatus::kInfeasible)
@@ -52,12 +52,12 @@ QpSolution QpHypergrad::lower_solution(Vec, const DenseQp& qp, Vec y) {
 }
 
 void QpHypergrad::trial_lower_solution(Vec x, Vec y_trial) {
-  lower_solution(x, qp_problem_->lower_qp(gather_to_all(x)), y_trial);
+  lower_solution(qp_problem_->lower_qp(gather_to_all(x)), y_trial);
 }
 
 void QpHypergrad::hypergradient(Vec x, Vec grad, Record& record) {
   const DenseQp qp = qp_problem_->lower_qp(gather_to_all(x));
-  const QpSolution solution = lower_solution(x, qp, y_);
+  const QpSolution solution = lower_solution(qp, y_);
   record.set("qp_iterations", solution.iterations);
   record.set("qp_solved", solution.status == QpStatus::kSolved ? 1.0 : 0.0);
   record.set(

@@ -28,9 +28,10 @@ QpLayerTraining::QpLayerTraining(Config config)
 void QpLayerTraining::setup(Problem& problem, Vec) {
   problem_ = dynamic_cast<QpLayerProblem*>(&problem);
   if (!problem_)
-    throw InputError("algorithm qp_layer needs a problem with a batch of QP layers (dfl_qp); "
-                     "problem '" +
-                     problem.name() + "' is not one");
+    throw InputError(
+        "algorithm qp_layer needs a problem with a batch of QP layers (dfl_qp, sudoku_lp); "
+        "problem '" +
+        problem.name() + "' is not one");
   y_ = problem.create_y();
 }
 

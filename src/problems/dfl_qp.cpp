@@ -2,7 +2,6 @@
 
 #include "bilevel/core/counter_rng.hpp"
 #include "bilevel/core/error.hpp"
-#include "bilevel/core/log_events.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/core/replicated_vec.hpp"
 #include "bilevel/qp/interior_point_qp.hpp"
@@ -110,44 +109,24 @@ void DflQp::add_model_gradient(const Vector& x, int sample, const QpLayerGradien
 }
 
 double DflQp::lower_residual(Vec x, Vec y) {
-  const Vector model = gather_to_all(x);
-  const std::vector<int> samples = current_batch();
-  int begin = 0, end = 0;
-  local_block(begin, end);
-  const PetscScalar* a = nullptr;
-  BB_PETSC(VecGetArrayRead(y, &a));
-  double local = 0;
-  const Eigen::Index n = config_.n;
-  for (int k = begin; k < end; ++k) {
-    const Eigen::Map<const Vector> ys(a + static_cast<Eigen::Index>(k - begin) * n, n);
-    const DenseQp qp = sample_qp(model, samples[static_cast<std::size_t>(k)]);
-    local += (ys - (ys - (ys + qp.q)).cwiseMax(-1.0).cwiseMin(0.0)).squaredNorm();
-  }
-  BB_PETSC(VecRestoreArrayRead(y, &a));
-  LogScope scope(log_events().allreduce);
-  MPI_Allreduce(MPI_IN_PLACE, &local, 1, MPI_DOUBLE, MPI_SUM, comm());
-  return std::sqrt(local);
+  return std::sqrt(sum_over_batch(
+      x, y, [this](const Vector& model, int sample, const Eigen::Ref<const Vector>& ys) {
+        const Vector q = sample_qp(model, sample).q;
+        return (ys - (ys - (ys + q)).cwiseMax(-1.0).cwiseMin(0.0)).squaredNorm();
+      }));
 }
 
 void DflQp::report_metrics(Vec x, Vec, Record& record) {
   if (config_.test == 0)
     return;
   const Vector model = gather_to_all(x);
-  int size = 1, rank = 0;
-  MPI_Comm_size(comm(), &size);
-  MPI_Comm_rank(comm(), &rank);
-  const long long test = config_.test;
-  const auto begin = static_cast<int>(test * rank / size),
-             end = static_cast<int>(test * (rank + 1) / size);
   const InteriorPointQp ipm({});
-  double local = 0;
-  for (int t = begin; t < end; ++t) {
-    const int sample = static_cast<int>(config_.train) + t;
-    local += sample_loss(sample, ipm.solve(sample_qp(model, sample)).y);
-  }
-  LogScope scope(log_events().allreduce);
-  MPI_Allreduce(MPI_IN_PLACE, &local, 1, MPI_DOUBLE, MPI_SUM, comm());
-  record.set("test_loss", local / static_cast<double>(test));
+  const auto sums =
+      sum_over_samples(static_cast<int>(config_.train), static_cast<int>(config_.test), 1,
+                       [&](int sample, std::vector<double>& out) {
+                         out[0] += sample_loss(sample, ipm.solve(sample_qp(model, sample)).y);
+                       });
+  record.set("test_loss", sums[0] / static_cast<double>(config_.test));
 }
 
 } // namespace bilevel

@@ -3,6 +3,7 @@
 #include "bilevel/core/counter_rng.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/log_events.hpp"
+#include "bilevel/core/replicated_vec.hpp"
 
 #include <algorithm>
 #include <numeric>
@@ -26,13 +27,16 @@ std::vector<int> QpLayerProblem::batch(long long iteration) const {
   return {first, first + batch_size()};
 }
 
-void QpLayerProblem::local_block(int& begin, int& end) const {
+void QpLayerProblem::block(int count, int& begin, int& end) const {
   int size = 1, rank = 0;
   MPI_Comm_size(comm(), &size);
   MPI_Comm_rank(comm(), &rank);
-  const int n = batch_size();
-  begin = static_cast<int>(static_cast<long long>(n) * rank / size);
-  end = static_cast<int>(static_cast<long long>(n) * (rank + 1) / size);
+  begin = static_cast<int>(static_cast<long long>(count) * rank / size);
+  end = static_cast<int>(static_cast<long long>(count) * (rank + 1) / size);
+}
+
+void QpLayerProblem::local_block(int& begin, int& end) const {
+  block(batch_size(), begin, end);
 }
 
 OwnedVec QpLayerProblem::create_x() const {
@@ -49,7 +53,8 @@ OwnedVec QpLayerProblem::create_y() const {
   return v;
 }
 
-double QpLayerProblem::upper_value(Vec, Vec y) {
+double QpLayerProblem::sum_over_batch(Vec x, Vec y, const BatchTerm& term) const {
+  const Vector model = gather_to_all(x);
   const std::vector<int> samples = current_batch();
   int begin = 0, end = 0;
   local_block(begin, end);
@@ -58,12 +63,33 @@ double QpLayerProblem::upper_value(Vec, Vec y) {
   double local = 0;
   const Eigen::Index n = layer_size();
   for (int k = begin; k < end; ++k)
-    local += sample_loss(samples[static_cast<std::size_t>(k)],
-                         Eigen::Map<const Vector>(a + static_cast<Eigen::Index>(k - begin) * n, n));
+    local += term(model, samples[static_cast<std::size_t>(k)],
+                  Eigen::Map<const Vector>(a + static_cast<Eigen::Index>(k - begin) * n, n));
   BB_PETSC(VecRestoreArrayRead(y, &a));
   LogScope scope(log_events().allreduce);
   MPI_Allreduce(MPI_IN_PLACE, &local, 1, MPI_DOUBLE, MPI_SUM, comm());
-  return local / batch_size();
+  return local;
+}
+
+std::vector<double> QpLayerProblem::sum_over_samples(
+    int first, int count, int width,
+    const std::function<void(int sample, std::vector<double>& sums)>& term) const {
+  int begin = 0, end = 0;
+  block(count, begin, end);
+  std::vector<double> sums(static_cast<std::size_t>(width), 0.0);
+  for (int t = begin; t < end; ++t)
+    term(first + t, sums);
+  LogScope scope(log_events().allreduce);
+  MPI_Allreduce(MPI_IN_PLACE, sums.data(), width, MPI_DOUBLE, MPI_SUM, comm());
+  return sums;
+}
+
+double QpLayerProblem::upper_value(Vec x, Vec y) {
+  return sum_over_batch(x, y,
+                        [this](const Vector&, int sample, const Eigen::Ref<const Vector>& ys) {
+                          return sample_loss(sample, ys);
+                        }) /
+         batch_size();
 }
 
 void QpLayerProblem::upper_gradient(Vec, Vec y, Vec gx, Vec gy) {

@@ -2,7 +2,6 @@
 
 #include "bilevel/core/counter_rng.hpp"
 #include "bilevel/core/error.hpp"
-#include "bilevel/core/log_events.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/core/replicated_vec.hpp"
 #include "bilevel/qp/interior_point_qp.hpp"
@@ -155,49 +154,31 @@ void SudokuLp::add_model_gradient(const Vector& x, int, const QpLayerGradient& l
 }
 
 double SudokuLp::lower_residual(Vec x, Vec y) {
-  const Vector model = gather_to_all(x);
-  const std::vector<int> samples = current_batch();
-  int begin = 0, end = 0;
-  local_block(begin, end);
-  const PetscScalar* a = nullptr;
-  BB_PETSC(VecGetArrayRead(y, &a));
-  double local = 0;
-  for (int k = begin; k < end; ++k) {
-    const Eigen::Map<const Vector> ys(a + static_cast<Eigen::Index>(k - begin) * kCells, kCells);
-    const DenseQp qp = sample_qp(model, samples[static_cast<std::size_t>(k)]);
-    local += (qp.A * ys - qp.b).squaredNorm() + ys.cwiseMin(0.0).squaredNorm();
-  }
-  BB_PETSC(VecRestoreArrayRead(y, &a));
-  LogScope scope(log_events().allreduce);
-  MPI_Allreduce(MPI_IN_PLACE, &local, 1, MPI_DOUBLE, MPI_SUM, comm());
-  return std::sqrt(local);
+  return std::sqrt(sum_over_batch(
+      x, y, [this](const Vector& model, int sample, const Eigen::Ref<const Vector>& ys) {
+        const DenseQp qp = sample_qp(model, sample);
+        return (qp.A * ys - qp.b).squaredNorm() + ys.cwiseMin(0.0).squaredNorm();
+      }));
 }
 
 void SudokuLp::report_metrics(Vec x, Vec, Record& record) {
   if (config_.test == 0)
     return;
   const Vector model = gather_to_all(x);
-  int size = 1, rank = 0;
-  MPI_Comm_size(comm(), &size);
-  MPI_Comm_rank(comm(), &rank);
-  const long long test = config_.test;
-  const auto begin = static_cast<int>(test * rank / size),
-             end = static_cast<int>(test * (rank + 1) / size);
   const InteriorPointQp ipm({});
-  double sums[2] = {0, 0}; // wrong boards, loss
-  for (int t = begin; t < end; ++t) {
-    const int sample = static_cast<int>(config_.train) + t;
-    const Vector y = ipm.solve(sample_qp(model, sample)).y;
-    std::vector<int> board(16);
-    for (int cell = 0; cell < 16; ++cell)
-      y.segment(4 * cell, 4).maxCoeff(&board[static_cast<std::size_t>(cell)]);
-    sums[0] += valid_board(board) ? 0.0 : 1.0;
-    sums[1] += sample_loss(sample, y);
-  }
-  LogScope scope(log_events().allreduce);
-  MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPI_DOUBLE, MPI_SUM, comm());
-  record.set("test_error", sums[0] / static_cast<double>(test));
-  record.set("test_loss", sums[1] / static_cast<double>(test));
+  // Per test puzzle: a wrong board (its cell-wise argmax breaks a rule), and the loss.
+  const auto sums =
+      sum_over_samples(static_cast<int>(config_.train), static_cast<int>(config_.test), 2,
+                       [&](int sample, std::vector<double>& out) {
+                         const Vector y = ipm.solve(sample_qp(model, sample)).y;
+                         std::vector<int> board(16);
+                         for (int cell = 0; cell < 16; ++cell)
+                           y.segment(4 * cell, 4).maxCoeff(&board[static_cast<std::size_t>(cell)]);
+                         out[0] += valid_board(board) ? 0.0 : 1.0;
+                         out[1] += sample_loss(sample, y);
+                       });
+  record.set("test_error", sums[0] / static_cast<double>(config_.test));
+  record.set("test_loss", sums[1] / static_cast<double>(config_.test));
 }
 
 } // namespace bilevel

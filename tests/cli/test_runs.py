@@ -103,10 +103,10 @@ RANK_CASES = {
     # one Allreduce sums the model gradient (forward_time/backward_time are timings).
     "dfl_qp_ffoqp": ["-problem", "dfl_qp", "-algorithm", "qp_layer", "-alg_oracle", "ffoqp",
                      "-problem_train", "64", "-problem_test", "16", "-problem_batch", "8",
-                     "-outer_iters", "12", "-alg_lr", "0.01"],
+                     "-outer_iters", "8", "-alg_lr", "0.01"],
     "sudoku_lp_kkt": ["-problem", "sudoku_lp", "-algorithm", "qp_layer", "-alg_oracle", "kkt",
-                      "-problem_train", "32", "-problem_test", "8", "-problem_batch", "8",
-                      "-outer_iters", "6", "-alg_lr", "0.1"],
+                      "-problem_train", "16", "-problem_test", "4", "-problem_batch", "4",
+                      "-outer_iters", "4", "-alg_lr", "0.1"],
 }
 
 

@@ -36,8 +36,8 @@ protected:
   void trial_lower_solution(Vec x, Vec y_trial) override;
 
 private:
-  /// Solves the lower QP at x into y (a Vec of the problem's layout).
-  QpSolution lower_solution(Vec x, const DenseQp& qp, Vec y);
+  /// Solves the lower QP into y (a Vec of the problem's layout).
+  QpSolution lower_solution(const DenseQp& qp, Vec y);
   /// The ffo estimate (general smooth g and f through the Problem's gradients).
   void ffo_hypergradient(Vec x, const DenseQp& qp, const QpSolution& solution, Vec grad,
                          Record& record);

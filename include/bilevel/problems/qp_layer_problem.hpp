@@ -7,6 +7,7 @@
 #include "bilevel/problems/problem.hpp"
 #include "bilevel/qp/qp_layer_oracle.hpp"
 
+#include <functional>
 #include <vector>
 
 namespace bilevel {
@@ -49,7 +50,21 @@ public:
 protected:
   virtual long long permutation_seed() const = 0;
 
+  /// Sum over the current minibatch (every rank its block, reduced) of term(model, sample, y_s),
+  /// with x gathered to the model and y_s the sample's block of y.
+  using BatchTerm =
+      std::function<double(const Vector& model, int sample, const Eigen::Ref<const Vector>& y)>;
+  double sum_over_batch(Vec x, Vec y, const BatchTerm& term) const;
+  /// Sums over the test samples [first, first + count) split across the ranks: each term
+  /// returns `width` values (e.g. a loss and an error indicator), reduced across comm().
+  std::vector<double>
+  sum_over_samples(int first, int count, int width,
+                   const std::function<void(int sample, std::vector<double>& sums)>& term) const;
+
 private:
+  /// This rank's contiguous, balanced block of `count` items.
+  void block(int count, int& begin, int& end) const;
+
   long long current_batch_ = 0;
 };
 
