@@ -9,14 +9,19 @@
 #include "bilevel/algorithms/itd_vi.hpp"
 #include "bilevel/algorithms/kkt_vi.hpp"
 #include "bilevel/algorithms/pgd_qp.hpp"
+#include "bilevel/algorithms/qp_hypergrad.hpp"
+#include "bilevel/algorithms/qp_layer_training.hpp"
 #include "bilevel/problems/affine_vi_box.hpp"
 #include "bilevel/problems/coreset.hpp"
 #include "bilevel/problems/cournot.hpp"
+#include "bilevel/problems/dfl_qp.hpp"
 #include "bilevel/problems/hard_instances.hpp"
 #include "bilevel/problems/hyperclean.hpp"
 #include "bilevel/problems/logreg_hyper.hpp"
 #include "bilevel/problems/obstacle_control.hpp"
+#include "bilevel/problems/qp_bilevel.hpp"
 #include "bilevel/problems/quadratic.hpp"
+#include "bilevel/problems/sudoku_lp.hpp"
 #include "bilevel/problems/toy_nonconvex.hpp"
 #include "bilevel/problems/toy_sc.hpp"
 
@@ -70,6 +75,16 @@ const ProblemRegistry& problem_registry() {
     r.add("hard_discontinuous",
           problem_entry<HardDiscontinuous>("seed 004's Example 4.1: f = x^2 + y, g = -xy on "
                                            "[-1, 1], phi discontinuous at 0"));
+    r.add("qp_bilevel",
+          problem_entry<QpBilevel>("seed 002's test instance: QP lower level with inequalities "
+                                   "and equalities, closed-form hypergradient"));
+    r.add("dfl_qp",
+          problem_entry<DflQp>("seed 002's synthetic decision-focused learning: linear model -> "
+                               "per-sample QP layer (y in [-1, 0]^n, sum y <= 3), loss "
+                               "mean(c .* y*); samples split across ranks"));
+    r.add("sudoku_lp",
+          problem_entry<SudokuLp>("OptNet's 4x4 Sudoku through a QP layer with learned A, b "
+                                  "(seed 002); puzzles split across ranks"));
     return r;
   }();
   return registry;
@@ -108,6 +123,18 @@ const AlgorithmRegistry& algorithm_registry() {
                    "B directions over G rank groups",
                    [] { Igfm::declare_options(); },
                    [] { return std::make_unique<Igfm>(Igfm::Config::from_options()); }});
+    r.add("qp_hypergrad",
+          {"seed 002: QP lower level by interior point, hypergradient by -alg_oracle "
+           "ffo|ffoqp|kkt",
+           [] { QpHypergrad::declare_options(); },
+           [] { return std::make_unique<QpHypergrad>(QpHypergrad::Config::from_options()); }});
+    r.add("qp_layer",
+          {"seed 002: minibatch training through QP layers (dfl_qp), interior-point forward, "
+           "-alg_oracle ffo|ffoqp|kkt backward, Adam or SGD",
+           [] { QpLayerTraining::declare_options(); },
+           [] {
+             return std::make_unique<QpLayerTraining>(QpLayerTraining::Config::from_options());
+           }});
     return r;
   }();
   return registry;

@@ -129,12 +129,16 @@ void Polyhedron::project(Vec u, Vec out) const {
   scatter_owned(project(gather_to_all(u)).y, out);
 }
 
-void Polyhedron::project_jacobian(Vec u, Vec v, Vec out) const {
-  const Matrix C = working_rows(project(gather_to_all(u)).active);
-  Vector w = gather_to_all(v);
+Polyhedron::Vector Polyhedron::project_jacobian(const Vector& u, const Vector& v) const {
+  const Matrix C = working_rows(project(u).active);
+  Vector w = v;
   if (C.rows() > 0)
     w -= C.transpose() * gram_solve(C, C * w);
-  scatter_owned(w, out);
+  return w;
+}
+
+void Polyhedron::project_jacobian(Vec u, Vec v, Vec out) const {
+  scatter_owned(project_jacobian(gather_to_all(u), gather_to_all(v)), out);
 }
 
 void Polyhedron::active_mask(Vec u, Vec mask) const {

@@ -126,6 +126,8 @@ const Case kCoreset{"coreset", "", 0, 1};
 const Case kHardNonsmooth{"hard_nonsmooth", "", 0, 1};
 const Case kHardLiu{"hard_liu", "", 0, 1};
 const Case kHardDiscontinuous{"hard_discontinuous", "", 0, 1};
+// Seed 002: constrained QP lower level (the closed form goes through a polyhedral projection).
+const Case kQpBilevel{"qp_bilevel", "-problem_nx 4 -problem_ny 12 -problem_ineq 15", 0, 1};
 
 std::string case_name(const ::testing::TestParamInfo<Case>& param_info) {
   return std::string(param_info.param.problem) + std::to_string(param_info.index);
@@ -133,13 +135,13 @@ std::string case_name(const ::testing::TestParamInfo<Case>& param_info) {
 
 INSTANTIATE_TEST_SUITE_P(WithClosedForm, ExactHypergradient,
                          ::testing::Values(kQuadratic, kToySc, kCoreset, kHardNonsmooth, kHardLiu,
-                                           kHardDiscontinuous),
+                                           kHardDiscontinuous, kQpBilevel),
                          case_name);
 
 INSTANTIATE_TEST_SUITE_P(
     AllProblems, Derivatives,
     ::testing::Values(
-        kQuadratic, kToySc, kCoreset, kHardNonsmooth, kHardLiu, kHardDiscontinuous,
+        kQuadratic, kToySc, kCoreset, kHardNonsmooth, kHardLiu, kHardDiscontinuous, kQpBilevel,
         // cos(r) oscillates fast in (x, y) where r = 1/2 ||Hy - x||^2 is large:
         // small x keeps r moderate so differences of step 1e-5 resolve it.
         Case{"toy_nonconvex", "", 0, 0.1},

@@ -4,9 +4,9 @@
 //   y*(x) = Q^{-1}(Bx - c),   grad Phi(x) = r x + B' Q^{-1} C'(C y* - d).
 // Q = H Lambda H with H a Householder reflector and Lambda geometrically spaced in [1, cond], so
 // Q is SPD with condition number exactly `cond`, applied and inverted in O(ny) matrix-free; B is
-// a distributed dense ny x nx matrix with N(0, 1/ny) entries, C a banded ny x ny one. y and the rows of B and C are
-// distributed; every entry comes from a counter-based generator, so any rank count builds the
-// same instance.
+// a distributed dense ny x nx matrix with N(0, 1/ny) entries, C a banded ny x ny one. y and the
+// rows of B and C are distributed; every entry comes from a counter-based generator, so any rank
+// count builds the same instance.
 #include "bilevel/problems/problem.hpp"
 
 namespace bilevel {

@@ -30,6 +30,9 @@ public:
   /// Projects a replicated vector; InputError if the set is empty.
   Projection project(const Vector& u) const;
 
+  /// The projection's Jacobian at u applied to v, on replicated vectors.
+  Vector project_jacobian(const Vector& u, const Vector& v) const;
+
   void project(Vec u, Vec out) const override;
   /// The projector onto the null space of the active rows (equalities and active inequalities).
   void project_jacobian(Vec u, Vec v, Vec out) const override;

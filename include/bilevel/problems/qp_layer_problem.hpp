@@ -1,0 +1,71 @@
+#pragma once
+// A learning problem with a batch of QP layers (seed 002's decision-focused learning): a model
+// with parameters x maps each sample to the data of a small dense QP, y*_s solves it, and the
+// loss is a function of y*_s. The training algorithm (qp_layer) drives it through these hooks;
+// the Problem side sees x = the model, y = the current minibatch's QP solutions stacked (each
+// rank owns the contiguous block of the batch it solves), f = the minibatch loss.
+#include "bilevel/problems/problem.hpp"
+#include "bilevel/qp/qp_layer_oracle.hpp"
+
+#include <functional>
+#include <vector>
+
+namespace bilevel {
+
+class QpLayerProblem : public Problem {
+public:
+  using Vector = Eigen::VectorXd;
+  explicit QpLayerProblem(MPI_Comm comm) : Problem(comm) {}
+
+  virtual PetscInt layer_size() const = 0; ///< n, the size of each QP's y
+  virtual int batch_size() const = 0;
+  virtual int train_size() const = 0;
+  /// Whether the model needs dl/dG, dl/dA (else dl/dq, dl/dh, dl/db suffice).
+  virtual bool needs_matrix_gradients() const { return false; }
+
+  /// The training samples of minibatch `iteration`: epochs of a seeded permutation, cut into
+  /// consecutive batches (the same on every rank layout).
+  std::vector<int> batch(long long iteration) const;
+  /// This rank's contiguous block [begin, end) of positions 0..batch_size()-1.
+  void local_block(int& begin, int& end) const;
+  /// The minibatch whose loss upper_value reports (set by the algorithm before each step).
+  void select_batch(long long iteration) { current_batch_ = iteration; }
+  std::vector<int> current_batch() const { return batch(current_batch_); }
+
+  virtual DenseQp sample_qp(const Vector& x, int sample) const = 0;
+  virtual double sample_loss(int sample, const Vector& y) const = 0;
+  virtual Vector sample_loss_gradient(int sample, const Vector& y) const = 0;
+  /// grad += d(loss)/dx through the model, given the layer's gradient for sample `sample`.
+  virtual void add_model_gradient(const Vector& x, int sample, const QpLayerGradient& layer,
+                                  Vector& grad) const = 0;
+
+  // The Problem side: y is the minibatch's solutions, f their mean loss.
+  PetscInt ny() const override { return batch_size() * layer_size(); }
+  OwnedVec create_x() const override;
+  OwnedVec create_y() const override;
+  double upper_value(Vec x, Vec y) override;
+  /// grad_x f = 0 (f depends on x only through y*), grad_y f = the per-sample loss gradients.
+  void upper_gradient(Vec x, Vec y, Vec gx, Vec gy) override;
+
+protected:
+  virtual long long permutation_seed() const = 0;
+
+  /// Sum over the current minibatch (every rank its block, reduced) of term(model, sample, y_s),
+  /// with x gathered to the model and y_s the sample's block of y.
+  using BatchTerm =
+      std::function<double(const Vector& model, int sample, const Eigen::Ref<const Vector>& y)>;
+  double sum_over_batch(Vec x, Vec y, const BatchTerm& term) const;
+  /// Sums over the test samples [first, first + count) split across the ranks: each term
+  /// returns `width` values (e.g. a loss and an error indicator), reduced across comm().
+  std::vector<double>
+  sum_over_samples(int first, int count, int width,
+                   const std::function<void(int sample, std::vector<double>& sums)>& term) const;
+
+private:
+  /// This rank's contiguous, balanced block of `count` items.
+  void block(int count, int& begin, int& end) const;
+
+  long long current_batch_ = 0;
+};
+
+} // namespace bilevel

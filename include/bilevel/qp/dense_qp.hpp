@@ -1,0 +1,55 @@
+#pragma once
+// A small dense convex QP, one per sample of a QP layer (ALGORITHMS.md §2):
+//   min 1/2 y'Qy + q'y  s.t.  G y <= h,  A y = b,
+// what a solver returns for it, and the measures of optimality every solver and test shares
+// (KKT residuals; the active set by slack, as FFOLayer chooses it).
+#include <Eigen/Dense>
+
+#include <string>
+#include <vector>
+
+namespace bilevel {
+
+struct DenseQp {
+  Eigen::MatrixXd Q; ///< n x n, symmetric positive definite (g strongly convex)
+  Eigen::VectorXd q; ///< n
+  Eigen::MatrixXd G; ///< m x n (m may be 0)
+  Eigen::VectorXd h; ///< m
+  Eigen::MatrixXd A; ///< p x n (p may be 0)
+  Eigen::VectorXd b; ///< p
+
+  Eigen::Index n() const { return q.size(); }
+  /// Throws InputError naming the inconsistent dimensions.
+  void validate() const;
+};
+
+enum class QpStatus {
+  kSolved,         ///< KKT residuals within the tolerance
+  kInfeasible,     ///< an (approximate) Farkas certificate of G y <= h, A y = b being empty
+  kMaxIterations,  ///< the iteration limit came first; the last iterate is returned
+  kNumericalError, ///< a Newton step was not finite; the last finite iterate is returned
+};
+std::string to_string(QpStatus status);
+
+struct QpSolution {
+  Eigen::VectorXd y;      ///< primal
+  Eigen::VectorXd lambda; ///< inequality multipliers, >= 0, one per row of G
+  Eigen::VectorXd nu;     ///< equality multipliers, one per row of A
+  QpStatus status = QpStatus::kSolved;
+  int iterations = 0;
+};
+
+/// Infinity norms of the four KKT conditions at a candidate solution.
+struct KktResiduals {
+  double stationarity;    ///< ||Q y + q + G'lambda + A'nu||
+  double primal;          ///< max((G y - h)_+, |A y - b|)
+  double dual;            ///< max((-lambda)_+)
+  double complementarity; ///< max |lambda_i (h - G y)_i|
+  double max() const;
+};
+KktResiduals kkt_residuals(const DenseQp& qp, const QpSolution& solution);
+
+/// Rows with slack h_i - G_i y <= tau (FFOLayer's rule, tau = 1e-8 there).
+std::vector<Eigen::Index> active_by_slack(const DenseQp& qp, const Eigen::VectorXd& y, double tau);
+
+} // namespace bilevel

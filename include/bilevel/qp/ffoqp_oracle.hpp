@@ -1,0 +1,24 @@
+#pragma once
+// FFOQP (ALGORITHMS.md §2, FFOLayer's QP specialisation): with the active set I by slack, the
+// perturbed ghost problem is an equality QP, linear in delta, so its finite-difference quotient
+// is exact and equals one reduced KKT solve
+//   [Q  C'] [d_y  ]   [-dl/dy]      C = [G_I; A]  (inactive rows dropped),
+//   [C  0 ] [omega] = [  0   ],
+// done by a Cholesky factor of Q and the Schur complement S = C Q^{-1} C' (k x k), as FFOLayer
+// does; omega = (w_I, d_nu).
+#include "bilevel/qp/qp_layer_oracle.hpp"
+
+namespace bilevel {
+
+class FfoQpOracle final : public QpLayerOracle {
+public:
+  explicit FfoQpOracle(double active_tolerance) : active_tolerance_(active_tolerance) {}
+  std::string name() const override { return "ffoqp"; }
+  QpAdjoint adjoint(const DenseQp& qp, const QpSolution& solution,
+                    const Eigen::VectorXd& dl_dy) const override;
+
+private:
+  double active_tolerance_;
+};
+
+} // namespace bilevel

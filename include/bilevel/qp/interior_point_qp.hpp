@@ -1,0 +1,33 @@
+#pragma once
+// Primal-dual interior-point method for small dense QPs (qpth's method, after CVXOPT's coneqp):
+// slack variables s = h - G y >= 0, Mehrotra predictor-corrector steps, each Newton system
+// reduced to (Q + G'WG) dy + A'dnu = r, A dy = r' with W = diag(lambda ./ s) and solved by a
+// Cholesky factor and the Schur complement of the equalities. Built for batches of QP layers:
+// one solve per sample, no shared state, so a rank solves its block of the batch alone.
+// Robustness: infeasible constraints are recognised by an approximate Farkas certificate
+// (G'z + A'nu = 0, z >= 0, h'z + b'nu < 0) along the diverging dual iterates; a non-finite
+// Newton step stops the method with the last finite iterate. The status says which happened.
+#include "bilevel/qp/dense_qp.hpp"
+
+#include <vector>
+
+namespace bilevel {
+
+class InteriorPointQp {
+public:
+  struct Config {
+    double tolerance = 1e-11; ///< on the KKT residuals, relative to 1 + max(|q|, |h|, |b|)
+    int max_iterations = 100;
+    /// Reads -<prefix>qp_tol and -<prefix>qp_max_it (prefix e.g. "alg_").
+    static Config from_options(const std::string& prefix);
+  };
+  explicit InteriorPointQp(Config config) : config_(config) {}
+
+  QpSolution solve(const DenseQp& qp) const;
+  std::vector<QpSolution> solve_batch(const std::vector<DenseQp>& batch) const;
+
+private:
+  Config config_;
+};
+
+} // namespace bilevel

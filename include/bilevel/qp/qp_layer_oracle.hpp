@@ -1,0 +1,54 @@
+#pragma once
+// The backward pass of a QP layer (ALGORITHMS.md §2): given one sample's QP, its solution and
+// dl/dy*, the gradients of l with respect to the layer's data q, h, b (and G, A when asked, as
+// sudoku_lp needs). Three oracles, chosen by -<prefix>oracle:
+//   kkt    exact implicit differentiation of the full KKT system, every inequality row (OptNet)
+//   ffoqp  one reduced KKT solve on the rows active by slack (FFOLayer's QP specialisation)
+//   ffo    the fully first-order finite-difference Lagrangian formula on the ghost problem
+// All three express their result through the adjoint (d_y, w, d_nu) of the KKT conditions, so
+//   dl/dq = d_y, dl/dh = -w, dl/db = -d_nu, dl/dG = w y' + lambda d_y', dl/dA = d_nu y' + nu d_y'
+// with w = D(lambda) d_lambda (OptNet's notation); ffo evaluates y at y_delta in the products.
+#include "bilevel/qp/dense_qp.hpp"
+
+#include <memory>
+#include <string>
+
+namespace bilevel {
+
+struct QpLayerGradient {
+  Eigen::VectorXd dq, dh, db;
+  Eigen::MatrixXd dG, dA; ///< empty unless requested
+};
+
+/// The KKT adjoint an oracle computes; `y_outer` is the y of the outer products above.
+struct QpAdjoint {
+  Eigen::VectorXd d_y, w, d_nu, y_outer;
+  QpLayerGradient gradient(const QpSolution& solution, bool matrices) const;
+};
+
+class QpLayerOracle {
+public:
+  virtual ~QpLayerOracle() = default;
+  virtual std::string name() const = 0;
+  virtual QpAdjoint adjoint(const DenseQp& qp, const QpSolution& solution,
+                            const Eigen::VectorXd& dl_dy) const = 0;
+  QpLayerGradient backward(const DenseQp& qp, const QpSolution& solution,
+                           const Eigen::VectorXd& dl_dy, bool matrices) const {
+    return adjoint(qp, solution, dl_dy).gradient(solution, matrices);
+  }
+};
+
+struct QpLayerOracleConfig {
+  std::string oracle = "ffoqp";
+  double active_tolerance = 1e-8; ///< slack (and ffo: multiplier) threshold of the active set
+  double delta = 1e-6;            ///< ffo's finite-difference step
+  double ffo_tolerance = 1e-12;   ///< ffo's inner tolerance on the projected gradient
+  int ffo_max_iterations = 10000;
+  /// Reads -<prefix>oracle, -<prefix>active_tol, -<prefix>delta, -<prefix>ffo_tol,
+  /// -<prefix>ffo_max_it.
+  static QpLayerOracleConfig from_options(const std::string& prefix);
+};
+
+std::unique_ptr<QpLayerOracle> make_qp_layer_oracle(const QpLayerOracleConfig& config);
+
+} // namespace bilevel

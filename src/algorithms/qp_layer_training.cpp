@@ -1,0 +1,112 @@
+#include "bilevel/algorithms/qp_layer_training.hpp"
+
+#include "bilevel/core/error.hpp"
+#include "bilevel/core/log_events.hpp"
+#include "bilevel/core/options.hpp"
+#include "bilevel/core/replicated_vec.hpp"
+#include "bilevel/io/hdf5.hpp"
+#include "bilevel/problems/qp_layer_problem.hpp"
+
+#include <algorithm>
+
+namespace bilevel {
+
+namespace {
+constexpr double kDefaultLearningRate = 1e-3;
+}
+
+QpLayerTraining::Config QpLayerTraining::Config::from_options() {
+  OptionSection section("algorithm qp_layer");
+  return {InteriorPointQp::Config::from_options("alg_"), QpLayerOracleConfig::from_options("alg_"),
+          ModelOptimizer::Config::from_options(kDefaultLearningRate)};
+}
+
+QpLayerTraining::QpLayerTraining(Config config)
+    : config_(std::move(config)), ipm_(config_.ipm), oracle_(make_qp_layer_oracle(config_.oracle)),
+      optimizer_(config_.optimizer) {}
+
+void QpLayerTraining::setup(Problem& problem, Vec) {
+  problem_ = dynamic_cast<QpLayerProblem*>(&problem);
+  if (!problem_)
+    throw InputError(
+        "algorithm qp_layer needs a problem with a batch of QP layers (dfl_qp, sudoku_lp); "
+        "problem '" +
+        problem.name() + "' is not one");
+  y_ = problem.create_y();
+}
+
+void QpLayerTraining::step(Vec x, Record& record) {
+  QpLayerProblem& p = *problem_;
+  p.select_batch(iteration_);
+  const std::vector<int> samples = p.batch(iteration_);
+  int begin = 0, end = 0;
+  p.local_block(begin, end);
+  Eigen::VectorXd model = gather_to_all(x);
+  const Eigen::Index n = p.layer_size(), nx = model.size();
+  Eigen::VectorXd grad = Eigen::VectorXd::Zero(nx);
+  // Reduced in one allreduce: the model gradient, then loss, IPM iterations, unsolved QPs.
+  Eigen::VectorXd sums = Eigen::VectorXd::Zero(nx + 3);
+  double times[2] = {0, 0}; // forward, backward: this rank's
+  PetscScalar* y = nullptr;
+  BB_PETSC(VecGetArray(y_, &y));
+  for (int k = begin; k < end; ++k) {
+    const int sample = samples[static_cast<std::size_t>(k)];
+    double t0 = MPI_Wtime();
+    const DenseQp qp = p.sample_qp(model, sample);
+    QpSolution solution;
+    {
+      LogScope scope(log_events().inner_solve);
+      solution = ipm_.solve(qp);
+    }
+    const double t1 = MPI_Wtime();
+    Eigen::Map<Eigen::VectorXd>(y + static_cast<Eigen::Index>(k - begin) * n, n) = solution.y;
+    sums[nx] += p.sample_loss(sample, solution.y);
+    sums[nx + 1] += solution.iterations;
+    sums[nx + 2] += solution.status == QpStatus::kSolved ? 0.0 : 1.0;
+    {
+      LogScope scope(log_events().hypergradient);
+      const Eigen::VectorXd dl = p.sample_loss_gradient(sample, solution.y) / p.batch_size();
+      const QpLayerGradient layer = oracle_->backward(qp, solution, dl, p.needs_matrix_gradients());
+      p.add_model_gradient(model, sample, layer, grad);
+    }
+    times[0] += t1 - t0;
+    times[1] += MPI_Wtime() - t1;
+  }
+  BB_PETSC(VecRestoreArray(y_, &y));
+  sums.head(nx) = grad;
+  {
+    LogScope scope(log_events().allreduce);
+    MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()), MPI_DOUBLE, MPI_SUM,
+                  p.comm());
+    MPI_Allreduce(MPI_IN_PLACE, times, 2, MPI_DOUBLE, MPI_MAX, p.comm());
+  }
+  grad = sums.head(nx);
+  record.set("hypergrad_norm", grad.norm());
+  {
+    LogScope scope(log_events().outer_step);
+    optimizer_.apply(model, grad);
+    scatter_owned(model, x);
+  }
+  const int per_epoch = std::max(1, p.train_size() / p.batch_size());
+  record.set("train_loss", sums[nx] / p.batch_size());
+  record.set("epoch", static_cast<double>(iteration_ + 1) / per_epoch);
+  record.set("qp_iterations", sums[nx + 1] / p.batch_size());
+  record.set("qp_failures", sums[nx + 2]);
+  record.set("forward_time", times[0]);
+  record.set("backward_time", times[1]);
+  ++iteration_;
+}
+
+void QpLayerTraining::save_state(hid_t group) const {
+  Algorithm::save_state(group);
+  h5::write_attribute(group, "qp_layer_iteration", iteration_);
+  optimizer_.save_state(problem_->comm(), group);
+}
+
+void QpLayerTraining::load_state(hid_t group) {
+  Algorithm::load_state(group);
+  iteration_ = h5::read_int_attribute(group, "qp_layer_iteration");
+  optimizer_.load_state(group);
+}
+
+} // namespace bilevel

@@ -1,0 +1,132 @@
+#include "bilevel/problems/dfl_qp.hpp"
+
+#include "bilevel/core/counter_rng.hpp"
+#include "bilevel/core/error.hpp"
+#include "bilevel/core/options.hpp"
+#include "bilevel/core/replicated_vec.hpp"
+#include "bilevel/qp/interior_point_qp.hpp"
+
+#include <cmath>
+
+namespace bilevel {
+
+namespace {
+enum Stream : std::uint64_t { kCost = 1, kMap, kNoise, kInit };
+constexpr double kClamp = 10.0;
+} // namespace
+
+DflQp::Config DflQp::Config::from_options() {
+  OptionSection section("problem dfl_qp");
+  Config c{};
+  c.n = options::get_int("-problem_n", 20, 1, 100000, "QP size n (2n + 1 inequalities)");
+  c.features = options::get_int("-problem_features", 16, 1, 100000, "feature dimension d");
+  c.train = options::get_int("-problem_train", 256, 1, 100000000, "training samples");
+  c.test = options::get_int("-problem_test", 64, 0, 100000000, "test samples");
+  c.batch = options::get_int("-problem_batch", 8, 1, 1000000, "minibatch size");
+  c.noise = options::get_real("-problem_noise", 0.1, 0.0, 1e6, "feature noise scale");
+  c.seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed of the data and the model");
+  if (c.batch > c.train)
+    throw InputError("-problem_batch " + std::to_string(c.batch) +
+                     ": accepted: at most -problem_train (" + std::to_string(c.train) + ")");
+  return c;
+}
+
+DflQp::DflQp(MPI_Comm comm, Config config) : QpLayerProblem(comm), config_(config) {
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  if (config_.batch < size)
+    throw InputError("-problem_batch " + std::to_string(config_.batch) +
+                     ": accepted: at least one sample per rank (" + std::to_string(size) +
+                     " ranks)");
+  const Eigen::Index n = config_.n, d = config_.features, total = config_.train + config_.test;
+  const auto seed = static_cast<std::uint64_t>(config_.seed);
+  const CounterRng cost(seed, kCost), map(seed, kMap), noise(seed, kNoise);
+  Eigen::MatrixXd M(d, n);
+  for (Eigen::Index i = 0; i < d; ++i)
+    for (Eigen::Index j = 0; j < n; ++j)
+      M(i, j) = map.normal(static_cast<std::uint64_t>(i * n + j)) / std::sqrt(double(n));
+  costs_.resize(n, total);
+  features_.resize(d, total);
+  for (Eigen::Index s = 0; s < total; ++s) {
+    for (Eigen::Index i = 0; i < n; ++i)
+      costs_(i, s) = cost.uniform(static_cast<std::uint64_t>(s * n + i));
+    features_.col(s) = (M * costs_.col(s)).array().tanh();
+    for (Eigen::Index j = 0; j < d; ++j)
+      features_(j, s) += config_.noise * noise.uniform(static_cast<std::uint64_t>(s * d + j));
+  }
+}
+
+void DflQp::initial_x(Vec x) const {
+  // W ~ N(0, 1/d) (the scale of PyTorch's default Linear initialisation), b = 0.
+  const CounterRng rng(static_cast<std::uint64_t>(config_.seed), kInit);
+  const Eigen::Index weights = config_.n * config_.features;
+  Vector x0 = Vector::Zero(nx());
+  for (Eigen::Index i = 0; i < weights; ++i)
+    x0[i] = rng.normal(static_cast<std::uint64_t>(i)) / std::sqrt(double(config_.features));
+  scatter_owned(x0, x);
+}
+
+DflQp::Vector DflQp::prediction(const Vector& x, int sample) const {
+  const Eigen::Index n = config_.n, d = config_.features;
+  const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> W(
+      x.data(), n, d);
+  return W * features_.col(sample) + x.tail(n);
+}
+
+DenseQp DflQp::sample_qp(const Vector& x, int sample) const {
+  const Eigen::Index n = config_.n;
+  DenseQp qp;
+  qp.Q = Eigen::MatrixXd::Identity(n, n);
+  qp.q = prediction(x, sample).cwiseMax(-kClamp).cwiseMin(kClamp);
+  qp.G.resize(2 * n + 1, n);
+  qp.G << Eigen::MatrixXd::Identity(n, n), -Eigen::MatrixXd::Identity(n, n),
+      Eigen::RowVectorXd::Ones(n);
+  qp.h.resize(2 * n + 1);
+  qp.h << Vector::Zero(n), Vector::Ones(n), 3.0;
+  qp.A.resize(0, n);
+  qp.b.resize(0);
+  return qp;
+}
+
+double DflQp::sample_loss(int sample, const Vector& y) const {
+  return costs_.col(sample).dot(y) / static_cast<double>(config_.n);
+}
+
+DflQp::Vector DflQp::sample_loss_gradient(int sample, const Vector&) const {
+  return costs_.col(sample) / static_cast<double>(config_.n);
+}
+
+void DflQp::add_model_gradient(const Vector& x, int sample, const QpLayerGradient& layer,
+                               Vector& grad) const {
+  const Eigen::Index n = config_.n, d = config_.features;
+  // The clamp passes the gradient only where it does not bind.
+  const Vector raw = prediction(x, sample);
+  const Vector dq = (raw.array().abs() < kClamp).select(layer.dq, 0.0);
+  Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> dW(grad.data(),
+                                                                                        n, d);
+  dW.noalias() += dq * features_.col(sample).transpose();
+  grad.tail(n) += dq;
+}
+
+double DflQp::lower_residual(Vec x, Vec y) {
+  return std::sqrt(sum_over_batch(
+      x, y, [this](const Vector& model, int sample, const Eigen::Ref<const Vector>& ys) {
+        const Vector q = sample_qp(model, sample).q;
+        return (ys - (ys - (ys + q)).cwiseMax(-1.0).cwiseMin(0.0)).squaredNorm();
+      }));
+}
+
+void DflQp::report_metrics(Vec x, Vec, Record& record) {
+  if (config_.test == 0)
+    return;
+  const Vector model = gather_to_all(x);
+  const InteriorPointQp ipm({});
+  const auto sums =
+      sum_over_samples(static_cast<int>(config_.train), static_cast<int>(config_.test), 1,
+                       [&](int sample, std::vector<double>& out) {
+                         out[0] += sample_loss(sample, ipm.solve(sample_qp(model, sample)).y);
+                       });
+  record.set("test_loss", sums[0] / static_cast<double>(config_.test));
+}
+
+} // namespace bilevel

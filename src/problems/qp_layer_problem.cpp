@@ -1,0 +1,119 @@
+#include "bilevel/problems/qp_layer_problem.hpp"
+
+#include "bilevel/core/counter_rng.hpp"
+#include "bilevel/core/error.hpp"
+#include "bilevel/core/log_events.hpp"
+#include "bilevel/core/replicated_vec.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+namespace bilevel {
+
+std::vector<int> QpLayerProblem::batch(long long iteration) const {
+  const int per_epoch = std::max(1, train_size() / batch_size());
+  const long long epoch = iteration / per_epoch;
+  const int position = static_cast<int>(iteration % per_epoch);
+  // Fisher-Yates driven by a counter generator keyed by the epoch: rank-layout independent.
+  std::vector<int> order(static_cast<std::size_t>(train_size()));
+  std::iota(order.begin(), order.end(), 0);
+  const CounterRng rng(static_cast<std::uint64_t>(permutation_seed()),
+                       1000 + static_cast<std::uint64_t>(epoch));
+  for (int i = train_size() - 1; i > 0; --i) {
+    const int j = static_cast<int>(rng.uniform(static_cast<std::uint64_t>(i)) * (i + 1));
+    std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(j)]);
+  }
+  const auto first = order.begin() + static_cast<long>(position) * batch_size();
+  return {first, first + batch_size()};
+}
+
+void QpLayerProblem::block(int count, int& begin, int& end) const {
+  int size = 1, rank = 0;
+  MPI_Comm_size(comm(), &size);
+  MPI_Comm_rank(comm(), &rank);
+  begin = static_cast<int>(static_cast<long long>(count) * rank / size);
+  end = static_cast<int>(static_cast<long long>(count) * (rank + 1) / size);
+}
+
+void QpLayerProblem::local_block(int& begin, int& end) const {
+  block(batch_size(), begin, end);
+}
+
+OwnedVec QpLayerProblem::create_x() const {
+  OwnedVec v;
+  BB_PETSC(VecCreateMPI(comm(), PETSC_DECIDE, nx(), v.receive()));
+  return v;
+}
+
+OwnedVec QpLayerProblem::create_y() const {
+  int begin = 0, end = 0;
+  local_block(begin, end);
+  OwnedVec v;
+  BB_PETSC(VecCreateMPI(comm(), (end - begin) * layer_size(), ny(), v.receive()));
+  return v;
+}
+
+double QpLayerProblem::sum_over_batch(Vec x, Vec y, const BatchTerm& term) const {
+  const Vector model = gather_to_all(x);
+  const std::vector<int> samples = current_batch();
+  int begin = 0, end = 0;
+  local_block(begin, end);
+  const PetscScalar* a = nullptr;
+  BB_PETSC(VecGetArrayRead(y, &a));
+  double local = 0;
+  const Eigen::Index n = layer_size();
+  for (int k = begin; k < end; ++k)
+    local += term(model, samples[static_cast<std::size_t>(k)],
+                  Eigen::Map<const Vector>(a + static_cast<Eigen::Index>(k - begin) * n, n));
+  BB_PETSC(VecRestoreArrayRead(y, &a));
+  LogScope scope(log_events().allreduce);
+  MPI_Allreduce(MPI_IN_PLACE, &local, 1, MPI_DOUBLE, MPI_SUM, comm());
+  return local;
+}
+
+std::vector<double> QpLayerProblem::sum_over_samples(
+    int first, int count, int width,
+    const std::function<void(int sample, std::vector<double>& sums)>& term) const {
+  int begin = 0, end = 0;
+  block(count, begin, end);
+  std::vector<double> sums(static_cast<std::size_t>(width), 0.0);
+  for (int t = begin; t < end; ++t)
+    term(first + t, sums);
+  LogScope scope(log_events().allreduce);
+  MPI_Allreduce(MPI_IN_PLACE, sums.data(), width, MPI_DOUBLE, MPI_SUM, comm());
+  return sums;
+}
+
+double QpLayerProblem::upper_value(Vec x, Vec y) {
+  return sum_over_batch(x, y,
+                        [this](const Vector&, int sample, const Eigen::Ref<const Vector>& ys) {
+                          return sample_loss(sample, ys);
+                        }) /
+         batch_size();
+}
+
+void QpLayerProblem::upper_gradient(Vec, Vec y, Vec gx, Vec gy) {
+  if (gx)
+    BB_PETSC(VecSet(gx, 0.0));
+  if (!gy)
+    return;
+  const std::vector<int> samples = current_batch();
+  int begin = 0, end = 0;
+  local_block(begin, end);
+  const PetscScalar* a = nullptr;
+  PetscScalar* g = nullptr;
+  BB_PETSC(VecGetArrayRead(y, &a));
+  BB_PETSC(VecGetArray(gy, &g));
+  const Eigen::Index n = layer_size();
+  for (int k = begin; k < end; ++k) {
+    const Eigen::Index offset = static_cast<Eigen::Index>(k - begin) * n;
+    Eigen::Map<Vector>(g + offset, n) =
+        sample_loss_gradient(samples[static_cast<std::size_t>(k)],
+                             Eigen::Map<const Vector>(a + offset, n)) /
+        batch_size();
+  }
+  BB_PETSC(VecRestoreArray(gy, &g));
+  BB_PETSC(VecRestoreArrayRead(y, &a));
+}
+
+} // namespace bilevel

@@ -1,0 +1,58 @@
+#include "bilevel/qp/ffo_oracle.hpp"
+
+#include "bilevel/qp/affine_gradient_descent.hpp"
+
+namespace bilevel {
+
+std::vector<Eigen::Index> FfoOracle::ghost_active_set(const DenseQp& qp, const QpSolution& solution,
+                                                      double tau) {
+  std::vector<Eigen::Index> rows;
+  if (qp.G.rows() == 0)
+    return rows;
+  const Eigen::VectorXd slack = qp.h - qp.G * solution.y;
+  for (Eigen::Index i = 0; i < slack.size(); ++i)
+    if (slack[i] <= tau || (solution.lambda[i] > tau && solution.lambda[i] > slack[i]))
+      rows.push_back(i);
+  return rows;
+}
+
+QpAdjoint FfoOracle::adjoint(const DenseQp& qp, const QpSolution& solution,
+                             const Eigen::VectorXd& dl_dy) const {
+  const auto active = ghost_active_set(qp, solution, config_.active_tolerance);
+  const Eigen::Index n = qp.n(), k = static_cast<Eigen::Index>(active.size()), p = qp.A.rows();
+  Eigen::MatrixXd C(k + p, n);
+  Eigen::VectorXd lambda_active(k);
+  for (Eigen::Index r = 0; r < k; ++r) {
+    C.row(r) = qp.G.row(active[static_cast<std::size_t>(r)]);
+    lambda_active[r] = solution.lambda[active[static_cast<std::size_t>(r)]];
+  }
+  C.bottomRows(p) = qp.A;
+  // Gradient of the ghost objective g~ + delta <dl/dy, y>.
+  const Eigen::VectorXd shift = qp.q + C.topRows(k).transpose() * lambda_active;
+  const double delta = config_.delta;
+  auto ghost_gradient = [&](double d, const Eigen::VectorXd& y) -> Eigen::VectorXd {
+    return qp.Q * y + shift + d * dl_dy;
+  };
+  const AffineGradientDescent solver(C, {config_.ffo_tolerance, config_.ffo_max_iterations});
+  // First step 1/||Q||_inf (Gershgorin: at most 1/L), after which the BB steps take over.
+  const double first_step = 1.0 / qp.Q.cwiseAbs().rowwise().sum().maxCoeff();
+  // The ghost problem at delta = 0, polished from y* by the same solver, so that the quotient's
+  // error is the inner tolerance over delta rather than the QP solver's tolerance over delta.
+  const auto base = solver.minimise(
+      [&](const Eigen::VectorXd& y) { return ghost_gradient(0.0, y); }, solution.y, first_step);
+  const auto perturbed = solver.minimise(
+      [&](const Eigen::VectorXd& y) { return ghost_gradient(delta, y); }, base.y, first_step);
+  const Eigen::VectorXd multipliers_delta = solver.multipliers(ghost_gradient(delta, perturbed.y));
+  const Eigen::VectorXd multipliers_0 = solver.multipliers(ghost_gradient(0.0, base.y));
+  const Eigen::VectorXd d_multipliers = (multipliers_delta - multipliers_0) / delta;
+  QpAdjoint a;
+  a.d_y = (perturbed.y - base.y) / delta;
+  a.w = Eigen::VectorXd::Zero(qp.G.rows());
+  for (Eigen::Index r = 0; r < k; ++r)
+    a.w[active[static_cast<std::size_t>(r)]] = d_multipliers[r];
+  a.d_nu = d_multipliers.tail(p);
+  a.y_outer = perturbed.y;
+  return a;
+}
+
+} // namespace bilevel

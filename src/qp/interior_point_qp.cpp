@@ -1,0 +1,323 @@
+#include "bilevel/qp/interior_point_qp.hpp"
+
+#include "bilevel/core/error.hpp"
+#include "bilevel/core/options.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace bilevel {
+
+namespace {
+
+using Matrix = Eigen::MatrixXd;
+using Vector = Eigen::VectorXd;
+
+/// The reduced Newton matrix [H A'; A 0] with H = Q + G'diag(w)G, factored once per iteration
+/// and used for both the predictor and the corrector right-hand sides.
+class ReducedNewton {
+public:
+  ReducedNewton(const DenseQp& qp, const Vector& w) : A_(qp.A) {
+    // H = Q + (W^1/2 G)'(W^1/2 G) by a symmetric rank-k update (half a general product); the
+    // Cholesky factor reads only the lower triangle.
+    Matrix H = qp.Q;
+    if (qp.G.rows() > 0) {
+      const Matrix scaled = w.cwiseSqrt().asDiagonal() * qp.G;
+      H.selfadjointView<Eigen::Lower>().rankUpdate(scaled.transpose());
+    }
+    chol_.compute(H);
+    // Q may be only semidefinite on directions no active row fixes yet (an LP-like layer):
+    // a relative shift of 1e-14 keeps the factor finite and changes the step at round-off.
+    if (chol_.info() != Eigen::Success) {
+      H.diagonal().array() += 1e-14 * (1.0 + H.diagonal().cwiseAbs().maxCoeff());
+      chol_.compute(H);
+    }
+    if (A_.rows() > 0) {
+      h_inv_at_ = chol_.solve(A_.transpose());
+      schur_.compute(A_ * h_inv_at_);
+    }
+  }
+  bool ok() const { return chol_.info() == Eigen::Success; }
+
+  /// Solves H dy + A'dnu = r1, A dy = r2.
+  void solve(const Vector& r1, const Vector& r2, Vector& dy, Vector& dnu) const {
+    const Vector h_inv_r1 = chol_.solve(r1);
+    if (A_.rows() == 0) {
+      dy = h_inv_r1;
+      dnu.resize(0);
+      return;
+    }
+    dnu = schur_.solve(A_ * h_inv_r1 - r2);
+    dy = h_inv_r1 - h_inv_at_ * dnu;
+  }
+
+private:
+  const Matrix& A_;
+  Eigen::LLT<Matrix> chol_;
+  Matrix h_inv_at_;
+  Eigen::LDLT<Matrix> schur_;
+};
+
+struct Step {
+  Vector dy, ds, dz, dnu;
+};
+
+/// The Newton step for the residuals (r_d, r_pi, r_pe) and the complementarity target r_c:
+///   Q dy + G'dz + A'dnu = -r_d,  G dy + ds = -r_pi,  A dy = -r_pe,  Z ds + S dz = -r_c.
+Step newton_step(const DenseQp& qp, const ReducedNewton& K, const Vector& s, const Vector& z,
+                 const Vector& r_d, const Vector& r_pi, const Vector& r_pe, const Vector& r_c) {
+  Step st;
+  Vector u; // dz = u + W G dy
+  Vector rhs = -r_d;
+  if (qp.G.rows() > 0) {
+    u = (z.cwiseProduct(r_pi) - r_c).cwiseQuotient(s);
+    rhs.noalias() -= qp.G.transpose() * u;
+  }
+  K.solve(rhs, -r_pe, st.dy, st.dnu);
+  if (qp.G.rows() > 0) {
+    const Vector g_dy = qp.G * st.dy;
+    st.ds = -r_pi - g_dy;
+    st.dz = u + z.cwiseQuotient(s).cwiseProduct(g_dy);
+  }
+  return st;
+}
+
+/// newton_step followed by iterative refinement: the residual of the unreduced system is
+/// solved again with the same factor and added. Near the solution W = lambda ./ s spans many
+/// orders of magnitude (degenerate rows have both -> 0), and the reduced matrix loses the digits
+/// the stationarity residual needs; two refinements recover them.
+Step refined_step(const DenseQp& qp, const ReducedNewton& K, const Vector& s, const Vector& z,
+                  const Vector& r_d, const Vector& r_pi, const Vector& r_pe, const Vector& r_c) {
+  Step st = newton_step(qp, K, s, z, r_d, r_pi, r_pe, r_c);
+  for (int refinement = 0; refinement < 2; ++refinement) {
+    // e = (the system applied to the step) + (the residuals): zero for an exact solve.
+    Vector e_d = qp.Q * st.dy + r_d, e_pi, e_pe, e_c;
+    if (qp.G.rows() > 0) {
+      e_d.noalias() += qp.G.transpose() * st.dz;
+      e_pi = qp.G * st.dy + st.ds + r_pi;
+      e_c = z.cwiseProduct(st.ds) + s.cwiseProduct(st.dz) + r_c;
+    }
+    if (qp.A.rows() > 0) {
+      e_d.noalias() += qp.A.transpose() * st.dnu;
+      e_pe = qp.A * st.dy + r_pe;
+    } else {
+      e_pe.resize(0);
+    }
+    const Step c = newton_step(qp, K, s, z, e_d, e_pi, e_pe, e_c);
+    st.dy += c.dy;
+    st.dnu += c.dnu;
+    if (qp.G.rows() > 0) {
+      st.ds += c.ds;
+      st.dz += c.dz;
+    }
+  }
+  return st;
+}
+
+/// The largest alpha in [0, 1] with v + alpha dv >= 0.
+double max_step(const Vector& v, const Vector& dv) {
+  double alpha = 1.0;
+  for (Eigen::Index i = 0; i < v.size(); ++i)
+    if (dv[i] < 0)
+      alpha = std::min(alpha, -v[i] / dv[i]);
+  return alpha;
+}
+
+bool finite(const Step& st) {
+  return st.dy.allFinite() && st.ds.allFinite() && st.dz.allFinite() && st.dnu.allFinite();
+}
+
+/// Whether (z, nu), normalised, approximately certifies that G y <= h, A y = b is empty
+/// (Farkas: G'z + A'nu = 0, z >= 0 and h'z + b'nu < 0).
+bool farkas_certificate(const DenseQp& qp, const Vector& z, const Vector& nu) {
+  const double size = z.lpNorm<1>() + nu.lpNorm<1>();
+  if (!(size > 0))
+    return false;
+  Vector combination = Vector::Zero(qp.n());
+  if (qp.G.rows() > 0)
+    combination += qp.G.transpose() * z;
+  if (qp.A.rows() > 0)
+    combination += qp.A.transpose() * nu;
+  const double scale = 1.0 + std::max(qp.G.size() ? qp.G.lpNorm<Eigen::Infinity>() : 0.0,
+                                      qp.A.size() ? qp.A.lpNorm<Eigen::Infinity>() : 0.0);
+  const double gap = (qp.h.dot(z) + qp.b.dot(nu)) / size;
+  return combination.lpNorm<Eigen::Infinity>() / size <= 1e-9 * scale && gap < -1e-7;
+}
+
+/// Active-set polishing (as OSQP polishes): with the rows whose multiplier exceeds their slack
+/// taken as active, the equality-constrained QP on them is solved directly; the result replaces
+/// `out` if its KKT residuals meet the tolerance. Used when the iteration stalls: near the
+/// solution the ratios lambda/s span ~30 orders of magnitude and the reduced Newton matrix can
+/// no longer resolve the stationarity residual, though the active set is already evident.
+bool polish(const DenseQp& qp, const Vector& s, const Vector& z, double tol, QpSolution& out) {
+  std::vector<Eigen::Index> active;
+  for (Eigen::Index i = 0; i < s.size(); ++i)
+    if (z[i] > s[i])
+      active.push_back(i);
+  const Eigen::Index n = qp.n(), k = static_cast<Eigen::Index>(active.size()), p = qp.A.rows();
+  Matrix K = Matrix::Zero(n + k + p, n + k + p);
+  Vector rhs(n + k + p);
+  K.topLeftCorner(n, n) = qp.Q;
+  rhs.head(n) = -qp.q;
+  for (Eigen::Index r = 0; r < k; ++r) {
+    K.block(n + r, 0, 1, n) = qp.G.row(active[static_cast<std::size_t>(r)]);
+    rhs[n + r] = qp.h[active[static_cast<std::size_t>(r)]];
+  }
+  K.block(n + k, 0, p, n) = qp.A;
+  rhs.tail(p) = qp.b;
+  K.topRightCorner(n, k + p) = K.bottomLeftCorner(k + p, n).transpose();
+  const Vector sol = K.partialPivLu().solve(rhs);
+  if (!sol.allFinite())
+    return false;
+  QpSolution candidate = out;
+  candidate.y = sol.head(n);
+  candidate.lambda = Vector::Zero(qp.G.rows());
+  for (Eigen::Index r = 0; r < k; ++r)
+    candidate.lambda[active[static_cast<std::size_t>(r)]] = sol[n + r];
+  candidate.nu = sol.tail(p);
+  if (kkt_residuals(qp, candidate).max() > tol)
+    return false;
+  candidate.status = QpStatus::kSolved;
+  out = candidate;
+  return true;
+}
+
+} // namespace
+
+InteriorPointQp::Config InteriorPointQp::Config::from_options(const std::string& prefix) {
+  Config c;
+  c.tolerance = options::get_positive("-" + prefix + "qp_tol", c.tolerance,
+                                      "interior-point tolerance on the QP's KKT residuals");
+  c.max_iterations = static_cast<int>(options::get_int(
+      "-" + prefix + "qp_max_it", c.max_iterations, 1, 100000, "interior-point iteration limit"));
+  return c;
+}
+
+QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
+  qp.validate();
+  const Eigen::Index m = qp.G.rows();
+  const double scale =
+      1.0 + std::max({qp.q.lpNorm<Eigen::Infinity>(), m ? qp.h.lpNorm<Eigen::Infinity>() : 0.0,
+                      qp.A.rows() ? qp.b.lpNorm<Eigen::Infinity>() : 0.0});
+  const double tol = config_.tolerance * scale;
+
+  // Start (CVXOPT): minimise 1/2 y'Qy + q'y + 1/2 ||G y - h||^2 subject to A y = b, i.e. the
+  // Newton system with W = I, then shift the slacks and multipliers into the positive orthant.
+  QpSolution out;
+  Vector s, z;
+  {
+    const ReducedNewton K(qp, Vector::Ones(m));
+    Vector rhs = -qp.q;
+    if (m > 0)
+      rhs += qp.G.transpose() * qp.h;
+    K.solve(rhs, qp.b, out.y, out.nu);
+    if (!K.ok() || !out.y.allFinite() || !out.nu.allFinite()) {
+      out.y = Vector::Zero(qp.n());
+      out.nu = Vector::Zero(qp.A.rows());
+      out.lambda = Vector::Zero(m);
+      out.status = QpStatus::kNumericalError;
+      return out;
+    }
+    if (m > 0) {
+      s = qp.h - qp.G * out.y;
+      z = -s;
+      const double shift_s = -s.minCoeff(), shift_z = -z.minCoeff();
+      if (shift_s >= 0)
+        s.array() += 1.0 + shift_s;
+      if (shift_z >= 0)
+        z.array() += 1.0 + shift_z;
+    }
+  }
+  out.status = QpStatus::kMaxIterations;
+  double best_residual = std::numeric_limits<double>::infinity();
+  QpSolution best;
+  Vector best_s, best_z;
+  int since_best = 0;
+  for (int it = 0; it < config_.max_iterations; ++it) {
+    out.iterations = it;
+    Vector r_d = qp.Q * out.y + qp.q;
+    Vector r_pi, r_pe;
+    if (m > 0) {
+      r_d.noalias() += qp.G.transpose() * z;
+      r_pi = qp.G * out.y + s - qp.h;
+    }
+    if (qp.A.rows() > 0) {
+      r_d.noalias() += qp.A.transpose() * out.nu;
+      r_pe = qp.A * out.y - qp.b;
+    } else {
+      r_pe.resize(0);
+    }
+    const double mu = m > 0 ? s.dot(z) / static_cast<double>(m) : 0.0;
+    const double residual =
+        std::max({r_d.lpNorm<Eigen::Infinity>(), m ? r_pi.lpNorm<Eigen::Infinity>() : 0.0,
+                  qp.A.rows() ? r_pe.lpNorm<Eigen::Infinity>() : 0.0,
+                  m ? s.cwiseProduct(z).maxCoeff() : 0.0});
+    if (residual <= tol) {
+      out.status = QpStatus::kSolved;
+      break;
+    }
+    // Stalled near the solution: no new best residual for three iterations (see polish). Far
+    // from it (an infeasible problem) the iteration goes on towards a Farkas certificate.
+    if (residual < best_residual) {
+      best_residual = residual;
+      best = out;
+      best_s = s;
+      best_z = z;
+      since_best = 0;
+    } else if (++since_best >= 3 && best_residual <= 1e4 * tol) {
+      break;
+    }
+    if (farkas_certificate(qp, z, out.nu)) {
+      out.status = QpStatus::kInfeasible;
+      break;
+    }
+    const ReducedNewton K(qp, m > 0 ? Vector(z.cwiseQuotient(s)) : Vector());
+    // Predictor (affine scaling, target complementarity 0), then Mehrotra's corrector with
+    // centring sigma = (mu_affine / mu)^3 and the second-order term ds_aff .* dz_aff.
+    Step step = refined_step(qp, K, s, z, r_d, r_pi, r_pe, m > 0 ? Vector(s.cwiseProduct(z)) : s);
+    if (m > 0 && finite(step)) {
+      const double alpha = std::min(max_step(s, step.ds), max_step(z, step.dz));
+      const double mu_aff = (s + alpha * step.ds).dot(z + alpha * step.dz) / static_cast<double>(m);
+      const double sigma = std::pow(std::clamp(mu_aff / mu, 0.0, 1.0), 3);
+      const Vector r_c =
+          s.cwiseProduct(z) + step.ds.cwiseProduct(step.dz) - Vector::Constant(m, sigma * mu);
+      step = refined_step(qp, K, s, z, r_d, r_pi, r_pe, r_c);
+    }
+    if (!K.ok() || !finite(step)) {
+      out.status = QpStatus::kNumericalError;
+      break;
+    }
+    double alpha = 1.0;
+    if (m > 0)
+      alpha = std::min(1.0, 0.99 * std::min(max_step(s, step.ds), max_step(z, step.dz)));
+    out.y += alpha * step.dy;
+    if (qp.A.rows() > 0)
+      out.nu += alpha * step.dnu;
+    if (m > 0) {
+      s += alpha * step.ds;
+      z += alpha * step.dz;
+    }
+    out.iterations = it + 1;
+  }
+  out.lambda = z;
+  if (out.status == QpStatus::kMaxIterations && m > 0 && best_residual < 1e300) {
+    // Return the best iterate, polished if its active set gives a solution.
+    best.lambda = best_z;
+    best.status = QpStatus::kMaxIterations;
+    best.iterations = out.iterations;
+    out = best;
+    polish(qp, best_s, best_z, tol, out);
+  }
+  return out;
+}
+
+std::vector<QpSolution> InteriorPointQp::solve_batch(const std::vector<DenseQp>& batch) const {
+  std::vector<QpSolution> out;
+  out.reserve(batch.size());
+  for (const DenseQp& qp : batch)
+    out.push_back(solve(qp));
+  return out;
+}
+
+} // namespace bilevel

@@ -1,0 +1,49 @@
+#pragma once
+// Random dense QPs built around a known solution, shared by the QP solver and QP-layer tests:
+// y0 and the multipliers are chosen first, then q so that they satisfy the KKT conditions.
+#include "bilevel/core/counter_rng.hpp"
+#include "bilevel/qp/dense_qp.hpp"
+
+namespace bilevel::test {
+
+inline Eigen::MatrixXd random_matrix(const CounterRng& rng, Eigen::Index rows, Eigen::Index cols,
+                                     std::uint64_t offset) {
+  Eigen::MatrixXd M(rows, cols);
+  for (Eigen::Index i = 0; i < rows; ++i)
+    for (Eigen::Index j = 0; j < cols; ++j)
+      M(i, j) = rng.normal(offset + static_cast<std::uint64_t>(i * cols + j));
+  return M;
+}
+
+struct KnownQp {
+  DenseQp qp;
+  Eigen::VectorXd y, lambda;
+};
+
+/// n variables, m inequalities of which `active` are tight at y0, p equalities. With
+/// `degenerate`, every third tight row has a zero multiplier (weakly active); otherwise all
+/// tight rows have multipliers in [0.5, 2] (strict complementarity).
+inline KnownQp known_qp(std::uint64_t seed, Eigen::Index n, Eigen::Index m, Eigen::Index p,
+                        Eigen::Index active, bool degenerate) {
+  const CounterRng rng(seed, 7);
+  KnownQp k;
+  const Eigen::MatrixXd M = random_matrix(rng, n, n, 0);
+  k.qp.Q = M * M.transpose() / static_cast<double>(n) + 0.1 * Eigen::MatrixXd::Identity(n, n);
+  k.qp.G = random_matrix(rng, m, n, 1u << 20);
+  k.qp.A = random_matrix(rng, p, n, 2u << 20);
+  k.y = random_matrix(rng, n, 1, 3u << 20);
+  const Eigen::VectorXd nu = random_matrix(rng, p, 1, 4u << 20);
+  k.lambda = Eigen::VectorXd::Zero(m);
+  Eigen::VectorXd slack(m);
+  for (Eigen::Index i = 0; i < m; ++i) {
+    slack[i] = i < active ? 0.0 : rng.uniform(5000 + static_cast<std::uint64_t>(i), 0.1, 1.0);
+    if (i < active && !(degenerate && i % 3 == 2))
+      k.lambda[i] = rng.uniform(6000 + static_cast<std::uint64_t>(i), 0.5, 2.0);
+  }
+  k.qp.h = k.qp.G * k.y + slack;
+  k.qp.b = k.qp.A * k.y;
+  k.qp.q = -(k.qp.Q * k.y + k.qp.G.transpose() * k.lambda + k.qp.A.transpose() * nu);
+  return k;
+}
+
+} // namespace bilevel::test

@@ -1,0 +1,76 @@
+// Seed 002's QP-layer learning problems: the whole chain model -> QP -> interior point -> loss,
+// differentiated by each oracle's backward pass and the problem's back-propagation, against
+// central differences of the loss in the model parameters (dfl_qp: q through a clamp;
+// sudoku_lp: the learned A and b = A exp(z0), so dl/dA and dl/db). And the Sudoku rule check.
+#include "test_support.hpp"
+
+#include "bilevel/core/replicated_vec.hpp"
+#include "bilevel/problems/sudoku_lp.hpp"
+#include "bilevel/qp/interior_point_qp.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace bilevel::test {
+namespace {
+
+using Vector = Eigen::VectorXd;
+
+/// d loss(sample) / dx along a random direction: the oracle's value and central differences.
+void expect_model_gradient(const std::string& problem_name, const std::string& options,
+                           const std::string& oracle) {
+  auto problem = make_problem(problem_name, options);
+  auto& p = dynamic_cast<QpLayerProblem&>(*problem);
+  OwnedVec xv = p.create_x();
+  p.initial_x(xv);
+  const Vector x = gather_to_all(xv);
+  const InteriorPointQp ipm({1e-13, 200});
+  const int sample = 3;
+  auto loss = [&](const Vector& at) {
+    return p.sample_loss(sample, ipm.solve(p.sample_qp(at, sample)).y);
+  };
+  const DenseQp qp = p.sample_qp(x, sample);
+  const QpSolution solution = ipm.solve(qp);
+  ASSERT_EQ(solution.status, QpStatus::kSolved);
+  QpLayerOracleConfig config;
+  config.oracle = oracle;
+  const QpLayerGradient layer = make_qp_layer_oracle(config)->backward(
+      qp, solution, p.sample_loss_gradient(sample, solution.y), p.needs_matrix_gradients());
+  Vector grad = Vector::Zero(x.size());
+  p.add_model_gradient(x, sample, layer, grad);
+  const CounterRng rng(5, 5);
+  Vector direction(x.size());
+  for (Eigen::Index i = 0; i < x.size(); ++i)
+    direction[i] = rng.normal(static_cast<std::uint64_t>(i));
+  const double h = 1e-6;
+  const double fd = (loss(x + h * direction) - loss(x - h * direction)) / (2 * h);
+  // ffo carries its finite-difference error: inner tolerance 1e-12 over delta = 1e-6 and
+  // mu(Q) = 0.1 (Sudoku), about 1e-5.
+  const double tolerance = oracle == "ffo" ? 1e-4 : 1e-5;
+  EXPECT_NEAR(grad.dot(direction), fd, tolerance * std::max(1.0, std::abs(fd)))
+      << problem_name << " " << oracle;
+  EXPECT_GT(std::abs(fd), 1e-4); // the check is not vacuous
+}
+
+TEST(QpLayerProblems, DflModelGradientMatchesCentralDifferences) {
+  for (const char* oracle : {"kkt", "ffoqp", "ffo"})
+    expect_model_gradient("dfl_qp", "-problem_n 12 -problem_features 5 -problem_train 16", oracle);
+}
+
+TEST(QpLayerProblems, SudokuModelGradientMatchesCentralDifferences) {
+  for (const char* oracle : {"kkt", "ffoqp", "ffo"})
+    expect_model_gradient("sudoku_lp", "-problem_train 16 -problem_test 0", oracle);
+}
+
+TEST(QpLayerProblems, SudokuRuleCheck) {
+  std::vector<int> board = {0, 1, 2, 3, 2, 3, 0, 1, 1, 2, 3, 0, 3, 0, 1, 2};
+  EXPECT_TRUE(SudokuLp::valid_board(board));
+  std::swap(board[0], board[1]); // row still distinct, columns and box not
+  EXPECT_FALSE(SudokuLp::valid_board(board));
+  std::vector<int> latin = {0, 1, 2, 3, 1, 2, 3, 0, 2, 3, 0, 1, 3, 0, 1, 2}; // boxes repeat
+  EXPECT_FALSE(SudokuLp::valid_board(latin));
+}
+
+} // namespace
+} // namespace bilevel::test
