@@ -9,6 +9,7 @@
 #include "bilevel/algorithms/itd_vi.hpp"
 #include "bilevel/algorithms/kkt_vi.hpp"
 #include "bilevel/algorithms/pgd_qp.hpp"
+#include "bilevel/problems/adversarial_ls.hpp"
 #include "bilevel/problems/affine_vi_box.hpp"
 #include "bilevel/problems/coreset.hpp"
 #include "bilevel/problems/hard_instances.hpp"
@@ -43,6 +44,9 @@ const ProblemRegistry& problem_registry() {
     r.add("logreg_hyper",
           problem_entry<LogregHyper>("L2 hyperparameters of multinomial logistic regression on "
                                      "Fashion-MNIST (samples distributed)"));
+    r.add("hyperparam_logreg",
+          problem_entry<HyperparamLogreg>("seed 004's hyperparameter tuning: logreg_hyper with a "
+                                          "scalar x, 40000/20000/10000 split, corruption 0.1"));
     r.add("hyperclean",
           problem_entry<Hyperclean>("seed 003's data hyper-cleaning on Fashion-MNIST: x = sample "
                                     "weights (sigmoid), y a multinomial model (-problem_pca k "
@@ -66,6 +70,10 @@ const ProblemRegistry& problem_registry() {
     r.add("hard_discontinuous",
           problem_entry<HardDiscontinuous>("seed 004's Example 4.1: f = x^2 + y, g = -xy on "
                                            "[-1, 1], phi discontinuous at 0"));
+    r.add("adversarial_ls",
+          problem_entry<AdversarialLs>("seed 004's Example 5.4: adversarial least squares, "
+                                       "M half zero (diabetes data or -problem_data synthetic, "
+                                       "rows distributed)"));
     return r;
   }();
   return registry;

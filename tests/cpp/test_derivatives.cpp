@@ -126,6 +126,11 @@ const Case kCoreset{"coreset", "", 0, 1};
 const Case kHardNonsmooth{"hard_nonsmooth", "", 0, 1};
 const Case kHardLiu{"hard_liu", "", 0, 1};
 const Case kHardDiscontinuous{"hard_discontinuous", "", 0, 1};
+// Example 5.4 on the real (diabetes) and the synthetic data; phi in closed form on both.
+const Case kAdversarialDiabetes{"adversarial_ls", "-seed 3", 0, 1};
+const Case kAdversarialSynthetic{
+    "adversarial_ls", "-problem_data synthetic -problem_n 37 -problem_d 5 -problem_lambda 0.7", 0,
+    1};
 
 std::string case_name(const ::testing::TestParamInfo<Case>& param_info) {
   return std::string(param_info.param.problem) + std::to_string(param_info.index);
@@ -133,13 +138,15 @@ std::string case_name(const ::testing::TestParamInfo<Case>& param_info) {
 
 INSTANTIATE_TEST_SUITE_P(WithClosedForm, ExactHypergradient,
                          ::testing::Values(kQuadratic, kToySc, kCoreset, kHardNonsmooth, kHardLiu,
-                                           kHardDiscontinuous),
+                                           kHardDiscontinuous, kAdversarialDiabetes,
+                                           kAdversarialSynthetic),
                          case_name);
 
 INSTANTIATE_TEST_SUITE_P(
     AllProblems, Derivatives,
     ::testing::Values(
         kQuadratic, kToySc, kCoreset, kHardNonsmooth, kHardLiu, kHardDiscontinuous,
+        kAdversarialDiabetes, kAdversarialSynthetic,
         // cos(r) oscillates fast in (x, y) where r = 1/2 ||Hy - x||^2 is large:
         // small x keeps r moderate so differences of step 1e-5 resolve it.
         Case{"toy_nonconvex", "", 0, 0.1},
