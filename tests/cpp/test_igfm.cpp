@@ -5,6 +5,7 @@
 // on hard_nonsmooth (phi = -|x|, descent has no stationary point to stop at).
 #include "test_support.hpp"
 
+#include "bilevel/algorithms/igfm.hpp"
 #include "bilevel/algorithms/switching_gradient.hpp"
 #include "bilevel/core/replicated_vec.hpp"
 
@@ -120,6 +121,41 @@ TEST(Igfm, ApproachesTheJumpOnDiscontinuous) {
   EXPECT_LE(x, 0.0);
   EXPECT_GE(x, -1.15);
   EXPECT_LT(record.get("phi_tilde"), 0.25);
+}
+
+TEST(Igfm, UniformOutputIsOneOfTheIteratesAndCoversThemAll) {
+  // Theorem 6.2's output after T steps is x_t for a t uniform in [0, T): it must equal the
+  // iterate of that index exactly, and over many seeds every index must be drawn, each about
+  // 1/T of the time.
+  constexpr int kSteps = 4, kSeeds = 120;
+  std::vector<int> drawn(kSteps, 0);
+  for (int seed = 0; seed < kSeeds; ++seed) {
+    ScopedOptions scoped("-problem_x0 0.5 -alg_eta 0.05 -alg_delta 0.01 -alg_sgm_k0 2 "
+                         "-alg_sgm_k 4 -alg_sgm_tau 0.5 -alg_sgm_theta 1e-5 -seed " +
+                         std::to_string(seed));
+    auto problem = problem_registry().at("hard_nonsmooth").create(PETSC_COMM_WORLD);
+    auto algorithm = algorithm_registry().at("igfm").create();
+    auto& igfm = dynamic_cast<Igfm&>(*algorithm);
+    OwnedVec x = problem->create_x();
+    problem->initial_x(x);
+    algorithm->setup(*problem, x);
+    std::vector<double> iterates;
+    Record record;
+    for (int t = 0; t < kSteps; ++t) {
+      iterates.push_back(gather_to_all(x)[0]);
+      algorithm->step(x, record);
+    }
+    const long long index = igfm.uniform_index();
+    ASSERT_GE(index, 0);
+    ASSERT_LT(index, kSteps);
+    EXPECT_EQ(gather_to_all(igfm.uniform_iterate())[0], iterates[static_cast<std::size_t>(index)]);
+    ++drawn[static_cast<std::size_t>(index)];
+  }
+  // Binomial(120, 1/4): mean 30, sd 4.7; [12, 48] is about 4 sd either side.
+  for (int t = 0; t < kSteps; ++t) {
+    EXPECT_GE(drawn[static_cast<std::size_t>(t)], 12) << t;
+    EXPECT_LE(drawn[static_cast<std::size_t>(t)], 48) << t;
+  }
 }
 
 TEST(Igfm, BatchAndGroupsGiveTheSameIterates) {
