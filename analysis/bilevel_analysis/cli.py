@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import __version__, model, rates, regress, report, scaling
+from . import __version__, model, rates, regress, report, scaling, tables
 from .common import AnalysisError
 
-SUBCOMMANDS = (rates, scaling, model, regress, report)
+SUBCOMMANDS = (rates, scaling, model, regress, report, tables)
 
 
 def build_parser() -> argparse.ArgumentParser:
