@@ -4,10 +4,12 @@ Table 2 (adversarial training, ``adversarial_ls``): mean ± std over seeds of th
 ``phi`` (the closed-form hyper-objective at the last iterate, the paper's "MSE measured by
 the value of phi(x)"). Table 3 (hyperparameter tuning, ``hyperparam_logreg``): mean ± std
 over seeds of the final ``test_accuracy`` in %, one column per corruption rate p (option
-``-problem_corruption``, default 0.1 as in the problem). Only finished runs count
-(``completed``/``converged``); every method shown must have at least ``--min-seeds``
-distinct seeds, else the input is refused (exit 2), so a table never rests on fewer runs
-than it claims. Methods of the paper without runs here are listed with "-".
+``-problem_corruption``, default 0.1 as in the problem). Means and stds are over finished
+runs (``completed``/``converged``); a ``diverged`` run is an outcome of its method and is
+counted beside them ("4 + 1 diverged"). Every method shown must have at least
+``--min-seeds`` distinct seeds (finished or diverged), else the input is refused (exit 2), so
+a table never rests on fewer runs than it claims. Methods of the paper without runs here
+are listed with "-".
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ PAPER_TABLE3 = {"aid": (75.8, 87.5, 91.3), "itd": (75.8, 87.5, 91.3), "bgs": (75
                 "ia-gm": (86.9, 90.3, 90.5), "igfm": (88.4, 91.0, 91.8)}
 PAPER_P = (0.5, 0.3, 0.1)
 FINISHED = ("completed", "converged")
+DIVERGED = "diverged"
 DEFAULT_CORRUPTION = 0.1
 
 
@@ -46,19 +49,32 @@ def corruption(run: Run) -> float:
 
 
 def _collect(runs, problem, metric, scale, group_of, min_seeds):
-    """{(algorithm, group): {seed: value}} of finished runs of `problem`."""
+    """({(algorithm, group): {seed: value}} of finished runs of `problem`,
+    {(algorithm, group): set of diverged seeds})."""
     values: dict = defaultdict(dict)
+    diverged: dict = defaultdict(set)
     for run in runs:
-        if run.attr("problem") != problem or run.attr("status") not in FINISHED:
+        status = run.attr("status")
+        if run.attr("problem") != problem or (status not in FINISHED and status != DIVERGED):
             continue
         key = (str(run.attr("algorithm")), group_of(run))
-        values[key][int(run.attr("seed", 0))] = scale * final_value(run, metric)
-    for (algorithm, group), by_seed in values.items():
-        if len(by_seed) < min_seeds:
+        seed = int(run.attr("seed", 0))
+        if status == DIVERGED:
+            diverged[key].add(seed)
+        else:
+            values[key][seed] = scale * final_value(run, metric)
+    for key in set(values) | set(diverged):
+        seeds = set(values.get(key, {})) | diverged.get(key, set())
+        if len(seeds) < min_seeds:
+            algorithm, group = key
             where = f" at p = {group}" if group is not None else ""
-            raise AnalysisError(f"{problem}/{algorithm}{where}: {len(by_seed)} seed(s) "
-                                f"{sorted(by_seed)}; at least {min_seeds} required")
-    return values
+            raise AnalysisError(f"{problem}/{algorithm}{where}: {len(seeds)} seed(s) "
+                                f"{sorted(seeds)}; at least {min_seeds} required")
+    return values, diverged
+
+
+def _count(values: dict, diverged: set) -> str:
+    return str(len(values)) + (f" + {len(diverged)} diverged" if diverged else "")
 
 
 def _mean_std(values) -> tuple[float, float]:
@@ -73,9 +89,9 @@ def _order(methods) -> list[str]:
 
 
 def table2(runs, min_seeds: int) -> str:
-    values = _collect(runs, "adversarial_ls", "phi", 1.0, lambda r: None, min_seeds)
+    values, diverged = _collect(runs, "adversarial_ls", "phi", 1.0, lambda r: None, min_seeds)
     ours = {alg: _mean_std(v.values()) for (alg, _), v in values.items()}
-    seeds = {alg: len(v) for (alg, _), v in values.items()}
+    seeds = {alg: _count(v, diverged.get((alg, None), set())) for (alg, _), v in values.items()}
     if not ours:
         raise AnalysisError("no finished adversarial_ls runs")
     rank = {alg: i + 1 for i, alg in enumerate(sorted(ours, key=lambda a: ours[a][0]))}
@@ -87,7 +103,7 @@ def table2(runs, min_seeds: int) -> str:
         p = PAPER_TABLE2.get(alg)
         rows.append([alg.upper(),
                      f"{m[0]:.4g} ± {m[1]:.2g}" if m else "-",
-                     str(seeds[alg]) if m else "-",
+                     seeds[alg] if m else "-",
                      str(rank[alg]) if m else "-",
                      f"{p[0]:.3f} ± {p[1]:.3f}" if p else "-",
                      str(paper_rank[alg]) if p else "-"])
@@ -96,7 +112,8 @@ def table2(runs, min_seeds: int) -> str:
 
 
 def table3(runs, min_seeds: int) -> str:
-    values = _collect(runs, "hyperparam_logreg", "test_accuracy", 100.0, corruption, min_seeds)
+    values, diverged = _collect(runs, "hyperparam_logreg", "test_accuracy", 100.0, corruption,
+                                min_seeds)
     if not values:
         raise AnalysisError("no finished hyperparam_logreg runs")
     ps = sorted({p for _, p in values}, reverse=True)
@@ -110,7 +127,8 @@ def table3(runs, min_seeds: int) -> str:
         for p in ps:
             v = values.get((alg, p))
             m = _mean_std(v.values()) if v else None
-            row.append(f"{m[0]:.1f} ± {m[1]:.1f} ({len(v)})" if m else "-")
+            count = _count(v or {}, diverged.get((alg, p), set()))
+            row.append(f"{m[0]:.1f} ± {m[1]:.1f} ({count})" if m else "-")
             paper = PAPER_TABLE3.get(alg)
             row.append(f"{paper[PAPER_P.index(p)]:.1f}" if paper and p in PAPER_P else "-")
         rows.append(row)

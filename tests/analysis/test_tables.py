@@ -37,7 +37,7 @@ def test_table2_means_stds_ranks_and_paper_column(tmp_path, bba):
     itd = [0.60, 0.61, 0.62, 0.60, 0.61]
     adversarial(tmp_path, "igfm", igfm)
     adversarial(tmp_path, "itd", itd)
-    adversarial(tmp_path, "aid", [9.0] * 5, status="diverged")  # not finished: left out
+    adversarial(tmp_path, "aid", [9.0] * 5, status="running")  # not finished: left out
     rc, out, err = bba("tables", tmp_path, "--table", "2")
     assert rc == 0, err
     r = row(out, "IGFM")
@@ -45,6 +45,7 @@ def test_table2_means_stds_ranks_and_paper_column(tmp_path, bba):
     assert r[2:] == ["5", "1", "0.936 ± 0.015", "1"]
     assert row(out, "ITD")[3] == "2"
     assert row(out, "AID")[1] == "-" and row(out, "AID")[4] == "1.781 ± 0.418"
+    assert row(out, "IGFM")[2] == "5"
 
 
 def test_table3_columns_per_p_and_default_p(tmp_path, bba):
@@ -56,6 +57,15 @@ def test_table3_columns_per_p_and_default_p(tmp_path, bba):
     r = row(out, "IGFM")
     assert r[1:] == ["81.0 ± 1.0 (5)", "88.4", "90.0 ± 0.0 (5)", "91.8"]
     assert row(out, "BDA")[1:] == ["-", "81.2", "-", "91.5"]
+
+
+def test_diverged_runs_are_counted_not_averaged(tmp_path, bba):
+    adversarial(tmp_path, "aid", [1.0, 2.0, 3.0, 4.0])
+    write_run(tmp_path / "aid_9.h5", problem="adversarial_ls", algorithm="aid", seed=9,
+              status="diverged", trace={"phi": np.array([2.0, NAN])})
+    rc, out, err = bba("tables", tmp_path, "--table", "2")
+    assert rc == 0, err
+    assert row(out, "AID")[1:3] == ["2.5 ± 1.3", "4 + 1 diverged"]
 
 
 def test_too_few_seeds_is_refused(tmp_path, bba):
