@@ -50,6 +50,11 @@ Eigen::VectorXd Igfm::direction(long long t, int b, Eigen::Index nx) const {
   return u / u.norm();
 }
 
+bool Igfm::reservoir_keeps(long long seed, long long t) {
+  const CounterRng rng(static_cast<std::uint64_t>(seed), kReservoirStream);
+  return rng.uniform(static_cast<std::uint64_t>(t)) * static_cast<double>(t + 1) < 1.0;
+}
+
 void Igfm::setup(Problem& problem, Vec x0) {
   problem_ = &problem;
   y_ = problem.create_y();
@@ -88,10 +93,7 @@ void Igfm::step(Vec x, Record& record) {
   Problem& problem = *problem_;
   // Reservoir step: after it, x_uniform_ is uniform over x_0 ... x_t (the same draw on every
   // rank, from the seed and t alone).
-  if (iteration_ > 0 && CounterRng(static_cast<std::uint64_t>(config_.seed), kReservoirStream)
-                                    .uniform(static_cast<std::uint64_t>(iteration_)) *
-                                static_cast<double>(iteration_ + 1) <
-                            1.0) {
+  if (iteration_ > 0 && reservoir_keeps(config_.seed, iteration_)) {
     BB_PETSC(VecCopy(x, x_uniform_));
     uniform_index_ = iteration_;
   }

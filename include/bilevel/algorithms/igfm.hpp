@@ -53,6 +53,8 @@ public:
   /// Theorem 6.2's output: uniform over x_0 ... x_{t-1} after t steps (x_0 before any).
   Vec uniform_iterate() const { return x_uniform_; }
   long long uniform_index() const { return uniform_index_; }
+  /// Whether x_t (t >= 1) replaces the kept iterate under `seed`: probability 1/(t + 1).
+  static bool reservoir_keeps(long long seed, long long t);
 
   /// The unit direction u_b of iteration t (nx coordinates): a normalised Gaussian.
   Eigen::VectorXd direction(long long t, int b, Eigen::Index nx) const;
