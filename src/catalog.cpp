@@ -11,6 +11,7 @@
 #include "bilevel/algorithms/pgd_qp.hpp"
 #include "bilevel/algorithms/qp_hypergrad.hpp"
 #include "bilevel/algorithms/qp_layer_training.hpp"
+#include "bilevel/problems/adversarial_ls.hpp"
 #include "bilevel/problems/affine_vi_box.hpp"
 #include "bilevel/problems/coreset.hpp"
 #include "bilevel/problems/cournot.hpp"
@@ -49,6 +50,9 @@ const ProblemRegistry& problem_registry() {
     r.add("logreg_hyper",
           problem_entry<LogregHyper>("L2 hyperparameters of multinomial logistic regression on "
                                      "Fashion-MNIST (samples distributed)"));
+    r.add("hyperparam_logreg",
+          problem_entry<HyperparamLogreg>("seed 004's hyperparameter tuning: logreg_hyper with a "
+                                          "scalar x, 40000/20000/10000 split, corruption 0.1"));
     r.add("hyperclean",
           problem_entry<Hyperclean>("seed 003's data hyper-cleaning on Fashion-MNIST: x = sample "
                                     "weights (sigmoid), y a multinomial model (-problem_pca k "
@@ -85,6 +89,10 @@ const ProblemRegistry& problem_registry() {
     r.add("sudoku_lp",
           problem_entry<SudokuLp>("OptNet's 4x4 Sudoku through a QP layer with learned A, b "
                                   "(seed 002); puzzles split across ranks"));
+    r.add("adversarial_ls",
+          problem_entry<AdversarialLs>("seed 004's Example 5.4: adversarial least squares, "
+                                       "M half zero (diabetes data or -problem_data synthetic, "
+                                       "rows distributed)"));
     return r;
   }();
   return registry;

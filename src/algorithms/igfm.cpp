@@ -18,6 +18,8 @@ namespace {
 /// Offset of the direction streams (one per iteration), away from the small stream numbers
 /// the problems draw their data from with the same -seed.
 constexpr std::uint64_t kDirectionStreams = 0x16f3'0000'0000ULL;
+/// The reservoir draws' stream, indexed by the iteration (below the direction streams).
+constexpr std::uint64_t kReservoirStream = 0x16f2'0000'0000ULL;
 } // namespace
 
 Igfm::Config Igfm::Config::from_options() {
@@ -48,12 +50,19 @@ Eigen::VectorXd Igfm::direction(long long t, int b, Eigen::Index nx) const {
   return u / u.norm();
 }
 
+bool Igfm::reservoir_keeps(long long seed, long long t) {
+  const CounterRng rng(static_cast<std::uint64_t>(seed), kReservoirStream);
+  return rng.uniform(static_cast<std::uint64_t>(t)) * static_cast<double>(t + 1) < 1.0;
+}
+
 void Igfm::setup(Problem& problem, Vec x0) {
   problem_ = &problem;
   y_ = problem.create_y();
   problem.initial_y(x0, y_);
   y_start_ = copy_of(y_);
   iteration_ = 0;
+  x_uniform_ = copy_of(x0);
+  uniform_index_ = 0;
 
   groups_ = std::make_unique<RankGroups>(problem.comm(), config_.groups);
   // The same instance on the group's communicator: the options database is unchanged, so the
@@ -82,6 +91,12 @@ SwitchingGradient::Result Igfm::lower_solution(const Eigen::VectorXd& x) {
 
 void Igfm::step(Vec x, Record& record) {
   Problem& problem = *problem_;
+  // Reservoir step: after it, x_uniform_ is uniform over x_0 ... x_t (the same draw on every
+  // rank, from the seed and t alone).
+  if (iteration_ > 0 && reservoir_keeps(config_.seed, iteration_)) {
+    BB_PETSC(VecCopy(x, x_uniform_));
+    uniform_index_ = iteration_;
+  }
   const int B = config_.batch;
   const int points = 2 * B;
   Eigen::VectorXd grad, x_next;
@@ -148,11 +163,15 @@ void Igfm::save_state(hid_t group) const {
   Algorithm::save_state(group);
   // The directions are indexed by the iteration: a restart must continue the count.
   h5::write_attribute(group, "igfm_iteration", iteration_);
+  h5::write_vec(group, "x_uniform", x_uniform_);
+  h5::write_attribute(group, "igfm_uniform_index", uniform_index_);
 }
 
 void Igfm::load_state(hid_t group) {
   Algorithm::load_state(group);
   iteration_ = h5::read_int_attribute(group, "igfm_iteration");
+  h5::read_vec(group, "x_uniform", x_uniform_);
+  uniform_index_ = h5::read_int_attribute(group, "igfm_uniform_index");
 }
 
 } // namespace bilevel

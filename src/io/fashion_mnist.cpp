@@ -44,14 +44,15 @@ LabeledRows load_rows(MPI_Comm comm, const std::string& images, const std::strin
 
 } // namespace
 
-FashionMnistConfig fashion_mnist_options(double default_corruption) {
+FashionMnistConfig fashion_mnist_options(const FashionMnistConfig& defaults) {
   FashionMnistConfig c{};
-  c.directory = options::get_string("-problem_data_dir", c.directory,
+  c.directory = options::get_string("-problem_data_dir", defaults.directory,
                                     "directory of the Fashion-MNIST IDX files");
-  c.train = options::get_int("-problem_train", 5000, 1, 59999, "training samples");
-  c.validation = options::get_int("-problem_val", 5000, 1, 59999, "validation samples");
-  c.test = options::get_int("-problem_test", 10000, 1, 10000, "test samples");
-  c.corruption = options::get_real("-problem_corruption", default_corruption, 0.0, 1.0,
+  c.train = options::get_int("-problem_train", defaults.train, 1, 59999, "training samples");
+  c.validation =
+      options::get_int("-problem_val", defaults.validation, 1, 59999, "validation samples");
+  c.test = options::get_int("-problem_test", defaults.test, 1, 10000, "test samples");
+  c.corruption = options::get_real("-problem_corruption", defaults.corruption, 0.0, 1.0,
                                    "probability that a training label is corrupted");
   c.seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed of the label corruption");
   return c;

@@ -128,6 +128,11 @@ const Case kHardLiu{"hard_liu", "", 0, 1};
 const Case kHardDiscontinuous{"hard_discontinuous", "", 0, 1};
 // Seed 002: constrained QP lower level (the closed form goes through a polyhedral projection).
 const Case kQpBilevel{"qp_bilevel", "-problem_nx 4 -problem_ny 12 -problem_ineq 15", 0, 1};
+// Example 5.4 on the real (diabetes) and the synthetic data; phi in closed form on both.
+const Case kAdversarialDiabetes{"adversarial_ls", "-seed 3", 0, 1};
+const Case kAdversarialSynthetic{
+    "adversarial_ls", "-problem_data synthetic -problem_n 37 -problem_d 5 -problem_lambda 0.7", 0,
+    1};
 
 std::string case_name(const ::testing::TestParamInfo<Case>& param_info) {
   return std::string(param_info.param.problem) + std::to_string(param_info.index);
@@ -135,13 +140,15 @@ std::string case_name(const ::testing::TestParamInfo<Case>& param_info) {
 
 INSTANTIATE_TEST_SUITE_P(WithClosedForm, ExactHypergradient,
                          ::testing::Values(kQuadratic, kToySc, kCoreset, kHardNonsmooth, kHardLiu,
-                                           kHardDiscontinuous, kQpBilevel),
+                                           kHardDiscontinuous, kQpBilevel, kAdversarialDiabetes,
+                                           kAdversarialSynthetic),
                          case_name);
 
 INSTANTIATE_TEST_SUITE_P(
     AllProblems, Derivatives,
     ::testing::Values(
         kQuadratic, kToySc, kCoreset, kHardNonsmooth, kHardLiu, kHardDiscontinuous, kQpBilevel,
+        kAdversarialDiabetes, kAdversarialSynthetic,
         // cos(r) oscillates fast in (x, y) where r = 1/2 ||Hy - x||^2 is large:
         // small x keeps r moderate so differences of step 1e-5 resolve it.
         Case{"toy_nonconvex", "", 0, 0.1},

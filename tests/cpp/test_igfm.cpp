@@ -5,6 +5,7 @@
 // on hard_nonsmooth (phi = -|x|, descent has no stationary point to stop at).
 #include "test_support.hpp"
 
+#include "bilevel/algorithms/igfm.hpp"
 #include "bilevel/algorithms/switching_gradient.hpp"
 #include "bilevel/core/replicated_vec.hpp"
 
@@ -120,6 +121,53 @@ TEST(Igfm, ApproachesTheJumpOnDiscontinuous) {
   EXPECT_LE(x, 0.0);
   EXPECT_GE(x, -1.15);
   EXPECT_LT(record.get("phi_tilde"), 0.25);
+}
+
+TEST(Igfm, UniformOutputIsOneOfTheIterates) {
+  // Theorem 6.2's output after T steps is x_t for the drawn t in [0, T): it must equal that
+  // iterate exactly (hard_nonsmooth's iterates are all distinct: |x| grows by eta per step).
+  constexpr int kSteps = 6;
+  for (int seed = 0; seed < 3; ++seed) {
+    ScopedOptions scoped("-problem_x0 0.5 -alg_eta 0.05 -alg_delta 0.01 -alg_sgm_k0 2 "
+                         "-alg_sgm_k 4 -alg_sgm_tau 0.5 -alg_sgm_theta 1e-5 -seed " +
+                         std::to_string(seed));
+    auto problem = problem_registry().at("hard_nonsmooth").create(PETSC_COMM_WORLD);
+    auto algorithm = algorithm_registry().at("igfm").create();
+    auto& igfm = dynamic_cast<Igfm&>(*algorithm);
+    OwnedVec x = problem->create_x();
+    problem->initial_x(x);
+    algorithm->setup(*problem, x);
+    std::vector<double> iterates;
+    Record record;
+    long long expected = 0; // the reservoir's last replacement before step T
+    for (int t = 0; t < kSteps; ++t) {
+      iterates.push_back(gather_to_all(x)[0]);
+      if (t > 0 && Igfm::reservoir_keeps(seed, t))
+        expected = t;
+      algorithm->step(x, record);
+    }
+    ASSERT_EQ(igfm.uniform_index(), expected);
+    EXPECT_EQ(gather_to_all(igfm.uniform_iterate())[0],
+              iterates[static_cast<std::size_t>(expected)]);
+  }
+}
+
+TEST(Igfm, ReservoirDrawIsUniformOverTheIterates) {
+  // The index kept after T steps, over many seeds: each of 0 ... T-1 about 1/T of the time.
+  constexpr int kSteps = 4, kSeeds = 4000;
+  std::vector<int> drawn(kSteps, 0);
+  for (int seed = 0; seed < kSeeds; ++seed) {
+    int kept = 0;
+    for (int t = 1; t < kSteps; ++t)
+      if (Igfm::reservoir_keeps(seed, t))
+        kept = t;
+    ++drawn[static_cast<std::size_t>(kept)];
+  }
+  // Binomial(4000, 1/4): mean 1000, sd 27.4; [890, 1110] is 4 sd either side.
+  for (int t = 0; t < kSteps; ++t) {
+    EXPECT_GE(drawn[static_cast<std::size_t>(t)], 890) << t;
+    EXPECT_LE(drawn[static_cast<std::size_t>(t)], 1110) << t;
+  }
 }
 
 TEST(Igfm, BatchAndGroupsGiveTheSameIterates) {

@@ -14,6 +14,10 @@
 // -alg_igfm_warm_start (our choice; the paper restarts SGM from the fixed y0) that y0 is SGM's
 // y_out at the current x_t, replicated on every rank: the lower variables SGM moves only by
 // f-steps (hard_liu's y2) then need not travel from scratch at every evaluation.
+// Besides the last iterate, IGFM keeps Theorem 6.2's output, an iterate drawn uniformly from
+// x_0 ... x_{T-1} for the T steps run so far, by reservoir sampling (x_t replaces the kept one
+// with probability 1/(t+1), from a counter generator of -seed: rank-count independent); it is
+// written as /state/x_uniform with the index drawn (docs/result-format.md).
 #include "bilevel/algorithms/algorithm.hpp"
 #include "bilevel/algorithms/switching_gradient.hpp"
 #include "bilevel/core/rank_groups.hpp"
@@ -46,6 +50,12 @@ public:
   void save_state(hid_t group) const override;
   void load_state(hid_t group) override;
 
+  /// Theorem 6.2's output: uniform over x_0 ... x_{t-1} after t steps (x_0 before any).
+  Vec uniform_iterate() const { return x_uniform_; }
+  long long uniform_index() const { return uniform_index_; }
+  /// Whether x_t (t >= 1) replaces the kept iterate under `seed`: probability 1/(t + 1).
+  static bool reservoir_keeps(long long seed, long long t);
+
   /// The unit direction u_b of iteration t (nx coordinates): a normalised Gaussian.
   Eigen::VectorXd direction(long long t, int b, Eigen::Index nx) const;
 
@@ -56,7 +66,8 @@ private:
   Config config_;
   Problem* problem_ = nullptr;
   long long iteration_ = 0;
-  OwnedVec y_, y_start_;
+  long long uniform_index_ = 0;
+  OwnedVec y_, y_start_, x_uniform_;
   // Declared in destruction order: the group's Vecs and problem go before its communicator.
   std::unique_ptr<RankGroups> groups_;
   std::unique_ptr<Problem> group_problem_;

@@ -11,18 +11,27 @@
 
 namespace bilevel {
 
-class LogregHyper final : public ReplicatedProblem {
+/// What differs between the registered variants: name, data sizes, regularisation layout.
+struct LogregHyperDefaults {
+  std::string name = "logreg_hyper";
+  FashionMnistConfig data{};
+  bool scalar_reg = false;
+};
+
+class LogregHyper : public ReplicatedProblem {
 public:
   struct Config {
+    std::string name;
     FashionMnistConfig data;
     bool scalar_reg;
     double x0;
-    static Config from_options();
+    static Config from_options(const LogregHyperDefaults& defaults = {});
   };
   LogregHyper(MPI_Comm comm, Config config);
   static void declare_options() { (void)Config::from_options(); }
 
-  std::string name() const override { return "logreg_hyper"; }
+  /// The registry name the instance was built under (IGFM rebuilds it on rank groups by name).
+  std::string name() const override { return config_.name; }
   PetscInt nx() const override { return config_.scalar_reg ? 1 : FashionMnist::kPixels; }
   PetscInt ny() const override { return kFeatures * FashionMnist::kClasses; }
   void export_data(hid_t group) const override;
@@ -48,6 +57,18 @@ private:
 
   Config config_;
   FashionMnist data_;
+};
+
+/// Seed 004's hyperparameter-tuning instance (ALGORITHMS.md §4, paper Section 7.2): logreg_hyper
+/// with the paper's defaults (a scalar x, the 40 000 / 20 000 / 10 000 split, corruption 0.1;
+/// -problem_corruption p selects the table's column), all still overridable.
+class HyperparamLogreg final : public LogregHyper {
+public:
+  struct Config : LogregHyper::Config {
+    static Config from_options();
+  };
+  HyperparamLogreg(MPI_Comm comm, Config config) : LogregHyper(comm, std::move(config)) {}
+  static void declare_options() { (void)Config::from_options(); }
 };
 
 } // namespace bilevel

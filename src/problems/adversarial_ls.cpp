@@ -1,0 +1,311 @@
+#include "bilevel/problems/adversarial_ls.hpp"
+
+#include "bilevel/core/counter_rng.hpp"
+#include "bilevel/core/error.hpp"
+#include "bilevel/core/options.hpp"
+#include "bilevel/core/replicated_vec.hpp"
+#include "bilevel/io/hdf5.hpp"
+#include "bilevel/io/text_table.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <numeric>
+#include <vector>
+
+namespace bilevel {
+
+namespace {
+
+// Independent streams of the counter generator, one per piece of data.
+enum Stream : std::uint64_t { kPermutation = 1, kFeatures, kWeights, kNoise };
+constexpr PetscInt kMaxExportEntries = 1 << 22;
+constexpr double kSyntheticNoise = 0.5;
+
+/// Columns scaled to mean 0 and (population) standard deviation 1, so that the learning rates
+/// the paper tunes over a grid mean the same on every feature; constant columns stay 0.
+void standardise(Eigen::MatrixXd& table) {
+  for (Eigen::Index j = 0; j < table.cols(); ++j) {
+    auto column = table.col(j);
+    column.array() -= column.mean();
+    const double sd = std::sqrt(column.squaredNorm() / static_cast<double>(column.size()));
+    if (sd > 0)
+      column /= sd;
+  }
+}
+
+/// The diabetes set (features, then the target as the last column), standardised, whole.
+Eigen::MatrixXd load_diabetes(const std::string& directory) {
+  const std::filesystem::path dir(directory);
+  const auto features_path = (dir / "diabetes_data_raw.csv.gz").string();
+  if (!std::filesystem::exists(features_path))
+    throw InputError("diabetes data not found in '" + directory +
+                     "': install the Debian package python3-sklearn (scripts/install-deps "
+                     "does), or point -problem_data_dir at its datasets/data directory");
+  const Eigen::MatrixXd features = read_text_table(features_path);
+  const Eigen::MatrixXd target = read_text_table((dir / "diabetes_target.csv.gz").string());
+  if (target.rows() != features.rows() || target.cols() != 1)
+    throw InputError("diabetes target in '" + directory + "' has " + std::to_string(target.rows()) +
+                     "x" + std::to_string(target.cols()) + " values; expected " +
+                     std::to_string(features.rows()) + "x1");
+  Eigen::MatrixXd table(features.rows(), features.cols() + 1);
+  table << features, target;
+  standardise(table);
+  return table;
+}
+
+/// Position of every sample in a seeded random order (the same on every rank layout).
+std::vector<PetscInt> random_positions(PetscInt n, long long seed) {
+  const CounterRng rng(static_cast<std::uint64_t>(seed), kPermutation);
+  std::vector<PetscInt> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), PetscInt{0});
+  std::vector<double> keys(order.size());
+  for (PetscInt i = 0; i < n; ++i)
+    keys[static_cast<std::size_t>(i)] = rng.uniform(static_cast<std::uint64_t>(i));
+  std::sort(order.begin(), order.end(), [&](PetscInt a, PetscInt b) {
+    return std::pair(keys[static_cast<std::size_t>(a)], a) <
+           std::pair(keys[static_cast<std::size_t>(b)], b);
+  });
+  std::vector<PetscInt> position(order.size());
+  for (PetscInt r = 0; r < n; ++r)
+    position[static_cast<std::size_t>(order[static_cast<std::size_t>(r)])] = r;
+  return position;
+}
+
+} // namespace
+
+AdversarialLs::Config AdversarialLs::Config::from_options() {
+  OptionSection section("problem adversarial_ls");
+  Config c{};
+  c.synthetic = options::get_choice("-problem_data", "diabetes", {"diabetes", "synthetic"},
+                                    "the diabetes regression set (python3-sklearn) or "
+                                    "synthetic Gaussian data of any size") == "synthetic";
+  c.data_dir = options::get_string("-problem_data_dir",
+                                   "/usr/lib/python3/dist-packages/sklearn/datasets/data",
+                                   "directory of diabetes_data_raw.csv.gz and "
+                                   "diabetes_target.csv.gz");
+  c.n = options::get_int("-problem_n", 1000, 2, 100000000, "synthetic samples n (= ny)");
+  c.d = options::get_int("-problem_d", 10, 1, 100000, "synthetic features d (= nx)");
+  c.lambda = options::get_positive("-problem_lambda", 1.0, "weight lambda of ||y - b||_M^2");
+  c.sigma_min =
+      options::get_positive("-problem_sigma_min", 1e-9, "smallest nonzero diagonal entry of M");
+  c.sigma_max = options::get_positive("-problem_sigma_max", 1.0, "largest diagonal entry of M");
+  c.seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT,
+                            "seed of M's assignment to samples (and of synthetic data)");
+  if (!(c.sigma_min <= c.sigma_max))
+    throw InputError("-problem_sigma_min " + std::to_string(c.sigma_min) +
+                     " exceeds -problem_sigma_max " + std::to_string(c.sigma_max) +
+                     "; accepted: sigma_min <= sigma_max");
+  return c;
+}
+
+AdversarialLs::AdversarialLs(MPI_Comm comm, Config config) : Problem(comm), config_(config) {
+  Eigen::MatrixXd table; // diabetes: every rank holds the small whole set
+  if (config_.synthetic) {
+    n_ = config_.n;
+    d_ = config_.d;
+  } else {
+    table = load_diabetes(config_.data_dir);
+    n_ = static_cast<PetscInt>(table.rows());
+    d_ = static_cast<PetscInt>(table.cols() - 1);
+  }
+  BB_PETSC(VecCreateMPI(comm, PETSC_DECIDE, n_, b_.receive()));
+  PetscInt begin = 0, end = 0;
+  BB_PETSC(VecGetOwnershipRange(b_, &begin, &end));
+  m_ = duplicate(b_);
+  support_ = duplicate(b_);
+  residual_ = duplicate(b_);
+  work_y_ = duplicate(b_);
+  BB_PETSC(MatCreateDense(comm, end - begin, PETSC_DECIDE, n_, d_, nullptr, A_.receive()));
+  BB_PETSC(MatCreateVecs(A_, work_x_.receive(), nullptr));
+
+  // Synthetic: a_ij ~ N(0, 1), b = A w + N(0, 0.5^2) with w ~ N(0, 1/d), so b has variance
+  // about 1.25 at every d (the standardised diabetes target has 1).
+  const CounterRng rng_a(static_cast<std::uint64_t>(config_.seed), kFeatures),
+      rng_w(static_cast<std::uint64_t>(config_.seed), kWeights),
+      rng_e(static_cast<std::uint64_t>(config_.seed), kNoise);
+  Eigen::VectorXd w(d_);
+  for (PetscInt j = 0; j < d_; ++j)
+    w[j] = rng_w.normal(static_cast<std::uint64_t>(j)) / std::sqrt(static_cast<double>(d_));
+
+  // M: the samples at the first half of a seeded random order get sigma_min ... sigma_max
+  // evenly spaced, the rest 0 (Section 7.1).
+  const std::vector<PetscInt> position = random_positions(n_, config_.seed);
+  const PetscInt nonzero = n_ / 2;
+  PetscScalar *pa = nullptr, *pb = nullptr, *pm = nullptr, *ps = nullptr;
+  PetscInt lda = 0;
+  BB_PETSC(MatDenseGetLDA(A_, &lda));
+  BB_PETSC(MatDenseGetArrayWrite(A_, &pa));
+  BB_PETSC(VecGetArray(b_, &pb));
+  BB_PETSC(VecGetArray(m_, &pm));
+  BB_PETSC(VecGetArray(support_, &ps));
+  for (PetscInt i = begin; i < end; ++i) {
+    const PetscInt k = i - begin;
+    double label = 0;
+    for (PetscInt j = 0; j < d_; ++j) {
+      double a = 0;
+      if (config_.synthetic) {
+        a = rng_a.normal(static_cast<std::uint64_t>(i) * static_cast<std::uint64_t>(d_) +
+                         static_cast<std::uint64_t>(j));
+        label += a * w[j];
+      } else {
+        a = table(i, j);
+      }
+      pa[k + j * lda] = a;
+    }
+    pb[k] = config_.synthetic
+                ? label + kSyntheticNoise * rng_e.normal(static_cast<std::uint64_t>(i))
+                : table(i, d_);
+    const PetscInt r = position[static_cast<std::size_t>(i)];
+    const double spread =
+        nonzero > 1 ? static_cast<double>(r) / static_cast<double>(nonzero - 1) : 1.0;
+    pm[k] =
+        r < nonzero ? config_.sigma_min + (config_.sigma_max - config_.sigma_min) * spread : 0.0;
+    ps[k] = r < nonzero ? 1.0 : 0.0;
+  }
+  BB_PETSC(VecRestoreArray(support_, &ps));
+  BB_PETSC(VecRestoreArray(m_, &pm));
+  BB_PETSC(VecRestoreArray(b_, &pb));
+  BB_PETSC(MatDenseRestoreArrayWrite(A_, &pa));
+  BB_PETSC(MatAssemblyBegin(A_, MAT_FINAL_ASSEMBLY));
+  BB_PETSC(MatAssemblyEnd(A_, MAT_FINAL_ASSEMBLY));
+}
+
+OwnedVec AdversarialLs::create_x() const {
+  return duplicate(work_x_);
+}
+OwnedVec AdversarialLs::create_y() const {
+  return duplicate(b_);
+}
+void AdversarialLs::initial_x(Vec x) const {
+  BB_PETSC(VecSet(x, 0.0));
+}
+void AdversarialLs::initial_y(Vec, Vec y) const {
+  BB_PETSC(VecCopy(b_, y));
+}
+
+void AdversarialLs::residual(Vec x, Vec y) const {
+  BB_PETSC(MatMult(A_, x, residual_));
+  BB_PETSC(VecAXPY(residual_, -1.0, y));
+}
+
+double AdversarialLs::upper_value(Vec x, Vec y) {
+  residual(x, y);
+  PetscReal norm = 0;
+  BB_PETSC(VecNorm(residual_, NORM_2, &norm));
+  return 0.5 * norm * norm / static_cast<double>(n_);
+}
+
+void AdversarialLs::upper_gradient(Vec x, Vec y, Vec gx, Vec gy) {
+  residual(x, y);
+  const double scale = 1.0 / static_cast<double>(n_);
+  if (gx) {
+    BB_PETSC(MatMultTranspose(A_, residual_, gx));
+    BB_PETSC(VecScale(gx, scale));
+  }
+  if (gy)
+    BB_PETSC(VecAXPBY(gy, -scale, 0.0, residual_));
+}
+
+double AdversarialLs::lower_value(Vec x, Vec y) {
+  // (1/2n) (r'Mr + lambda (y - b)'M(y - b)), r = Ax - y
+  residual(x, y);
+  PetscScalar fit = 0, penalty = 0;
+  BB_PETSC(VecPointwiseMult(work_y_, m_, residual_));
+  BB_PETSC(VecDot(work_y_, residual_, &fit));
+  BB_PETSC(VecWAXPY(residual_, -1.0, b_, y));
+  BB_PETSC(VecPointwiseMult(work_y_, m_, residual_));
+  BB_PETSC(VecDot(work_y_, residual_, &penalty));
+  return 0.5 * (fit + config_.lambda * penalty) / static_cast<double>(n_);
+}
+
+void AdversarialLs::lower_gradient(Vec x, Vec y, Vec gx, Vec gy) {
+  // grad_x g = (1/n) A'M r, grad_y g = (1/n) M(-r + lambda (y - b))
+  residual(x, y);
+  const double scale = 1.0 / static_cast<double>(n_);
+  BB_PETSC(VecPointwiseMult(work_y_, m_, residual_));
+  if (gx) {
+    BB_PETSC(MatMultTranspose(A_, work_y_, gx));
+    BB_PETSC(VecScale(gx, scale));
+  }
+  if (gy) {
+    BB_PETSC(VecWAXPY(residual_, -1.0, b_, y));
+    BB_PETSC(VecPointwiseMult(gy, m_, residual_));
+    BB_PETSC(VecAXPBY(gy, -scale, config_.lambda * scale, work_y_));
+  }
+}
+
+void AdversarialLs::lower_hess_yy(Vec, Vec, Vec v, Vec out) {
+  BB_PETSC(VecPointwiseMult(out, m_, v));
+  BB_PETSC(VecScale(out, (1.0 + config_.lambda) / static_cast<double>(n_)));
+}
+
+void AdversarialLs::lower_hess_xy(Vec, Vec, Vec v, Vec out_x) {
+  BB_PETSC(VecPointwiseMult(work_y_, m_, v));
+  BB_PETSC(MatMultTranspose(A_, work_y_, out_x));
+  BB_PETSC(VecScale(out_x, -1.0 / static_cast<double>(n_)));
+}
+
+void AdversarialLs::lower_hess_yx(Vec, Vec, Vec w, Vec out_y) {
+  BB_PETSC(MatMult(A_, w, work_y_));
+  BB_PETSC(VecPointwiseMult(out_y, m_, work_y_));
+  BB_PETSC(VecScale(out_y, -1.0 / static_cast<double>(n_)));
+}
+
+Curvature AdversarialLs::lower_curvature(Vec, Vec) {
+  PetscReal largest = 0;
+  BB_PETSC(VecMax(m_, nullptr, &largest));
+  return {0.0, (1.0 + config_.lambda) * largest / static_cast<double>(n_)};
+}
+
+double AdversarialLs::phi(Vec x) const {
+  BB_PETSC(MatMult(A_, x, work_y_));
+  BB_PETSC(VecAXPY(work_y_, -1.0, b_));
+  BB_PETSC(VecPointwiseMult(residual_, support_, work_y_));
+  PetscReal norm = 0;
+  BB_PETSC(VecNorm(residual_, NORM_2, &norm));
+  const double shrink = config_.lambda / (1.0 + config_.lambda);
+  return 0.5 * shrink * shrink * norm * norm / static_cast<double>(n_);
+}
+
+void AdversarialLs::exact_hypergradient(Vec x, Vec grad, Vec y_star) {
+  (void)phi(x); // work_y_ = Ax - b, residual_ = its restriction to the support of M
+  const double shrink = config_.lambda / (1.0 + config_.lambda);
+  BB_PETSC(MatMultTranspose(A_, residual_, grad));
+  BB_PETSC(VecScale(grad, shrink * shrink / static_cast<double>(n_)));
+  if (y_star) {
+    // y* = Ax - s (Ax - b) on the support (s = lambda/(1+lambda)), Ax off it.
+    BB_PETSC(VecWAXPY(y_star, 1.0, b_, work_y_));
+    BB_PETSC(VecAXPY(y_star, -shrink, residual_));
+  }
+}
+
+void AdversarialLs::report_metrics(Vec x, Vec, Record& record) {
+  record.set("phi", phi(x));
+  PetscReal norm = 0;
+  BB_PETSC(VecNorm(work_y_, NORM_2, &norm));
+  record.set("mse", norm * norm / static_cast<double>(n_));
+}
+
+void AdversarialLs::export_data(hid_t group) const {
+  if (n_ * d_ > kMaxExportEntries)
+    throw InputError("-export_problem writes A densely: n*d = " + std::to_string(n_ * d_) +
+                     " is too large; accepted: n*d <= " + std::to_string(kMaxExportEntries));
+  std::vector<double> a(static_cast<std::size_t>(n_ * d_));
+  OwnedVec column = duplicate(b_);
+  for (PetscInt j = 0; j < d_; ++j) {
+    BB_PETSC(MatGetColumnVector(A_, column, j));
+    const Eigen::VectorXd values = gather_to_all(column);
+    for (PetscInt i = 0; i < n_; ++i)
+      a[static_cast<std::size_t>(i * d_ + j)] = values[i];
+  }
+  const MPI_Comm c = comm();
+  h5::write_dense(c, group, "A", a, static_cast<hsize_t>(n_), static_cast<hsize_t>(d_));
+  const Eigen::VectorXd b = gather_to_all(b_), m = gather_to_all(m_);
+  h5::write_dense(c, group, "b", {b.data(), b.data() + b.size()}, static_cast<hsize_t>(n_), 0);
+  h5::write_dense(c, group, "m", {m.data(), m.data() + m.size()}, static_cast<hsize_t>(n_), 0);
+  h5::write_attribute(group, "data", std::string(config_.synthetic ? "synthetic" : "diabetes"));
+  h5::write_attribute(group, "lambda", config_.lambda);
+}
+
+} // namespace bilevel
