@@ -20,25 +20,14 @@ DflQp::Config DflQp::Config::from_options() {
   Config c{};
   c.n = options::get_int("-problem_n", 20, 1, 100000, "QP size n (2n + 1 inequalities)");
   c.features = options::get_int("-problem_features", 16, 1, 100000, "feature dimension d");
-  c.train = options::get_int("-problem_train", 256, 1, 100000000, "training samples");
-  c.test = options::get_int("-problem_test", 64, 0, 100000000, "test samples");
-  c.batch = options::get_int("-problem_batch", 8, 1, 1000000, "minibatch size");
+  c.split = SampleSplit::from_options(256, 64, "samples");
   c.noise = options::get_real("-problem_noise", 0.1, 0.0, 1e6, "feature noise scale");
   c.seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed of the data and the model");
-  if (c.batch > c.train)
-    throw InputError("-problem_batch " + std::to_string(c.batch) +
-                     ": accepted: at most -problem_train (" + std::to_string(c.train) + ")");
   return c;
 }
 
-DflQp::DflQp(MPI_Comm comm, Config config) : QpLayerProblem(comm), config_(config) {
-  int size = 1;
-  MPI_Comm_size(comm, &size);
-  if (config_.batch < size)
-    throw InputError("-problem_batch " + std::to_string(config_.batch) +
-                     ": accepted: at least one sample per rank (" + std::to_string(size) +
-                     " ranks)");
-  const Eigen::Index n = config_.n, d = config_.features, total = config_.train + config_.test;
+DflQp::DflQp(MPI_Comm comm, Config config) : QpLayerProblem(comm, config.split), config_(config) {
+  const Eigen::Index n = config_.n, d = config_.features, total = split().train + split().test;
   const auto seed = static_cast<std::uint64_t>(config_.seed);
   const CounterRng cost(seed, kCost), map(seed, kMap), noise(seed, kNoise);
   Eigen::MatrixXd M(d, n);
@@ -117,16 +106,16 @@ double DflQp::lower_residual(Vec x, Vec y) {
 }
 
 void DflQp::report_metrics(Vec x, Vec, Record& record) {
-  if (config_.test == 0)
+  if (split().test == 0)
     return;
   const Vector model = gather_to_all(x);
   const InteriorPointQp ipm({});
   const auto sums =
-      sum_over_samples(static_cast<int>(config_.train), static_cast<int>(config_.test), 1,
+      sum_over_samples(static_cast<int>(split().train), static_cast<int>(split().test), 1,
                        [&](int sample, std::vector<double>& out) {
                          out[0] += sample_loss(sample, ipm.solve(sample_qp(model, sample)).y);
                        });
-  record.set("test_loss", sums[0] / static_cast<double>(config_.test));
+  record.set("test_loss", sums[0] / static_cast<double>(split().test));
 }
 
 } // namespace bilevel

@@ -3,12 +3,34 @@
 #include "bilevel/core/counter_rng.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/log_events.hpp"
+#include "bilevel/core/options.hpp"
 #include "bilevel/core/replicated_vec.hpp"
 
 #include <algorithm>
 #include <numeric>
 
 namespace bilevel {
+
+SampleSplit SampleSplit::from_options(PetscInt train_default, PetscInt test_default,
+                                      const std::string& unit) {
+  SampleSplit s{};
+  s.train = options::get_int("-problem_train", train_default, 1, 100000000, "training " + unit);
+  s.test = options::get_int("-problem_test", test_default, 0, 100000000, "test " + unit);
+  s.batch = options::get_int("-problem_batch", 8, 1, 1000000, "minibatch size");
+  if (s.batch > s.train)
+    throw InputError("-problem_batch " + std::to_string(s.batch) +
+                     ": accepted: at most -problem_train (" + std::to_string(s.train) + ")");
+  return s;
+}
+
+QpLayerProblem::QpLayerProblem(MPI_Comm comm, SampleSplit split) : Problem(comm), split_(split) {
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  if (split_.batch < size)
+    throw InputError("-problem_batch " + std::to_string(split_.batch) +
+                     ": accepted: at least one sample per rank (" + std::to_string(size) +
+                     " ranks)");
+}
 
 std::vector<int> QpLayerProblem::batch(long long iteration) const {
   const int per_epoch = std::max(1, train_size() / batch_size());

@@ -55,26 +55,16 @@ std::vector<int> random_board(const CounterRng& rng) {
 SudokuLp::Config SudokuLp::Config::from_options() {
   OptionSection section("problem sudoku_lp");
   Config c{};
-  c.train = options::get_int("-problem_train", 200, 1, 100000000, "training puzzles");
-  c.test = options::get_int("-problem_test", 50, 0, 100000000, "test puzzles");
-  c.batch = options::get_int("-problem_batch", 8, 1, 1000000, "minibatch size");
+  c.split = SampleSplit::from_options(200, 50, "puzzles");
   c.clues = options::get_int("-problem_clues", 8, 0, 16, "given cells per puzzle");
   c.equalities = options::get_int("-problem_eq", 40, 1, 63, "rows of the learned A");
   c.seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed of the puzzles and of A");
-  if (c.batch > c.train)
-    throw InputError("-problem_batch " + std::to_string(c.batch) +
-                     ": accepted: at most -problem_train (" + std::to_string(c.train) + ")");
   return c;
 }
 
-SudokuLp::SudokuLp(MPI_Comm comm, Config config) : QpLayerProblem(comm), config_(config) {
-  int size = 1;
-  MPI_Comm_size(comm, &size);
-  if (config_.batch < size)
-    throw InputError("-problem_batch " + std::to_string(config_.batch) +
-                     ": accepted: at least one puzzle per rank (" + std::to_string(size) +
-                     " ranks)");
-  const Eigen::Index total = config_.train + config_.test;
+SudokuLp::SudokuLp(MPI_Comm comm, Config config)
+    : QpLayerProblem(comm, config.split), config_(config) {
+  const Eigen::Index total = split().train + split().test;
   clues_ = Matrix::Zero(kCells, total);
   solutions_ = Matrix::Zero(kCells, total);
   for (Eigen::Index s = 0; s < total; ++s) {
@@ -162,13 +152,13 @@ double SudokuLp::lower_residual(Vec x, Vec y) {
 }
 
 void SudokuLp::report_metrics(Vec x, Vec, Record& record) {
-  if (config_.test == 0)
+  if (split().test == 0)
     return;
   const Vector model = gather_to_all(x);
   const InteriorPointQp ipm({});
   // Per test puzzle: a wrong board (its cell-wise argmax breaks a rule), and the loss.
   const auto sums =
-      sum_over_samples(static_cast<int>(config_.train), static_cast<int>(config_.test), 2,
+      sum_over_samples(static_cast<int>(split().train), static_cast<int>(split().test), 2,
                        [&](int sample, std::vector<double>& out) {
                          const Vector y = ipm.solve(sample_qp(model, sample)).y;
                          std::vector<int> board(16);
@@ -177,8 +167,8 @@ void SudokuLp::report_metrics(Vec x, Vec, Record& record) {
                          out[0] += valid_board(board) ? 0.0 : 1.0;
                          out[1] += sample_loss(sample, y);
                        });
-  record.set("test_error", sums[0] / static_cast<double>(config_.test));
-  record.set("test_loss", sums[1] / static_cast<double>(config_.test));
+  record.set("test_error", sums[0] / static_cast<double>(split().test));
+  record.set("test_loss", sums[1] / static_cast<double>(split().test));
 }
 
 } // namespace bilevel

@@ -48,6 +48,9 @@ CASES = [
                           "-problem_dgap_b", "1"], ["D-gap", "b > a > 0"]),
     ("itd_vi check without closed form", ["-problem", "obstacle_control", "-algorithm", "itd_vi",
                                           "-alg_check_exact"], ["-alg_check_exact", "obstacle_control"]),
+    ("batch above the training split", ["-problem", "sudoku_lp", "-algorithm", "qp_layer",
+                                        "-problem_train", "4", "-problem_batch", "8"],
+     ["-problem_batch 8", "at most -problem_train (4)"]),
 ]
 
 
@@ -74,3 +77,15 @@ def test_bad_input_same_on_two_ranks(run, tmp_path):
     ours = [line for line in result.stderr.splitlines() if line.startswith("bilevelbench")]
     assert ours == ["bilevelbench: error: option -outer_iters: bad value 'x'; accepted: an integer "
                     "in [0, 1000000000]"]
+
+
+def test_qp_layer_batch_smaller_than_rank_count(run, tmp_path):
+    """Every rank solves at least one QP of a minibatch: a batch of 1 on 2 ranks is refused."""
+    out = tmp_path / "o.h5"
+    result = run("-problem", "dfl_qp", "-algorithm", "qp_layer", "-problem_batch", "1",
+                 "-output", out, ranks=2)
+    assert result.returncode == 2
+    ours = [line for line in result.stderr.splitlines() if line.startswith("bilevelbench")]
+    assert ours == ["bilevelbench: error: -problem_batch 1: accepted: at least one sample per "
+                    "rank (2 ranks)"]
+    assert status_of(out) not in ("completed", "converged")

@@ -13,7 +13,8 @@ namespace bilevel {
 class DflQp final : public QpLayerProblem {
 public:
   struct Config {
-    PetscInt n, features, train, test, batch;
+    SampleSplit split;
+    PetscInt n, features;
     double noise;
     long long seed;
     static Config from_options();
@@ -24,8 +25,6 @@ public:
   std::string name() const override { return "dfl_qp"; }
   PetscInt nx() const override { return config_.n * (config_.features + 1); }
   PetscInt layer_size() const override { return config_.n; }
-  int batch_size() const override { return static_cast<int>(config_.batch); }
-  int train_size() const override { return static_cast<int>(config_.train); }
   void initial_x(Vec x) const override;
 
   DenseQp sample_qp(const Vector& x, int sample) const override;

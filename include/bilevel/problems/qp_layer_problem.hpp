@@ -8,18 +8,30 @@
 #include "bilevel/qp/qp_layer_oracle.hpp"
 
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace bilevel {
 
+/// The samples of a QP-layer problem: a training split cut into minibatches and a test split.
+struct SampleSplit {
+  PetscInt train, test, batch;
+  /// Reads -problem_train, -problem_test, -problem_batch (`unit` names a sample in the help);
+  /// a batch larger than the training split is an input error.
+  static SampleSplit from_options(PetscInt train_default, PetscInt test_default,
+                                  const std::string& unit);
+};
+
 class QpLayerProblem : public Problem {
 public:
   using Vector = Eigen::VectorXd;
-  explicit QpLayerProblem(MPI_Comm comm) : Problem(comm) {}
+  /// Rejects a batch smaller than the rank count: every rank solves at least one QP.
+  QpLayerProblem(MPI_Comm comm, SampleSplit split);
 
   virtual PetscInt layer_size() const = 0; ///< n, the size of each QP's y
-  virtual int batch_size() const = 0;
-  virtual int train_size() const = 0;
+  int batch_size() const { return static_cast<int>(split_.batch); }
+  int train_size() const { return static_cast<int>(split_.train); }
+  const SampleSplit& split() const { return split_; }
   /// Whether the model needs dl/dG, dl/dA (else dl/dq, dl/dh, dl/db suffice).
   virtual bool needs_matrix_gradients() const { return false; }
 
@@ -65,6 +77,7 @@ private:
   /// This rank's contiguous, balanced block of `count` items.
   void block(int count, int& begin, int& end) const;
 
+  SampleSplit split_;
   long long current_batch_ = 0;
 };
 

@@ -17,7 +17,8 @@ namespace bilevel {
 class SudokuLp final : public QpLayerProblem {
 public:
   struct Config {
-    PetscInt train, test, batch, clues, equalities;
+    SampleSplit split;
+    PetscInt clues, equalities;
     long long seed;
     static Config from_options();
   };
@@ -29,8 +30,6 @@ public:
   std::string name() const override { return "sudoku_lp"; }
   PetscInt nx() const override { return config_.equalities * kCells + kCells; }
   PetscInt layer_size() const override { return kCells; }
-  int batch_size() const override { return static_cast<int>(config_.batch); }
-  int train_size() const override { return static_cast<int>(config_.train); }
   bool needs_matrix_gradients() const override { return true; }
   void initial_x(Vec x) const override;
 
