@@ -38,6 +38,18 @@ bool finite_core(const Record& r, bool algorithm_set_hypergrad) {
   return true;
 }
 
+/// Seconds this rank has spent so far in the timed steps' inner solves and hypergradients.
+struct PhaseTimes {
+  double inner, hypergradient;
+};
+PhaseTimes phase_times() {
+  const LogEvents& events = log_events();
+  PetscEventPerfInfo inner{}, hypergradient{};
+  BB_PETSC(PetscLogEventGetPerfInfo(events.iterations, events.inner_solve, &inner));
+  BB_PETSC(PetscLogEventGetPerfInfo(events.iterations, events.hypergradient, &hypergradient));
+  return {inner.time, hypergradient.time};
+}
+
 /// Writes x and the algorithm's inner state (what -restart_from needs), then flushes the trace.
 void checkpoint(ResultWriter& writer, const Algorithm& algorithm, Vec x) {
   h5::Group state = h5::require_group(writer.group(), "state");
@@ -113,17 +125,22 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
     record.set("time", 0.0);
     MPI_Barrier(comm);
     PetscLogDouble t0 = 0, t1 = 0;
+    const PhaseTimes before = phase_times();
     {
       StageScope stage(log_events().iterations);
       BB_PETSC(PetscTime(&t0));
       algorithm.step(x, record);
       BB_PETSC(PetscTime(&t1));
     }
-    // The slowest rank's time is the step's time.
-    double step_seconds = t1 - t0;
-    MPI_Allreduce(MPI_IN_PLACE, &step_seconds, 1, MPI_DOUBLE, MPI_MAX, comm);
-    elapsed += step_seconds;
+    const PhaseTimes after = phase_times();
+    // The slowest rank's time is the step's time, and likewise for its phases.
+    double seconds[3] = {t1 - t0, after.inner - before.inner,
+                         after.hypergradient - before.hypergradient};
+    MPI_Allreduce(MPI_IN_PLACE, seconds, 3, MPI_DOUBLE, MPI_MAX, comm);
+    elapsed += seconds[0];
     record.set("time", elapsed);
+    record.set("inner_time", seconds[1]);
+    record.set("hypergrad_time", seconds[2]);
 
     bool algorithm_set_hypergrad = record.has("hypergrad_norm");
     {

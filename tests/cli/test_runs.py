@@ -34,6 +34,11 @@ def test_result_file_contract(run, tmp_path):
         assert {("BBIterations", "BBHypergrad"), ("BBIterations", "KSPSolve")} <= rows
         assert ("BBReporting", "BBReport") in rows and ("BBIterations", "BBReport") not in rows
         assert f["trace"]["iteration"].chunks is not None  # chunked, extensible
+        # Each step's phases (max over ranks): the inner solve lies inside the hypergradient,
+        # which lies inside the step.
+        step = np.diff(np.r_[0.0, f["trace/time"][()]])
+        inner, hypergrad = f["trace/inner_time"][()], f["trace/hypergrad_time"][()]
+        assert np.all(inner > 0) and np.all(inner <= hypergrad) and np.all(hypergrad <= step)
         assert f["trace"]["iteration"].maxshape == (None,)
         # Peak memory per rank: at least the executable's own resident size (MBs), and PETSc's
         # sampled size (from /proc/self/statm) within 10 % of the kernel's peak (getrusage),
