@@ -3,6 +3,8 @@
 // benchmarks with the same fixed iteration count (a count each rank chose from its own timings
 // would differ between ranks and deadlock the collectives), and every iteration is reported as
 // the slowest rank's time, since a collective kernel is only done when its last rank is.
+#include "collective_timer.hpp"
+
 #include <benchmark/benchmark.h>
 #include <mpi.h>
 
@@ -17,18 +19,6 @@ struct Cost {
   double bytes; ///< main-memory traffic
   double flops; ///< floating-point operations
 };
-
-/// Runs `kernel` once on every rank and returns the slowest rank's seconds. The barrier makes
-/// the ranks start together, so a rank's time is its own work plus waiting inside the
-/// kernel's collectives, not waiting for the others to arrive.
-template <class Kernel> double time_collective(MPI_Comm comm, Kernel&& kernel) {
-  MPI_Barrier(comm);
-  const double start = MPI_Wtime();
-  kernel();
-  double seconds = MPI_Wtime() - start;
-  MPI_Allreduce(MPI_IN_PLACE, &seconds, 1, MPI_DOUBLE, MPI_MAX, comm);
-  return seconds;
-}
 
 /// Sets the counters every kernel reports: bytes and flops per iteration, their rates, and
 /// stream_fraction, the achieved bandwidth over the STREAM triad bandwidth of this run.

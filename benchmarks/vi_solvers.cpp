@@ -7,6 +7,8 @@
 //    the time to the tolerance is extrapolated from its measured D-gap decay.
 //  - `hypergrad`: seconds per itd_vi hypergradient in forward and reverse mode on cournot as
 //    nx = N grows (-bench_firms), T = -bench_inner_iters.
+#include "collective_timer.hpp"
+
 #include "bilevel/algorithms/algorithm.hpp"
 #include "bilevel/algorithms/natural_map.hpp"
 #include "bilevel/algorithms/natural_map_iteration.hpp"
@@ -43,16 +45,6 @@ std::vector<PetscInt> parse_list(const std::string& option, const std::string& t
   return values;
 }
 
-/// Seconds of `body` on the slowest rank.
-template <class Body> double timed(MPI_Comm comm, Body&& body) {
-  MPI_Barrier(comm);
-  const double start = MPI_Wtime();
-  body();
-  double seconds = MPI_Wtime() - start;
-  MPI_Allreduce(MPI_IN_PLACE, &seconds, 1, MPI_DOUBLE, MPI_MAX, comm);
-  return seconds;
-}
-
 struct Settings {
   std::string mode, out, grids, firms;
   double gap, time_cap;
@@ -75,7 +67,7 @@ std::string inner_case(MPI_Comm comm, const Settings& s, PetscInt grid) {
   {
     ScopedOptions scoped("");
     SnesViSolver solver(*problem, y_snes, "bench_snesvi_");
-    snes_seconds = timed(comm, [&] { snes = solver.solve(x, y_snes, s.gap); });
+    snes_seconds = bench::time_collective(comm, [&] { snes = solver.solve(x, y_snes, s.gap); });
   }
   // The fixed point from the same start.
   const Curvature c = problem->lower_curvature(x, nullptr);
@@ -87,7 +79,8 @@ std::string inner_case(MPI_Comm comm, const Settings& s, PetscInt grid) {
   PetscInt steps = 0;
   std::vector<double> history_steps, history_gaps;
   while (gap > s.gap && fp_seconds < s.time_cap) {
-    fp_seconds += timed(comm, [&] { (void)loop.run(x, y_fp, static_cast<int>(s.chunk)); });
+    fp_seconds +=
+        bench::time_collective(comm, [&] { (void)loop.run(x, y_fp, static_cast<int>(s.chunk)); });
     steps += s.chunk;
     gap = problem->lower_residual(x, y_fp);
     history_steps.push_back(static_cast<double>(steps));
@@ -142,11 +135,11 @@ std::string hypergrad_case(MPI_Comm comm, const Settings& s, PetscInt firms) {
     alg->setup(*problem, x);
     Record record;
     alg->hypergradient(x, grad[m], record); // warm-up: first-touch of the Jacobian columns
-    seconds[m] = timed(comm,
-                       [&] {
-                         for (PetscInt r = 0; r < s.repeats; ++r)
-                           alg->hypergradient(x, grad[m], record);
-                       }) /
+    seconds[m] = bench::time_collective(comm,
+                                        [&] {
+                                          for (PetscInt r = 0; r < s.repeats; ++r)
+                                            alg->hypergradient(x, grad[m], record);
+                                        }) /
                  static_cast<double>(s.repeats);
   }
   OwnedVec diff = copy_of(grad[0]);
