@@ -70,7 +70,7 @@ std::string inner_case(MPI_Comm comm, const Settings& s, PetscInt grid) {
     snes_seconds = bench::time_collective(comm, [&] { snes = solver.solve(x, y_snes, s.gap); });
   }
   // The fixed point from the same start.
-  const Curvature c = problem->lower_curvature(x, nullptr);
+  const Curvature c = problem->lower_curvature(x, nullptr, CurvatureNeed::both);
   const double b = 0.5 * (c.lipschitz + c.mu);
   problem->initial_y(x, y_fp);
   NaturalMap map(*problem, y_fp, b);

@@ -38,8 +38,9 @@ void Aid::setup(Problem& problem, Vec x0) {
   BB_PETSC(VecSet(v_, 0.0));
   rhs_ = problem.create_y();
   gx_ = duplicate(x0);
-  eta_ =
-      config_.inner_eta > 0 ? config_.inner_eta : 1.0 / problem.lower_curvature(x0, y_).lipschitz;
+  eta_ = config_.inner_eta > 0
+             ? config_.inner_eta
+             : 1.0 / problem.lower_curvature(x0, y_, CurvatureNeed::lipschitz).lipschitz;
   solver_ = std::make_unique<HessianSolver>(problem, y_);
 }
 

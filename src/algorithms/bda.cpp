@@ -48,7 +48,7 @@ void Bda::setup(Problem& problem, Vec x0) {
   if (config_.inner_eta > 0) {
     eta_ = config_.inner_eta;
   } else {
-    const double lipschitz = problem.lower_curvature(x0, y_).lipschitz;
+    const double lipschitz = problem.lower_curvature(x0, y_, CurvatureNeed::lipschitz).lipschitz;
     if (!(lipschitz > 0)) // g = 0 (hard_nonsmooth) or linear in y: no curvature to scale by
       throw InputError("algorithm bda: problem '" + problem.name() +
                        "' gives no Lipschitz estimate of grad_y g; set -alg_inner_eta");

@@ -40,8 +40,9 @@ void Itd::setup(Problem& problem, Vec x0) {
   hw_ = problem.create_y();
   gx_acc_ = duplicate(x0);
   gx_tmp_ = duplicate(x0);
-  eta_ =
-      config_.inner_eta > 0 ? config_.inner_eta : 1.0 / problem.lower_curvature(x0, y_).lipschitz;
+  eta_ = config_.inner_eta > 0
+             ? config_.inner_eta
+             : 1.0 / problem.lower_curvature(x0, y_, CurvatureNeed::lipschitz).lipschitz;
 }
 
 void Itd::hypergradient(Vec x, Vec grad, Record&) {

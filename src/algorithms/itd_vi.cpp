@@ -45,7 +45,7 @@ ItdVi::ItdVi(Config config) : HypergradientMethod(kDefaultOuterStep), config_(co
 void ItdVi::setup(Problem& problem, Vec x0) {
   HypergradientMethod::setup(problem, x0);
   double b = config_.b;
-  const Curvature c = problem.lower_curvature(x0, y_);
+  const Curvature c = problem.lower_curvature(x0, y_, CurvatureNeed::both);
   if (!(c.mu > 0.0) && !(b > 0.0))
     throw InputError("itd_vi: problem '" + problem.name() +
                      "' reports no strong monotonicity (mu = 0): give -alg_b");

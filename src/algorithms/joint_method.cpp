@@ -27,7 +27,7 @@ void JointMethod::setup(Problem& problem, Vec x0) {
   y_ = problem.create_y();
   problem.initial_y(x0, y_);
   grad_f_ = create_joint(x0, y_);
-  curvature_ = problem.lower_curvature(x0, y_);
+  curvature_ = problem.lower_curvature(x0, y_, CurvatureNeed::both);
   const bool report = report_true_hypergradient(); // read always: a given option must be used
   if (curvature_.mu > 0 && report) {
     solver_ = std::make_unique<HessianSolver>(problem, y_);

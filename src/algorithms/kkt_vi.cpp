@@ -48,7 +48,7 @@ void KktVi::setup(Problem& problem, Vec x0) {
   HypergradientMethod::setup(problem, x0);
   double b = config_.b;
   if (!(b > 0.0)) {
-    const Curvature c = problem.lower_curvature(x0, y_);
+    const Curvature c = problem.lower_curvature(x0, y_, CurvatureNeed::both);
     if (!(c.mu > 0.0))
       throw InputError("kkt_vi: problem '" + problem.name() +
                        "' reports no strong monotonicity (mu = 0): give -alg_b");

@@ -252,7 +252,7 @@ void AdversarialLs::lower_hess_yx(Vec, Vec, Vec w, Vec out_y) {
   BB_PETSC(VecScale(out_y, -1.0 / static_cast<double>(n_)));
 }
 
-Curvature AdversarialLs::lower_curvature(Vec, Vec) {
+Curvature AdversarialLs::lower_curvature(Vec, Vec, CurvatureNeed) {
   PetscReal largest = 0;
   BB_PETSC(VecMax(m_, nullptr, &largest));
   return {0.0, (1.0 + config_.lambda) * largest / static_cast<double>(n_)};

@@ -52,7 +52,7 @@ void Problem::vi_jac_x_transpose(Vec x, Vec y, Vec v, Vec out_x) {
   lower_hess_xy(x, y, v, out_x);
 }
 
-Curvature Problem::lower_curvature(Vec x, Vec y) {
+Curvature Problem::lower_curvature(Vec x, Vec y, CurvatureNeed need) {
   // Power iteration: L = lambda_max(J), then on the shifted operator L I - J, whose largest
   // eigenvalue is L - mu. Exact for symmetric J; problems with known constants or a
   // non-symmetric VI Jacobian override this.
@@ -66,6 +66,8 @@ Curvature Problem::lower_curvature(Vec x, Vec y) {
     });
   };
   const double lipschitz = largest(0.0);
+  if (need == CurvatureNeed::lipschitz)
+    return {0.0, lipschitz};
   const double mu = lipschitz - largest(lipschitz);
   return {std::max(mu, 0.0), lipschitz};
 }

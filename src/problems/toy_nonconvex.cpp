@@ -6,7 +6,7 @@
 
 namespace bilevel {
 
-Curvature ToyNonconvex::lower_curvature(Vec x, Vec y) {
+Curvature ToyNonconvex::lower_curvature(Vec x, Vec y, CurvatureNeed) {
   OwnedVec v = duplicate(y);
   set_power_start(v);
   const double dominant =

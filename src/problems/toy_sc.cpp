@@ -54,7 +54,7 @@ ToySc::ToySc(MPI_Comm comm, Config config) : ReplicatedProblem(comm), config_(co
   }
 }
 
-Curvature ToySc::lower_curvature(Vec, Vec) {
+Curvature ToySc::lower_curvature(Vec, Vec, CurvatureNeed) {
   // grad^2_yy g = H'H: eigenvalues are the squared singular values.
   return {singular_values_.minCoeff() * singular_values_.minCoeff(),
           singular_values_.maxCoeff() * singular_values_.maxCoeff()};

@@ -61,7 +61,8 @@ TEST(SnesVi, AgreesWithTheFixedPointOnTheObstacleProblem) {
   EXPECT_TRUE(s.outcome.converged);
   EXPECT_LE(s.outcome.residual, 1e-12);
   EXPECT_GE(s.outcome.residual, 0.0);
-  const double lipschitz = problem->lower_curvature(s.x, nullptr).lipschitz;
+  const double lipschitz =
+      problem->lower_curvature(s.x, nullptr, CurvatureNeed::lipschitz).lipschitz;
   const OwnedVec fixed = solve_by_fixed_point(*problem, s.x, lipschitz, 200000);
   EXPECT_LE(relative_error(s.y, fixed), 1e-9);
   // A semismooth Newton method: a handful of active-set changes, not thousands of steps.
@@ -73,7 +74,8 @@ TEST(SnesVi, AgreesWithTheFixedPointOnCournotThroughTheShell) {
   const Solved s = solve_by_snesvi(*problem, 1e-12);
   EXPECT_TRUE(s.outcome.converged);
   EXPECT_GE(s.outcome.residual, 0.0);
-  const double lipschitz = problem->lower_curvature(s.x, nullptr).lipschitz;
+  const double lipschitz =
+      problem->lower_curvature(s.x, nullptr, CurvatureNeed::lipschitz).lipschitz;
   const OwnedVec fixed = solve_by_fixed_point(*problem, s.x, lipschitz, 20000);
   EXPECT_LE(relative_error(s.y, fixed), 1e-10);
   EXPECT_LE(problem->lower_residual(s.x, fixed), 1e-12);
@@ -83,7 +85,9 @@ TEST(SnesVi, KktViGivesTheSameHypergradientWithEitherLowerSolver) {
   auto problem = make_problem("obstacle_control", "-problem_grid 10 -problem_load -5");
   OwnedVec x = problem->create_x();
   problem->initial_x(x);
-  const std::string b = "-alg_b " + std::to_string(problem->lower_curvature(x, nullptr).lipschitz);
+  const std::string b =
+      "-alg_b " +
+      std::to_string(problem->lower_curvature(x, nullptr, CurvatureNeed::lipschitz).lipschitz);
   OwnedVec grads[2] = {problem->create_x(), problem->create_x()};
   const char* solvers[2] = {"natural_map", "snesvi"};
   for (int k = 0; k < 2; ++k) {

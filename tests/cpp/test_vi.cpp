@@ -288,7 +288,7 @@ TEST(ObstacleControl, ItdViApproachesKktViAndTheDGapVanishes) {
   auto problem = make_problem("obstacle_control", "-problem_grid 10 -problem_load -5");
   OwnedVec x = problem->create_x();
   problem->initial_x(x);
-  const double lipschitz = problem->lower_curvature(x, nullptr).lipschitz;
+  const double lipschitz = problem->lower_curvature(x, nullptr, CurvatureNeed::lipschitz).lipschitz;
   const std::string b = "-alg_b " + std::to_string(lipschitz);
   ScopedOptions scoped(b);
   auto kkt = algorithm_registry().at("kkt_vi").create();
@@ -322,7 +322,7 @@ TEST(Cournot, KktViMatchesDifferencesOfPhiAndItdViApproachesIt) {
   OwnedVec x = problem->create_x(), dx = problem->create_x();
   fill_random(x, 7, 2.0, 5.0);
   fill_random(dx, 8);
-  const double lipschitz = problem->lower_curvature(x, nullptr).lipschitz;
+  const double lipschitz = problem->lower_curvature(x, nullptr, CurvatureNeed::lipschitz).lipschitz;
   const std::string b = "-alg_b " + std::to_string(lipschitz);
   // Phi(x) = f(x, y*(x)) with y* from the natural map run to rounding (b = L: the Jacobian is
   // symmetric, so this is projected gradient descent on the game's potential).

@@ -45,7 +45,7 @@ public:
   void lower_hess_xy(Vec x, Vec y, Vec v, Vec out_x) override;
   void lower_hess_yx(Vec x, Vec y, Vec w, Vec out_y) override;
   /// grad^2_yy g = ((1 + lambda)/n) M: mu = 0 (half of M is zero), L = (1 + lambda) max m / n.
-  Curvature lower_curvature(Vec x, Vec y) override;
+  Curvature lower_curvature(Vec, Vec, CurvatureNeed) override;
   bool has_exact_hypergradient() const override { return true; }
   void exact_hypergradient(Vec x, Vec grad, Vec y_star) override;
   /// `phi` (the closed form above at x) and `mse` = (1/n) ||Ax - b||^2.

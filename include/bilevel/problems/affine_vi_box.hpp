@@ -46,7 +46,7 @@ public:
   void vi_jac_x_transpose(Vec x, Vec y, Vec v, Vec out_x) override;
   const ConstraintSet* lower_set() const override { return &lower_set_; }
   const ConstraintSet* upper_set() const override { return &upper_set_; }
-  Curvature lower_curvature(Vec, Vec) override { return curvature_; }
+  Curvature lower_curvature(Vec, Vec, CurvatureNeed) override { return curvature_; }
 
   bool has_exact_hypergradient() const override { return true; }
   void exact_hypergradient(Vec x, Vec grad, Vec y_star) override;

@@ -22,7 +22,7 @@ public:
   PetscInt ny() const override { return 2; }
   bool has_exact_hypergradient() const override { return true; }
   /// grad^2_yy g = 2 I.
-  Curvature lower_curvature(Vec, Vec) override { return {2.0, 2.0}; }
+  Curvature lower_curvature(Vec, Vec, CurvatureNeed) override { return {2.0, 2.0}; }
   void export_data(hid_t group) const override;
 
 protected:

@@ -49,7 +49,7 @@ public:
   const ConstraintSet* lower_set() const override { return &lower_set_; }
   const ConstraintSet* upper_set() const override { return &upper_set_; }
   /// mu = min_i d_i + b (the rank-one part is PSD), L = max_i d_i + b + b N (its norm added).
-  Curvature lower_curvature(Vec, Vec) override { return curvature_; }
+  Curvature lower_curvature(Vec, Vec, CurvatureNeed) override { return curvature_; }
   /// `market_price` p(Q), `idle_fraction` (y_i = 0) and `capped_fraction` (y_i = cap).
   void report_metrics(Vec x, Vec y, Record& record) override;
 

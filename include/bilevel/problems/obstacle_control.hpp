@@ -43,7 +43,7 @@ public:
   void vi_jac_x_transpose(Vec x, Vec y, Vec v, Vec out_x) override;
   const ConstraintSet* lower_set() const override { return lower_set_.get(); }
   const ConstraintSet* upper_set() const override { return &upper_set_; }
-  Curvature lower_curvature(Vec, Vec) override { return curvature_; }
+  Curvature lower_curvature(Vec, Vec, CurvatureNeed) override { return curvature_; }
   /// The Laplacian K (assembled on the DMDA).
   Mat constant_jacobian_y() const override { return K_; }
   /// `contact_fraction`: the share of grid points where the lower iterate touches psi.

@@ -20,6 +20,10 @@ struct Curvature {
   double lipschitz;
 };
 
+/// Which curvature constants a caller needs. Step sizes need only L; the default estimate's
+/// second power iteration (for mu) doubles its cost, which on a large data set is seconds.
+enum class CurvatureNeed { lipschitz, both };
+
 class Problem {
 public:
   explicit Problem(MPI_Comm comm) : comm_(comm) {}
@@ -63,9 +67,10 @@ public:
   virtual const ConstraintSet* lower_set() const { return nullptr; }
   virtual const ConstraintSet* upper_set() const { return nullptr; }
 
-  /// Curvature estimates at (x, y). The default runs power iterations on vi_jac_y; problems
-  /// with known constants override it.
-  virtual Curvature lower_curvature(Vec x, Vec y);
+  /// Curvature estimates at (x, y). The default runs power iterations on vi_jac_y, the one for
+  /// mu only when `need` asks for it (else mu = 0, a valid lower bound); problems with known
+  /// constants override it and may ignore `need`.
+  virtual Curvature lower_curvature(Vec x, Vec y, CurvatureNeed need);
 
   /// The lower-level residual reported as `lower_residual`: ||y - P_Y(y - F(y, x))|| (the
   /// natural residual; ||grad_y g|| when unconstrained). VI problems may report the D-gap.

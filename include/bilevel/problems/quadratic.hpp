@@ -37,7 +37,7 @@ public:
   void lower_hess_yy(Vec x, Vec y, Vec v, Vec out) override;
   void lower_hess_xy(Vec x, Vec y, Vec v, Vec out_x) override;
   void lower_hess_yx(Vec x, Vec y, Vec w, Vec out_y) override;
-  Curvature lower_curvature(Vec, Vec) override { return {1.0, config_.cond}; }
+  Curvature lower_curvature(Vec, Vec, CurvatureNeed) override { return {1.0, config_.cond}; }
   bool has_exact_hypergradient() const override { return true; }
   void exact_hypergradient(Vec x, Vec grad, Vec y_star) override;
   void export_data(hid_t group) const override;

@@ -16,7 +16,7 @@ public:
   std::string name() const override { return "toy_nonconvex"; }
   bool has_exact_hypergradient() const override { return false; }
   /// mu = 0 (not convex); L = |the dominant eigenvalue of grad^2_yy g(x, y)|, a local estimate.
-  Curvature lower_curvature(Vec x, Vec y) override;
+  Curvature lower_curvature(Vec x, Vec y, CurvatureNeed) override;
 
 protected:
   double g(const Vector& x, const Vector& y) override;

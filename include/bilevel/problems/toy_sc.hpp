@@ -23,7 +23,7 @@ public:
   PetscInt nx() const override { return config_.n; }
   PetscInt ny() const override { return config_.n; }
   bool has_exact_hypergradient() const override { return true; }
-  Curvature lower_curvature(Vec, Vec) override;
+  Curvature lower_curvature(Vec, Vec, CurvatureNeed) override;
   void export_data(hid_t group) const override;
 
 protected:

@@ -22,7 +22,7 @@ public:
   void vi_jac_y_transpose(Vec x, Vec y, Vec v, Vec out) override = 0;
   void vi_jac_x(Vec x, Vec y, Vec w, Vec out_y) override = 0;
   void vi_jac_x_transpose(Vec x, Vec y, Vec v, Vec out_x) override = 0;
-  Curvature lower_curvature(Vec x, Vec y) override = 0;
+  Curvature lower_curvature(Vec x, Vec y, CurvatureNeed need) override = 0;
   /// grad_y F as an assembled matrix when it does not depend on (y, x), so a Newton-type solver
   /// (SnesViSolver) can precondition it; nullptr when only the products exist.
   virtual Mat constant_jacobian_y() const { return nullptr; }
