@@ -19,7 +19,7 @@ import numpy as np
 from .common import AnalysisError
 
 #: format_version values this reader understands; newer files are read with a warning.
-SUPPORTED_FORMAT_VERSIONS = {1, 2}
+SUPPORTED_FORMAT_VERSIONS = {1, 2, 3}
 
 #: The PETSc log stage of the driver's timed steps (format 2); reporting and setup are apart.
 ITERATION_STAGE = "BBIterations"
@@ -92,6 +92,15 @@ class TimingEvent:
     flops: float
 
 
+@dataclass(frozen=True)
+class CollectiveTally:
+    """The suite's own collectives of one kind in one stage (format 3's /communication):
+    calls, and bytes moved in total (each call's reduced or whole gathered vector)."""
+
+    calls: int
+    bytes: float
+
+
 @dataclass
 class Run:
     """One experiment read from a result file; traces are loaded eagerly (they are small)."""
@@ -102,6 +111,8 @@ class Run:
     trace: dict = field(default_factory=dict)
     timing: dict = field(default_factory=dict)  #: the timed steps' events (see _read_run)
     timing_stages: dict = field(default_factory=dict)  #: {stage: {event: TimingEvent}}
+    #: {stage: {"allreduce" | "gather": CollectiveTally}}; None before format 3
+    communication: dict | None = None
 
     @property
     def label(self) -> str:
@@ -212,6 +223,19 @@ def _read_timing(t) -> dict:
     return by_stage
 
 
+def _read_communication(c) -> dict:
+    """{stage: {collective: CollectiveTally}} from /communication (format 3)."""
+    if "stage" not in c:
+        return {}
+    stages = [str(decode(n)).strip() for n in np.asarray(c["stage"][()]).reshape(-1)]
+    kinds = [str(decode(n)).strip() for n in np.asarray(c["collective"][()]).reshape(-1)]
+    out: dict = {}
+    for stage, kind, calls, nbytes in zip(stages, kinds, np.asarray(c["calls"][()]).reshape(-1),
+                                          np.asarray(c["bytes"][()]).reshape(-1)):
+        out.setdefault(stage, {})[kind] = CollectiveTally(int(calls), float(nbytes))
+    return out
+
+
 def _read_run(path: Path, group) -> Run:
     attrs = {k: decode(v) for k, v in group.attrs.items()}
     version = attrs.get("format_version")
@@ -227,8 +251,10 @@ def _read_run(path: Path, group) -> Run:
     # The algorithm's own cost: the timed steps' stage when the file separates stages (format
     # 2), else everything the run logged (format 1, reporting included).
     timing = stages.get(ITERATION_STAGE, stages.get(None, {}))
+    communication = (_read_communication(group["communication"])
+                     if "communication" in group else None)
     return Run(path=path, group=group.name, attrs=attrs, trace=trace, timing=timing,
-               timing_stages=stages)
+               timing_stages=stages, communication=communication)
 
 
 def read_file(path: Path) -> list[Run]:

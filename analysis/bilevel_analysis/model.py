@@ -27,24 +27,19 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .common import AnalysisError, HelpFormatter, fmt_num, markdown_table, pyplot, to_json
-from .io import Run, key_label, load_runs
+from .io import ITERATION_STAGE, Run, key_label, load_runs
 from .scaling import efficiency_rows
 
 #: PETSc events whose every call is one small (8-byte scalar) MPI_Allreduce.
 SCALAR_REDUCTIONS = ("VecDot", "VecTDot", "VecNorm", "VecNormalize", "VecMDot", "VecMax",
                      "VecMin")
-#: The suite's own allreduce of replicated vectors (ReplicatedProblem::sum_over_ranks).
-VECTOR_REDUCTION = "BBAllreduce"
-#: VecScatterBegin: in this code base a gather of a distributed vector to every rank
-#: (VecScatterCreateToAll, or MatMult's gather of the short upper-level vector x).
+#: VecScatterBegin: every scatter; those that are the suite's gathers to all ranks are in the
+#: file's /communication ledger with their bytes, the rest (MatMult's halo exchanges) are
+#: costed as one latency each.
 SCATTER_EVENT = "VecScatterBegin"
 #: MPI_Allreduce calls of the driver per outer iteration outside any PETSc event: the
 #: stop/flush flags and the step time (src/driver/driver.cpp).
 DRIVER_REDUCTIONS = 2
-#: Length (doubles) of the vector a replicated problem reduces/gathers, when the options
-#: do not say: logreg_hyper's 10 classes x 785 weights; quadratic's default -problem_nx.
-DEFAULT_VECTOR_LENGTH = {"logreg_hyper": 7850, "quadratic": 10}
-
 GB = 1e9
 
 
@@ -86,6 +81,7 @@ class Machine:
     alpha_intra: float      # s per message, shared memory
     alpha_inter: float      # s per message, network
     link_gbs: float         # network bandwidth per node
+    core_gflops: float = 0.0  # dense (DGEMM-like) flop rate of one core; 0: unknown
 
     def rank_bandwidth(self, p: int) -> float:
         """Bytes/s of memory bandwidth each of p ranks gets."""
@@ -112,46 +108,62 @@ class Machine:
     def allgather(self, p: int, m: float) -> float:
         return allgather_time(p, m, self._alpha(p), self._beta(p))
 
+    def halo(self, p: int) -> float:
+        """A neighbour exchange: one message latency (its bytes are not recorded)."""
+        return self._alpha(p) if p > 1 else 0.0
 
-def here_machine(stream_gbs: tuple[float, float], allreduce_latency: float) -> Machine:
+
+def here_machine(stream_gbs: tuple[float, float], allreduce_latency: float,
+                 core_gflops: float = 0.0) -> Machine:
     """The measured machine: one node of 2 ranks. An 8-byte allreduce on 2 ranks is
     2 alpha (one round, there and back), so alpha = measured latency / 2."""
     b1, b2 = stream_gbs
     return Machine(ranks_per_node=2, node_gbs=2 * b2, core_gbs=b1,
                    alpha_intra=allreduce_latency / 2, alpha_inter=allreduce_latency / 2,
-                   link_gbs=b2)
+                   link_gbs=b2, core_gflops=core_gflops)
+
+
+#: What limits the parallel part's speed per rank. Matrix-vector and vector kernels stream
+#: their operands from memory (bandwidth: a rank slows down as ranks fill a node); dense
+#: factorisations and small dense QP solves reuse data in cache (compute: a rank runs at its
+#: core's flop rate however full the node is).
+KERNELS = ("bandwidth", "compute")
+
+
+def rank_slowdown(kernel: str, here: Machine, cluster: Machine, p: int) -> float:
+    """Time of the parallel part per unit of work on one of p cluster ranks, relative to one
+    rank here."""
+    if kernel == "compute":
+        return here.core_gflops / cluster.core_gflops
+    return here.rank_bandwidth(1) / cluster.rank_bandwidth(p)
 
 
 @dataclass
 class Communication:
-    """Messages per outer iteration, read from the PETSc event log (counts / rows)."""
+    """Messages per outer iteration: counts from the PETSc event log, sizes of the suite's
+    own collectives from the file's /communication ledger (format 3)."""
 
     scalar_reductions: float     # 8-byte allreduces: Vec reductions + the driver's
-    vector_reductions: float     # BBAllreduce, reduce_bytes each
-    scatters: float              # gathers to all, scatter_bytes each
+    vector_reductions: float     # the suite's allreduces (BBAllreduce), reduce_bytes each
+    scatters: float              # gathers to all ranks, scatter_bytes each
     reduce_bytes: float
     scatter_bytes: float
+    halo_exchanges: float = 0.0  # other scatters (MatMult halos): one latency each
 
     def time(self, machine: Machine, p: int) -> float:
         """Seconds of communication per iteration on p ranks of ``machine``."""
         return (self.scalar_reductions * machine.allreduce(p, 8)
                 + self.vector_reductions * machine.allreduce(p, self.reduce_bytes)
-                + self.scatters * machine.allgather(p, self.scatter_bytes))
-
-
-def default_vector_bytes(run: Run) -> float:
-    """Bytes of the vector a run's replicated reductions and gathers move (8 per double)."""
-    problem = str(run.attr("problem", ""))
-    if problem == "quadratic" and any(n == "-problem_nx" for n, _ in run.options):
-        return 8 * run.param("problem_nx")
-    return 8 * DEFAULT_VECTOR_LENGTH.get(problem, 1)
+                + self.scatters * machine.allgather(p, self.scatter_bytes)
+                + self.halo_exchanges * machine.halo(p))
 
 
 def communication(run: Run, reduce_bytes: float | None, scatter_bytes: float | None
                   ) -> Communication:
-    """Per-iteration message counts of ``run`` (the multi-rank run: at one rank PETSc
-    does no scatters at all). Counts cover the whole run — setup and reporting included —
-    so they slightly overstate the step's; that errs on the pessimistic side."""
+    """Per-iteration messages of ``run`` (the multi-rank run: at one rank PETSc does no
+    scatters at all) in its timed steps. The sizes of the suite's allreduces and gathers are
+    the file's (mean bytes per call); ``reduce_bytes``/``scatter_bytes`` override them, and
+    files older than format 3, which do not record them, need both."""
     n = run.n_iterations
     if n == 0:
         raise AnalysisError(f"{run.label}: empty trace, no iterations recorded")
@@ -159,15 +171,32 @@ def communication(run: Run, reduce_bytes: float | None, scatter_bytes: float | N
     def per_iteration(*events):
         return sum(run.timing[e].count for e in events if e in run.timing) / n
 
-    vector_default = default_vector_bytes(run)
-    is_logreg = str(run.attr("problem", "")) == "logreg_hyper"
+    if run.communication is None and (reduce_bytes is None or scatter_bytes is None):
+        raise AnalysisError(
+            f"{run.label}: the file records no collective sizes (format_version "
+            f"{run.attr('format_version', '?')} < 3); give --reduce-bytes and --scatter-bytes")
+    ledger = (run.communication or {}).get(ITERATION_STAGE, {})
+    reduce_calls = ledger.get("allreduce")
+    gather_calls = ledger.get("gather")
+
+    def mean_bytes(tally, override):
+        if override is not None:
+            return override
+        return tally.bytes / tally.calls if tally and tally.calls else 8.0
+
+    vector_reductions = (reduce_calls.calls / n if reduce_calls
+                         else per_iteration("BBAllreduce"))
+    scatters = per_iteration(SCATTER_EVENT)
+    # Without a ledger (old files) every scatter counts as a gather of --scatter-bytes.
+    gathers = (scatters if run.communication is None
+               else gather_calls.calls / n if gather_calls else 0.0)
     return Communication(
         scalar_reductions=per_iteration(*SCALAR_REDUCTIONS) + DRIVER_REDUCTIONS,
-        vector_reductions=per_iteration(VECTOR_REDUCTION),
-        scatters=per_iteration(SCATTER_EVENT),
-        reduce_bytes=reduce_bytes if reduce_bytes is not None else (
-            vector_default if is_logreg else 8.0),
-        scatter_bytes=scatter_bytes if scatter_bytes is not None else vector_default)
+        vector_reductions=vector_reductions,
+        scatters=gathers,
+        reduce_bytes=mean_bytes(reduce_calls, reduce_bytes),
+        scatter_bytes=mean_bytes(gather_calls, scatter_bytes),
+        halo_exchanges=max(scatters - gathers, 0.0))
 
 
 #: Bounds of B_here(1)/B_here(2) used in the fit. Below 1 a second rank would have more
@@ -223,11 +252,12 @@ class Prediction:
 
 
 def predict(fit: Fit, comm: Communication, here: Machine, cluster: Machine,
-            ranks: list[int], weak_work: float = 1.0) -> list[Prediction]:
+            ranks: list[int], weak_work: float = 1.0, kernel: str = "bandwidth"
+            ) -> list[Prediction]:
     """Strong (total work fixed) and weak (``weak_work`` x the 1-rank run's parallel work
     per rank; Ts fixed) times per iteration on ``cluster``; speedup and efficiency are
     relative to the predicted 1-rank time there, with the formulas of ``bba scaling``."""
-    slowdown = {p: here.rank_bandwidth(1) / cluster.rank_bandwidth(p) for p in ranks}
+    slowdown = {p: rank_slowdown(kernel, here, cluster, p) for p in ranks}
     c = {p: comm.time(cluster, p) for p in ranks}
     strong = {p: fit.ts + fit.tp * slowdown[p] / p + c[p] for p in ranks}
     weak = {p: fit.ts + weak_work * fit.tp * slowdown[p] + c[p] for p in ranks}
@@ -238,37 +268,45 @@ def predict(fit: Fit, comm: Communication, here: Machine, cluster: Machine,
             for p in ranks]
 
 
-def _machine_file(path: Path) -> tuple[tuple[float, float], float]:
+def _machine_file(path: Path) -> tuple[tuple[float, float], float, float | None]:
     """Machine parameters from the JSON a benchmark writes (docs/performance-model.md)."""
     try:
         data = json.loads(path.read_text())
         s = data["stream_gbs_per_rank"]
         stream = (float(s["1"]), float(s["2"])) if isinstance(s, dict) else (
             float(s[0]), float(s[1]))
-        return stream, float(data["allreduce_latency_s"])
+        gflops = data.get("core_gflops")
+        return stream, float(data["allreduce_latency_s"]), (
+            None if gflops is None else float(gflops))
     except FileNotFoundError:
         raise AnalysisError(f"{path}: no such machine file") from None
     except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         raise AnalysisError(f"{path}: cannot read machine parameters (expected "
                             f'{{"stream_gbs_per_rank": {{"1": B1, "2": B2}}, '
-                            f'"allreduce_latency_s": S}}): {type(exc).__name__} {exc}') from None
+                            f'"allreduce_latency_s": S, optional "core_gflops": G}}): '
+                            f"{type(exc).__name__} {exc}") from None
 
 
-def read_machine(args) -> tuple[tuple[float, float], float]:
-    """(STREAM GB/s per rank at 1 and 2 ranks, allreduce latency at 2 ranks in s) from
-    --machine JSON, each overridden by --stream-gbs / --allreduce-latency if given."""
-    stream, latency = args.stream_gbs, args.allreduce_latency
+def read_machine(args) -> tuple[tuple[float, float], float, float]:
+    """(STREAM GB/s per rank at 1 and 2 ranks, allreduce latency at 2 ranks in s, one core's
+    dense flop rate in GFLOP/s or 0 if unknown) from --machine JSON, each overridden by
+    --stream-gbs / --allreduce-latency / --here-gflops if given."""
+    stream, latency, gflops = args.stream_gbs, args.allreduce_latency, args.here_gflops
     if args.machine:
-        file_stream, file_latency = _machine_file(Path(args.machine))
+        file_stream, file_latency, file_gflops = _machine_file(Path(args.machine))
         stream = stream or file_stream
         latency = file_latency if latency is None else latency
+        gflops = file_gflops if gflops is None else gflops
     if stream is None or latency is None:
         raise AnalysisError("machine parameters missing: give --machine FILE.json, or "
                             "--stream-gbs B1 B2 and --allreduce-latency SECONDS")
     if not all(math.isfinite(v) and v > 0 for v in (*stream, latency)):
         raise AnalysisError(f"machine parameters must be positive: stream {stream[0]}, "
                             f"{stream[1]} GB/s, allreduce latency {latency} s")
-    return (float(stream[0]), float(stream[1])), float(latency)
+    if args.kernel == "compute" and not (gflops and gflops > 0):
+        raise AnalysisError("--kernel compute needs this machine's flop rate per core: give "
+                            '--here-gflops G or "core_gflops" in the --machine file')
+    return (float(stream[0]), float(stream[1])), float(latency), float(gflops or 0.0)
 
 
 def measured_pair(runs: list[Run]) -> tuple[float, float, Run]:
@@ -345,16 +383,18 @@ def write_csvs(rows: list[Prediction], outdir: Path) -> None:
 
 
 def run(args) -> int:
-    stream, latency = read_machine(args)
+    stream, latency, gflops = read_machine(args)
     runs = load_runs(args.paths)
     t1, t2, run2 = measured_pair(runs)
     comm = communication(run2, args.reduce_bytes, args.scatter_bytes)
-    here = here_machine(stream, latency)
+    here = here_machine(stream, latency, gflops)
     cluster = Machine(args.ranks_per_node, args.node_gbs, args.core_gbs, args.alpha_intra,
-                      args.alpha_inter, args.link_gbs)
-    fit = fit_two_point(t1, t2, comm.time(here, 2), stream[0] / stream[1])
+                      args.alpha_inter, args.link_gbs, args.core_gflops)
+    # A compute-bound part loses no speed when a second rank shares the memory system.
+    ratio = stream[0] / stream[1] if args.kernel == "bandwidth" else 1.0
+    fit = fit_two_point(t1, t2, comm.time(here, 2), ratio)
     ranks = [2 ** k for k in range(int(math.log2(args.max_ranks)) + 1)]
-    rows = predict(fit, comm, here, cluster, ranks, args.weak_work)
+    rows = predict(fit, comm, here, cluster, ranks, args.weak_work, args.kernel)
     title = key_label(runs[0].benchmark_key())
 
     if args.out_dir:
@@ -364,7 +404,7 @@ def run(args) -> int:
     if args.json:
         print(to_json({"benchmark": title, "fit": asdict(fit), "communication": asdict(comm),
                        "cluster": asdict(cluster), "here": asdict(here),
-                       "weak_work": args.weak_work, "rows": [asdict(r) for r in rows]}))
+                       "weak_work": args.weak_work, "kernel": args.kernel, "rows": [asdict(r) for r in rows]}))
         return 0
     print(f"### {title}: predicted scaling on the cluster model\n")
     print(f"Measured here: T(1) = {fmt_num(t1)} s, T(2) = {fmt_num(t2)} s per iteration. "
@@ -373,8 +413,10 @@ def run(args) -> int:
           f"{fmt_num(fit.bandwidth_ratio, 3)}). Per iteration: "
           f"{fmt_num(comm.scalar_reductions)} scalar allreduces, "
           f"{fmt_num(comm.vector_reductions)} of {fmt_num(comm.reduce_bytes)} B, "
-          f"{fmt_num(comm.scatters)} gathers of {fmt_num(comm.scatter_bytes)} B. "
-          f"Weak: {fmt_num(args.weak_work)} x the 1-rank parallel work per rank.")
+          f"{fmt_num(comm.scatters)} gathers of {fmt_num(comm.scatter_bytes)} B, "
+          f"{fmt_num(comm.halo_exchanges)} halo exchanges. "
+          f"Weak: {fmt_num(args.weak_work)} x the 1-rank parallel work per rank. "
+          f"Parallel part {args.kernel}-bound.")
     for note in fit.notes:
         print(f"\nNote: {note}.")
     print()
@@ -413,11 +455,14 @@ def register(subparsers) -> None:
                    help="result files or directories: the runs at 1 and at 2 ranks")
     m = p.add_argument_group("machine measured here")
     m.add_argument("--machine", metavar="JSON",
-                   help='{"stream_gbs_per_rank": {"1": B1, "2": B2}, "allreduce_latency_s": S}')
+                   help='{"stream_gbs_per_rank": {"1": B1, "2": B2}, "allreduce_latency_s": S, '
+                        '"core_gflops": G}  (core_gflops optional)')
     m.add_argument("--stream-gbs", nargs=2, type=pos, metavar=("B1", "B2"),
                    help="STREAM triad GB/s per rank with 1 and with 2 ranks running")
     m.add_argument("--allreduce-latency", type=pos, metavar="S",
                    help="seconds of one 8-byte MPI_Allreduce on 2 ranks")
+    m.add_argument("--here-gflops", type=pos, metavar="G",
+                   help="dense flop rate of one core here [GFLOP/s] (for --kernel compute)")
     c = p.add_argument_group("cluster (defaults: a typical EDR/HDR InfiniBand cluster)")
     c.add_argument("--ranks-per-node", type=num, default=64)
     c.add_argument("--node-gbs", type=pos, default=200.0, help="STREAM triad GB/s of a node")
@@ -429,14 +474,23 @@ def register(subparsers) -> None:
                    help="MPI latency between nodes [s]")
     c.add_argument("--link-gbs", type=pos, default=12.5,
                    help="network bandwidth per node [GB/s] (100 Gb/s EDR)")
+    c.add_argument("--core-gflops", type=pos, default=34.0,
+                   help="dense flop rate of one cluster core [GFLOP/s] (a 2.5 GHz AVX2 core "
+                        "with two FMA units: 40 peak, ~85%% in DGEMM)")
     c.add_argument("--max-ranks", type=num, default=1024,
                    help="predict p = 1, 2, 4, ... up to this")
     w = p.add_argument_group("workload")
     w.add_argument("--reduce-bytes", type=pos,
-                   help="bytes of each BBAllreduce (default: 7850*8 for logreg_hyper, else 8)")
+                   help="bytes of each of the suite's allreduces (default: the file's "
+                        "/communication ledger, mean per call; required for files before "
+                        "format 3)")
     w.add_argument("--scatter-bytes", type=pos,
-                   help="bytes gathered by each VecScatterBegin (default: 8 x -problem_nx "
-                        "for quadratic (nx 10 if unset), 7850*8 for logreg_hyper, else 8)")
+                   help="bytes of each gather to all ranks (default: the file's ledger, as "
+                        "above)")
+    w.add_argument("--kernel", choices=KERNELS, default="bandwidth",
+                   help="what bounds the parallel part: memory bandwidth (vector and sparse "
+                        "kernels: scaled by per-rank STREAM bandwidth) or the core's flop rate "
+                        "(dense or cache-resident work such as batched small QP solves)")
     w.add_argument("--weak-work", type=pos, default=1.0,
                    help="weak scaling's parallel work per rank, as a fraction of the "
                         "1-rank run's (e.g. 0.5 if the weak size per rank is half of it)")

@@ -1,6 +1,7 @@
 #include "bilevel/algorithms/igfm.hpp"
 
 #include "bilevel/catalog.hpp"
+#include "bilevel/core/collective_ledger.hpp"
 #include "bilevel/core/counter_rng.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/log_events.hpp"
@@ -122,11 +123,7 @@ void Igfm::step(Vec x, Record& record) {
         values[static_cast<std::size_t>(2 * points + i)] = r.g_steps;
       }
     }
-    {
-      LogScope reduce(log_events().allreduce);
-      MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_DOUBLE,
-                    MPI_SUM, problem.comm());
-    }
+    logged_allreduce(problem.comm(), values.data(), static_cast<int>(values.size()), MPI_SUM);
     // Algorithm 2 line 5, averaged over the batch (in a fixed order on every rank).
     grad = Eigen::VectorXd::Zero(nx);
     const double scale = static_cast<double>(nx) / (2.0 * config_.delta);

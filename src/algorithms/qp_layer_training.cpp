@@ -1,5 +1,6 @@
 #include "bilevel/algorithms/qp_layer_training.hpp"
 
+#include "bilevel/core/collective_ledger.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/log_events.hpp"
 #include "bilevel/core/options.hpp"
@@ -74,12 +75,8 @@ void QpLayerTraining::step(Vec x, Record& record) {
   }
   BB_PETSC(VecRestoreArray(y_, &y));
   sums.head(nx) = grad;
-  {
-    LogScope scope(log_events().allreduce);
-    MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()), MPI_DOUBLE, MPI_SUM,
-                  p.comm());
-    MPI_Allreduce(MPI_IN_PLACE, times, 2, MPI_DOUBLE, MPI_MAX, p.comm());
-  }
+  logged_allreduce(p.comm(), sums.data(), static_cast<int>(sums.size()), MPI_SUM);
+  logged_allreduce(p.comm(), times, 2, MPI_MAX);
   grad = sums.head(nx);
   record.set("hypergrad_norm", grad.norm());
   {

@@ -1,5 +1,6 @@
 #include "bilevel/core/replicated_vec.hpp"
 
+#include "bilevel/core/collective_ledger.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/petsc_handle.hpp"
 
@@ -18,6 +19,7 @@ Eigen::VectorXd gather_to_all(Vec v) {
   BB_PETSC(VecScatterEnd(scatter, v, all, INSERT_VALUES, SCATTER_FORWARD));
   PetscInt n = 0;
   BB_PETSC(VecGetSize(all, &n));
+  record_collective(Collective::gather, 8.0 * n);
   const PetscScalar* values = nullptr;
   BB_PETSC(VecGetArrayRead(all, &values));
   Eigen::VectorXd out = Eigen::Map<const Eigen::VectorXd>(values, n);
@@ -76,6 +78,7 @@ const Eigen::VectorXd& VecGatherer::gather(Vec v) {
   }
   BB_PETSC(VecScatterBegin(layout->scatter, v, layout->all, INSERT_VALUES, SCATTER_FORWARD));
   BB_PETSC(VecScatterEnd(layout->scatter, v, layout->all, INSERT_VALUES, SCATTER_FORWARD));
+  record_collective(Collective::gather, 8.0 * global);
   Remembered& slot = remembered_[next_];
   next_ = (next_ + 1) % kRemembered;
   const PetscScalar* values = nullptr;

@@ -1,5 +1,6 @@
 #include "bilevel/io/result_writer.hpp"
 
+#include "bilevel/core/collective_ledger.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/log_events.hpp"
 #include "bilevel/version.hpp"
@@ -31,6 +32,50 @@ std::string hostname() {
   gethostname(buffer, sizeof buffer - 1);
   return buffer;
 }
+
+/// Equal-length 1-D datasets of a table (rows written by rank 0; every rank takes part, as
+/// dataset creation is collective), replacing what an earlier write of the table left.
+class TableWriter {
+public:
+  TableWriter(MPI_Comm comm, h5::Group group, std::size_t rows)
+      : group_(std::move(group)), dims_{rows} {
+    MPI_Comm_rank(comm, &rank_);
+  }
+
+  void numbers(const char* name, hid_t file_type, const std::vector<double>& values) const {
+    write(name, file_type, H5T_NATIVE_DOUBLE, values.data());
+  }
+
+  /// Fixed-width strings, as wide as the longest entry.
+  void strings(const char* name, const std::vector<std::string>& values) const {
+    std::size_t width = 1;
+    for (const auto& str : values)
+      width = std::max(width, str.size());
+    std::vector<char> packed(values.size() * width, '\0');
+    for (std::size_t i = 0; i < values.size(); ++i)
+      values[i].copy(packed.data() + i * width, width);
+    h5::Datatype type(h5::check(H5Tcopy(H5T_C_S1), "H5Tcopy"));
+    h5::check(H5Tset_size(type, width), "H5Tset_size");
+    write(name, type, type, packed.data());
+  }
+
+private:
+  void write(const char* name, hid_t file_type, hid_t mem_type, const void* data) const {
+    if (H5Lexists(group_, name, H5P_DEFAULT) > 0)
+      H5Ldelete(group_, name, H5P_DEFAULT);
+    h5::Dataspace space(h5::check(H5Screate_simple(1, dims_, nullptr), "H5Screate_simple"));
+    h5::Dataset dataset(
+        h5::check(H5Dcreate2(group_, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                  "H5Dcreate2"));
+    if (rank_ != 0 || dims_[0] == 0)
+      h5::check(H5Sselect_none(space), "H5Sselect_none");
+    h5::check(H5Dwrite(dataset, mem_type, space, space, H5P_DEFAULT, data), "H5Dwrite");
+  }
+
+  h5::Group group_;
+  hsize_t dims_[1];
+  int rank_ = 0;
+};
 
 /// The same string on every rank (attributes are collective: all ranks must write equal data).
 std::string broadcast(MPI_Comm comm, std::string text) {
@@ -190,38 +235,37 @@ void ResultWriter::write_timing() {
       times.push_back(maxed[i + 1]);
       flops.push_back(summed[i + 2]);
     }
-  h5::Group timing = h5::require_group(group_, "timing");
-  const hsize_t dims[1] = {names.size()};
-  int rank = 0;
-  MPI_Comm_rank(comm_, &rank);
-  auto write = [&](const char* name, hid_t file_type, hid_t mem_type, const void* data) {
-    if (H5Lexists(timing, name, H5P_DEFAULT) > 0)
-      H5Ldelete(timing, name, H5P_DEFAULT);
-    h5::Dataspace space(h5::check(H5Screate_simple(1, dims, nullptr), "H5Screate_simple"));
-    h5::Dataset dataset(
-        h5::check(H5Dcreate2(timing, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                  "H5Dcreate2 timing"));
-    if (rank != 0 || names.empty())
-      h5::check(H5Sselect_none(space), "H5Sselect_none");
-    h5::check(H5Dwrite(dataset, mem_type, space, space, H5P_DEFAULT, data), "H5Dwrite timing");
-  };
-  // Fixed-width strings, as wide as the longest entry.
-  auto write_strings = [&](const char* name, const std::vector<std::string>& strings) {
-    std::size_t width = 1;
-    for (const auto& str : strings)
-      width = std::max(width, str.size());
-    std::vector<char> packed(strings.size() * width, '\0');
-    for (std::size_t i = 0; i < strings.size(); ++i)
-      strings[i].copy(packed.data() + i * width, width);
-    h5::Datatype type(h5::check(H5Tcopy(H5T_C_S1), "H5Tcopy"));
-    h5::check(H5Tset_size(type, width), "H5Tset_size");
-    write(name, type, type, packed.data());
-  };
-  write_strings("stage", stages);
-  write_strings("event", names);
-  write("count", H5T_STD_I64LE, H5T_NATIVE_DOUBLE, counts.data());
-  write("time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, times.data());
-  write("flops", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, flops.data());
+  const TableWriter table(comm_, h5::require_group(group_, "timing"), names.size());
+  table.strings("stage", stages);
+  table.strings("event", names);
+  table.numbers("count", H5T_STD_I64LE, counts);
+  table.numbers("time", H5T_IEEE_F64LE, times);
+  table.numbers("flops", H5T_IEEE_F64LE, flops);
+}
+
+void ResultWriter::write_communication() {
+  // The suite's own collectives per (stage, kind), from rank 0's ledger: every rank makes the
+  // same collective calls, so the ledgers agree.
+  PetscStageLog stage_log = nullptr;
+  BB_PETSC(PetscLogGetStageLog(&stage_log));
+  const auto& tallies = collective_tallies();
+  std::vector<std::string> stages, kinds;
+  std::vector<double> calls, bytes;
+  for (std::size_t s = 0; s < tallies.size(); ++s)
+    for (const Collective kind : kCollectives) {
+      const CollectiveTally& t = tallies[s][static_cast<std::size_t>(kind)];
+      if (t.calls == 0)
+        continue;
+      stages.emplace_back(stage_log->stageInfo[s].name);
+      kinds.emplace_back(collective_name(kind));
+      calls.push_back(t.calls);
+      bytes.push_back(t.bytes);
+    }
+  const TableWriter table(comm_, h5::require_group(group_, "communication"), stages.size());
+  table.strings("stage", stages);
+  table.strings("collective", kinds);
+  table.numbers("calls", H5T_STD_I64LE, calls);
+  table.numbers("bytes", H5T_IEEE_F64LE, bytes);
 }
 
 void ResultWriter::sample_memory() {
@@ -258,6 +302,7 @@ void ResultWriter::write_memory() {
 void ResultWriter::finish(const std::string& status) {
   flush();
   write_timing();
+  write_communication();
   write_memory();
   h5::write_attribute(group_, "finished_utc", broadcast(comm_, utc_now()));
   h5::write_attribute(group_, "status", status);

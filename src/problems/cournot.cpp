@@ -1,8 +1,8 @@
 #include "bilevel/problems/cournot.hpp"
 
+#include "bilevel/core/collective_ledger.hpp"
 #include "bilevel/core/counter_rng.hpp"
 #include "bilevel/core/error.hpp"
-#include "bilevel/core/log_events.hpp"
 #include "bilevel/core/options.hpp"
 
 #include <algorithm>
@@ -26,8 +26,7 @@ constexpr double kBoundTolerance = 1e-10;
 
 /// Sums `values` over the Vec's communicator in one logged reduction.
 template <std::size_t n> void global_sum(MPI_Comm comm, std::array<double, n>& values) {
-  LogScope scope(log_events().allreduce);
-  MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(n), MPI_DOUBLE, MPI_SUM, comm);
+  logged_allreduce(comm, values.data(), static_cast<int>(n), MPI_SUM);
 }
 
 /// A read-only view of a Vec's local entries.

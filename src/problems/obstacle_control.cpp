@@ -1,5 +1,6 @@
 #include "bilevel/problems/obstacle_control.hpp"
 
+#include "bilevel/core/collective_ledger.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
 
@@ -143,7 +144,7 @@ void ObstacleControl::report_metrics(Vec, Vec y, Record& record) {
   for (PetscInt i = 0; i < n; ++i)
     contact += gap[i] <= kContactTolerance ? 1.0 : 0.0;
   BB_PETSC(VecRestoreArrayRead(work_, &gap));
-  MPI_Allreduce(MPI_IN_PLACE, &contact, 1, MPI_DOUBLE, MPI_SUM, comm());
+  logged_allreduce(comm(), &contact, 1, MPI_SUM);
   record.set("contact_fraction", contact / static_cast<double>(ny()));
 }
 

@@ -1,5 +1,6 @@
 #include "bilevel/problems/pca.hpp"
 
+#include "bilevel/core/collective_ledger.hpp"
 #include "bilevel/core/error.hpp"
 
 #include <Eigen/Eigenvalues>
@@ -25,10 +26,8 @@ PcaBasis compute_pca(MPI_Comm comm, const LabeledRows& train, int components) {
   const Eigen::MatrixXd bytes = (train.features.leftCols(kPixels) * kByte).array().round();
   Eigen::MatrixXd gram = bytes.transpose() * bytes;
   Eigen::VectorXd sums = bytes.colwise().sum().transpose();
-  MPI_Allreduce(MPI_IN_PLACE, gram.data(), static_cast<int>(gram.size()), MPI_DOUBLE, MPI_SUM,
-                comm);
-  MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()), MPI_DOUBLE, MPI_SUM,
-                comm);
+  logged_allreduce(comm, gram.data(), static_cast<int>(gram.size()), MPI_SUM);
+  logged_allreduce(comm, sums.data(), static_cast<int>(sums.size()), MPI_SUM);
   const auto n = static_cast<double>(train.global_rows);
   // sum_i (a - m)(a - m)' = sum_i a a' - s s' / N, rescaled to the [0, 1] pixel units.
   gram = (gram - sums * sums.transpose() / n) / (kByte * kByte);

@@ -1,8 +1,8 @@
 #include "bilevel/problems/qp_layer_problem.hpp"
 
+#include "bilevel/core/collective_ledger.hpp"
 #include "bilevel/core/counter_rng.hpp"
 #include "bilevel/core/error.hpp"
-#include "bilevel/core/log_events.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/core/replicated_vec.hpp"
 
@@ -88,8 +88,7 @@ double QpLayerProblem::sum_over_batch(Vec x, Vec y, const BatchTerm& term) const
     local += term(model, samples[static_cast<std::size_t>(k)],
                   Eigen::Map<const Vector>(a + static_cast<Eigen::Index>(k - begin) * n, n));
   BB_PETSC(VecRestoreArrayRead(y, &a));
-  LogScope scope(log_events().allreduce);
-  MPI_Allreduce(MPI_IN_PLACE, &local, 1, MPI_DOUBLE, MPI_SUM, comm());
+  logged_allreduce(comm(), &local, 1, MPI_SUM);
   return local;
 }
 
@@ -101,8 +100,7 @@ std::vector<double> QpLayerProblem::sum_over_samples(
   std::vector<double> sums(static_cast<std::size_t>(width), 0.0);
   for (int t = begin; t < end; ++t)
     term(first + t, sums);
-  LogScope scope(log_events().allreduce);
-  MPI_Allreduce(MPI_IN_PLACE, sums.data(), width, MPI_DOUBLE, MPI_SUM, comm());
+  logged_allreduce(comm(), sums.data(), width, MPI_SUM);
   return sums;
 }
 

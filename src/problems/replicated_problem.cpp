@@ -1,7 +1,7 @@
 #include "bilevel/problems/replicated_problem.hpp"
 
+#include "bilevel/core/collective_ledger.hpp"
 #include "bilevel/core/error.hpp"
-#include "bilevel/core/log_events.hpp"
 #include "bilevel/core/replicated_vec.hpp"
 
 namespace bilevel {
@@ -96,13 +96,11 @@ void ReplicatedProblem::exact(const Vector&, Vector&, Vector&) {
 void ReplicatedProblem::metrics(const Vector&, const Vector&, Record&) {}
 
 void ReplicatedProblem::sum_over_ranks(Vector& v) const {
-  LogScope scope(log_events().allreduce);
-  MPI_Allreduce(MPI_IN_PLACE, v.data(), static_cast<int>(v.size()), MPI_DOUBLE, MPI_SUM, comm());
+  logged_allreduce(comm(), v.data(), static_cast<int>(v.size()), MPI_SUM);
 }
 
 double ReplicatedProblem::sum_over_ranks(double value) const {
-  LogScope scope(log_events().allreduce);
-  MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_SUM, comm());
+  logged_allreduce(comm(), &value, 1, MPI_SUM);
   return value;
 }
 

@@ -1,5 +1,6 @@
 #include "bilevel/sets/simplex.hpp"
 
+#include "bilevel/core/collective_ledger.hpp"
 #include "bilevel/core/error.hpp"
 
 #include <algorithm>
@@ -36,7 +37,7 @@ std::pair<double, double> support_sums(Vec u, double tau) {
   BB_PETSC(VecRestoreArrayRead(u, &a));
   MPI_Comm comm = MPI_COMM_NULL;
   BB_PETSC(PetscObjectGetComm(reinterpret_cast<PetscObject>(u), &comm));
-  MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPI_DOUBLE, MPI_SUM, comm);
+  logged_allreduce(comm, sums, 2, MPI_SUM);
   return {sums[0], sums[1]};
 }
 
@@ -92,7 +93,7 @@ void Simplex::project_jacobian(Vec u, Vec v, Vec out) const {
     }
   MPI_Comm comm = MPI_COMM_NULL;
   BB_PETSC(PetscObjectGetComm(reinterpret_cast<PetscObject>(u), &comm));
-  MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPI_DOUBLE, MPI_SUM, comm);
+  logged_allreduce(comm, sums, 2, MPI_SUM);
   const double mean = sums[0] / sums[1];
   std::vector<double> result(static_cast<std::size_t>(n));
   for (PetscInt i = 0; i < n; ++i)

@@ -25,12 +25,15 @@ def _attr(value):
     return np.bytes_(value.encode()) if isinstance(value, str) else value
 
 
-def write_run(path, group=None, trace=None, timing=None, n=20, time_per_iter=0.1, **attrs):
+def write_run(path, group=None, trace=None, timing=None, n=20, time_per_iter=0.1,
+              communication=None, **attrs):
     """Write one run at the file root (group=None) or in a group of a suite file.
 
     trace: extra/overriding 1-D metrics; the contract's always-present ones default to
     simple decaying sequences of length n with time = time_per_iter * (k + 1).
     timing: {event: (count, time, flops)}.
+    communication: {collective: (calls, bytes)} of the timed steps' stage (format 3's
+    /communication); None writes no ledger, as format 1 and 2 files have none.
     """
     trace = dict(trace or {})
     n = len(next(iter(trace.values()))) if trace else n
@@ -54,6 +57,14 @@ def write_run(path, group=None, trace=None, timing=None, n=20, time_per_iter=0.1
         tg.create_dataset("count", data=np.array([v[0] for v in events.values()], dtype=np.int64))
         tg.create_dataset("time", data=np.array([v[1] for v in events.values()], dtype=np.float64))
         tg.create_dataset("flops", data=np.array([v[2] for v in events.values()], dtype=np.float64))
+        if communication is not None:
+            cg = g.create_group("communication")
+            cg.create_dataset("stage", data=np.array([b"BBIterations"] * len(communication)))
+            cg.create_dataset("collective", data=np.array([k.encode() for k in communication]))
+            cg.create_dataset("calls", data=np.array([v[0] for v in communication.values()],
+                                                     dtype=np.int64))
+            cg.create_dataset("bytes", data=np.array([v[1] for v in communication.values()],
+                                                     dtype=np.float64))
     return Path(path)
 
 

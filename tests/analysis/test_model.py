@@ -38,17 +38,26 @@ def test_machine_levels():
     assert here.rank_bandwidth(1) == 10e9 and here.rank_bandwidth(2) == 8e9
 
 
-def pair(d, ts, tp, vecdots=100, scatters=0, p2_extra=(), **attrs):
+def pair(d, ts, tp, vecdots=100, scatters=0, p2_extra=(), reductions=0, reduce_bytes=8,
+         halos=0, **attrs):
     """A 1-rank and a 2-rank run whose times follow the model exactly for MACHINE_ARGS:
-    r = 10/8, alpha = 0.5 ms, so comm2 = (vecdots + 2) (1 ms + 8 B / 8 GB/s) + gathers."""
+    r = 10/8, alpha = 0.5 ms, so comm2 = (vecdots + 2) (1 ms + 8 B / 8 GB/s) + the suite's
+    allreduces of reduce_bytes + gathers of 80 B + halo exchanges (VecScatterBegin calls
+    that are not gathers) of one latency."""
     here = here_machine((10, 8), 1e-3)
-    comm = Communication(vecdots + 2, 0, scatters, 8, 80)
+    comm = Communication(vecdots + 2, reductions, scatters, reduce_bytes, 80, halos)
     t1 = ts + tp
     t2 = ts + 1.25 * tp / 2 + comm.time(here, 2)
-    timing = {"VecDot": (vecdots * N, 0.1, 0.0), "VecScatterBegin": (scatters * N, 0.1, 0.0)}
-    write_run(d / "p1.h5", n=N, time_per_iter=t1, nranks=1, timing=timing, **attrs)
+    timing = {"VecDot": (vecdots * N, 0.1, 0.0),
+              "VecScatterBegin": ((scatters + halos) * N, 0.1, 0.0),
+              "BBAllreduce": (reductions * N, 0.1, 0.0)}
+    ledger = {"allreduce": (reductions * N, reductions * N * reduce_bytes),
+              "gather": (scatters * N, scatters * N * 80)}
+    write_run(d / "p1.h5", n=N, time_per_iter=t1, nranks=1, timing=timing,
+              communication=ledger, **attrs)
     for i, t in enumerate([t2, *p2_extra]):
-        write_run(d / f"p2_{i}.h5", n=N, time_per_iter=t, nranks=2, timing=timing, **attrs)
+        write_run(d / f"p2_{i}.h5", n=N, time_per_iter=t, nranks=2, timing=timing,
+                  communication=ledger, **attrs)
     return t1, t2
 
 
@@ -70,6 +79,53 @@ def test_fit_uses_median_of_repetitions(tmp_path, bba):
     data = model_json(bba, tmp_path, *MACHINE_ARGS)
     assert data["fit"]["t2"] == pytest.approx(t2) and data["fit"]["ts"] == pytest.approx(0.2)
     assert data["communication"]["scalar_reductions"] == pytest.approx(102)
+
+
+def test_collective_sizes_come_from_the_file(tmp_path, bba):
+    # 3 allreduces of 62 800 B, 2 gathers of 80 B and 5 halo exchanges per iteration: the
+    # fit recovers Ts/Tp only if every size and count is read back as written.
+    pair(tmp_path, ts=0.1, tp=1.0, scatters=2, reductions=3, reduce_bytes=62800, halos=5)
+    data = model_json(bba, tmp_path, *MACHINE_ARGS)
+    c = data["communication"]
+    assert (c["vector_reductions"], c["reduce_bytes"]) == pytest.approx((3, 62800))
+    assert (c["scatters"], c["scatter_bytes"], c["halo_exchanges"]) == pytest.approx((2, 80, 5))
+    assert data["fit"]["ts"] == pytest.approx(0.1, rel=1e-9)
+    # An override replaces the file's size (and so changes the fit).
+    c = model_json(bba, tmp_path, *MACHINE_ARGS, "--reduce-bytes", "8")["communication"]
+    assert c["reduce_bytes"] == 8
+
+
+def test_old_files_need_sizes(tmp_path, bba):
+    timing = {"VecDot": (N, 0.1, 0.0), "VecScatterBegin": (3 * N, 0.1, 0.0)}
+    write_run(tmp_path / "p1.h5", n=N, nranks=1, timing=timing, format_version=2)
+    write_run(tmp_path / "p2.h5", n=N, nranks=2, timing=timing, format_version=2)
+    one_error_line(bba("model", tmp_path, *MACHINE_ARGS), "format_version 2 < 3",
+                   "--reduce-bytes")
+    c = model_json(bba, tmp_path, *MACHINE_ARGS, "--reduce-bytes", "16",
+                   "--scatter-bytes", "800")["communication"]
+    assert (c["scatters"], c["scatter_bytes"], c["halo_exchanges"]) == (3, 800, 0)
+
+
+def test_compute_bound_kernel(tmp_path, bba):
+    # Compute-bound: no bandwidth loss on 2 ranks here (r = 1), and a cluster rank is
+    # core_gflops there / here faster however full its node is.
+    here = here_machine((10, 8), 1e-3, 17.0)
+    comm = Communication(102, 0, 0, 8, 80)
+    t1, t2 = 1.0, 0.5 + comm.time(here, 2)  # Ts = 0, Tp = 1 with r = 1
+    timing = {"VecDot": (100 * N, 0.1, 0.0)}
+    write_run(tmp_path / "p1.h5", n=N, time_per_iter=t1, nranks=1, timing=timing,
+              communication={})
+    write_run(tmp_path / "p2.h5", n=N, time_per_iter=t2, nranks=2, timing=timing,
+              communication={})
+    data = model_json(bba, tmp_path, *MACHINE_ARGS, "--kernel", "compute", "--here-gflops",
+                      "17", "--core-gflops", "34", "--max-ranks", "128")
+    assert data["fit"]["ts"] == pytest.approx(0.0, abs=1e-12)
+    rows = {r["p"]: r for r in data["rows"]}
+    for p in (1, 64, 128):  # 0.5 s of work per rank-second there, split p ways, plus comm
+        comm_p = rows[p]["strong_comm"] * rows[p]["strong_time"]
+        assert rows[p]["strong_time"] - comm_p == pytest.approx(0.5 / p, rel=1e-9)
+    one_error_line(bba("model", tmp_path, *MACHINE_ARGS, "--kernel", "compute"),
+                   "--here-gflops")
 
 
 def test_fit_clamps_and_says_so():

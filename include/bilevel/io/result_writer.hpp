@@ -48,6 +48,8 @@ private:
   };
   void open_columns(const Record& first);
   void write_timing();
+  /// /communication: bytes of the suite's own collectives per stage (docs/result-format.md).
+  void write_communication();
   /// /memory: peak memory per rank (docs/result-format.md).
   void write_memory();
   /// Folds PETSc's current resident-set size into sampled_peak_.
