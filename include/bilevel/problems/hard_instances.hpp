@@ -29,20 +29,31 @@ private:
   Settings settings_;
 };
 
+/// The two examples whose y is a scalar confined to Y = [-1, 1].
+class HardUnitInterval : public HardInstance {
+public:
+  PetscInt ny() const override { return 1; }
+  const ConstraintSet* lower_set() const override { return &box_; }
+
+protected:
+  using HardInstance::HardInstance;
+
+private:
+  Box box_{-1.0, 1.0};
+};
+
 /// Example 5.1: f = x y, g = 0, Y = [-1, 1]. Every y in Y solves the lower level, so
 /// phi(x) = min_{|y| <= 1} x y = -|x| with y* = -sign(x): Lipschitz, nonsmooth at 0, and
 /// unbounded below, so descent on phi moves |x| up at unit speed.
-class HardNonsmooth final : public HardInstance {
+class HardNonsmooth final : public HardUnitInterval {
 public:
   struct Config : Settings {
     static Config from_options() { return {read_settings("problem hard_nonsmooth", 1.0)}; }
   };
-  HardNonsmooth(MPI_Comm comm, Config config) : HardInstance(comm, config) {}
+  HardNonsmooth(MPI_Comm comm, Config config) : HardUnitInterval(comm, config) {}
   static void declare_options() { (void)Config::from_options(); }
 
   std::string name() const override { return "hard_nonsmooth"; }
-  PetscInt ny() const override { return 1; }
-  const ConstraintSet* lower_set() const override { return &box_; }
 
 protected:
   double f(const Vector& x, const Vector& y) override;
@@ -53,9 +64,6 @@ protected:
   Vector hess_xy_g(const Vector& x, const Vector& y, const Vector& v) override;
   Vector hess_yx_g(const Vector& x, const Vector& y, const Vector& w) override;
   void exact(const Vector& x, Vector& grad, Vector& y_star) override;
-
-private:
-  Box box_{-1.0, 1.0};
 };
 
 /// Example 5.3 (Liu et al. 2020): f = (x - y2)^2 + (y1 - 1)^2, g = y1^2 - 2 x y1, y in R^2
@@ -89,17 +97,15 @@ protected:
 /// Example 4.1: f = x^2 + y, g = -x y, Y = [-1, 1]. Y*(x) = {sign(x)} for x != 0 and all of Y
 /// at x = 0, so phi(x) = x^2 + sign(x) with phi(0) = -1 (optimistic: y = -1): lower
 /// semicontinuous, discontinuous at 0, minimised at x* = 0 where phi = -1.
-class HardDiscontinuous final : public HardInstance {
+class HardDiscontinuous final : public HardUnitInterval {
 public:
   struct Config : Settings {
     static Config from_options() { return {read_settings("problem hard_discontinuous", 1.0)}; }
   };
-  HardDiscontinuous(MPI_Comm comm, Config config) : HardInstance(comm, config) {}
+  HardDiscontinuous(MPI_Comm comm, Config config) : HardUnitInterval(comm, config) {}
   static void declare_options() { (void)Config::from_options(); }
 
   std::string name() const override { return "hard_discontinuous"; }
-  PetscInt ny() const override { return 1; }
-  const ConstraintSet* lower_set() const override { return &box_; }
 
 protected:
   double f(const Vector& x, const Vector& y) override;
@@ -110,9 +116,6 @@ protected:
   Vector hess_xy_g(const Vector& x, const Vector& y, const Vector& v) override;
   Vector hess_yx_g(const Vector& x, const Vector& y, const Vector& w) override;
   void exact(const Vector& x, Vector& grad, Vector& y_star) override;
-
-private:
-  Box box_{-1.0, 1.0};
 };
 
 } // namespace bilevel
