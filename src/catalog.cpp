@@ -83,9 +83,9 @@ const ProblemRegistry& problem_registry() {
           problem_entry<QpBilevel>("seed 002's test instance: QP lower level with inequalities "
                                    "and equalities, closed-form hypergradient"));
     r.add("dfl_qp",
-          problem_entry<DflQp>("seed 002's synthetic decision-focused learning: linear model -> "
-                               "per-sample QP layer (y in [-1, 0]^n, sum y <= 3), loss "
-                               "mean(c .* y*); samples split across ranks"));
+          problem_entry<DflQp>("seed 002's synthetic decision-focused learning: linear or "
+                               "MLP model -> per-sample QP layer (y in [-1, 0]^n, sum y <= 3), "
+                               "loss mean(c .* y*); samples split across ranks"));
     r.add("sudoku_lp",
           problem_entry<SudokuLp>("OptNet's 4x4 Sudoku through a QP layer with learned A, b "
                                   "(seed 002); puzzles split across ranks"));

@@ -4,6 +4,8 @@
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/core/replicated_vec.hpp"
+#include "bilevel/io/eigen_dense.hpp"
+#include "bilevel/io/hdf5.hpp"
 #include "bilevel/qp/interior_point_qp.hpp"
 
 #include <cmath>
@@ -13,6 +15,12 @@ namespace bilevel {
 namespace {
 enum Stream : std::uint64_t { kCost = 1, kMap, kNoise, kInit };
 constexpr double kClamp = 10.0;
+
+std::vector<Eigen::Index> widths(const DflQp::Config& c) {
+  if (c.hidden == 0)
+    return {c.features, c.n};
+  return {c.features, c.hidden, c.n};
+}
 } // namespace
 
 DflQp::Config DflQp::Config::from_options() {
@@ -21,12 +29,24 @@ DflQp::Config DflQp::Config::from_options() {
   c.n = options::get_int("-problem_n", 20, 1, 100000, "QP size n (2n + 1 inequalities)");
   c.features = options::get_int("-problem_features", 16, 1, 100000, "feature dimension d");
   c.split = SampleSplit::from_options(256, 64, "samples");
+  const bool mlp = options::get_choice("-problem_model", "linear", {"linear", "mlp"},
+                                       "predictor of q: linear W phi + b, or an MLP with one "
+                                       "tanh hidden layer") == "mlp";
+  c.hidden =
+      options::get_int("-problem_hidden", 32, 1, 100000, "hidden width of -problem_model mlp");
+  if (!mlp) {
+    if (options::given("-problem_hidden"))
+      throw InputError("-problem_hidden applies to -problem_model mlp only; accepted: "
+                       "-problem_model mlp -problem_hidden H");
+    c.hidden = 0;
+  }
   c.noise = options::get_real("-problem_noise", 0.1, 0.0, 1e6, "feature noise scale");
   c.seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed of the data and the model");
   return c;
 }
 
-DflQp::DflQp(MPI_Comm comm, Config config) : QpLayerProblem(comm, config.split), config_(config) {
+DflQp::DflQp(MPI_Comm comm, Config config)
+    : QpLayerProblem(comm, config.split), config_(config), net_(widths(config_)) {
   const Eigen::Index n = config_.n, d = config_.features, total = split().train + split().test;
   const auto seed = static_cast<std::uint64_t>(config_.seed);
   const CounterRng cost(seed, kCost), map(seed, kMap), noise(seed, kNoise);
@@ -45,28 +65,28 @@ DflQp::DflQp(MPI_Comm comm, Config config) : QpLayerProblem(comm, config.split),
   }
 }
 
+DflQp::Vector DflQp::initial_model() const {
+  return net_.initial(CounterRng(static_cast<std::uint64_t>(config_.seed), kInit));
+}
+
 void DflQp::initial_x(Vec x) const {
-  // W ~ N(0, 1/d) (the scale of PyTorch's default Linear initialisation), b = 0.
-  const CounterRng rng(static_cast<std::uint64_t>(config_.seed), kInit);
-  const Eigen::Index weights = config_.n * config_.features;
-  Vector x0 = Vector::Zero(nx());
-  for (Eigen::Index i = 0; i < weights; ++i)
-    x0[i] = rng.normal(static_cast<std::uint64_t>(i)) / std::sqrt(double(config_.features));
-  scatter_owned(x0, x);
+  scatter_owned(initial_model(), x);
 }
 
 DflQp::Vector DflQp::prediction(const Vector& x, int sample) const {
-  const Eigen::Index n = config_.n, d = config_.features;
-  const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> W(
-      x.data(), n, d);
-  return W * features_.col(sample) + x.tail(n);
+  return net_.forward(x, features_.col(sample));
 }
 
 DenseQp DflQp::sample_qp(const Vector& x, int sample) const {
+  DenseQp qp = constraints();
+  qp.q = prediction(x, sample).cwiseMax(-kClamp).cwiseMin(kClamp);
+  return qp;
+}
+
+DenseQp DflQp::constraints() const {
   const Eigen::Index n = config_.n;
   DenseQp qp;
   qp.Q = Eigen::MatrixXd::Identity(n, n);
-  qp.q = prediction(x, sample).cwiseMax(-kClamp).cwiseMin(kClamp);
   qp.G.resize(2 * n + 1, n);
   qp.G << Eigen::MatrixXd::Identity(n, n), -Eigen::MatrixXd::Identity(n, n),
       Eigen::RowVectorXd::Ones(n);
@@ -87,14 +107,10 @@ DflQp::Vector DflQp::sample_loss_gradient(int sample, const Vector&) const {
 
 void DflQp::add_model_gradient(const Vector& x, int sample, const QpLayerGradient& layer,
                                Vector& grad) const {
-  const Eigen::Index n = config_.n, d = config_.features;
   // The clamp passes the gradient only where it does not bind.
   const Vector raw = prediction(x, sample);
   const Vector dq = (raw.array().abs() < kClamp).select(layer.dq, 0.0);
-  Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> dW(grad.data(),
-                                                                                        n, d);
-  dW.noalias() += dq * features_.col(sample).transpose();
-  grad.tail(n) += dq;
+  net_.add_gradient(x, features_.col(sample), dq, grad);
 }
 
 double DflQp::lower_residual(Vec x, Vec y) {
@@ -116,6 +132,22 @@ void DflQp::report_metrics(Vec x, Vec, Record& record) {
                          out[0] += sample_loss(sample, ipm.solve(sample_qp(model, sample)).y);
                        });
   record.set("test_loss", sums[0] / static_cast<double>(split().test));
+}
+
+void DflQp::export_data(hid_t group) const {
+  const MPI_Comm c = comm();
+  // Sample-major (one row per sample): the first `train` rows are the training split.
+  h5::write_matrix(c, group, "costs", costs_.transpose());
+  h5::write_matrix(c, group, "features", features_.transpose());
+  const DenseQp qp = constraints();
+  h5::write_matrix(c, group, "G", qp.G);
+  h5::write_vector(c, group, "h", qp.h);
+  h5::write_vector(c, group, "x0", initial_model());
+  h5::write_attribute(group, "train", static_cast<long long>(split().train));
+  h5::write_attribute(group, "test", static_cast<long long>(split().test));
+  h5::write_attribute(group, "model", std::string(config_.hidden == 0 ? "linear" : "mlp"));
+  h5::write_attribute(group, "hidden", static_cast<long long>(config_.hidden));
+  h5::write_attribute(group, "clamp", kClamp);
 }
 
 } // namespace bilevel

@@ -3,6 +3,8 @@
 #include "bilevel/core/counter_rng.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
+#include "bilevel/io/eigen_dense.hpp"
+#include "bilevel/io/hdf5.hpp"
 
 #include <cmath>
 
@@ -109,6 +111,20 @@ void QpBilevel::exact(const Vector& x, Vector& grad, Vector& y_star) {
   const Vector w = L.solve(B_ * x - qp_.q); // L'u with u = Q^{-1}(Bx - c)
   y_star = U.solve(z_set.project(w).y);
   grad = config_.r * x + B_.transpose() * U.solve(z_set.project_jacobian(w, L.solve(y_star - d_)));
+}
+
+void QpBilevel::export_data(hid_t group) const {
+  const MPI_Comm c = comm();
+  h5::write_matrix(c, group, "Q", qp_.Q);
+  h5::write_vector(c, group, "c", qp_.q);
+  h5::write_matrix(c, group, "B", B_);
+  h5::write_matrix(c, group, "G", qp_.G);
+  h5::write_vector(c, group, "h", qp_.h);
+  h5::write_matrix(c, group, "A", qp_.A);
+  h5::write_vector(c, group, "b", qp_.b);
+  h5::write_vector(c, group, "d", d_);
+  h5::write_vector(c, group, "x0", initial_x());
+  h5::write_attribute(group, "r", config_.r);
 }
 
 } // namespace bilevel

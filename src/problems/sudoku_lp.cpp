@@ -4,6 +4,8 @@
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/core/replicated_vec.hpp"
+#include "bilevel/io/eigen_dense.hpp"
+#include "bilevel/io/hdf5.hpp"
 #include "bilevel/qp/interior_point_qp.hpp"
 
 #include <array>
@@ -104,13 +106,17 @@ bool SudokuLp::valid_board(const std::vector<int>& board) {
   return true;
 }
 
-void SudokuLp::initial_x(Vec x) const {
+SudokuLp::Vector SudokuLp::initial_model() const {
   const CounterRng rng(static_cast<std::uint64_t>(config_.seed), kInit);
   Vector x0 = Vector::Zero(nx()); // z0 = 0: b = A 1
   const Eigen::Index entries = config_.equalities * kCells;
   for (Eigen::Index i = 0; i < entries; ++i)
     x0[i] = rng.uniform(static_cast<std::uint64_t>(i));
-  scatter_owned(x0, x);
+  return x0;
+}
+
+void SudokuLp::initial_x(Vec x) const {
+  scatter_owned(initial_model(), x);
 }
 
 DenseQp SudokuLp::sample_qp(const Vector& x, int sample) const {
@@ -169,6 +175,18 @@ void SudokuLp::report_metrics(Vec x, Vec, Record& record) {
                        });
   record.set("test_error", sums[0] / static_cast<double>(split().test));
   record.set("test_loss", sums[1] / static_cast<double>(split().test));
+}
+
+void SudokuLp::export_data(hid_t group) const {
+  const MPI_Comm c = comm();
+  // Sample-major (one row per puzzle): the first `train` rows are the training split.
+  h5::write_matrix(c, group, "clues", clues_.transpose());
+  h5::write_matrix(c, group, "solutions", solutions_.transpose());
+  h5::write_vector(c, group, "x0", initial_model());
+  h5::write_attribute(group, "train", static_cast<long long>(split().train));
+  h5::write_attribute(group, "test", static_cast<long long>(split().test));
+  h5::write_attribute(group, "equalities", static_cast<long long>(config_.equalities));
+  h5::write_attribute(group, "quadratic", kQuadratic);
 }
 
 } // namespace bilevel

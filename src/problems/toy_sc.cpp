@@ -2,7 +2,7 @@
 
 #include "bilevel/core/counter_rng.hpp"
 #include "bilevel/core/options.hpp"
-#include "bilevel/io/hdf5.hpp"
+#include "bilevel/io/eigen_dense.hpp"
 
 #include <cmath>
 
@@ -17,13 +17,6 @@ Eigen::MatrixXd random_orthogonal(const CounterRng& rng, Eigen::Index n) {
     for (Eigen::Index j = 0; j < n; ++j)
       m(i, j) = rng.normal(static_cast<std::uint64_t>(i * n + j));
   return Eigen::HouseholderQR<Eigen::MatrixXd>(m).householderQ();
-}
-
-std::vector<double> row_major(const Eigen::MatrixXd& m) {
-  std::vector<double> out(static_cast<std::size_t>(m.size()));
-  Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-      out.data(), m.rows(), m.cols()) = m;
-  return out;
 }
 } // namespace
 
@@ -113,12 +106,10 @@ void ToySc::exact(const Vector& x, Vector& grad, Vector& y_star) {
 }
 
 void ToySc::export_data(hid_t group) const {
-  const hsize_t n = static_cast<hsize_t>(config_.n);
-  h5::write_dense(comm(), group, "H", row_major(H_), n, n);
-  h5::write_dense(comm(), group, "c", std::vector<double>(c_.data(), c_.data() + n), n, 0);
-  h5::write_dense(comm(), group, "d", std::vector<double>(d_.data(), d_.data() + n), n, 0);
-  const Vector x0 = initial_x();
-  h5::write_dense(comm(), group, "x0", std::vector<double>(x0.data(), x0.data() + n), n, 0);
+  h5::write_matrix(comm(), group, "H", H_);
+  h5::write_vector(comm(), group, "c", c_);
+  h5::write_vector(comm(), group, "d", d_);
+  h5::write_vector(comm(), group, "x0", initial_x());
 }
 
 } // namespace bilevel

@@ -51,6 +51,13 @@ CASES = [
     ("batch above the training split", ["-problem", "sudoku_lp", "-algorithm", "qp_layer",
                                         "-problem_train", "4", "-problem_batch", "8"],
      ["-problem_batch 8", "at most -problem_train (4)"]),
+    ("unknown dfl model", ["-problem", "dfl_qp", "-algorithm", "qp_layer", "-problem_model", "foo"],
+     ["-problem_model", "foo", "linear | mlp"]),
+    ("zero hidden width", ["-problem", "dfl_qp", "-algorithm", "qp_layer", "-problem_model", "mlp",
+                           "-problem_hidden", "0"], ["-problem_hidden", "0", "integer in [1,"]),
+    ("hidden width of a linear model", ["-problem", "dfl_qp", "-algorithm", "qp_layer",
+                                        "-problem_hidden", "8"],
+     ["-problem_hidden applies to -problem_model mlp only"]),
 ]
 
 

@@ -129,6 +129,11 @@ RANK_CASES = {
     "dfl_qp_ffoqp": ["-problem", "dfl_qp", "-algorithm", "qp_layer", "-alg_oracle", "ffoqp",
                      "-problem_train", "64", "-problem_test", "16", "-problem_batch", "8",
                      "-outer_iters", "8", "-alg_lr", "0.01"],
+    # The MLP predictor: its model gradient is back-propagated per sample, then reduced.
+    "dfl_qp_mlp_kkt": ["-problem", "dfl_qp", "-problem_model", "mlp", "-problem_hidden", "8",
+                       "-algorithm", "qp_layer", "-alg_oracle", "kkt", "-problem_train", "64",
+                       "-problem_test", "16", "-problem_batch", "8", "-outer_iters", "8",
+                       "-alg_lr", "0.01"],
     "sudoku_lp_kkt": ["-problem", "sudoku_lp", "-algorithm", "qp_layer", "-alg_oracle", "kkt",
                       "-problem_train", "16", "-problem_test", "4", "-problem_batch", "4",
                       "-outer_iters", "4", "-alg_lr", "0.1"],

@@ -1,7 +1,8 @@
 // Seed 002's QP-layer learning problems: the whole chain model -> QP -> interior point -> loss,
 // differentiated by each oracle's backward pass and the problem's back-propagation, against
-// central differences of the loss in the model parameters (dfl_qp: q through a clamp;
-// sudoku_lp: the learned A and b = A exp(z0), so dl/dA and dl/db). And the Sudoku rule check.
+// central differences of the loss in the model parameters (dfl_qp: q through a clamp and a
+// linear model or an MLP; sudoku_lp: the learned A and b = A exp(z0), so dl/dA and dl/db). And
+// the Sudoku rule check.
 #include "test_support.hpp"
 
 #include "bilevel/core/replicated_vec.hpp"
@@ -17,9 +18,10 @@ namespace {
 
 using Vector = Eigen::VectorXd;
 
-/// d loss(sample) / dx along a random direction: the oracle's value and central differences.
+/// d loss(sample) / dx along a random direction: the oracle's value and central differences,
+/// within `tolerance` relative for kkt and ffoqp.
 void expect_model_gradient(const std::string& problem_name, const std::string& options,
-                           const std::string& oracle) {
+                           const std::string& oracle, double tolerance) {
   auto problem = make_problem(problem_name, options);
   auto& p = dynamic_cast<QpLayerProblem&>(*problem);
   OwnedVec xv = p.create_x();
@@ -47,20 +49,23 @@ void expect_model_gradient(const std::string& problem_name, const std::string& o
   const double fd = (loss(x + h * direction) - loss(x - h * direction)) / (2 * h);
   // ffo carries its finite-difference error: inner tolerance 1e-12 over delta = 1e-6 and
   // mu(Q) = 0.1 (Sudoku), about 1e-5.
-  const double tolerance = oracle == "ffo" ? 1e-4 : 1e-5;
-  EXPECT_NEAR(grad.dot(direction), fd, tolerance * std::max(1.0, std::abs(fd)))
-      << problem_name << " " << oracle;
+  EXPECT_NEAR(grad.dot(direction), fd, (oracle == "ffo" ? 1e-4 : tolerance) * std::abs(fd))
+      << problem_name << options << " " << oracle;
   EXPECT_GT(std::abs(fd), 1e-4); // the check is not vacuous
 }
 
 TEST(QpLayerProblems, DflModelGradientMatchesCentralDifferences) {
-  for (const char* oracle : {"kkt", "ffoqp", "ffo"})
-    expect_model_gradient("dfl_qp", "-problem_n 12 -problem_features 5 -problem_train 16", oracle);
+  // The linear model, and the MLP (back-propagation through its tanh hidden layer).
+  for (const char* model : {"", " -problem_model mlp -problem_hidden 7"})
+    for (const char* oracle : {"kkt", "ffoqp", "ffo"})
+      expect_model_gradient(
+          "dfl_qp", std::string("-problem_n 12 -problem_features 5 -problem_train 16") + model,
+          oracle, 1e-6);
 }
 
 TEST(QpLayerProblems, SudokuModelGradientMatchesCentralDifferences) {
   for (const char* oracle : {"kkt", "ffoqp", "ffo"})
-    expect_model_gradient("sudoku_lp", "-problem_train 16 -problem_test 0", oracle);
+    expect_model_gradient("sudoku_lp", "-problem_train 16 -problem_test 0", oracle, 1e-5);
 }
 
 TEST(QpLayerProblems, SudokuRuleCheck) {

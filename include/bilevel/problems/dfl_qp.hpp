@@ -1,11 +1,13 @@
 #pragma once
-// Seed 002's synthetic decision-focused learning (ALGORITHMS.md §2, eq. 14), with a linear
-// predictor (the paper's MLP is not implemented): true costs c_s ~ U[0,1]^n; features
-// phi_s = tanh(M c_s) + noise * U[0,1]^d (M a fixed Gaussian map: the "randomly initialised
-// network of c"); the model q_hat = clamp(W phi + b, -10, 10), x = (W row-major, b); each
-// sample's QP has Q = I, q = q_hat, G = [I; -I; 1'], h = [0; 1; 3] (2n + 1 inequalities:
-// y in [-1, 0]^n, sum y <= 3); the loss is mean(c .* y*). Test metric: the same loss on the
-// test split (QPs solved by the interior-point method, split across ranks).
+// Seed 002's synthetic decision-focused learning (ALGORITHMS.md §2, eq. 14): true costs
+// c_s ~ U[0,1]^n; features phi_s = tanh(M c_s) + noise * U[0,1]^d (M a fixed Gaussian map: the
+// "randomly initialised network of c"); the model q_hat = clamp(net(phi), -10, 10) with net the
+// linear map W phi + b, x = (W row-major, b), or (-problem_model mlp) one tanh hidden layer of
+// width H, x = (W1, b1, W2, b2) (see Mlp); each sample's QP has Q = I, q = q_hat, G = [I; -I; 1'],
+// h = [0; 1; 3] (2n + 1 inequalities: y in [-1, 0]^n, sum y <= 3); the loss is mean(c .* y*). Test
+// metric: the same loss on the test split (QPs solved by the interior-point method, split across
+// ranks).
+#include "bilevel/problems/mlp.hpp"
 #include "bilevel/problems/qp_layer_problem.hpp"
 
 namespace bilevel {
@@ -15,6 +17,7 @@ public:
   struct Config {
     SampleSplit split;
     PetscInt n, features;
+    PetscInt hidden; ///< width of the MLP's hidden layer; 0 = the linear model
     double noise;
     long long seed;
     static Config from_options();
@@ -23,7 +26,7 @@ public:
   static void declare_options() { (void)Config::from_options(); }
 
   std::string name() const override { return "dfl_qp"; }
-  PetscInt nx() const override { return config_.n * (config_.features + 1); }
+  PetscInt nx() const override { return net_.parameters(); }
   PetscInt layer_size() const override { return config_.n; }
   void initial_x(Vec x) const override;
 
@@ -38,15 +41,21 @@ public:
   double lower_residual(Vec x, Vec y) override;
   /// test_loss: mean loss over the test split at x.
   void report_metrics(Vec x, Vec y, Record& record) override;
+  /// costs, features (sample-major), G, h, x0 and the split and model (docs/result-format.md).
+  void export_data(hid_t group) const override;
 
 protected:
   long long permutation_seed() const override { return config_.seed; }
 
 private:
-  /// W phi_s + b before the clamp.
+  /// net(phi_s) before the clamp.
   Vector prediction(const Vector& x, int sample) const;
+  /// Every sample's QP without its q: Q = I, G, h (no equalities).
+  DenseQp constraints() const;
+  Vector initial_model() const;
 
   Config config_;
+  Mlp net_;
   Eigen::MatrixXd costs_;    ///< n x (train + test)
   Eigen::MatrixXd features_; ///< d x (train + test)
 };

@@ -33,6 +33,7 @@ public:
   bool has_exact_hypergradient() const override { return true; }
   const ConstraintSet* lower_set() const override { return set_.get(); }
   DenseQp lower_qp(const Eigen::VectorXd& x) const override;
+  void export_data(hid_t group) const override;
 
 protected:
   Vector initial_x() const override;

@@ -43,6 +43,8 @@ public:
   double lower_residual(Vec x, Vec y) override;
   /// test_error (rule-breaking argmax boards) and test_loss on the test split.
   void report_metrics(Vec x, Vec y, Record& record) override;
+  /// clues, solutions (sample-major one-hot), x0 and the split (docs/result-format.md).
+  void export_data(hid_t group) const override;
 
   /// Whether the board (16 digits, row-major) keeps every row, column and 2x2 box distinct.
   static bool valid_board(const std::vector<int>& board);
@@ -51,6 +53,8 @@ protected:
   long long permutation_seed() const override { return config_.seed; }
 
 private:
+  Vector initial_model() const;
+
   Config config_;
   Eigen::MatrixXd clues_;     ///< 64 x (train + test), one-hot clues
   Eigen::MatrixXd solutions_; ///< 64 x (train + test), one-hot solutions
