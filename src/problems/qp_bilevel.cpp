@@ -51,10 +51,12 @@ QpBilevel::QpBilevel(MPI_Comm comm, Config config) : ReplicatedProblem(comm), co
   qp_.A = gaussian(config_.seed, kA, p, ny, 1.0 / root);
   const Eigen::VectorXd y_ref = gaussian(config_.seed, kYref, ny, 1, 0.5);
   const CounterRng slack(static_cast<std::uint64_t>(config_.seed), kSlack);
-  qp_.h = qp_.G * y_ref;
+  // An empty G or A stays out of the product: Eigen hands a 0-row matrix to BLAS dgemv with
+  // leading dimension 0, which reference BLAS rejects with an "illegal value" message.
+  qp_.h = m > 0 ? Eigen::VectorXd(qp_.G * y_ref) : Eigen::VectorXd(0);
   for (Eigen::Index i = 0; i < m; ++i)
     qp_.h[i] += slack.uniform(static_cast<std::uint64_t>(i), 0.0, 0.5);
-  qp_.b = qp_.A * y_ref;
+  qp_.b = p > 0 ? Eigen::VectorXd(qp_.A * y_ref) : Eigen::VectorXd(0);
   d_ = gaussian(config_.seed, kd, ny, 1, 1.0);
   set_ = std::make_unique<Polyhedron>(qp_.G, qp_.h, qp_.A, qp_.b);
 }
