@@ -132,6 +132,12 @@ RANK_CASES = {
     "sudoku_lp_kkt": ["-problem", "sudoku_lp", "-algorithm", "qp_layer", "-alg_oracle", "kkt",
                       "-problem_train", "16", "-problem_test", "4", "-problem_batch", "4",
                       "-outer_iters", "4", "-alg_lr", "0.1"],
+    # Seed 002 at scale: TAO (TRON, CG with Jacobi inside) on a distributed box QP, then the
+    # reduced CG (ffoqp, on a submatrix whose rows move between ranks) or the 3n KKT GMRES (kkt).
+    "box_qp_ffoqp": ["-problem", "box_qp_bilevel", "-algorithm", "box_qp_hypergrad",
+                     "-alg_oracle", "ffoqp", "-outer_iters", "6"],
+    "box_qp_kkt": ["-problem", "box_qp_bilevel", "-algorithm", "box_qp_hypergrad", "-alg_oracle",
+                   "kkt", "-outer_iters", "6"],
 }
 
 
