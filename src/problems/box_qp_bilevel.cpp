@@ -3,6 +3,7 @@
 #include "bilevel/core/counter_rng.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
+#include "bilevel/io/hdf5.hpp"
 
 #include <cmath>
 
@@ -158,6 +159,18 @@ double BoxQpBilevel::lower_residual(Vec x, Vec y) {
   const BoxQp qp = lower_box_qp(x);
   box_qp_gradient(qp, y, work_y_);
   return projected_gradient_norm(qp, y, work_y_);
+}
+
+void BoxQpBilevel::export_data(hid_t group) const {
+  h5::write_vec(group, "c", c_);
+  h5::write_vec(group, "d", d_);
+  h5::write_vec(group, "lower", lower_);
+  h5::write_vec(group, "upper", upper_);
+  OwnedVec x0 = create_x();
+  initial_x(x0);
+  h5::write_vec(group, "x0", x0);
+  h5::write_attribute(group, "shift", config_.shift);
+  h5::write_attribute(group, "r", config_.r);
 }
 
 } // namespace bilevel

@@ -48,6 +48,9 @@ public:
   double lower_residual(Vec x, Vec y) override;
 
   BoxQp lower_box_qp(Vec x) override;
+  /// c, d, lower, upper (ny) and x0 (nx), written in parallel; H and B follow from the
+  /// attributes `shift` and the sizes (docs/result-format.md).
+  void export_data(hid_t group) const override;
 
 private:
   Config config_;

@@ -21,8 +21,8 @@ public:
     bool converged;
   };
   virtual ~BoxQpOracle() = default;
-  /// w = (dy*/dq)' dl_dy at y* with gradient H y* - q; w's value on entry is the Krylov
-  /// solve's initial guess (callers warm-start across outer iterations).
+  /// w = (dy*/dq)' dl_dy at y* with gradient H y* - q. Both warm-start the Krylov solve across
+  /// calls: ffoqp from w's free entries on entry, kkt from its own last solution.
   virtual Outcome adjoint(const BoxQp& qp, Vec y, Vec gradient, Vec dl_dy, Vec w) = 0;
 };
 
