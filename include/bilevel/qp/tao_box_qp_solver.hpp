@@ -6,9 +6,9 @@
 // box_qp_bilevel; they end not_converged.) The stopping test is ours, relative: ||P(y - g) - y||_2
 // <= rtol ||q||_2 (TAO's gatol is set to that before every solve, its grtol and gttol to 0).
 // Crossed bounds are reported as a status, not passed to TAO, and a non-finite iterate is replaced
-// by the feasible start, so the returned y is always finite. TAO's inner KSP (TRON's trust-region CG)
-// gets a Jacobi preconditioner, which (unlike the parallel default block-Jacobi/ILU) does not
-// depend on the rank count.
+// by the feasible start, so the returned y is always finite. TAO's inner KSP (TRON's
+// trust-region CG) gets a Jacobi preconditioner, which (unlike the parallel default
+// block-Jacobi/ILU) does not depend on the rank count.
 #include "bilevel/qp/box_qp.hpp"
 
 #include <petsctao.h>
