@@ -3,6 +3,7 @@
 #include "bilevel/algorithms/aid.hpp"
 #include "bilevel/algorithms/bda.hpp"
 #include "bilevel/algorithms/bome.hpp"
+#include "bilevel/algorithms/box_qp_hypergrad.hpp"
 #include "bilevel/algorithms/exact.hpp"
 #include "bilevel/algorithms/igfm.hpp"
 #include "bilevel/algorithms/itd.hpp"
@@ -13,6 +14,7 @@
 #include "bilevel/algorithms/qp_layer_training.hpp"
 #include "bilevel/problems/adversarial_ls.hpp"
 #include "bilevel/problems/affine_vi_box.hpp"
+#include "bilevel/problems/box_qp_bilevel.hpp"
 #include "bilevel/problems/coreset.hpp"
 #include "bilevel/problems/cournot.hpp"
 #include "bilevel/problems/dfl_qp.hpp"
@@ -82,6 +84,10 @@ const ProblemRegistry& problem_registry() {
     r.add("qp_bilevel",
           problem_entry<QpBilevel>("seed 002's test instance: QP lower level with inequalities "
                                    "and equalities, closed-form hypergradient"));
+    r.add("box_qp_bilevel",
+          problem_entry<BoxQpBilevel>("seed 002's large instance: bound-constrained QP lower "
+                                      "level (1-D Laplacian + shift, y distributed, -problem_ny "
+                                      "up to millions), x = nx hat-function coefficients"));
     r.add("dfl_qp",
           problem_entry<DflQp>("seed 002's synthetic decision-focused learning: linear or "
                                "MLP model -> per-sample QP layer (y in [-1, 0]^n, sum y <= 3), "
@@ -136,6 +142,12 @@ const AlgorithmRegistry& algorithm_registry() {
            "ffo|ffoqp|kkt",
            [] { QpHypergrad::declare_options(); },
            [] { return std::make_unique<QpHypergrad>(QpHypergrad::Config::from_options()); }});
+    r.add(
+        "box_qp_hypergrad",
+        {"seed 002 on a distributed bound-constrained QP lower level: PETSc TAO solve, "
+         "hypergradient by -alg_oracle ffoqp|kkt (Krylov on Vecs)",
+         [] { BoxQpHypergrad::declare_options(); },
+         [] { return std::make_unique<BoxQpHypergrad>(BoxQpHypergrad::Config::from_options()); }});
     r.add("qp_layer",
           {"seed 002: minibatch training through QP layers (dfl_qp), interior-point forward, "
            "-alg_oracle ffo|ffoqp|kkt backward, Adam or SGD",

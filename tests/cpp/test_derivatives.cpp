@@ -151,6 +151,8 @@ INSTANTIATE_TEST_SUITE_P(
         kAdversarialDiabetes, kAdversarialSynthetic,
         // cos(r) oscillates fast in (x, y) where r = 1/2 ||Hy - x||^2 is large:
         // small x keeps r moderate so differences of step 1e-5 resolve it.
+        // Seed 002's distributed box-QP lower level (H, B as PETSc Mats, x in B's columns).
+        Case{"box_qp_bilevel", "-problem_ny 50 -problem_nx 5", 0, 1},
         Case{"toy_nonconvex", "", 0, 0.1},
         Case{"logreg_hyper",
              "-problem_train 120 -problem_val 80 -problem_test 40 "

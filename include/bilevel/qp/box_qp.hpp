@@ -1,0 +1,46 @@
+#pragma once
+// A distributed bound-constrained QP (seed 002's large lower level, ALGORITHMS.md §2):
+//   min_y 1/2 y'Hy - q'y  s.t.  lower <= y <= upper,
+// H symmetric positive definite, an assembled Mat in y's layout, everything distributed by rows.
+// What a solver returns for it, and the quantities at a solution that the solver, the
+// hypergradient oracles and the tests share: the bound multipliers read off the gradient, the
+// free rows by slack (FFOLayer's rule) and the projected-gradient optimality measure.
+#include "bilevel/core/petsc_handle.hpp"
+
+#include <string>
+
+namespace bilevel {
+
+/// Borrowed data of one QP.
+struct BoxQp {
+  Mat H;
+  Vec q, lower, upper;
+};
+
+enum class BoxQpStatus {
+  kConverged,        ///< relative projected gradient within the tolerance
+  kNotConverged,     ///< the solver stopped first; y is its last (feasible, finite) iterate
+  kInfeasibleBounds, ///< lower_i > upper_i somewhere; y is left unchanged
+  kNumericalError,   ///< the solver produced a non-finite iterate; y is the feasible start
+};
+std::string to_string(BoxQpStatus status);
+
+struct BoxQpResult {
+  BoxQpStatus status;
+  PetscInt iterations;
+  double projected_gradient; ///< ||P(y - g) - y||_2 / max(||q||_2, 1e-300)
+};
+
+/// gradient = H y - q.
+void box_qp_gradient(const BoxQp& qp, Vec y, Vec gradient);
+/// The multipliers of stationarity H y - q = lambda_lower - lambda_upper: the positive and the
+/// negative part of the gradient (at a solution only bound rows carry either).
+void bound_multipliers(Vec gradient, Vec lambda_lower, Vec lambda_upper);
+/// ||P(y - gradient) - y||_2, P the projection onto the box.
+double projected_gradient_norm(const BoxQp& qp, Vec y, Vec gradient);
+/// Global indices (this rank's part) of the rows whose slack to both bounds exceeds tau.
+OwnedIS free_rows(const BoxQp& qp, Vec y, double tau);
+/// Number of entries with lower_i > upper_i (collective).
+PetscInt crossed_bounds(const BoxQp& qp);
+
+} // namespace bilevel

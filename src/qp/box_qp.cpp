@@ -1,0 +1,84 @@
+#include "bilevel/qp/box_qp.hpp"
+
+#include "bilevel/core/error.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace bilevel {
+
+std::string to_string(BoxQpStatus status) {
+  switch (status) {
+  case BoxQpStatus::kConverged:
+    return "converged";
+  case BoxQpStatus::kNotConverged:
+    return "not_converged";
+  case BoxQpStatus::kInfeasibleBounds:
+    return "infeasible_bounds";
+  case BoxQpStatus::kNumericalError:
+    return "numerical_error";
+  }
+  return "unknown";
+}
+
+void box_qp_gradient(const BoxQp& qp, Vec y, Vec gradient) {
+  BB_PETSC(MatMult(qp.H, y, gradient));
+  BB_PETSC(VecAXPY(gradient, -1.0, qp.q));
+}
+
+void bound_multipliers(Vec gradient, Vec lambda_lower, Vec lambda_upper) {
+  BB_PETSC(VecSet(lambda_lower, 0.0));
+  BB_PETSC(VecPointwiseMax(lambda_lower, gradient, lambda_lower)); // max(g, 0)
+  BB_PETSC(VecWAXPY(lambda_upper, -1.0, gradient, lambda_lower));  // max(g, 0) - g = max(-g, 0)
+}
+
+double projected_gradient_norm(const BoxQp& qp, Vec y, Vec gradient) {
+  OwnedVec step = duplicate(y);
+  BB_PETSC(VecWAXPY(step, -1.0, gradient, y));
+  BB_PETSC(VecMedian(qp.lower, step, qp.upper, step));
+  BB_PETSC(VecAXPY(step, -1.0, y));
+  PetscReal norm = 0;
+  BB_PETSC(VecNorm(step, NORM_2, &norm));
+  return norm;
+}
+
+OwnedIS free_rows(const BoxQp& qp, Vec y, double tau) {
+  PetscInt begin = 0, end = 0;
+  BB_PETSC(VecGetOwnershipRange(y, &begin, &end));
+  const PetscScalar *py = nullptr, *lo = nullptr, *hi = nullptr;
+  BB_PETSC(VecGetArrayRead(y, &py));
+  BB_PETSC(VecGetArrayRead(qp.lower, &lo));
+  BB_PETSC(VecGetArrayRead(qp.upper, &hi));
+  std::vector<PetscInt> rows;
+  for (PetscInt i = 0; i < end - begin; ++i)
+    if (py[i] - lo[i] > tau && hi[i] - py[i] > tau)
+      rows.push_back(begin + i);
+  BB_PETSC(VecRestoreArrayRead(qp.upper, &hi));
+  BB_PETSC(VecRestoreArrayRead(qp.lower, &lo));
+  BB_PETSC(VecRestoreArrayRead(y, &py));
+  MPI_Comm comm = MPI_COMM_NULL;
+  BB_PETSC(PetscObjectGetComm(reinterpret_cast<PetscObject>(y), &comm));
+  OwnedIS is;
+  BB_PETSC(ISCreateGeneral(comm, static_cast<PetscInt>(rows.size()), rows.data(), PETSC_COPY_VALUES,
+                           is.receive()));
+  return is;
+}
+
+PetscInt crossed_bounds(const BoxQp& qp) {
+  PetscInt n = 0;
+  BB_PETSC(VecGetLocalSize(qp.lower, &n));
+  const PetscScalar *lo = nullptr, *hi = nullptr;
+  BB_PETSC(VecGetArrayRead(qp.lower, &lo));
+  BB_PETSC(VecGetArrayRead(qp.upper, &hi));
+  PetscInt crossed = 0;
+  for (PetscInt i = 0; i < n; ++i)
+    crossed += lo[i] > hi[i] ? 1 : 0;
+  BB_PETSC(VecRestoreArrayRead(qp.upper, &hi));
+  BB_PETSC(VecRestoreArrayRead(qp.lower, &lo));
+  MPI_Comm comm = MPI_COMM_NULL;
+  BB_PETSC(PetscObjectGetComm(reinterpret_cast<PetscObject>(qp.lower), &comm));
+  MPI_Allreduce(MPI_IN_PLACE, &crossed, 1, MPIU_INT, MPI_SUM, comm);
+  return crossed;
+}
+
+} // namespace bilevel

@@ -1,0 +1,151 @@
+// Seed 002 at scale: the TAO bound-constrained QP solver against the KKT conditions and the dense
+// interior-point method (an independent solver), the ffoqp and kkt oracles of box_qp_hypergrad
+// against each other and against central differences of phi(x) = f(x, y*(x)) through TAO, a
+// wrong active set being visibly wrong, and crossed bounds reported as such.
+#include "test_support.hpp"
+
+#include "bilevel/algorithms/algorithm.hpp"
+#include "bilevel/core/record.hpp"
+#include "bilevel/core/replicated_vec.hpp"
+#include "bilevel/problems/box_qp_bilevel.hpp"
+#include "bilevel/qp/interior_point_qp.hpp"
+#include "bilevel/qp/tao_box_qp_solver.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace bilevel::test {
+namespace {
+
+PetscInt free_count(const BoxQp& qp, Vec y, double tau = 1e-8) {
+  const OwnedIS free = free_rows(qp, y, tau);
+  PetscInt n = 0;
+  BB_PETSC(ISGetSize(free, &n));
+  return n;
+}
+
+struct Instance {
+  std::unique_ptr<Problem> problem;
+  BoxQpBilevel& box;
+  OwnedVec x, y, gradient;
+  TaoBoxQpSolver tao;
+  Instance(const std::string& options, double rtol)
+      : problem(make_problem("box_qp_bilevel", options)),
+        box(dynamic_cast<BoxQpBilevel&>(*problem)), x(problem->create_x()), y(problem->create_y()),
+        gradient(problem->create_y()), tao(problem->comm(), y, "test_", {TAOTRON, rtol, 10000}) {
+    problem->initial_x(x);
+    BB_PETSC(VecSet(y, 0.0));
+  }
+  /// y*(at) from the current y; returns the TAO result.
+  BoxQpResult solve(Vec at) { return tao.solve(box.lower_box_qp(at), y, gradient); }
+};
+
+TEST(BoxQp, TaoSolutionSatisfiesKktAndMatchesInteriorPoint) {
+  Instance c("-problem_ny 40 -problem_nx 4", 1e-12);
+  const BoxQpResult result = c.solve(c.x);
+  ASSERT_EQ(result.status, BoxQpStatus::kConverged);
+  EXPECT_LE(result.projected_gradient, 1e-9);
+  const BoxQp qp = c.box.lower_box_qp(c.x);
+  const PetscInt n_free = free_count(qp, c.y);
+  EXPECT_GE(n_free, 8); // both kinds of rows exist
+  EXPECT_LE(n_free, 32);
+  // The same QP in the dense solver's form: min 1/2 y'Hy + (-q)'y, [-I; I] y <= [-lower; upper].
+  const Eigen::Index n = 40;
+  DenseQp dense;
+  dense.Q.resize(n, n);
+  OwnedVec unit = c.problem->create_y(), column = c.problem->create_y();
+  for (Eigen::Index j = 0; j < n; ++j) {
+    BB_PETSC(VecSet(unit, 0.0));
+    BB_PETSC(VecSetValue(unit, static_cast<PetscInt>(j), 1.0, INSERT_VALUES));
+    BB_PETSC(VecAssemblyBegin(unit));
+    BB_PETSC(VecAssemblyEnd(unit));
+    BB_PETSC(MatMult(qp.H, unit, column));
+    dense.Q.col(j) = gather_to_all(column);
+  }
+  dense.q = -gather_to_all(qp.q);
+  dense.G.resize(2 * n, n);
+  dense.G << -Eigen::MatrixXd::Identity(n, n), Eigen::MatrixXd::Identity(n, n);
+  dense.h.resize(2 * n);
+  dense.h << -gather_to_all(qp.lower), gather_to_all(qp.upper);
+  dense.A.resize(0, n);
+  dense.b.resize(0);
+  const QpSolution reference = InteriorPointQp({1e-13, 200}).solve(dense);
+  ASSERT_EQ(reference.status, QpStatus::kSolved);
+  EXPECT_LE((gather_to_all(c.y) - reference.y).lpNorm<Eigen::Infinity>(), 1e-8);
+  OwnedVec lambda_l = c.problem->create_y(), lambda_u = c.problem->create_y();
+  bound_multipliers(c.gradient, lambda_l, lambda_u);
+  EXPECT_LE((gather_to_all(lambda_l) - reference.lambda.head(n)).lpNorm<Eigen::Infinity>(), 1e-7);
+  EXPECT_LE((gather_to_all(lambda_u) - reference.lambda.tail(n)).lpNorm<Eigen::Infinity>(), 1e-7);
+}
+
+/// box_qp_hypergrad's estimate at x with `options`, and the record of the call.
+OwnedVec hypergradient(Problem& problem, Vec x, const std::string& options, Record& record) {
+  ScopedOptions scoped(options);
+  auto alg = algorithm_registry().at("box_qp_hypergrad").create();
+  OwnedVec grad = problem.create_x();
+  alg->setup(problem, x);
+  alg->hypergradient(x, grad, record);
+  return grad;
+}
+
+TEST(BoxQp, KktAndFfoqpAgreeAndMatchCentralDifferences) {
+  Instance c("-problem_ny 2000", 1e-13);
+  Record kkt_record, ffoqp_record;
+  const OwnedVec kkt =
+      hypergradient(*c.problem, c.x, "-alg_oracle kkt -alg_tao_rtol 1e-13", kkt_record);
+  const OwnedVec ffoqp =
+      hypergradient(*c.problem, c.x, "-alg_oracle ffoqp -alg_tao_rtol 1e-13", ffoqp_record);
+  ASSERT_EQ(kkt_record.get("ksp_converged"), 1.0);
+  ASSERT_EQ(ffoqp_record.get("ksp_converged"), 1.0);
+  const double active = ffoqp_record.get("active_rows");
+  EXPECT_GE(active, 200.0); // a good fraction of the 2000 rows is on a bound
+  EXPECT_LE(active, 1800.0);
+  EXPECT_LE(relative_error(ffoqp, kkt), 1e-8);
+
+  // phi along a random direction; the active set must be the same at both points (else phi
+  // has a kink inside the step and the difference is not a derivative).
+  ASSERT_EQ(c.solve(c.x).status, BoxQpStatus::kConverged);
+  const PetscInt n_free = free_count(c.box.lower_box_qp(c.x), c.y);
+  OwnedVec direction = c.problem->create_x();
+  fill_random(direction, 31);
+  const double h = 1e-5;
+  auto phi = [&](double s) {
+    OwnedVec at = copy_of(c.x);
+    BB_PETSC(VecAXPY(at, s, direction));
+    EXPECT_EQ(c.solve(at).status, BoxQpStatus::kConverged);
+    EXPECT_EQ(free_count(c.box.lower_box_qp(at), c.y), n_free);
+    return c.problem->upper_value(at, c.y);
+  };
+  const double fd = (phi(h) - phi(-h)) / (2 * h);
+  EXPECT_NEAR(dot(ffoqp, direction), fd, 1e-6 * std::abs(fd));
+  EXPECT_NEAR(dot(kkt, direction), fd, 1e-6 * std::abs(fd));
+  EXPECT_GT(std::abs(fd), 1e-3); // not vacuous
+}
+
+TEST(BoxQp, WrongActiveSetIsVisiblyWrong) {
+  auto problem = make_problem("box_qp_bilevel", "-problem_ny 2000");
+  OwnedVec x = problem->create_x();
+  problem->initial_x(x);
+  Record right, wrong;
+  const OwnedVec good = hypergradient(*problem, x, "-alg_oracle ffoqp", right);
+  // A slack threshold of 0.05 fixes free rows near a bound as if they were active.
+  const OwnedVec bad = hypergradient(*problem, x, "-alg_oracle ffoqp -alg_active_tol 0.05", wrong);
+  EXPECT_GT(wrong.get("active_rows"), right.get("active_rows"));
+  EXPECT_GT(relative_error(bad, good), 1e-4);
+}
+
+TEST(BoxQp, CrossedBoundsAreReportedNotSolved) {
+  Instance c("-problem_ny 50 -problem_lower 1 -problem_upper -1", 1e-10);
+  BB_PETSC(VecSet(c.y, 0.25));
+  const BoxQpResult result = c.solve(c.x);
+  EXPECT_EQ(result.status, BoxQpStatus::kInfeasibleBounds);
+  PetscReal norm = 0;
+  BB_PETSC(VecNorm(c.y, NORM_INFINITY, &norm));
+  EXPECT_EQ(norm, 0.25); // y untouched and finite
+  Record record;
+  EXPECT_THROW(hypergradient(*c.problem, c.x, "", record), InputError);
+}
+
+} // namespace
+} // namespace bilevel::test
