@@ -10,6 +10,7 @@
 #include "bilevel/io/hdf5.hpp"
 #include "bilevel/problems/problem.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -76,6 +77,12 @@ void Igfm::setup(Problem& problem, Vec x0) {
   group_y_ = group_problem_->create_y();
   group_y0_ = group_problem_->create_y();
   group_sgm_ = std::make_unique<SwitchingGradient>(config_.sgm, group_y_);
+  PetscInt parent_begin = 0, parent_end = 0, group_begin = 0, group_end = 0;
+  BB_PETSC(VecGetOwnershipRange(y_, &parent_begin, &parent_end));
+  BB_PETSC(VecGetOwnershipRange(group_y_, &group_begin, &group_end));
+  int same = parent_begin == group_begin && parent_end == group_end;
+  MPI_Allreduce(MPI_IN_PLACE, &same, 1, MPI_INT, MPI_LAND, problem.comm());
+  same_y_layout_ = same != 0;
   if (config_.warm_start)
     (void)lower_solution(gather_to_all(x0)); // y_out at x0: the first warm start
 }
@@ -84,10 +91,27 @@ SwitchingGradient::Result Igfm::lower_solution(const Eigen::VectorXd& x) {
   // Every group runs the same SGM on its own copy (redundantly, but side by side): cheaper than
   // one run on the parent, whose every oracle would communicate across all ranks.
   scatter_owned(x, group_x_);
-  scatter_owned(gather_to_all(y_), group_y_);
+  transfer_y(y_, group_y_);
   const SwitchingGradient::Result r = group_sgm_->run(*group_problem_, group_x_, group_y_);
-  scatter_owned(gather_to_all(group_y_), y_);
+  transfer_y(group_y_, y_);
   return r;
+}
+
+void Igfm::transfer_y(Vec from, Vec to) const {
+  if (!same_y_layout_) {
+    scatter_owned(gather_to_all(from), to);
+    return;
+  }
+  // The Vecs live on different communicators, so VecCopy does not apply; the local rows match.
+  const PetscScalar* source = nullptr;
+  PetscScalar* target = nullptr;
+  PetscInt n = 0;
+  BB_PETSC(VecGetLocalSize(from, &n));
+  BB_PETSC(VecGetArrayRead(from, &source));
+  BB_PETSC(VecGetArray(to, &target));
+  std::copy(source, source + n, target);
+  BB_PETSC(VecRestoreArray(to, &target));
+  BB_PETSC(VecRestoreArrayRead(from, &source));
 }
 
 void Igfm::step(Vec x, Record& record) {
@@ -107,7 +131,7 @@ void Igfm::step(Vec x, Record& record) {
   {
     LogScope scope(log_events().hypergradient);
     const Eigen::VectorXd xf = gather_to_all(x);
-    scatter_owned(gather_to_all(config_.warm_start ? y_.get() : y_start_.get()), group_y0_);
+    transfer_y(config_.warm_start ? y_.get() : y_start_.get(), group_y0_);
     const Eigen::Index nx = xf.size();
     int begin = 0, end = 0, group_rank = 0;
     groups_->owned_items(points, begin, end);

@@ -62,6 +62,8 @@ public:
 private:
   /// SGM at x (whole, on every rank) from y_, leaving y_out in y_.
   SwitchingGradient::Result lower_solution(const Eigen::VectorXd& x);
+  /// Copies a lower iterate between the parent's and the group's layout of y.
+  void transfer_y(Vec from, Vec to) const;
 
   Config config_;
   Problem* problem_ = nullptr;
@@ -73,6 +75,9 @@ private:
   std::unique_ptr<Problem> group_problem_;
   OwnedVec group_x_, group_y_, group_y0_;
   std::unique_ptr<SwitchingGradient> group_sgm_;
+  /// Every rank owns the same rows of y in the parent and the group (one group): transfers
+  /// are local copies instead of gathers of the whole of y.
+  bool same_y_layout_ = false;
 };
 
 } // namespace bilevel
