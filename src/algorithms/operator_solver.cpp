@@ -45,17 +45,21 @@ PetscErrorCode OperatorSolver::mult(Mat shell, Vec in, Vec out) {
   PetscFunctionReturn(0);
 }
 
+KrylovOutcome krylov_outcome(KSP ksp) {
+  KSPConvergedReason reason;
+  KrylovOutcome outcome{};
+  BB_PETSC(KSPGetConvergedReason(ksp, &reason));
+  BB_PETSC(KSPGetIterationNumber(ksp, &outcome.iterations));
+  outcome.converged = reason > 0;
+  return outcome;
+}
+
 OperatorSolver::Outcome OperatorSolver::solve(const Apply& apply, Vec rhs, Vec v) {
   apply_ = &apply;
   const PetscErrorCode code = KSPSolve(ksp_, rhs, v);
   apply_ = nullptr;
   BB_PETSC(code);
-  KSPConvergedReason reason;
-  Outcome outcome{};
-  BB_PETSC(KSPGetConvergedReason(ksp_, &reason));
-  BB_PETSC(KSPGetIterationNumber(ksp_, &outcome.iterations));
-  outcome.converged = reason > 0;
-  return outcome;
+  return krylov_outcome(ksp_);
 }
 
 } // namespace bilevel

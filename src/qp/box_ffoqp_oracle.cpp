@@ -34,12 +34,7 @@ BoxQpOracle::Outcome BoxFfoQpOracle::adjoint(const BoxQp& qp, Vec y, Vec, Vec dl
   BB_PETSC(VecRestoreSubVector(dl_dy, free, &rhs));
   BB_PETSC(code);
   BB_PETSC(VecISCopy(w, free, SCATTER_FORWARD, solution));
-  KSPConvergedReason reason;
-  Outcome outcome{};
-  BB_PETSC(KSPGetConvergedReason(ksp, &reason));
-  BB_PETSC(KSPGetIterationNumber(ksp, &outcome.iterations));
-  outcome.converged = reason > 0;
-  return outcome;
+  return krylov_outcome(ksp);
 }
 
 } // namespace bilevel

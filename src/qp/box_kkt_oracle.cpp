@@ -135,7 +135,7 @@ BoxQpOracle::Outcome BoxKktOracle::adjoint(const BoxQp& qp, Vec y, Vec gradient,
     for (PetscInt i = 0; i < n; ++i)
       out[i] = a[3 * i];
   }
-  return {solve.iterations, solve.converged};
+  return solve;
 }
 
 } // namespace bilevel

@@ -9,13 +9,18 @@
 
 namespace bilevel {
 
+/// How a Krylov solve ended.
+struct KrylovOutcome {
+  PetscInt iterations;
+  bool converged;
+};
+/// The outcome of the last KSPSolve of `ksp`.
+KrylovOutcome krylov_outcome(KSP ksp);
+
 class OperatorSolver {
 public:
   using Apply = std::function<void(Vec in, Vec out)>;
-  struct Outcome {
-    PetscInt iterations;
-    bool converged;
-  };
+  using Outcome = KrylovOutcome;
 
   /// Operator laid out like `model`; KSP of type `ksp_type` (no preconditioner) unless the
   /// options `-<prefix>ksp_type`, `-<prefix>pc_type`, ... say otherwise.

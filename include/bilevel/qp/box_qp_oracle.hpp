@@ -7,6 +7,7 @@
 //   kkt    the full KKT system of all 2n bound rows and their multipliers (OptNet), solved by
 //          GMRES on a MatShell of size 3n
 // With strict complementarity both give the same w.
+#include "bilevel/algorithms/operator_solver.hpp"
 #include "bilevel/qp/box_qp.hpp"
 
 #include <memory>
@@ -16,10 +17,7 @@ namespace bilevel {
 
 class BoxQpOracle {
 public:
-  struct Outcome {
-    PetscInt iterations; ///< Krylov iterations
-    bool converged;
-  };
+  using Outcome = KrylovOutcome;
   virtual ~BoxQpOracle() = default;
   /// w = (dy*/dq)' dl_dy at y* with gradient H y* - q. Both warm-start the Krylov solve across
   /// calls: ffoqp from w's free entries on entry, kkt from its own last solution.
