@@ -242,33 +242,24 @@ def test_igfm_rank_groups_give_the_same_trace(run, tmp_path):
         assert err <= 1e-10, f"igfm {metric}: 2 groups differ from 1 by {err:.2e}"
 
 
-def test_restart_continues_the_trace(run, tmp_path):
+@pytest.mark.parametrize("base, first, total, metric", [
+    (["-problem", "quadratic", "-algorithm", "aid", "-alg_inner_iters", "3"], 6, 14,
+     "upper_objective"),
+    # qp_layer's restart state: the minibatch counter and Adam's moments (/state).
+    (["-problem", "dfl_qp", "-algorithm", "qp_layer", "-problem_train", "32", "-problem_test",
+      "0", "-problem_batch", "4", "-alg_lr", "0.01"], 5, 11, "train_loss"),
+], ids=["quadratic_aid", "dfl_qp_qp_layer"])
+def test_restart_continues_the_trace(run, tmp_path, base, first, total, metric):
     out = tmp_path / "run.h5"
-    base = ["-problem", "quadratic", "-algorithm", "aid", "-alg_inner_iters", "3"]
-    assert run(*base, "-outer_iters", "6", "-output", out).returncode == 0
-    result = run(*base, "-outer_iters", "14", "-restart_from", out)
+    assert run(*base, "-outer_iters", first, "-output", out).returncode == 0
+    result = run(*base, "-outer_iters", total, "-restart_from", out)
     assert result.returncode == 0, result.stderr
     straight = tmp_path / "straight.h5"
-    assert run(*base, "-outer_iters", "14", "-output", straight).returncode == 0
+    assert run(*base, "-outer_iters", total, "-output", straight).returncode == 0
     resumed, reference = trace(out), trace(straight)
-    np.testing.assert_array_equal(resumed["iteration"], np.arange(14))
-    np.testing.assert_allclose(resumed["upper_objective"], reference["upper_objective"], rtol=1e-12)
+    np.testing.assert_array_equal(resumed["iteration"], np.arange(total))
+    np.testing.assert_allclose(resumed[metric], reference[metric], rtol=1e-12)
     assert status_of(out) == "completed"
-
-
-def test_qp_layer_restart_continues_the_trace(run, tmp_path):
-    """qp_layer's restart state: the minibatch counter and Adam's moments (/state)."""
-    out = tmp_path / "run.h5"
-    base = ["-problem", "dfl_qp", "-algorithm", "qp_layer", "-problem_train", "32",
-            "-problem_test", "0", "-problem_batch", "4", "-alg_lr", "0.01"]
-    assert run(*base, "-outer_iters", "5", "-output", out).returncode == 0
-    result = run(*base, "-outer_iters", "11", "-restart_from", out)
-    assert result.returncode == 0, result.stderr
-    straight = tmp_path / "straight.h5"
-    assert run(*base, "-outer_iters", "11", "-output", straight).returncode == 0
-    resumed, reference = trace(out), trace(straight)
-    np.testing.assert_array_equal(resumed["iteration"], np.arange(11))
-    np.testing.assert_allclose(resumed["train_loss"], reference["train_loss"], rtol=1e-12)
 
 
 @pytest.mark.parametrize("ranks", [1, 2])
