@@ -6,6 +6,8 @@
 #include "bilevel/problems/problem.hpp"
 #include "bilevel/sets/constraint_set.hpp"
 
+#include <stdexcept>
+
 namespace bilevel {
 
 SwitchingGradient::Config SwitchingGradient::Config::from_options() {
@@ -14,7 +16,8 @@ SwitchingGradient::Config SwitchingGradient::Config::from_options() {
       options::get_int("-alg_sgm_k0", 200, 0, 100000000, "SGM: K0 steps on g giving g_hat*"));
   c.k =
       static_cast<int>(options::get_int("-alg_sgm_k", 400, 1, 100000000, "SGM: K switching steps"));
-  c.tau = options::get_positive("-alg_sgm_tau", 0.05, "SGM: step size tau of both phases");
+  c.tau = options::get_real("-alg_sgm_tau", 0.05, 0.0, 1e12,
+                            "SGM: step size tau of both phases; 0 = 1/L of g at (x0, y0)");
   c.theta =
       options::get_positive("-alg_sgm_theta", 1e-3, "SGM: f-step when g(x, y) - g_hat* <= 2 theta");
   return c;
@@ -22,7 +25,11 @@ SwitchingGradient::Config SwitchingGradient::Config::from_options() {
 
 SwitchingGradient::SwitchingGradient(Config config, Vec y_model)
     : config_(config), y_hat_(duplicate(y_model)), sum_(duplicate(y_model)),
-      grad_(duplicate(y_model)) {}
+      grad_(duplicate(y_model)) {
+  if (!(config_.tau > 0.0))
+    throw std::invalid_argument("SwitchingGradient: tau must be positive (resolve tau = 0 to 1/L "
+                                "before constructing)");
+}
 
 void SwitchingGradient::projected_step(Problem& problem, Vec x, Vec y, bool on_lower) {
   if (on_lower)

@@ -123,6 +123,44 @@ TEST(Igfm, ApproachesTheJumpOnDiscontinuous) {
   EXPECT_LT(record.get("phi_tilde"), 0.25);
 }
 
+TEST(Igfm, ZeroTauStepsWithOneOverTheLowerLipschitzConstant) {
+  // adversarial_ls: grad_y^2 g = (1 + lambda) M / n, so L = (1 + 1) * sigma_max / 40 = 0.05 and
+  // tau = 20. The run with -alg_sgm_tau 0 must take exactly the steps of -alg_sgm_tau 20.
+  const std::string data = "-problem_data synthetic -problem_n 40 -problem_d 4 -seed 5 "
+                           "-alg_eta 0.1 -alg_delta 1e-3 -alg_sgm_k0 5 -alg_sgm_k 5 "
+                           "-alg_sgm_theta 1e-3 -alg_sgm_tau ";
+  auto run = [&](const std::string& tau, double& resolved) {
+    ScopedOptions scoped(data + tau);
+    auto problem = problem_registry().at("adversarial_ls").create(PETSC_COMM_WORLD);
+    auto algorithm = algorithm_registry().at("igfm").create();
+    OwnedVec x = problem->create_x();
+    problem->initial_x(x);
+    algorithm->setup(*problem, x);
+    resolved = dynamic_cast<Igfm&>(*algorithm).sgm_tau();
+    Record record;
+    for (int t = 0; t < 3; ++t) {
+      record.clear();
+      algorithm->step(x, record);
+    }
+    return gather_to_all(x);
+  };
+  double from_zero = 0, given = 0;
+  const Eigen::VectorXd x_zero = run("0", from_zero), x_given = run("20", given);
+  EXPECT_NEAR(from_zero, 20.0, 1e-12);
+  EXPECT_EQ(given, 20.0);
+  EXPECT_LE((x_zero - x_given).norm(), 1e-12 * (1.0 + x_given.norm()));
+}
+
+TEST(Igfm, ZeroTauIsRefusedWhenTheLowerLevelIsFlat) {
+  // hard_nonsmooth has g = 0: there is no 1/L to take.
+  ScopedOptions scoped("-alg_sgm_tau 0");
+  auto problem = problem_registry().at("hard_nonsmooth").create(PETSC_COMM_WORLD);
+  auto algorithm = algorithm_registry().at("igfm").create();
+  OwnedVec x = problem->create_x();
+  problem->initial_x(x);
+  EXPECT_THROW(algorithm->setup(*problem, x), InputError);
+}
+
 TEST(Igfm, UniformOutputIsOneOfTheIterates) {
   // Theorem 6.2's output after T steps is x_t for the drawn t in [0, T): it must equal that
   // iterate exactly (hard_nonsmooth's iterates are all distinct: |x| grows by eta per step).

@@ -56,6 +56,9 @@ public:
   /// Whether x_t (t >= 1) replaces the kept iterate under `seed`: probability 1/(t + 1).
   static bool reservoir_keeps(long long seed, long long t);
 
+  /// SGM's step in use (1/L of g at (x0, y0) when -alg_sgm_tau was 0); valid after setup().
+  double sgm_tau() const { return config_.sgm.tau; }
+
   /// The unit direction u_b of iteration t (nx coordinates): a normalised Gaussian.
   Eigen::VectorXd direction(long long t, int b, Eigen::Index nx) const;
 

@@ -17,7 +17,7 @@ public:
   struct Config {
     int k0;       ///< K0: steps on g giving g_hat*
     int k;        ///< K: switching steps
-    double tau;   ///< step size of both phases
+    double tau;   ///< step size of both phases (> 0; the option's 0 = 1/L is resolved by callers)
     double theta; ///< switching threshold: an f-step when g - g_hat* <= 2 theta
     static Config from_options();
   };
