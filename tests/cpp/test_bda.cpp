@@ -66,17 +66,10 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(Bda, ConvergesOnLiu) {
   ScopedOptions scoped("-problem_x0 -1 -alg_inner_iters 20 -alg_inner_eta 0.2 -alg_step 0.1");
-  auto problem = problem_registry().at("hard_liu").create(PETSC_COMM_WORLD);
-  auto bda = algorithm_registry().at("bda").create();
-  OwnedVec x = problem->create_x();
-  problem->initial_x(x);
-  bda->setup(*problem, x);
+  AlgorithmRun run = start_run("hard_liu", "bda");
   Record record;
-  for (int k = 0; k < 200; ++k) {
-    record.clear();
-    bda->step(x, record);
-  }
-  EXPECT_NEAR(gather_to_all(x)[0], 1.0, 1e-6); // observed: 1 to 1e-15
+  run.advance(200, record);
+  EXPECT_NEAR(gather_to_all(run.x)[0], 1.0, 1e-6); // observed: 1 to 1e-15
 }
 
 } // namespace

@@ -75,16 +75,9 @@ double run_igfm(const std::string& problem_name, const std::string& options, int
   // the same database.
   ScopedOptions scoped(options + " -alg_groups " +
                        std::to_string(groups > 0 ? groups : world_size()));
-  auto problem = problem_registry().at(problem_name).create(PETSC_COMM_WORLD);
-  auto algorithm = algorithm_registry().at("igfm").create();
-  OwnedVec x = problem->create_x();
-  problem->initial_x(x);
-  algorithm->setup(*problem, x);
-  for (int t = 0; t < iters; ++t) {
-    record.clear();
-    algorithm->step(x, record);
-  }
-  return gather_to_all(x)[0];
+  AlgorithmRun run = start_run(problem_name, "igfm");
+  run.advance(iters, record);
+  return gather_to_all(run.x)[0];
 }
 
 const char* kSgm = " -alg_sgm_k0 100 -alg_sgm_k 300 -alg_sgm_tau 0.02 -alg_sgm_theta 1e-5";
@@ -131,18 +124,11 @@ TEST(Igfm, ZeroTauStepsWithOneOverTheLowerLipschitzConstant) {
                            "-alg_sgm_theta 1e-3 -alg_sgm_tau ";
   auto run = [&](const std::string& tau, double& resolved) {
     ScopedOptions scoped(data + tau);
-    auto problem = problem_registry().at("adversarial_ls").create(PETSC_COMM_WORLD);
-    auto algorithm = algorithm_registry().at("igfm").create();
-    OwnedVec x = problem->create_x();
-    problem->initial_x(x);
-    algorithm->setup(*problem, x);
-    resolved = dynamic_cast<Igfm&>(*algorithm).sgm_tau();
+    AlgorithmRun started = start_run("adversarial_ls", "igfm");
+    resolved = dynamic_cast<Igfm&>(*started.algorithm).sgm_tau();
     Record record;
-    for (int t = 0; t < 3; ++t) {
-      record.clear();
-      algorithm->step(x, record);
-    }
-    return gather_to_all(x);
+    started.advance(3, record);
+    return gather_to_all(started.x);
   };
   double from_zero = 0, given = 0;
   const Eigen::VectorXd x_zero = run("0", from_zero), x_given = run("20", given);
@@ -154,11 +140,7 @@ TEST(Igfm, ZeroTauStepsWithOneOverTheLowerLipschitzConstant) {
 TEST(Igfm, ZeroTauIsRefusedWhenTheLowerLevelIsFlat) {
   // hard_nonsmooth has g = 0: there is no 1/L to take.
   ScopedOptions scoped("-alg_sgm_tau 0");
-  auto problem = problem_registry().at("hard_nonsmooth").create(PETSC_COMM_WORLD);
-  auto algorithm = algorithm_registry().at("igfm").create();
-  OwnedVec x = problem->create_x();
-  problem->initial_x(x);
-  EXPECT_THROW(algorithm->setup(*problem, x), InputError);
+  EXPECT_THROW(start_run("hard_nonsmooth", "igfm"), InputError);
 }
 
 TEST(Igfm, UniformOutputIsOneOfTheIterates) {
@@ -169,20 +151,16 @@ TEST(Igfm, UniformOutputIsOneOfTheIterates) {
     ScopedOptions scoped("-problem_x0 0.5 -alg_eta 0.05 -alg_delta 0.01 -alg_sgm_k0 2 "
                          "-alg_sgm_k 4 -alg_sgm_tau 0.5 -alg_sgm_theta 1e-5 -seed " +
                          std::to_string(seed));
-    auto problem = problem_registry().at("hard_nonsmooth").create(PETSC_COMM_WORLD);
-    auto algorithm = algorithm_registry().at("igfm").create();
-    auto& igfm = dynamic_cast<Igfm&>(*algorithm);
-    OwnedVec x = problem->create_x();
-    problem->initial_x(x);
-    algorithm->setup(*problem, x);
+    AlgorithmRun run = start_run("hard_nonsmooth", "igfm");
+    const auto& igfm = dynamic_cast<const Igfm&>(*run.algorithm);
     std::vector<double> iterates;
     Record record;
     long long expected = 0; // the reservoir's last replacement before step T
     for (int t = 0; t < kSteps; ++t) {
-      iterates.push_back(gather_to_all(x)[0]);
+      iterates.push_back(gather_to_all(run.x)[0]);
       if (t > 0 && Igfm::reservoir_keeps(seed, t))
         expected = t;
-      algorithm->step(x, record);
+      run.advance(1, record);
     }
     ASSERT_EQ(igfm.uniform_index(), expected);
     EXPECT_EQ(gather_to_all(igfm.uniform_iterate())[0],

@@ -26,19 +26,12 @@ struct Outcome {
 
 Outcome run(const std::string& algorithm_name, int iters) {
   ScopedOptions scoped("-problem_x0 -1 -alg_step 0.1 -alg_inner_iters 10");
-  auto problem = problem_registry().at("hard_liu").create(PETSC_COMM_WORLD);
-  auto algorithm = algorithm_registry().at(algorithm_name).create();
-  OwnedVec x = problem->create_x();
-  problem->initial_x(x);
-  algorithm->setup(*problem, x);
+  AlgorithmRun started = start_run("hard_liu", algorithm_name);
   Outcome out{};
-  for (int t = 0; t < iters; ++t) {
-    out.last.clear();
-    algorithm->step(x, out.last);
-    if (t == 0)
-      out.first = out.last;
-  }
-  out.x = gather_to_all(x)[0];
+  started.advance(1, out.first);
+  out.last = out.first;
+  started.advance(iters - 1, out.last);
+  out.x = gather_to_all(started.x)[0];
   return out;
 }
 

@@ -1,10 +1,13 @@
 #pragma once
-// Shared helpers of the C++ tests: building a registered problem from an options string, filling
+// Shared helpers of the C++ tests: building a registered problem from an options string, starting
+// an algorithm on a problem, filling
 // Vecs with rank-layout-independent random values, and relative errors.
 #include "bilevel/catalog.hpp"
 #include "bilevel/core/counter_rng.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
+#include "bilevel/core/petsc_handle.hpp"
+#include "bilevel/core/record.hpp"
 
 #include <memory>
 #include <string>
@@ -16,6 +19,32 @@ namespace bilevel::test {
 inline std::unique_ptr<Problem> make_problem(const std::string& name, const std::string& options) {
   ScopedOptions scoped(options);
   return problem_registry().at(name).create(PETSC_COMM_WORLD);
+}
+
+/// A registered problem and algorithm built under the options in force, set up at the problem's
+/// x0. Keep the options in scope while stepping: IGFM reads them again to build its rank groups.
+struct AlgorithmRun {
+  std::unique_ptr<Problem> problem; // declared first: the algorithm holds a pointer to it
+  std::unique_ptr<Algorithm> algorithm;
+  OwnedVec x;
+
+  /// `steps` more steps; `record` is left with the last one's row.
+  void advance(int steps, Record& record) {
+    for (int t = 0; t < steps; ++t) {
+      record.clear();
+      algorithm->step(x, record);
+    }
+  }
+};
+
+inline AlgorithmRun start_run(const std::string& problem, const std::string& algorithm) {
+  AlgorithmRun run{problem_registry().at(problem).create(PETSC_COMM_WORLD),
+                   algorithm_registry().at(algorithm).create(),
+                   {}};
+  run.x = run.problem->create_x();
+  run.problem->initial_x(run.x);
+  run.algorithm->setup(*run.problem, run.x);
+  return run;
 }
 
 /// v_i = offset + scale * N(0,1) from a counter generator indexed by the global i.
