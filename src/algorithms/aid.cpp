@@ -1,5 +1,6 @@
 #include "bilevel/algorithms/aid.hpp"
 
+#include "bilevel/algorithms/inner_step.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/log_events.hpp"
 #include "bilevel/core/options.hpp"
@@ -38,9 +39,7 @@ void Aid::setup(Problem& problem, Vec x0) {
   BB_PETSC(VecSet(v_, 0.0));
   rhs_ = problem.create_y();
   gx_ = duplicate(x0);
-  eta_ = config_.inner_eta > 0
-             ? config_.inner_eta
-             : 1.0 / problem.lower_curvature(x0, y_, CurvatureNeed::lipschitz).lipschitz;
+  eta_ = resolve_inner_step(config_.inner_eta, problem, x0, y_, "aid", "-alg_inner_eta");
   solver_ = std::make_unique<HessianSolver>(problem, y_);
 }
 

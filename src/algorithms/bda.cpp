@@ -1,5 +1,6 @@
 #include "bilevel/algorithms/bda.hpp"
 
+#include "bilevel/algorithms/inner_step.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/log_events.hpp"
 #include "bilevel/core/options.hpp"
@@ -45,15 +46,8 @@ void Bda::setup(Problem& problem, Vec x0) {
     *v = problem.create_y();
   for (OwnedVec* v : {&gx_acc_, &hx_f_, &hx_g_, &gx_plus_, &gx_minus_})
     *v = duplicate(x0);
-  if (config_.inner_eta > 0) {
-    eta_ = config_.inner_eta;
-  } else {
-    const double lipschitz = problem.lower_curvature(x0, y_, CurvatureNeed::lipschitz).lipschitz;
-    if (!(lipschitz > 0)) // g = 0 (hard_nonsmooth) or linear in y: no curvature to scale by
-      throw InputError("algorithm bda: problem '" + problem.name() +
-                       "' gives no Lipschitz estimate of grad_y g; set -alg_inner_eta");
-    eta_ = 1.0 / lipschitz;
-  }
+  // g = 0 (hard_nonsmooth) or linear in y has no curvature to scale by: an error there.
+  eta_ = resolve_inner_step(config_.inner_eta, problem, x0, y_, "bda", "-alg_inner_eta");
 }
 
 void Bda::descend(Vec x, Vec y, bool record) {

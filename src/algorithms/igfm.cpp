@@ -1,5 +1,6 @@
 #include "bilevel/algorithms/igfm.hpp"
 
+#include "bilevel/algorithms/inner_step.hpp"
 #include "bilevel/catalog.hpp"
 #include "bilevel/core/collective_ledger.hpp"
 #include "bilevel/core/counter_rng.hpp"
@@ -76,14 +77,8 @@ void Igfm::setup(Problem& problem, Vec x0) {
   group_x_ = group_problem_->create_x();
   group_y_ = group_problem_->create_y();
   group_y0_ = group_problem_->create_y();
-  if (config_.sgm.tau == 0.0) { // 1/L at (x0, y0), the step the gradient baselines take by default
-    const double lipschitz = problem.lower_curvature(x0, y_, CurvatureNeed::lipschitz).lipschitz;
-    if (!(lipschitz > 0.0) || !std::isfinite(lipschitz))
-      throw InputError("igfm: -alg_sgm_tau 0 asks for 1/L, but problem '" + problem.name() +
-                       "' gives L = " + std::to_string(lipschitz) +
-                       " for its lower level; accepted: a positive -alg_sgm_tau");
-    config_.sgm.tau = 1.0 / lipschitz;
-  }
+  // -alg_sgm_tau 0: 1/L at (x0, y0), the step the gradient baselines take by default.
+  config_.sgm.tau = resolve_inner_step(config_.sgm.tau, problem, x0, y_, "igfm", "-alg_sgm_tau");
   group_sgm_ = std::make_unique<SwitchingGradient>(config_.sgm, group_y_);
   PetscInt parent_begin = 0, parent_end = 0, group_begin = 0, group_end = 0;
   BB_PETSC(VecGetOwnershipRange(y_, &parent_begin, &parent_end));

@@ -1,5 +1,6 @@
 #include "bilevel/algorithms/itd.hpp"
 
+#include "bilevel/algorithms/inner_step.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/problems/problem.hpp"
@@ -40,9 +41,7 @@ void Itd::setup(Problem& problem, Vec x0) {
   hw_ = problem.create_y();
   gx_acc_ = duplicate(x0);
   gx_tmp_ = duplicate(x0);
-  eta_ = config_.inner_eta > 0
-             ? config_.inner_eta
-             : 1.0 / problem.lower_curvature(x0, y_, CurvatureNeed::lipschitz).lipschitz;
+  eta_ = resolve_inner_step(config_.inner_eta, problem, x0, y_, "itd", "-alg_inner_eta");
 }
 
 void Itd::hypergradient(Vec x, Vec grad, Record&) {
