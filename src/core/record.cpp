@@ -1,5 +1,6 @@
 #include "bilevel/core/record.hpp"
 
+#include <algorithm>
 #include <limits>
 
 namespace bilevel {
@@ -25,6 +26,13 @@ bool Record::has(const std::string& name) const {
     if (entry.first == name)
       return true;
   return false;
+}
+
+void Record::solve(const std::string& solver, bool converged, double iterations) {
+  set(solver + "_converged", converged ? 1.0 : 0.0);
+  set(solver + "_iterations", iterations);
+  if (!converged && std::find(failures_.begin(), failures_.end(), solver) == failures_.end())
+    failures_.push_back(solver);
 }
 
 } // namespace bilevel

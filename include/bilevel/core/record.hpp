@@ -15,10 +15,23 @@ public:
   double get(const std::string& name) const;
   bool has(const std::string& name) const;
   const std::vector<std::pair<std::string, double>>& entries() const { return entries_; }
-  void clear() { entries_.clear(); }
+
+  /// Records how an inner solve that has a tolerance ended (Krylov, QP, SNESVI, TAO, a
+  /// first-order loop run to a tolerance): `<solver>_converged` (1 or 0) and
+  /// `<solver>_iterations`. A solve that missed its tolerance is also listed in failures(), which
+  /// the driver turns into the row's `inner_ok` flag and the run's validity.
+  void solve(const std::string& solver, bool converged, double iterations);
+  /// The solvers that missed their tolerance in this record, each named once.
+  const std::vector<std::string>& failures() const { return failures_; }
+
+  void clear() {
+    entries_.clear();
+    failures_.clear();
+  }
 
 private:
   std::vector<std::pair<std::string, double>> entries_;
+  std::vector<std::string> failures_;
 };
 
 } // namespace bilevel
