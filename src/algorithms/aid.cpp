@@ -51,8 +51,7 @@ void Aid::hypergradient(Vec x, Vec grad, Record& record) {
     LogScope scope(log_events().linear_solve);
     solve = solver_->solve(x, y_, rhs_, v_);
   }
-  record.set("ksp_iterations", static_cast<double>(solve.iterations));
-  record.set("ksp_converged", solve.converged ? 1.0 : 0.0);
+  record.solve("ksp", solve.converged, static_cast<double>(solve.iterations));
   problem().lower_hess_xy(x, y_, v_, grad);
   BB_PETSC(VecAYPX(grad, -1.0, gx_)); // grad = grad_x f - grad^2_xy g v
 }

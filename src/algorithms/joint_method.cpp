@@ -54,7 +54,7 @@ void JointMethod::report(Vec x, Record& record) {
   problem().upper_gradient(x, y_, gx, gy);
   // v = [grad^2_yy g]^{-1} grad_y f, warm-started from the previous report (eq. 1b).
   const HessianSolver::Outcome solve = solver_->solve(x, y_, gy, v_);
-  record.set("hypergrad_ksp_iterations", static_cast<double>(solve.iterations));
+  record.solve("hypergrad_ksp", solve.converged, static_cast<double>(solve.iterations));
   if (!solve.converged)
     return;
   problem().lower_hess_xy(x, y_, v_, hypergrad_);

@@ -97,14 +97,14 @@ void KktVi::solve_lower(Vec x, Vec y, Record* record) {
       inner = snesvi_->solve(x, y, config_.inner_gap_tol);
     }
     if (record) {
-      record->set("inner_steps", static_cast<double>(inner.newton_steps));
+      record->solve("inner", inner.converged, static_cast<double>(inner.newton_steps));
       record->set("inner_linear_iterations", static_cast<double>(inner.linear_iterations));
     }
     return;
   }
   const auto inner = inner_->run_until(x, y, config_.inner_rtol, config_.inner_max_steps);
   if (record) {
-    record->set("inner_steps", inner.steps);
+    record->solve("inner", inner.converged, inner.steps);
     record->set("inner_change", inner.last_change);
   }
 }
@@ -125,8 +125,7 @@ void KktVi::hypergradient(Vec x, Vec grad, Record& record) {
     LogScope scope(log_events().linear_solve);
     solve = solver_->solve(apply, rhs_, lambda_);
   }
-  record.set("ksp_iterations", static_cast<double>(solve.iterations));
-  record.set("ksp_converged", solve.converged ? 1.0 : 0.0);
+  record.solve("ksp", solve.converged, static_cast<double>(solve.iterations));
   problem().vi_jac_x_transpose(x, y_, lambda_, grad);
   BB_PETSC(VecAYPX(grad, -1.0, gx_)); // grad = grad_x f - grad_x F' lambda
 }

@@ -34,7 +34,7 @@ NaturalMapIteration::Outcome NaturalMapIteration::iterate(Vec x, Vec y, int step
       while (list->size() < static_cast<std::size_t>(steps))
         list->push_back(duplicate(y));
   }
-  Outcome out{0, std::numeric_limits<double>::quiet_NaN(), 0.0};
+  Outcome out{0, std::numeric_limits<double>::quiet_NaN(), 0.0, tolerance < 0};
   double log_ratio_sum = 0.0, previous_change = 0.0;
   int ratios = 0;
   for (int t = 0; t < steps; ++t) {
@@ -62,8 +62,10 @@ NaturalMapIteration::Outcome NaturalMapIteration::iterate(Vec x, Vec y, int step
     previous_change = change;
     out.steps = t + 1;
     out.last_change = change;
-    if (tolerance >= 0 && change <= tolerance * (1.0 + norm_y))
+    if (tolerance >= 0 && change <= tolerance * (1.0 + norm_y)) {
+      out.converged = true;
       break;
+    }
   }
   if (ratios > 0)
     out.contraction = std::exp(log_ratio_sum / ratios);

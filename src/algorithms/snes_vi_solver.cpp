@@ -39,10 +39,15 @@ void SnesViSolver::declare_options(const std::string& prefix) {
 SnesViSolver::SnesViSolver(Problem& problem, Vec y_model, const std::string& prefix)
     : problem_(problem), y_linear_(duplicate(y_model)), lower_(duplicate(y_model)),
       upper_(duplicate(y_model)), residual_vec_(duplicate(y_model)) {
+  // An unconstrained lower level is the VI with infinite bounds: SNESVI is then Newton's method.
   const ConstraintSet* set = problem.lower_set();
-  if (!set || !set->bounds(lower_, upper_))
-    throw InputError("snesvi: problem '" + problem.name() +
-                     "' has no lower set given by coordinate-wise bounds");
+  if (!set) {
+    BB_PETSC(VecSet(lower_, PETSC_NINFINITY));
+    BB_PETSC(VecSet(upper_, PETSC_INFINITY));
+  } else if (!set->bounds(lower_, upper_)) {
+    throw InputError("snesvi: problem '" + problem.name() + "' has a lower set (" + set->name() +
+                     ") not given by coordinate-wise bounds; accepted: bounds or none");
+  }
   const auto* vi = dynamic_cast<const ViProblem*>(&problem);
   Mat assembled = vi ? vi->constant_jacobian_y() : nullptr;
   BB_PETSC(SNESCreate(problem.comm(), snes_.receive()));

@@ -5,7 +5,38 @@
 #include "bilevel/core/options.hpp"
 #include "bilevel/io/hdf5.hpp"
 
+#include <optional>
+
 namespace bilevel::cli {
+
+namespace {
+
+/// The algorithms that run the problem correctly, for the refusal message.
+std::string applicable_algorithms(const ProblemStructure& problem) {
+  std::string out;
+  for (const auto& [name, entry] : algorithm_registry().entries())
+    if (!refusal(entry.traits, problem))
+      out += (out.empty() ? "" : ", ") + name;
+  return out.empty() ? "none" : out;
+}
+
+} // namespace
+
+std::optional<std::string> refuse_pair(const std::string& problem, const std::string& algorithm,
+                                       bool allow_weaker_convexity) {
+  const ProblemStructure& structure = problem_registry().at(problem).traits;
+  const auto why = refusal(algorithm_registry().at(algorithm).traits, structure);
+  if (!why)
+    return std::nullopt;
+  if (why->convexity_only && allow_weaker_convexity)
+    return algorithm + " on " + problem + ": " + why->reason;
+  std::string message = "algorithm '" + algorithm + "' cannot solve problem '" + problem +
+                        "' correctly: " + why->reason +
+                        "; algorithms that apply: " + applicable_algorithms(structure);
+  if (why->convexity_only)
+    message += " (-allow_weaker_convexity runs it anyway, with validity 'invalid')";
+  throw InputError(message);
+}
 
 Experiment make_experiment(MPI_Comm comm, bool with_algorithm) {
   Experiment e;
@@ -18,10 +49,19 @@ Experiment make_experiment(MPI_Comm comm, bool with_algorithm) {
     if (e.algorithm_name.empty())
       throw InputError("no -algorithm given; accepted: " + algorithm_registry().names_joined());
   }
+  if (with_algorithm) {
+    const bool allow_weaker = options::get_bool(
+        "-allow_weaker_convexity", false,
+        "run a method on a lower level weaker than it assumes (as the papers do to show it "
+        "fail); the run's validity is then 'invalid'");
+    if (auto invalid = refuse_pair(e.problem_name, e.algorithm_name, allow_weaker))
+      e.invalid_reason = *invalid;
+  }
   // Build the algorithm first: it only reads options, so a bad value fails before data loads.
   if (with_algorithm)
     e.algorithm = algorithm_registry().at(e.algorithm_name).create();
   e.problem = problem_entry.create(comm);
+  check_declared_structure(*e.problem, problem_entry.traits);
   e.x = e.problem->create_x();
   e.problem->initial_x(e.x);
   return e;

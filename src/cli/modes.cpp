@@ -4,6 +4,7 @@
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/driver/driver.hpp"
+#include "bilevel/driver/run_validity.hpp"
 #include "bilevel/io/hdf5.hpp"
 #include "bilevel/io/result_writer.hpp"
 
@@ -12,14 +13,14 @@
 
 namespace bilevel::cli {
 
-int exit_code_for(const std::string& status) {
+int exit_code_for(const std::string& status, const std::string& validity) {
   if (status == "interrupted")
     return kExitInterrupted;
   if (status == "diverged")
     return kExitDiverged;
   if (status == "failed")
     return kExitFailure;
-  return kExitOk;
+  return validity == "valid" ? kExitOk : kExitNotValid;
 }
 
 namespace {
@@ -43,6 +44,31 @@ void print_options(const std::string& section_prefix) {
   }
 }
 
+/// Which algorithm runs which problem: 'x' correct, 'w' only with -allow_weaker_convexity (the
+/// lower level is weaker than the method assumes), '.' refused; each problem's structure last.
+void print_compatibility() {
+  const auto& algorithms = algorithm_registry().entries();
+  std::printf("\nCompatibility (x runs, w only with -allow_weaker_convexity, . refused):\n");
+  std::printf("  %-18s", "");
+  for (std::size_t column = 0; column < algorithms.size(); ++column)
+    std::printf(" %2zu", column + 1);
+  std::printf("  lower level\n");
+  for (const auto& [name, problem] : problem_registry().entries()) {
+    std::printf("  %-18s", name.c_str());
+    for (const auto& [algorithm, entry] : algorithms) {
+      const auto why = refusal(entry.traits, problem.traits);
+      std::printf("  %c", !why ? 'x' : why->convexity_only ? 'w' : '.');
+    }
+    std::printf("  %s\n", describe(problem.traits).c_str());
+  }
+  std::size_t column = 0;
+  for (const auto& [algorithm, entry] : algorithms) {
+    ++column;
+    std::printf("%s%zu %s", column == 1 ? "  " : ", ", column, algorithm.c_str());
+  }
+  std::printf("\n");
+}
+
 long long read_seed() {
   return options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed of the instance's data");
 }
@@ -59,6 +85,7 @@ int list_mode() {
   std::printf("Algorithms:\n");
   for (const auto& [name, entry] : algorithm_registry().entries())
     std::printf("  %-18s %s\n", name.c_str(), entry.description.c_str());
+  print_compatibility();
   return kExitOk;
 }
 
@@ -125,6 +152,9 @@ int run_mode(MPI_Comm comm) {
 
   int first_iteration = 0;
   double time_offset = 0.0;
+  RunValidity validity;
+  if (!e.invalid_reason.empty())
+    validity.invalidate(e.invalid_reason);
   h5::File file;
   if (!restart.empty()) {
     file = h5::open_file(comm, restart, "r+");
@@ -134,6 +164,8 @@ int run_mode(MPI_Comm comm) {
       throw InputError("-restart_from " + restart + " holds a run of " + stored_problem + "/" +
                        stored_algorithm + ", not " + e.problem_name + "/" + e.algorithm_name);
     h5::read_vec(file, "x", e.x);
+    if (H5Aexists(file, "validity") > 0) // files older than the validity attribute have none
+      validity.resume_from(h5::read_string_attribute(file, "validity"));
   } else {
     load_x_from_option(comm, e);
   }
@@ -157,15 +189,15 @@ int run_mode(MPI_Comm comm) {
   }
   ResultWriter writer(comm, file, "/", {e.problem_name, e.algorithm_name, options_string(), seed},
                       !restart.empty(), flush_interval);
-  const RunOutcome outcome =
-      run_experiment(*e.problem, *e.algorithm, e.x, writer, config, first_iteration, time_offset);
-  writer.finish(outcome.status);
+  const RunOutcome outcome = run_experiment(*e.problem, *e.algorithm, e.x, writer, config, validity,
+                                            first_iteration, time_offset);
+  writer.finish(outcome.status, outcome.validity);
   if (is_root())
-    std::printf("%s/%s: %s after %d iterations, %.3f s; f = %.10e, |grad| = %.3e -> %s\n",
+    std::printf("%s/%s: %s (%s) after %d iterations, %.3f s; f = %.10e, |grad| = %.3e -> %s\n",
                 e.problem_name.c_str(), e.algorithm_name.c_str(), outcome.status.c_str(),
-                outcome.iterations, outcome.seconds, outcome.final_upper_objective,
-                outcome.final_hypergrad_norm, output.c_str());
-  return exit_code_for(outcome.status);
+                outcome.validity.c_str(), outcome.iterations, outcome.seconds,
+                outcome.final_upper_objective, outcome.final_hypergrad_norm, output.c_str());
+  return exit_code_for(outcome.status, outcome.validity);
 }
 
 int hypergrad_mode(MPI_Comm comm) {
@@ -185,6 +217,10 @@ int hypergrad_mode(MPI_Comm comm) {
   OwnedVec grad = duplicate(e.x);
   Record record;
   e.algorithm->hypergradient(e.x, grad, record);
+  RunValidity validity;
+  if (!e.invalid_reason.empty())
+    validity.invalidate(e.invalid_reason);
+  validity.count_iteration(0, record.failures());
   h5::write_vec(file, "hypergrad", grad);
   h5::write_vec(file, "x", e.x);
   if (e.problem->has_exact_hypergradient()) {
@@ -192,13 +228,14 @@ int hypergrad_mode(MPI_Comm comm) {
     e.problem->exact_hypergradient(e.x, exact, nullptr);
     h5::write_vec(file, "hypergrad_exact", exact);
   }
-  writer.finish("completed");
+  const std::string verdict = validity.verdict();
+  writer.finish("completed", verdict);
   PetscReal norm = 0;
   BB_PETSC(VecNorm(grad, NORM_2, &norm));
   if (is_root())
-    std::printf("hypergradient of %s/%s: |grad| = %.10e -> %s\n", e.problem_name.c_str(),
-                e.algorithm_name.c_str(), norm, output.c_str());
-  return kExitOk;
+    std::printf("hypergradient of %s/%s (%s): |grad| = %.10e -> %s\n", e.problem_name.c_str(),
+                e.algorithm_name.c_str(), verdict.c_str(), norm, output.c_str());
+  return exit_code_for("completed", verdict);
 }
 
 int export_mode(MPI_Comm comm) {

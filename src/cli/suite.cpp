@@ -3,9 +3,11 @@
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/driver/driver.hpp"
+#include "bilevel/driver/run_validity.hpp"
 #include "bilevel/io/result_writer.hpp"
 #include "bilevel/quick_suite.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -41,7 +43,7 @@ std::string read_text(const std::string& path) {
 }
 
 struct SummaryRow {
-  std::string problem, algorithm, status;
+  std::string problem, algorithm, status, validity;
   int iterations;
   double seconds, objective, grad_norm;
 };
@@ -76,30 +78,38 @@ int suite_mode(MPI_Comm comm) {
                   e.algorithm_name.c_str());
     ResultWriter writer(comm, file, group, {e.problem_name, e.algorithm_name, runs[i], seed}, false,
                         5.0);
-    const RunOutcome outcome = run_experiment(*e.problem, *e.algorithm, e.x, writer, config);
-    writer.finish(outcome.status);
-    rows.push_back({e.problem_name, e.algorithm_name, outcome.status, outcome.iterations,
-                    outcome.seconds, outcome.final_upper_objective, outcome.final_hypergrad_norm});
+    RunValidity validity;
+    if (!e.invalid_reason.empty())
+      validity.invalidate(e.invalid_reason);
+    const RunOutcome outcome =
+        run_experiment(*e.problem, *e.algorithm, e.x, writer, config, validity);
+    writer.finish(outcome.status, outcome.validity);
+    rows.push_back({e.problem_name, e.algorithm_name, outcome.status, outcome.validity,
+                    outcome.iterations, outcome.seconds, outcome.final_upper_objective,
+                    outcome.final_hypergrad_norm});
     if (rank == 0) {
-      std::printf("[%zu/%zu] %s/%s: %s, %d iterations, %.3f s\n", i + 1, runs.size(),
+      std::printf("[%zu/%zu] %s/%s: %s (%s), %d iterations, %.3f s\n", i + 1, runs.size(),
                   e.problem_name.c_str(), e.algorithm_name.c_str(), outcome.status.c_str(),
-                  outcome.iterations, outcome.seconds);
+                  outcome.validity.c_str(), outcome.iterations, outcome.seconds);
       std::fflush(stdout);
     }
     if (outcome.status == "interrupted") {
       worst = kExitInterrupted;
       break;
     }
+    worst = std::max(worst, exit_code_for(outcome.status, outcome.validity));
   }
   if (rank == 0) {
     int nranks = 1;
     MPI_Comm_size(comm, &nranks);
     std::printf("\nSuite '%s' on %d rank(s) -> %s\n", suite.c_str(), nranks, output.c_str());
-    std::printf("%-18s %-10s %-11s %6s %10s %12s %18s %12s\n", "problem", "algorithm", "status",
-                "iters", "time [s]", "ms/iter", "upper objective", "|hypergrad|");
+    std::printf("%-18s %-10s %-11s %-8s %6s %10s %12s %18s %12s\n", "problem", "algorithm",
+                "status", "validity", "iters", "time [s]", "ms/iter", "upper objective",
+                "|hypergrad|");
     for (const auto& r : rows)
-      std::printf("%-18s %-10s %-11s %6d %10.3f %12.3f %18.10e %12.4e\n", r.problem.c_str(),
-                  r.algorithm.c_str(), r.status.c_str(), r.iterations, r.seconds,
+      std::printf("%-18s %-10s %-11s %-8s %6d %10.3f %12.3f %18.10e %12.4e\n", r.problem.c_str(),
+                  r.algorithm.c_str(), r.status.c_str(),
+                  r.validity.substr(0, r.validity.find(':')).c_str(), r.iterations, r.seconds,
                   r.iterations > 0 ? 1e3 * r.seconds / r.iterations : 0.0, r.objective,
                   r.grad_norm);
   }

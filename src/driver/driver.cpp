@@ -4,6 +4,7 @@
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/log_events.hpp"
 #include "bilevel/core/options.hpp"
+#include "bilevel/driver/run_validity.hpp"
 #include "bilevel/io/result_writer.hpp"
 #include "bilevel/problems/problem.hpp"
 
@@ -26,16 +27,42 @@ extern "C" void on_stop_signal(int signal) {
   g_stop_signal = signal;
 }
 
-/// Whether the contract's metrics are finite; a non-finite one means the run diverged. The
-/// driver's own NaN fill of hypergrad_norm (an algorithm, or a problem, without one) is "not
-/// available", not divergence, so that column counts only when the algorithm set it.
-bool finite_core(const Record& r, bool algorithm_set_hypergrad) {
+/// Why the row says the run diverged, or "" if it does not: a NaN/Inf in the contract's metrics
+/// (the driver's own NaN fill of hypergrad_norm, for an algorithm or problem without one, means
+/// "not available" and does not count), an infinite value in any other metric, or growth of the
+/// objective or of an iterate past kGrowthLimit times its size at the first iteration.
+constexpr double kGrowthLimit = 1e8;
+
+struct GrowthReference {
+  double objective, x_norm, y_norm;
+};
+
+std::string divergence(const Record& r, bool algorithm_set_hypergrad, const GrowthReference& start,
+                       double x_norm, double y_norm) {
   for (const char* name : {"upper_objective", "hypergrad_norm", "lower_residual"}) {
     const bool counted = std::string_view(name) != "hypergrad_norm" || algorithm_set_hypergrad;
     if (counted && r.has(name) && !std::isfinite(r.get(name)))
-      return false;
+      return std::string(name) + " is not finite";
   }
-  return true;
+  for (const auto& [name, value] : r.entries())
+    if (std::isinf(value))
+      return name + " is infinite";
+  const auto grew = [](double value, double reference) {
+    return !(std::fabs(value) <= kGrowthLimit * std::max(1.0, std::fabs(reference)));
+  };
+  if (grew(r.get("upper_objective"), start.objective))
+    return "upper_objective grew past 1e8 times its start";
+  if (grew(x_norm, start.x_norm))
+    return "||x|| grew past 1e8 times its start";
+  if (grew(y_norm, start.y_norm))
+    return "||y|| grew past 1e8 times its start";
+  return "";
+}
+
+double norm(Vec v) {
+  PetscReal value = 0;
+  BB_PETSC(VecNorm(v, NORM_2, &value));
+  return value;
 }
 
 /// Seconds this rank has spent so far in the timed steps' inner solves and hypergradients.
@@ -93,7 +120,8 @@ bool stop_requested(MPI_Comm comm) {
 }
 
 RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultWriter& writer,
-                          const DriverConfig& config, int first_iteration, double time_offset) {
+                          const DriverConfig& config, RunValidity& validity, int first_iteration,
+                          double time_offset) {
   const MPI_Comm comm = problem.comm();
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
@@ -108,6 +136,7 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
   // NaN.
   std::vector<std::string> report_names;
   const double nan = std::numeric_limits<double>::quiet_NaN();
+  GrowthReference start{};
 
   for (int k = first_iteration; k < config.outer_iters; ++k) {
     // One collective check per iteration: a signal on any rank, or a flush due on rank 0.
@@ -143,12 +172,18 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
     record.set("hypergrad_time", seconds[2]);
 
     bool algorithm_set_hypergrad = record.has("hypergrad_norm");
+    std::vector<std::string> failures = record.failures();
+    double x_norm = 0, y_norm = 0;
     {
       StageScope stage(log_events().reporting);
       LogScope scope(log_events().report);
       Vec y = algorithm.lower_iterate();
       record.set("upper_objective", problem.upper_value(x, y));
       record.set("lower_residual", problem.lower_residual(x, y));
+      x_norm = norm(x);
+      y_norm = norm(y);
+      if (k == first_iteration)
+        start = {record.get("upper_objective"), x_norm, y_norm};
       // Reporting-only quantities (the algorithm's, e.g. a true hypergradient, and the
       // problem's, e.g. test accuracy) every -report_every rows; NaN in between.
       if ((k - first_iteration) % config.report_every == 0 || k + 1 == config.outer_iters) {
@@ -156,6 +191,7 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
         algorithm.report(x, reported);
         algorithm_set_hypergrad = algorithm_set_hypergrad || reported.has("hypergrad_norm");
         problem.report_metrics(x, y, reported);
+        failures.insert(failures.end(), reported.failures().begin(), reported.failures().end());
         for (const auto& [name, value] : reported.entries()) {
           record.set(name, value);
           if (std::find(report_names.begin(), report_names.end(), name) == report_names.end())
@@ -168,6 +204,10 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
       if (!record.has("hypergrad_norm"))
         record.set("hypergrad_norm", nan);
     }
+    // Inner solves (of the step or of the reporting) that missed their tolerance flag the row
+    // and count against the run's validity.
+    record.set("inner_ok", failures.empty() ? 1.0 : 0.0);
+    validity.count_iteration(k, failures);
     writer.append(record);
     outcome.final_upper_objective = record.get("upper_objective");
     outcome.final_hypergrad_norm = record.get("hypergrad_norm");
@@ -182,8 +222,12 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
       std::printf("\n");
       std::fflush(stdout);
     }
-    if (!finite_core(record, algorithm_set_hypergrad)) {
+    if (const std::string why = divergence(record, algorithm_set_hypergrad, start, x_norm, y_norm);
+        !why.empty()) {
       outcome.status = "diverged";
+      validity.invalidate("diverged at iteration " + std::to_string(k) + ": " + why);
+      if (rank == 0)
+        std::fprintf(stderr, "bilevelbench: diverged at iteration %d: %s\n", k, why.c_str());
       break;
     }
     if (config.tolerance > 0 && record.get("hypergrad_norm") <= config.tolerance) {
@@ -196,6 +240,7 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
   outcome.seconds = elapsed;
   checkpoint(writer, algorithm, x);
   outcome.iterations = static_cast<int>(writer.rows());
+  outcome.validity = validity.verdict();
   return outcome;
 }
 

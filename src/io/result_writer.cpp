@@ -299,13 +299,14 @@ void ResultWriter::write_memory() {
   h5::write_dense(comm_, memory, "peak_rss_bytes", rss, rss.size(), 0);
 }
 
-void ResultWriter::finish(const std::string& status) {
+void ResultWriter::finish(const std::string& status, const std::string& validity) {
   flush();
   write_timing();
   write_communication();
   write_memory();
   h5::write_attribute(group_, "finished_utc", broadcast(comm_, utc_now()));
   h5::write_attribute(group_, "status", status);
+  h5::write_attribute(group_, "validity", validity);
   h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
 }
 

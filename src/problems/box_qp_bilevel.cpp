@@ -80,6 +80,7 @@ BoxQpBilevel::BoxQpBilevel(MPI_Comm comm, Config config) : Problem(comm), config
   }
   BB_PETSC(MatSetOption(H_, MAT_SYMMETRIC, PETSC_TRUE));
   BB_PETSC(MatSetOption(H_, MAT_SPD, PETSC_TRUE));
+  lower_set_ = std::make_unique<VectorBox>(lower_, upper_);
 }
 
 OwnedVec BoxQpBilevel::create_x() const {

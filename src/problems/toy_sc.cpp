@@ -20,8 +20,8 @@ Eigen::MatrixXd random_orthogonal(const CounterRng& rng, Eigen::Index n) {
 }
 } // namespace
 
-ToySc::Config ToySc::Config::from_options() {
-  OptionSection section("problem toy_sc");
+ToySc::Config ToySc::Config::from_options(const char* section_name) {
+  OptionSection section(section_name);
   Config c{};
   c.n = options::get_int("-problem_n", 20, 1, 100000, "dimension of x and y");
   c.cond_h = options::get_real("-problem_cond", 10.0, 1.0, 1e8, "condition number of H");

@@ -17,6 +17,7 @@ public:
     /// Geometric mean of the measured step ratios (NaN when the steps were all at rounding level).
     double contraction;
     double last_change; ///< ||y_T - y_{T-1}||
+    bool converged;     ///< run_until met its tolerance (run: always true, it has none)
   };
   /// y_t and u_t = y_t - F(y_t, x)/b of every step, for the reverse sweep (memory O(T ny)).
   struct History {

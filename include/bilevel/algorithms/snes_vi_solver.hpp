@@ -1,7 +1,8 @@
 #pragma once
 // The reference inner solver of seed 000 (ALGORITHMS.md §1): PETSc's semismooth Newton with
 // reduced space active sets (SNESVINEWTONRSLS) on the same VI  <F(y, x), z - y> >= 0 on
-// Y = {lower <= y <= upper}, for lower sets that are coordinate-wise bounds (Box, LowerBound).
+// Y = {lower <= y <= upper}, for lower sets that are coordinate-wise bounds (Box, LowerBound,
+// VectorBox) or none (infinite bounds: Newton's method).
 // It stops when the problem's lower residual (the D-gap for VI problems) is at most a tolerance,
 // the same criterion the natural-map loop is measured by, so the two can be timed to a common
 // accuracy. The Jacobian grad_y F is the problem's assembled matrix when it is constant (then
@@ -25,7 +26,8 @@ public:
   };
 
   /// Work vectors laid out like `y_model`; options under -<prefix>snes_*, -<prefix>ksp_*,
-  /// -<prefix>pc_*. Throws InputError unless the problem's lower set is given by bounds.
+  /// -<prefix>pc_*. Throws InputError if the problem's lower set is not given by bounds (no set
+  /// at all is the unconstrained case: Newton's method).
   SnesViSolver(Problem& problem, Vec y_model, const std::string& prefix);
   SnesViSolver(const SnesViSolver&) = delete; // PETSc callbacks hold `this`
   SnesViSolver& operator=(const SnesViSolver&) = delete;

@@ -5,6 +5,7 @@
 #include "bilevel/problems/problem.hpp"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace bilevel::cli {
@@ -14,9 +15,20 @@ struct Experiment {
   std::unique_ptr<Problem> problem;
   std::unique_ptr<Algorithm> algorithm; ///< null when the mode needs none
   OwnedVec x;
+  /// Why the results cannot be trusted before the run starts (a pair run on a lower level
+  /// weaker than the method assumes, by -allow_weaker_convexity); empty when nothing is known.
+  std::string invalid_reason;
 };
 
-/// Reads -problem (and -algorithm if `with_algorithm`), creates both and x.
+/// Throws InputError if `algorithm` cannot solve `problem` correctly, naming the reason and the
+/// algorithms that apply; a convexity mismatch with `allow_weaker_convexity` instead returns the
+/// reason the run will carry as invalid.
+std::optional<std::string> refuse_pair(const std::string& problem, const std::string& algorithm,
+                                       bool allow_weaker_convexity);
+
+/// Reads -problem (and -algorithm if `with_algorithm`), refuses a pair the algorithm cannot
+/// solve correctly (InputError naming the algorithms that apply) before anything is built,
+/// creates both and x, and checks the built problem against its declared structure.
 Experiment make_experiment(MPI_Comm comm, bool with_algorithm);
 
 /// Reads -x_from if given and loads its /x into experiment.x; returns whether it did.

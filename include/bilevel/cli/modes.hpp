@@ -1,7 +1,8 @@
 #pragma once
 // The executable's modes (docs/user-guide.md): each reads its options from the current PETSc
 // options database, rejects unused ones before writing anything, and returns the process exit
-// code (0 completed/converged, 3 interrupted, 4 diverged; bad input throws InputError -> 2).
+// code (0 completed/converged and valid, 3 interrupted, 4 diverged, 5 finished but not valid;
+// bad input throws InputError -> 2).
 #include <mpi.h>
 
 #include <string>
@@ -13,10 +14,11 @@ constexpr int kExitFailure = 1;
 constexpr int kExitBadInput = 2;
 constexpr int kExitInterrupted = 3;
 constexpr int kExitDiverged = 4;
+constexpr int kExitNotValid = 5; ///< completed, but the validity verdict is suspect or invalid
 
-int exit_code_for(const std::string& status);
+int exit_code_for(const std::string& status, const std::string& validity);
 
-/// -list: every problem and algorithm with its description.
+/// -list: every problem and algorithm with its description, and which pairs run.
 int list_mode();
 /// -help: usage, the general options, and those of -problem / -algorithm if given.
 int help_mode();

@@ -1,7 +1,9 @@
 #pragma once
 // Name -> factory registries behind -problem and -algorithm, in the manner of PETSc's
 // KSPRegister/-ksp_type: each entry has a one-line description for -list and a function that
-// declares (reads) its options, so -help can print them without building the object.
+// declares (reads) its options, so -help can print them without building the object, and its
+// traits (what a problem is, what an algorithm needs), so pairs are checked before anything is
+// built.
 #include "bilevel/core/error.hpp"
 
 #include <functional>
@@ -12,12 +14,13 @@
 
 namespace bilevel {
 
-template <class Product, class... Args> class Registry {
+template <class Product, class Traits, class... Args> class Registry {
 public:
   struct Entry {
     std::string description;
     std::function<void()> declare_options;
     std::function<std::unique_ptr<Product>(Args...)> create;
+    Traits traits;
   };
 
   explicit Registry(std::string kind) : kind_(std::move(kind)) {}

@@ -1,7 +1,8 @@
 #pragma once
 // Runs one experiment: K outer iterations of an algorithm on a problem, timed with PETSc log
 // events, streamed to a ResultWriter, stopped by the iteration count, a tolerance on the
-// hypergradient norm, a wall-time budget, a non-finite metric (status "diverged") or
+// hypergradient norm, a wall-time budget, a non-finite metric or runaway growth (status
+// "diverged") or
 // SIGTERM/SIGINT (status "interrupted", the file flushed and valid).
 #include "bilevel/core/petsc_handle.hpp"
 
@@ -12,6 +13,7 @@ namespace bilevel {
 class Algorithm;
 class Problem;
 class ResultWriter;
+class RunValidity;
 
 struct DriverConfig {
   int outer_iters = 100;
@@ -25,18 +27,21 @@ struct DriverConfig {
 };
 
 struct RunOutcome {
-  std::string status; ///< completed, converged, diverged, interrupted
-  int iterations = 0; ///< rows in the trace at the end (a resumed run counts all)
+  std::string status;   ///< completed, converged, diverged, interrupted
+  std::string validity; ///< RunValidity::verdict() at the end
+  int iterations = 0;   ///< rows in the trace at the end (a resumed run counts all)
   double seconds = 0.0;
   double final_upper_objective = 0.0;
   double final_hypergrad_norm = 0.0;
 };
 
 /// Runs the loop. `x` holds the starting point (set by the caller: initial or restarted) and
-/// ends holding the final iterate. `first_iteration` and `time_offset` continue a resumed trace.
+/// ends holding the final iterate. Every row gets `inner_ok` (0 when an inner solve of the
+/// step missed its tolerance, Record::solve), counted in `validity`. `first_iteration` and
+/// `time_offset` continue a resumed trace.
 RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultWriter& writer,
-                          const DriverConfig& config, int first_iteration = 0,
-                          double time_offset = 0.0);
+                          const DriverConfig& config, RunValidity& validity,
+                          int first_iteration = 0, double time_offset = 0.0);
 
 /// Installs SIGTERM/SIGINT handlers that request a clean stop at the next iteration boundary.
 void install_stop_handlers();

@@ -35,8 +35,9 @@ public:
   bool flush_due() const;
   /// Writes the checkpoint (x and the algorithm's state written by the caller) and flushes.
   void flush();
-  /// Writes the final status, finish time, /timing and /memory, and flushes.
-  void finish(const std::string& status);
+  /// Writes the final status and validity (RunValidity::verdict), finish time, /timing and
+  /// /memory, and flushes.
+  void finish(const std::string& status, const std::string& validity);
   hid_t group() const { return group_; }
   /// Last value of a trace metric (NaN if the trace is empty or has no such metric).
   double last(const std::string& metric) const;

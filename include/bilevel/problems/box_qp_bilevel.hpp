@@ -13,6 +13,9 @@
 // on every rank count. There is no closed form; the tests check against central differences.
 #include "bilevel/problems/box_qp_lower_level.hpp"
 #include "bilevel/problems/problem.hpp"
+#include "bilevel/sets/vector_box.hpp"
+
+#include <memory>
 
 namespace bilevel {
 
@@ -44,6 +47,8 @@ public:
   Curvature lower_curvature(Vec, Vec, CurvatureNeed) override {
     return {config_.shift, 4.0 + config_.shift};
   }
+  /// The bounds as a set, so the generic methods (kkt_vi, itd_vi, bda, igfm) see them too.
+  const ConstraintSet* lower_set() const override { return lower_set_.get(); }
   /// ||P(y - grad_y g) - y||, P the projection onto the bounds.
   double lower_residual(Vec x, Vec y) override;
 
@@ -56,6 +61,7 @@ private:
   Config config_;
   OwnedMat H_, B_;
   OwnedVec c_, d_, lower_, upper_, q_, work_y_;
+  std::unique_ptr<VectorBox> lower_set_;
 };
 
 } // namespace bilevel

@@ -14,7 +14,8 @@ public:
     PetscInt n;
     double cond_h;
     long long seed;
-    static Config from_options();
+    /// Reads the options under `section` (toy_nonconvex shares them under its own name).
+    static Config from_options(const char* section = "problem toy_sc");
   };
   ToySc(MPI_Comm comm, Config config);
   static void declare_options() { (void)Config::from_options(); }
