@@ -60,6 +60,12 @@ constexpr Requirements kGradientBaseline{}; // unconstrained, strongly convex, o
 constexpr Requirements kJointMethod{.weakest = V::nonconvex, .upper_unconstrained = true};
 constexpr Requirements kProjectedConvex{
     .constraints_bounds = true, .constraints_set = true, .weakest = V::convex};
+/// `requirements` with the hypergradient error -validate expects of the method's defaults.
+constexpr Requirements validated_to(Requirements requirements, double tolerance) {
+  requirements.validation_tolerance = tolerance;
+  return requirements;
+}
+
 constexpr Requirements kViMethod{
     .lower_objective = false, .constraints_bounds = true, .constraints_set = true};
 
@@ -159,10 +165,10 @@ const AlgorithmRegistry& algorithm_registry() {
     AlgorithmRegistry r("algorithm");
     r.add("aid", algorithm_entry<Aid>(
                      "approximate implicit differentiation: T inner steps + Krylov Hessian solve",
-                     kGradientBaseline));
+                     validated_to(kGradientBaseline, 1.0)));
     r.add("itd", algorithm_entry<Itd>(
                      "iterative differentiation: reverse mode through T unrolled inner steps",
-                     kGradientBaseline));
+                     validated_to(kGradientBaseline, 1.0)));
     r.add("exact", {"closed-form hypergradient (problems that have one): the ground truth",
                     [] { Exact::declare_options(); },
                     [] { return std::make_unique<Exact>(); },
@@ -170,7 +176,8 @@ const AlgorithmRegistry& algorithm_registry() {
                      .constraints_bounds = true,
                      .constraints_set = true,
                      .weakest = V::nonconvex,
-                     .exact_hypergradient = true}});
+                     .exact_hypergradient = true,
+                     .validation_tolerance = 1e-10}});
     r.add("pgd_qp", algorithm_entry<PgdQp>("perturbed gradient descent via a convex QP "
                                            "(single loop on (x, y), closed-form QP step)",
                                            kJointMethod));
@@ -179,10 +186,10 @@ const AlgorithmRegistry& algorithm_registry() {
                                         kJointMethod));
     r.add("itd_vi", algorithm_entry<ItdVi>("Kaushik & Jin's ITD for VI constraints: T natural-"
                                            "map steps, forward or reverse implicit gradient",
-                                           kViMethod));
+                                           validated_to(kViMethod, 1.0)));
     r.add("kkt_vi", algorithm_entry<KktVi>("exact VI implicit gradient at a tight y*: GMRES on "
                                            "the free-set system",
-                                           kViMethod));
+                                           validated_to(kViMethod, 1e-5)));
     r.add("bda", algorithm_entry<Bda>("BDA (Liu et al. 2020): T steps on the aggregate of both "
                                       "levels, reverse sweep through them",
                                       kProjectedConvex));
@@ -191,14 +198,16 @@ const AlgorithmRegistry& algorithm_registry() {
                                         "over G rank groups",
                                         kProjectedConvex));
     r.add("qp_hypergrad",
-          algorithm_entry<QpHypergrad>("fully first-order layer on a QP lower level: interior "
-                                       "point, hypergradient by -alg_oracle ffo|ffoqp|kkt",
-                                       {.interface = ProblemInterface::qp_lower_level}));
+          algorithm_entry<QpHypergrad>(
+              "fully first-order layer on a QP lower level: interior "
+              "point, hypergradient by -alg_oracle ffo|ffoqp|kkt",
+              {.interface = ProblemInterface::qp_lower_level, .validation_tolerance = 1e-3}));
     r.add("box_qp_hypergrad",
-          algorithm_entry<BoxQpHypergrad>("fully first-order layer on a distributed bound-"
-                                          "constrained QP: PETSc TAO solve, hypergradient by "
-                                          "-alg_oracle ffoqp|kkt (Krylov on Vecs)",
-                                          {.interface = ProblemInterface::box_qp_lower_level}));
+          algorithm_entry<BoxQpHypergrad>(
+              "fully first-order layer on a distributed bound-"
+              "constrained QP: PETSc TAO solve, hypergradient by "
+              "-alg_oracle ffoqp|kkt (Krylov on Vecs)",
+              {.interface = ProblemInterface::box_qp_lower_level, .validation_tolerance = 1e-4}));
     r.add("qp_layer",
           algorithm_entry<QpLayerTraining>("minibatch training through QP layers (dfl_qp, "
                                            "sudoku_lp): interior-point forward, -alg_oracle "

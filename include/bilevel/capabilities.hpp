@@ -48,6 +48,10 @@ struct Requirements {
   LowerConvexity weakest = LowerConvexity::strongly_convex; ///< weakest lower level handled
   bool exact_hypergradient = false;                         ///< needs the problem's closed form
   bool upper_unconstrained = false;                         ///< steps x without projecting onto X
+  /// The relative hypergradient error -validate expects the method's default settings to reach
+  /// on small instances; 0 when its estimate is not an approximation of grad Phi to a tolerance
+  /// (randomized, or the gradient of another objective).
+  double validation_tolerance = 0.0;
 };
 
 /// Why `algorithm` cannot give a correct answer on a problem of this structure, or nothing when

@@ -128,9 +128,9 @@ void Igfm::step(Vec x, Record& record) {
   const int B = config_.batch;
   const int points = 2 * B;
   Eigen::VectorXd grad, x_next;
-  // [phi_tilde, f-steps, g-steps] of every point: each group's rank 0 fills its points, the
-  // rest stay zero, so the sum over the parent is exact and independent of G.
-  std::vector<double> values(3 * static_cast<std::size_t>(points), 0.0);
+  // [phi_tilde, f-steps, g-steps, K0 phase diverged] of every point: each group's rank 0 fills
+  // its points, the rest stay zero, so the sum over the parent is exact and independent of G.
+  std::vector<double> values(4 * static_cast<std::size_t>(points), 0.0);
   {
     LogScope scope(log_events().hypergradient);
     const Eigen::VectorXd xf = gather_to_all(x);
@@ -148,6 +148,7 @@ void Igfm::step(Vec x, Record& record) {
         values[static_cast<std::size_t>(i)] = r.phi_tilde;
         values[static_cast<std::size_t>(points + i)] = r.f_steps;
         values[static_cast<std::size_t>(2 * points + i)] = r.g_steps;
+        values[static_cast<std::size_t>(3 * points + i)] = r.lower_descended ? 0.0 : 1.0;
       }
     }
     logged_allreduce(problem.comm(), values.data(), static_cast<int>(values.size()), MPI_SUM);
@@ -171,11 +172,14 @@ void Igfm::step(Vec x, Record& record) {
     BB_PETSC(VecCopy(y_start_, y_));
   const SwitchingGradient::Result r = lower_solution(x_next);
 
-  double f_steps = 0, g_steps = 0;
+  double f_steps = 0, g_steps = 0, diverged = r.lower_descended ? 0.0 : 1.0;
   for (int i = 0; i < points; ++i) {
     f_steps += values[static_cast<std::size_t>(points + i)];
     g_steps += values[static_cast<std::size_t>(2 * points + i)];
+    diverged += values[static_cast<std::size_t>(3 * points + i)];
   }
+  // SGM's K0 phase has no tolerance, but one that increased g failed: flag it.
+  record.solve("sgm_lower", diverged == 0.0, config_.sgm.k0);
   record.set("hypergrad_norm", grad.norm());
   record.set("phi_tilde", r.phi_tilde);
   record.set("sgm_lower_gap", r.lower_gap);

@@ -12,6 +12,7 @@ namespace bilevel {
 namespace {
 constexpr PetscInt kMaxNewtonSteps = 100;
 constexpr double kKspRtol = 1e-10;
+constexpr double kKrylovShareOfTolerance = 1e-2;
 
 /// Runs `body`, turning a C++ exception into a PETSc error (none may cross PETSc's C frames).
 template <class Body> PetscErrorCode guarded(Body body) {
@@ -28,7 +29,8 @@ template <class Body> PetscErrorCode guarded(Body body) {
 void SnesViSolver::declare_options(const std::string& prefix) {
   (void)options::get_int("-" + prefix + "snes_max_it", kMaxNewtonSteps, 1, 100000000,
                          "SNESVI Newton step limit");
-  (void)options::get_string("-" + prefix + "ksp_type", "gmres", "SNESVI Krylov method");
+  (void)options::get_string("-" + prefix + "ksp_type", "cg|gmres",
+                            "SNESVI Krylov method (CG with an objective g, GMRES for a VI)");
   (void)options::get_string("-" + prefix + "pc_type", "hypre",
                             "SNESVI preconditioner (problems with an assembled Jacobian; none "
                             "otherwise)");
@@ -52,10 +54,12 @@ SnesViSolver::SnesViSolver(Problem& problem, Vec y_model, const std::string& pre
   Mat assembled = vi ? vi->constant_jacobian_y() : nullptr;
   BB_PETSC(SNESCreate(problem.comm(), snes_.receive()));
   BB_PETSC(SNESSetOptionsPrefix(snes_, prefix.c_str()));
-  BB_PETSC(SNESSetType(snes_, SNESVINEWTONRSLS));
+  // Without bounds the active-set machinery has nothing to do: plain line-search Newton.
+  BB_PETSC(SNESSetType(snes_, set ? SNESVINEWTONRSLS : SNESNEWTONLS));
   // The bounds need the function's Vec first (SNESVISetVariableBounds checks the layout).
   BB_PETSC(SNESSetFunction(snes_, residual_vec_, residual, this));
-  BB_PETSC(SNESVISetVariableBounds(snes_, lower_, upper_));
+  if (set)
+    BB_PETSC(SNESVISetVariableBounds(snes_, lower_, upper_));
   KSP ksp = nullptr;
   PC pc = nullptr;
   BB_PETSC(SNESGetKSP(snes_, &ksp));
@@ -76,7 +80,9 @@ SnesViSolver::SnesViSolver(Problem& problem, Vec y_model, const std::string& pre
     BB_PETSC(SNESSetJacobian(snes_, shell_, shell_, jacobian, this));
     BB_PETSC(PCSetType(pc, PCNONE));
   }
-  BB_PETSC(KSPSetType(ksp, KSPGMRES));
+  // grad_y F is the Hessian of g when there is an objective: symmetric positive definite, and so
+  // is every reduced block, where restarted GMRES stalls on ill-conditioned logistic Hessians.
+  BB_PETSC(KSPSetType(ksp, problem.has_lower_objective() ? KSPCG : KSPGMRES));
   BB_PETSC(KSPSetTolerances(ksp, kKspRtol, 1e-50, PETSC_DEFAULT, 10000));
   BB_PETSC(SNESSetTolerances(snes_, 0.0, 0.0, 0.0, kMaxNewtonSteps, PETSC_MAX_INT));
   BB_PETSC(SNESSetConvergenceTest(snes_, converged, this, nullptr));
@@ -132,6 +138,15 @@ PetscErrorCode SnesViSolver::converged(SNES snes, PetscInt, PetscReal, PetscReal
 SnesViSolver::Outcome SnesViSolver::solve(Vec x, Vec y, double tolerance) {
   x_ = x;
   tolerance_ = tolerance;
+  // The Newton steps need only be accurate to a fraction of the tolerance: a Krylov solve asked
+  // for rtol 1e-10 of an already small residual runs into round-off (CG breaks down and Newton
+  // stops short, at 6e-8 on logreg_hyper from a warm start).
+  KSP ksp = nullptr;
+  PetscReal rtol = 0, abstol = 0, dtol = 0;
+  PetscInt max_it = 0;
+  BB_PETSC(SNESGetKSP(snes_, &ksp));
+  BB_PETSC(KSPGetTolerances(ksp, &rtol, &abstol, &dtol, &max_it));
+  BB_PETSC(KSPSetTolerances(ksp, rtol, kKrylovShareOfTolerance * tolerance, dtol, max_it));
   const PetscErrorCode code = SNESSolve(snes_, nullptr, y);
   x_ = nullptr;
   BB_PETSC(code);

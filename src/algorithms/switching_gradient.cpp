@@ -6,6 +6,7 @@
 #include "bilevel/problems/problem.hpp"
 #include "bilevel/sets/constraint_set.hpp"
 
+#include <cmath>
 #include <stdexcept>
 
 namespace bilevel {
@@ -46,9 +47,11 @@ SwitchingGradient::Result SwitchingGradient::run(Problem& problem, Vec x, Vec y)
   Result r{};
   // Lines 1-5 of Algorithm 1: y_hat_0 = y0, K0 projected steps on g.
   BB_PETSC(VecCopy(y, y_hat_));
+  const double g_start = problem.lower_value(x, y_hat_);
   for (int k = 0; k < config_.k0; ++k)
     projected_step(problem, x, y_hat_, true);
   r.g_hat_star = problem.lower_value(x, y_hat_);
+  r.lower_descended = std::isfinite(r.g_hat_star) && r.g_hat_star <= g_start;
   // Lines 6-12: the switching phase restarts from y0, as printed (not from y_hat_{K0}).
   BB_PETSC(VecSet(sum_, 0.0));
   for (int k = 0; k < config_.k; ++k) {

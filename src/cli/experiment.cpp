@@ -67,6 +67,19 @@ Experiment make_experiment(MPI_Comm comm, bool with_algorithm) {
   return e;
 }
 
+std::string validate_at_end(Experiment& e, const HypergradientValidation::Settings& settings,
+                            hid_t group, RunValidity& validity) {
+  const double documented = algorithm_registry().at(e.algorithm_name).traits.validation_tolerance;
+  const auto result =
+      HypergradientValidation::run(*e.problem, *e.algorithm, e.x, settings, documented);
+  result.write(group);
+  if (!result.passed)
+    validity.invalidate("validation: " + result.summary());
+  if (result.reference_failed)
+    validity.doubt("validation: " + result.summary());
+  return result.summary();
+}
+
 bool load_x_from_option(MPI_Comm comm, Experiment& experiment) {
   const std::string path =
       options::get_string("-x_from", "", "HDF5 file whose dataset /x is the starting x");

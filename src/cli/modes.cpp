@@ -105,6 +105,7 @@ int help_mode() {
     (void)options::get_real("-flush_interval", 5.0, 0.0, 3600.0, "seconds between flushes");
   }
   (void)DriverConfig::from_options();
+  (void)HypergradientValidation::Settings::from_options(false);
   const auto problem = options::raw("-problem");
   const auto algorithm = options::raw("-algorithm");
   if (problem)
@@ -135,6 +136,7 @@ int help_mode() {
 
 int run_mode(MPI_Comm comm) {
   const DriverConfig config = DriverConfig::from_options();
+  const auto validation = HypergradientValidation::Settings::from_options(false);
   const std::string restart = options::get_string(
       "-restart_from", "", "continue the run stored in this file (appending to its trace)");
   Experiment e = make_experiment(comm, true);
@@ -189,8 +191,14 @@ int run_mode(MPI_Comm comm) {
   }
   ResultWriter writer(comm, file, "/", {e.problem_name, e.algorithm_name, options_string(), seed},
                       !restart.empty(), flush_interval);
-  const RunOutcome outcome = run_experiment(*e.problem, *e.algorithm, e.x, writer, config, validity,
-                                            first_iteration, time_offset);
+  RunOutcome outcome = run_experiment(*e.problem, *e.algorithm, e.x, writer, config, validity,
+                                      first_iteration, time_offset);
+  if (validation.enabled && (outcome.status == "completed" || outcome.status == "converged")) {
+    const std::string summary = validate_at_end(e, validation, writer.group(), validity);
+    outcome.validity = validity.verdict();
+    if (is_root())
+      std::printf("%s/%s: %s\n", e.problem_name.c_str(), e.algorithm_name.c_str(), summary.c_str());
+  }
   writer.finish(outcome.status, outcome.validity);
   if (is_root())
     std::printf("%s/%s: %s (%s) after %d iterations, %.3f s; f = %.10e, |grad| = %.3e -> %s\n",
@@ -201,6 +209,7 @@ int run_mode(MPI_Comm comm) {
 }
 
 int hypergrad_mode(MPI_Comm comm) {
+  const auto validation = HypergradientValidation::Settings::from_options(false);
   Experiment e = make_experiment(comm, true);
   const std::string output = options::get_string("-output", "", "result file");
   const long long seed = read_seed();
@@ -227,6 +236,11 @@ int hypergrad_mode(MPI_Comm comm) {
     OwnedVec exact = duplicate(e.x);
     e.problem->exact_hypergradient(e.x, exact, nullptr);
     h5::write_vec(file, "hypergrad_exact", exact);
+  }
+  if (validation.enabled) {
+    const std::string summary = validate_at_end(e, validation, writer.group(), validity);
+    if (is_root())
+      std::printf("%s/%s: %s\n", e.problem_name.c_str(), e.algorithm_name.c_str(), summary.c_str());
   }
   const std::string verdict = validity.verdict();
   writer.finish("completed", verdict);

@@ -69,6 +69,7 @@ int suite_mode(MPI_Comm comm) {
   for (std::size_t i = 0; i < runs.size(); ++i) {
     ScopedOptions scoped(runs[i]);
     const DriverConfig config = DriverConfig::from_options();
+    const auto validation = HypergradientValidation::Settings::from_options(true);
     Experiment e = make_experiment(comm, true);
     const long long seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed");
     e.algorithm->setup(*e.problem, e.x);
@@ -81,8 +82,11 @@ int suite_mode(MPI_Comm comm) {
     RunValidity validity;
     if (!e.invalid_reason.empty())
       validity.invalidate(e.invalid_reason);
-    const RunOutcome outcome =
-        run_experiment(*e.problem, *e.algorithm, e.x, writer, config, validity);
+    RunOutcome outcome = run_experiment(*e.problem, *e.algorithm, e.x, writer, config, validity);
+    if (validation.enabled && (outcome.status == "completed" || outcome.status == "converged")) {
+      (void)validate_at_end(e, validation, writer.group(), validity);
+      outcome.validity = validity.verdict();
+    }
     writer.finish(outcome.status, outcome.validity);
     rows.push_back({e.problem_name, e.algorithm_name, outcome.status, outcome.validity,
                     outcome.iterations, outcome.seconds, outcome.final_upper_objective,

@@ -9,6 +9,11 @@ void RunValidity::invalidate(const std::string& reason) {
     invalid_.push_back(reason);
 }
 
+void RunValidity::doubt(const std::string& reason) {
+  if (std::find(doubts_.begin(), doubts_.end(), reason) == doubts_.end())
+    doubts_.push_back(reason);
+}
+
 void RunValidity::count_iteration(int iteration, const std::vector<std::string>& failed_solvers) {
   ++iterations_;
   for (const auto& solver : failed_solvers) {
@@ -30,6 +35,8 @@ std::string RunValidity::verdict() const {
     reasons += (reasons.empty() ? "" : "; ") + reason;
   };
   for (const auto& reason : invalid_)
+    add(reason);
+  for (const auto& reason : doubts_)
     add(reason);
   for (const auto& [solver, f] : failures_)
     add(solver + " missed its tolerance in " + std::to_string(f.count) + " of " +

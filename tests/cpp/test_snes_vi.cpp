@@ -101,10 +101,27 @@ TEST(SnesVi, KktViGivesTheSameHypergradientWithEitherLowerSolver) {
 }
 
 TEST(SnesVi, RejectsSetsThatAreNotBounds) {
-  auto problem = make_problem("quadratic", "-problem_ny 10");
+  auto problem = make_problem("qp_bilevel", ""); // a polyhedron
   OwnedVec y = problem->create_y();
   ScopedOptions scoped("");
   EXPECT_THROW(SnesViSolver(*problem, y, "test_snesvi_"), InputError);
+}
+
+// Without a lower set SNESVI is Newton's method: on the quadratic it meets a tight tolerance at
+// the closed-form y*.
+TEST(SnesVi, UnconstrainedIsNewton) {
+  auto problem = make_problem("quadratic", "-problem_ny 40");
+  OwnedVec x = problem->create_x(), y = problem->create_y(), grad = problem->create_x();
+  OwnedVec y_star = problem->create_y();
+  problem->initial_x(x);
+  problem->initial_y(x, y);
+  problem->exact_hypergradient(x, grad, y_star);
+  ScopedOptions scoped("");
+  SnesViSolver solver(*problem, y, "test_snesvi_");
+  const SnesViSolver::Outcome outcome = solver.solve(x, y, 1e-12);
+  EXPECT_TRUE(outcome.converged);
+  EXPECT_LE(outcome.residual, 1e-12);
+  EXPECT_LE(relative_error(y, y_star), 1e-10);
 }
 
 } // namespace

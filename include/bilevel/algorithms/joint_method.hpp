@@ -1,15 +1,18 @@
 #pragma once
 // Base of the methods that move x and y together as one variable z = (x, y) (PGD-QP, BOME): it
-// holds y, the joint gradient of f, the curvature estimate of g at the start, and reports the
-// true hypergradient norm
-//   ||grad_x f - grad^2_xy g [grad^2_yy g]^{-1} grad_y f||   at the current (x, y)
-// (seed 003 eq. 1, the metric of its Appendix C) with one Krylov solve, in report(): outside the
-// timed step. Only when g(x, .) is strongly convex (the curvature estimate's mu > 0 at the start)
-// is that quantity a hypergradient; otherwise, or if the solve fails, hypergrad_norm is left for
-// the driver to fill with NaN. -alg_true_hypergrad false skips it: on ill-conditioned instances
-// (hyperclean, lambda = 1e-3) the solve takes hundreds of Hessian products, more than the steps.
+// holds y, the joint gradient of f, the curvature estimate of g at the start, and reports, in
+// report() (outside the timed step), two quantities a reader must not confuse:
+//   aid_formula_norm = ||grad_x f - grad^2_xy g [grad^2_yy g]^{-1} grad_y f||  at the current
+//                      (x, y_k): the metric the perturbed-gradient-descent paper plots (eq. 1);
+//   hypergrad_norm   = the same formula at y*(x), solved tightly by Newton (SNESVI without
+//                      bounds): the true ||grad Phi(x)||.
+// Only when g(x, .) is strongly convex (the curvature estimate's mu > 0 at the start) are these
+// hypergradients; otherwise, or if a solve fails, they are left for the driver to fill with NaN.
+// -alg_true_hypergrad false skips both: on ill-conditioned instances (hyperclean, lambda = 1e-3)
+// the solves take hundreds of Hessian products, more than the steps.
 #include "bilevel/algorithms/algorithm.hpp"
 #include "bilevel/algorithms/hessian_solver.hpp"
+#include "bilevel/algorithms/snes_vi_solver.hpp"
 #include "bilevel/problems/problem.hpp"
 
 #include <memory>
@@ -42,8 +45,13 @@ protected:
 
 private:
   Curvature curvature_{};
+  /// The hypergradient formula at (x, y) with the Krylov solve warm-started from v; records
+  /// `<prefix>_converged/_iterations` and returns its norm (NaN if the solve failed).
+  double hypergradient_norm(Vec x, Vec y, Vec v, const std::string& prefix, Record& record);
+
   std::unique_ptr<HessianSolver> solver_;
-  OwnedVec v_, report_grad_f_, hypergrad_;
+  std::unique_ptr<SnesViSolver> lower_solver_; ///< y*(x) for the true hypergradient
+  OwnedVec v_, v_star_, y_star_, report_grad_f_, hypergrad_;
 };
 
 } // namespace bilevel

@@ -27,6 +27,10 @@ public:
     double g_hat_star; ///< g(x, y_hat_{K0})
     int f_steps;       ///< |I|, the recorded iterates
     int g_steps;       ///< K - |I|
+    /// The K0 steps on g did what a descent phase must: g(x, y_hat_{K0}) is finite and not above
+    /// g(x, y0). False means tau is too large for g (the phase diverged), so g_hat* and every
+    /// switching decision after it are meaningless.
+    bool lower_descended;
   };
 
   /// Work vectors are laid out like `y_model`.

@@ -2,6 +2,8 @@
 // What every mode that runs something builds first: the problem and (optionally) the algorithm
 // selected by -problem / -algorithm, and the starting x (-x_from's /x, else the problem's own).
 #include "bilevel/algorithms/algorithm.hpp"
+#include "bilevel/algorithms/hypergradient_validation.hpp"
+#include "bilevel/driver/run_validity.hpp"
 #include "bilevel/problems/problem.hpp"
 
 #include <memory>
@@ -30,6 +32,13 @@ std::optional<std::string> refuse_pair(const std::string& problem, const std::st
 /// solve correctly (InputError naming the algorithms that apply) before anything is built,
 /// creates both and x, and checks the built problem against its declared structure.
 Experiment make_experiment(MPI_Comm comm, bool with_algorithm);
+
+/// -validate at the end of a run: checks the algorithm's hypergradient at experiment.x against
+/// the problem's reference with the algorithm's documented tolerance, writes /validation under
+/// `group`, and marks `validity` invalid if it failed. Returns the one-line summary.
+std::string validate_at_end(Experiment& experiment,
+                            const HypergradientValidation::Settings& settings, hid_t group,
+                            RunValidity& validity);
 
 /// Reads -x_from if given and loads its /x into experiment.x; returns whether it did.
 bool load_x_from_option(MPI_Comm comm, Experiment& experiment);

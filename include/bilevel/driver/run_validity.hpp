@@ -13,11 +13,15 @@ class RunValidity {
 public:
   /// Marks the run invalid for `reason` (the first reason given is kept first).
   void invalidate(const std::string& reason);
+  /// Marks the run suspect for `reason` (something could not be checked).
+  void doubt(const std::string& reason);
   /// Counts one iteration and the solvers that missed their tolerance in it.
   void count_iteration(int iteration, const std::vector<std::string>& failed_solvers);
   /// Carries the verdict of a run this one resumes (its earlier rows keep their verdict).
   void resume_from(const std::string& stored_verdict);
-  bool valid() const { return invalid_.empty() && failures_.empty() && earlier_.empty(); }
+  bool valid() const {
+    return invalid_.empty() && doubts_.empty() && failures_.empty() && earlier_.empty();
+  }
   /// "valid", "suspect: <reasons>" or "invalid: <reasons>".
   std::string verdict() const;
 
@@ -26,7 +30,7 @@ private:
     int count = 0;
     int first_iteration = 0;
   };
-  std::vector<std::string> invalid_;
+  std::vector<std::string> invalid_, doubts_;
   std::map<std::string, Failures> failures_;
   int iterations_ = 0;
   std::string earlier_; ///< a resumed run's stored verdict, when not valid

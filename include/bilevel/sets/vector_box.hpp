@@ -8,7 +8,8 @@ namespace bilevel {
 
 class VectorBox final : public ConstraintSet {
 public:
-  /// Copies the bounds; throws InputError where a lower bound exceeds its upper bound.
+  /// Copies the bounds. Crossed bounds are the owner's to report (box_qp_bilevel's QP solve
+  /// returns kInfeasibleBounds): the set itself does not check them.
   VectorBox(Vec lower, Vec upper);
   std::string name() const override { return "box[lower_i, upper_i]"; }
   void project(Vec u, Vec out) const override;
@@ -18,9 +19,6 @@ public:
   bool bounds(Vec lower, Vec upper) const override;
 
 private:
-  /// out_i = op(u_i, v_i, lower_i, upper_i) over this rank's entries; out may alias u or v.
-  template <class Op> void local_map(Vec u, Vec v, Vec out, Op op) const;
-
   OwnedVec lower_, upper_;
 };
 

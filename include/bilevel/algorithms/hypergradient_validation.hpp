@@ -1,0 +1,44 @@
+#pragma once
+// -validate: HPCG's idea for hypergradients. At the run's last iterate the method's hypergradient
+// is compared with an independent reference the problem offers: its closed form where it has one,
+// else central differences of Phi(x) = f(x, y*(x)) along a few seeded random directions, with y*
+// from a tight Newton / SNESVI solve (lower levels that are unconstrained or bound-constrained).
+// The measured error and the verdict go into the result file's /validation group.
+#include "bilevel/core/petsc_handle.hpp"
+
+#include <hdf5.h>
+
+#include <string>
+
+namespace bilevel {
+
+class Algorithm;
+class Problem;
+
+struct HypergradientValidation {
+  /// -validate's options (section "run control").
+  struct Settings {
+    bool enabled = false;
+    double tolerance = 0.0;       ///< -validate_tol; 0 = the method's documented error
+    double lower_tolerance = 0.0; ///< the reference solve's lower residual
+    static Settings from_options(bool enabled_by_default);
+  };
+
+  bool applicable = false; ///< false: no hypergradient or no reference (`reference` says why)
+  std::string reference;   ///< "closed form", "central differences (3 directions)" or why none
+  double error = 0.0;      ///< relative error of the method's hypergradient against it
+  double tolerance = 0.0;  ///< the error the method's settings should reach
+  bool passed = true;      ///< error <= tolerance (true when not applicable)
+  bool reference_failed = false; ///< the reference's own solve missed its tolerance
+
+  /// Runs the check at x (collective); `documented` is the method's documented error, used
+  /// unless the settings give a tolerance.
+  static HypergradientValidation run(Problem& problem, Algorithm& algorithm, Vec x,
+                                     const Settings& settings, double documented);
+  /// Writes /validation's attributes under `group`.
+  void write(hid_t group) const;
+  /// One line: "hypergradient error 3.1e-09 <= 1e-06 against the closed form".
+  std::string summary() const;
+};
+
+} // namespace bilevel
