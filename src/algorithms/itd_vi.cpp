@@ -18,9 +18,9 @@ ItdVi::Config ItdVi::Config::from_options() {
   Config c{};
   c.inner_steps = static_cast<int>(options::get_int("-alg_inner_iters", 20, 1, 1000000,
                                                     "natural-map steps T per outer iteration"));
-  c.b = options::get_real("-alg_b", 0.0, 0.0, 1e300,
-                          "natural-map parameter b (step 1/b); 0 = L^2/mu from the problem's "
-                          "estimates (contracts when 1/b < 2 mu/L^2)");
+  c.b = options::get_real(
+      "-alg_b", 0.0, 0.0, 1e300,
+      "natural-map parameter b (step 1/b); 0 = L^2/mu from the problem's estimates (Lemma 12)");
   const std::string mode =
       options::get_choice("-alg_itd_mode", "auto", {"forward", "reverse", "auto"},
                           "implicit-gradient mode (auto: reverse when nx > "
@@ -44,18 +44,12 @@ ItdVi::ItdVi(Config config) : HypergradientMethod(kDefaultOuterStep), config_(co
 
 void ItdVi::setup(Problem& problem, Vec x0) {
   HypergradientMethod::setup(problem, x0);
-  double b = config_.b;
-  const Curvature c = problem.lower_curvature(x0, y_, CurvatureNeed::both);
-  if (!(c.mu > 0.0) && !(b > 0.0))
-    throw InputError("itd_vi: problem '" + problem.name() +
-                     "' reports no strong monotonicity (mu = 0): give -alg_b");
-  if (!(b > 0.0))
-    b = c.lipschitz * c.lipschitz / c.mu;
-  // Lemma 12's contraction factor of the natural map; >= 1 when the given b violates
-  // 1/b < 2 mu/L^2 (the run goes on: the condition is sufficient, not necessary).
-  q_ = c.mu > 0.0
-           ? std::sqrt(std::max(0.0, 1.0 - 2.0 * c.mu / b + c.lipschitz * c.lipschitz / (b * b)))
-           : std::nan("");
+  // q: the contraction factor the natural map is guaranteed (>= 1 when a given b breaks the
+  // condition; the run goes on, the condition is sufficient, not necessary).
+  const NaturalMapParameter parameter =
+      resolve_natural_map_parameter(config_.b, problem, x0, y_, "itd_vi");
+  const double b = parameter.b;
+  q_ = parameter.q;
   map_ = std::make_unique<NaturalMap>(problem, y_, b);
   inner_ = std::make_unique<NaturalMapIteration>(*map_, y_);
   reverse_ = config_.mode == Mode::reverse ||

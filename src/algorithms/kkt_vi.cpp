@@ -46,14 +46,7 @@ KktVi::KktVi(Config config) : HypergradientMethod(kDefaultOuterStep), config_(co
 
 void KktVi::setup(Problem& problem, Vec x0) {
   HypergradientMethod::setup(problem, x0);
-  double b = config_.b;
-  if (!(b > 0.0)) {
-    const Curvature c = problem.lower_curvature(x0, y_, CurvatureNeed::both);
-    if (!(c.mu > 0.0))
-      throw InputError("kkt_vi: problem '" + problem.name() +
-                       "' reports no strong monotonicity (mu = 0): give -alg_b");
-    b = c.lipschitz * c.lipschitz / c.mu;
-  }
+  const double b = resolve_natural_map_parameter(config_.b, problem, x0, y_, "kkt_vi").b;
   map_ = std::make_unique<NaturalMap>(problem, y_, b);
   inner_ = std::make_unique<NaturalMapIteration>(*map_, y_);
   solver_ = std::make_unique<OperatorSolver>(problem.comm(), y_, kPrefix, KSPGMRES, kKspRtol);

@@ -4,6 +4,9 @@
 #include "bilevel/problems/problem.hpp"
 #include "bilevel/sets/constraint_set.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 namespace bilevel {
 
 NaturalMap::NaturalMap(Problem& problem, Vec y_model, double b)
@@ -50,6 +53,19 @@ void NaturalMap::jac_x_transpose(Vec x, Vec y, Vec u, Vec v, Vec out_x) {
   project_jacobian(u, v, work_);
   problem_.vi_jac_x_transpose(x, y, work_, out_x);
   BB_PETSC(VecScale(out_x, -1.0 / b_));
+}
+
+NaturalMapParameter resolve_natural_map_parameter(double b_option, Problem& problem, Vec x0, Vec y0,
+                                                  const std::string& algorithm) {
+  const Curvature c = problem.lower_curvature(x0, y0, CurvatureNeed::both);
+  if (!(c.mu > 0.0) && !(b_option > 0.0))
+    throw InputError(algorithm + ": problem '" + problem.name() +
+                     "' reports no strong monotonicity (mu = 0): give -alg_b");
+  const double L = c.lipschitz, mu = c.mu;
+  const double b = b_option > 0.0 ? b_option : L * L / mu;
+  if (!(mu > 0.0))
+    return {b, std::nan("")};
+  return {b, std::sqrt(std::max(0.0, 1.0 - 2.0 * mu / b + L * L / (b * b)))};
 }
 
 } // namespace bilevel
