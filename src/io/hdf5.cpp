@@ -2,6 +2,8 @@
 
 #include "bilevel/core/error.hpp"
 
+#include <petscdmda.h>
+
 #include <cmath>
 #include <filesystem>
 
@@ -135,21 +137,54 @@ long long read_int_attribute(hid_t loc, const std::string& name) {
   return value;
 }
 
-void write_vec(hid_t loc, const std::string& name, Vec v) {
-  PetscInt global = 0, begin = 0, end = 0;
-  BB_PETSC(VecGetSize(v, &global));
+namespace {
+
+/// The DMDA whose natural order `v` must be stored in, or null when v's global order is already
+/// natural (a Vec without a DM: VecCreateMPI gives each rank a contiguous range of indices). A
+/// DMDA Vec holds each rank's block of the grid contiguously, an order that changes with the
+/// process grid, so files would otherwise differ between rank counts.
+DM natural_order_dm(Vec v) {
+  DM dm = nullptr;
+  BB_PETSC(VecGetDM(v, &dm));
+  if (!dm)
+    return nullptr;
+  PetscBool is_dmda = PETSC_FALSE;
+  BB_PETSC(PetscObjectTypeCompare(reinterpret_cast<PetscObject>(dm), DMDA, &is_dmda));
+  if (!is_dmda) {
+    // Fail loudly rather than write another DM's internal order as if it were natural.
+    DMType type = nullptr;
+    BB_PETSC(DMGetType(dm, &type));
+    throw RuntimeFailure(
+        std::string("HDF5 Vec I/O: no natural ordering for a Vec on a DM of type ") +
+        (type ? type : "(unset)"));
+  }
+  return dm;
+}
+
+/// Selects v's ownership range [begin, end) in the 1-D file space; returns the memory space of
+/// this rank's end - begin values.
+Dataspace select_owned(hid_t file_space, Vec v) {
+  PetscInt begin = 0, end = 0;
   BB_PETSC(VecGetOwnershipRange(v, &begin, &end));
+  const hsize_t start[1] = {static_cast<hsize_t>(begin)};
+  const hsize_t count[1] = {static_cast<hsize_t>(end - begin)};
+  check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, nullptr, count, nullptr),
+        "H5Sselect_hyperslab");
+  return Dataspace(check(H5Screate_simple(1, count, nullptr), "H5Screate_simple"));
+}
+
+/// Writes v's ownership range at the same indices of a new dataset: natural order when v's
+/// global order is natural.
+void write_owned_ranges(hid_t loc, const std::string& name, Vec v) {
+  PetscInt global = 0;
+  BB_PETSC(VecGetSize(v, &global));
   replace_dataset_check(loc, name);
   const hsize_t dims[1] = {static_cast<hsize_t>(global)};
   Dataspace file_space(check(H5Screate_simple(1, dims, nullptr), "H5Screate_simple"));
   Dataset dataset(check(H5Dcreate2(loc, name.c_str(), H5T_NATIVE_DOUBLE, file_space, H5P_DEFAULT,
                                    H5P_DEFAULT, H5P_DEFAULT),
                         "H5Dcreate2"));
-  const hsize_t start[1] = {static_cast<hsize_t>(begin)};
-  const hsize_t count[1] = {static_cast<hsize_t>(end - begin)};
-  check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, nullptr, count, nullptr),
-        "H5Sselect_hyperslab");
-  Dataspace mem_space(check(H5Screate_simple(1, count, nullptr), "H5Screate_simple"));
+  Dataspace mem_space = select_owned(file_space, v);
   PropertyList transfer(check(H5Pcreate(H5P_DATASET_XFER), "H5Pcreate"));
   check(H5Pset_dxpl_mpio(transfer, H5FD_MPIO_COLLECTIVE), "H5Pset_dxpl_mpio");
   const PetscScalar* values = nullptr;
@@ -160,14 +195,14 @@ void write_vec(hid_t loc, const std::string& name, Vec v) {
   check(status, "H5Dwrite (collective Vec)");
 }
 
-void read_vec(hid_t loc, const std::string& name, Vec v) {
+/// Reads the dataset's values at v's ownership range into v, after checking its shape.
+void read_owned_ranges(hid_t loc, const std::string& name, Vec v) {
   if (!exists(loc, name))
     throw InputError("HDF5 dataset '" + name + "' is missing");
   Dataset dataset(check(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "H5Dopen2"));
   Dataspace file_space(check(H5Dget_space(dataset), "H5Dget_space"));
-  PetscInt global = 0, begin = 0, end = 0;
+  PetscInt global = 0;
   BB_PETSC(VecGetSize(v, &global));
-  BB_PETSC(VecGetOwnershipRange(v, &begin, &end));
   hsize_t dims[1] = {0};
   if (H5Sget_simple_extent_ndims(file_space) != 1)
     throw InputError("HDF5 dataset '" + name + "' is not 1-D; expected " + std::to_string(global) +
@@ -176,17 +211,41 @@ void read_vec(hid_t loc, const std::string& name, Vec v) {
   if (dims[0] != static_cast<hsize_t>(global))
     throw InputError("HDF5 dataset '" + name + "' has " + std::to_string(dims[0]) +
                      " values; expected " + std::to_string(global));
-  const hsize_t start[1] = {static_cast<hsize_t>(begin)};
-  const hsize_t count[1] = {static_cast<hsize_t>(end - begin)};
-  check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, nullptr, count, nullptr),
-        "H5Sselect_hyperslab");
-  Dataspace mem_space(check(H5Screate_simple(1, count, nullptr), "H5Screate_simple"));
+  Dataspace mem_space = select_owned(file_space, v);
   PetscScalar* values = nullptr;
   BB_PETSC(VecGetArray(v, &values));
   const herr_t status =
       H5Dread(dataset, H5T_NATIVE_DOUBLE, mem_space, file_space, H5P_DEFAULT, values);
   BB_PETSC(VecRestoreArray(v, &values));
   check(status, "H5Dread");
+}
+
+} // namespace
+
+void write_vec(hid_t loc, const std::string& name, Vec v) {
+  DM da = natural_order_dm(v);
+  if (!da) {
+    write_owned_ranges(loc, name, v);
+    return;
+  }
+  OwnedVec natural;
+  BB_PETSC(DMDACreateNaturalVector(da, natural.receive()));
+  BB_PETSC(DMDAGlobalToNaturalBegin(da, v, INSERT_VALUES, natural));
+  BB_PETSC(DMDAGlobalToNaturalEnd(da, v, INSERT_VALUES, natural));
+  write_owned_ranges(loc, name, natural);
+}
+
+void read_vec(hid_t loc, const std::string& name, Vec v) {
+  DM da = natural_order_dm(v);
+  if (!da) {
+    read_owned_ranges(loc, name, v);
+  } else {
+    OwnedVec natural;
+    BB_PETSC(DMDACreateNaturalVector(da, natural.receive()));
+    read_owned_ranges(loc, name, natural);
+    BB_PETSC(DMDANaturalToGlobalBegin(da, natural, INSERT_VALUES, v));
+    BB_PETSC(DMDANaturalToGlobalEnd(da, natural, INSERT_VALUES, v));
+  }
   PetscReal norm = 0;
   BB_PETSC(VecNorm(v, NORM_INFINITY, &norm));
   if (!std::isfinite(norm))

@@ -64,10 +64,13 @@ void write_attribute(hid_t loc, const std::string& name, double value);
 std::string read_string_attribute(hid_t loc, const std::string& name);
 long long read_int_attribute(hid_t loc, const std::string& name);
 
-/// Writes a distributed Vec as a 1-D float64 dataset (replacing one of the same name), each rank
-/// its own slice, collectively.
+/// Writes a distributed Vec as a 1-D float64 dataset (replacing one of the same name),
+/// collectively, in natural (global index) order, the same at every rank count: a Vec on a DMDA
+/// goes through the grid's natural ordering (i fastest, then j, k), any other Vec is already in
+/// it (each rank owns a contiguous range). A Vec on another kind of DM is a RuntimeFailure.
 void write_vec(hid_t loc, const std::string& name, Vec v);
-/// Reads a 1-D dataset into a Vec; InputError if its length differs from the Vec's.
+/// Reads a 1-D dataset in natural order into a Vec, the inverse of write_vec at any rank count;
+/// InputError if its length differs from the Vec's or it holds NaN or Inf.
 void read_vec(hid_t loc, const std::string& name, Vec v);
 /// Writes a small dense matrix (row-major rows x cols; cols = 0 for a vector) that every rank
 /// of `comm` holds, from rank 0.
