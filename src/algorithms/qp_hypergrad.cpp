@@ -57,8 +57,7 @@ void QpHypergrad::trial_lower_solution(Vec x, Vec y_trial) {
 void QpHypergrad::hypergradient(Vec x, Vec grad, Record& record) {
   const DenseQp qp = qp_problem_->lower_qp(gather_to_all(x));
   const QpSolution solution = lower_solution(qp, y_);
-  record.set("qp_iterations", solution.iterations);
-  record.set("qp_solved", solution.status == QpStatus::kSolved ? 1.0 : 0.0);
+  record.solve("qp", solution.status == QpStatus::kSolved, solution.iterations);
   record.set("active_rows",
              static_cast<double>(active_set(qp, solution, config_.oracle.active_tolerance).size()));
   if (config_.oracle.oracle == "ffo") {
@@ -98,7 +97,9 @@ void QpHypergrad::ffo_hypergradient(Vec x, const DenseQp& qp, const QpSolution& 
   const auto base = solver.minimise(gradient, solution.y, first_step);
   delta = config_.oracle.delta;
   const auto perturbed = solver.minimise(gradient, base.y, first_step);
-  record.set("ffo_inner_iterations", base.iterations + perturbed.iterations);
+  // A missed tolerance makes the estimate wrong by about the residual over delta.
+  record.solve("ffo_inner", base.converged && perturbed.converged,
+               base.iterations + perturbed.iterations);
   // grad_x L_delta(y_delta) - grad_x L_0(y_0), over delta.
   scatter_owned(perturbed.y, y_delta_);
   problem().upper_gradient(x, y_delta_, grad, nullptr);

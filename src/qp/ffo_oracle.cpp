@@ -40,6 +40,8 @@ QpAdjoint FfoOracle::adjoint(const DenseQp& qp, const QpSolution& solution,
     a.w[active[static_cast<std::size_t>(r)]] = d_multipliers[r];
   a.d_nu = d_multipliers.tail(p);
   a.y_outer = perturbed.y;
+  a.inner_converged = base.converged && perturbed.converged;
+  a.inner_iterations = base.iterations + perturbed.iterations;
   return a;
 }
 

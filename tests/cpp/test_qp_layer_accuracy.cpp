@@ -1,7 +1,8 @@
 // qp_layer's minibatch gradient at default settings (the interior point's and the oracles'
 // default tolerances) against central differences of the minibatch loss, over every minibatch of
 // an epoch at the initial model. The reference solves each QP far tighter than the default, so
-// the differences measure the oracle's error, not the reference's.
+// the differences measure the oracle's error, not the reference's. And the inner solves that can
+// miss a tolerance (the interior point, ffo's descent) say so on the row.
 #include "test_support.hpp"
 
 #include "bilevel/core/replicated_vec.hpp"
@@ -88,6 +89,42 @@ TEST(QpLayerAccuracy, SudokuMinibatchGradientsAtDefaultSettings) {
 TEST(QpLayerAccuracy, DflMinibatchGradientsAtDefaultSettings) {
   for (const char* oracle : {"ffoqp", "kkt"})
     EXPECT_LE(worst_minibatch_error("dfl_qp", "", oracle), 1e-5) << oracle;
+}
+
+/// One qp_layer step on sudoku_lp with the ffo oracle at inner tolerance `ffo_tol`: its row.
+Record ffo_step(const std::string& ffo_tol) {
+  ScopedOptions scoped("-problem_train 16 -problem_test 0 -problem_batch 4 -alg_oracle ffo "
+                       "-alg_ffo_tol " +
+                       ffo_tol);
+  AlgorithmRun run = start_run("sudoku_lp", "qp_layer");
+  Record record;
+  run.advance(1, record);
+  return record;
+}
+
+TEST(QpLayerAccuracy, FfoReportsItsInnerSolve) {
+  // At the default inner tolerance every ghost problem of the minibatch is solved.
+  const Record met = ffo_step("1e-12");
+  EXPECT_EQ(met.get("ffo_inner_converged"), 1.0);
+  EXPECT_GT(met.get("ffo_inner_iterations"), 0.0);
+  EXPECT_TRUE(met.failures().empty());
+  // 1e-14 is below what the descent reaches in double precision on Sudoku's ill-conditioned
+  // ghost problem (Q = 0.1 I): it runs to its iteration limit, and the row says so.
+  const Record missed = ffo_step("1e-14");
+  EXPECT_EQ(missed.get("ffo_inner_converged"), 0.0);
+  EXPECT_GT(missed.get("ffo_inner_failures"), 0.0);
+  ASSERT_EQ(missed.failures().size(), 1u);
+  EXPECT_EQ(missed.failures().front(), "ffo_inner");
+}
+
+TEST(QpLayerAccuracy, UnsolvedQpsAreReported) {
+  ScopedOptions scoped("-problem_train 16 -problem_test 0 -problem_batch 4 -alg_qp_max_it 2");
+  AlgorithmRun run = start_run("sudoku_lp", "qp_layer");
+  Record record;
+  run.advance(1, record);
+  EXPECT_EQ(record.get("qp_converged"), 0.0);
+  EXPECT_EQ(record.get("qp_failures"), 4.0);
+  EXPECT_EQ(record.failures(), std::vector<std::string>{"qp"});
 }
 
 } // namespace

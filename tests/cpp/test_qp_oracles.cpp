@@ -118,6 +118,24 @@ TEST(QpHypergrad, KktAndFfoqpMatchTheClosedForm) {
   EXPECT_GT(wrong.get("active_rows"), record.get("active_rows"));
 }
 
+TEST(QpHypergrad, InnerSolvesReportWhetherTheyMetTheirTolerance) {
+  BilevelCase c;
+  Record met, qp_short, ffo_short;
+  (void)c.error("-alg_oracle ffo", &met);
+  EXPECT_EQ(met.get("qp_converged"), 1.0);
+  EXPECT_EQ(met.get("ffo_inner_converged"), 1.0);
+  EXPECT_TRUE(met.failures().empty());
+  // Two interior-point iterations, or ten descent steps on the ghost problem, miss their
+  // tolerances: the row says which.
+  (void)c.error("-alg_oracle kkt -alg_qp_max_it 2", &qp_short);
+  EXPECT_EQ(qp_short.get("qp_converged"), 0.0);
+  EXPECT_EQ(qp_short.failures(), std::vector<std::string>{"qp"});
+  (void)c.error("-alg_oracle ffo -alg_ffo_max_it 10", &ffo_short);
+  EXPECT_EQ(ffo_short.get("qp_converged"), 1.0);
+  EXPECT_EQ(ffo_short.get("ffo_inner_converged"), 0.0);
+  EXPECT_EQ(ffo_short.failures(), std::vector<std::string>{"ffo_inner"});
+}
+
 TEST(QpHypergrad, FfoErrorIsFirstOrderInDelta) {
   BilevelCase c;
   std::vector<double> log_delta, log_error;

@@ -19,6 +19,7 @@ class FfoOracle final : public QpLayerOracle {
 public:
   explicit FfoOracle(const QpLayerOracleConfig& config) : config_(config) {}
   std::string name() const override { return "ffo"; }
+  std::string inner_solver() const override { return "ffo_inner"; }
   QpAdjoint adjoint(const DenseQp& qp, const QpSolution& solution,
                     const Eigen::VectorXd& dl_dy) const override;
 
