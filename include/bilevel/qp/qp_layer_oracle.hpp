@@ -47,7 +47,7 @@ public:
 
 struct QpLayerOracleConfig {
   std::string oracle = "ffoqp";
-  double active_tolerance = 1e-8; ///< slack (and ffo: multiplier) threshold of the active set
+  double active_tolerance = 1e-8; ///< tau of active_set (dense_qp.hpp)
   double delta = 1e-6;            ///< ffo's finite-difference step
   double ffo_tolerance = 1e-12;   ///< ffo's inner tolerance on the projected gradient
   int ffo_max_iterations = 10000;
