@@ -59,8 +59,8 @@ void BoxQpHypergrad::trial_lower_solution(Vec x, Vec y_trial) {
 void BoxQpHypergrad::hypergradient(Vec x, Vec grad, Record& record) {
   const BoxQp qp = box_problem_->lower_box_qp(x);
   const BoxQpResult lower = lower_solution(qp, y_);
-  record.set("tao_iterations", static_cast<double>(lower.iterations));
-  record.set("qp_solved", lower.status == BoxQpStatus::kConverged ? 1.0 : 0.0);
+  record.solve("tao", lower.status == BoxQpStatus::kConverged,
+               static_cast<double>(lower.iterations));
   {
     const OwnedIS free = free_rows(qp, y_, config_.oracle.active_tolerance);
     PetscInt n_free = 0;
@@ -73,8 +73,7 @@ void BoxQpHypergrad::hypergradient(Vec x, Vec grad, Record& record) {
     LogScope scope(log_events().linear_solve);
     adjoint = oracle_->adjoint(qp, y_, gradient_, gy_, w_);
   }
-  record.set("ksp_iterations", static_cast<double>(adjoint.iterations));
-  record.set("ksp_converged", adjoint.converged ? 1.0 : 0.0);
+  record.solve("adjoint_ksp", adjoint.converged, static_cast<double>(adjoint.iterations));
   problem().lower_hess_xy(x, y_, w_, gx_); // -(dq/dx)' w
   BB_PETSC(VecAXPY(grad, -1.0, gx_));
 }

@@ -7,7 +7,6 @@
 #include "bilevel/problems/problem.hpp"
 #include "bilevel/problems/qp_lower_level.hpp"
 #include "bilevel/qp/affine_gradient_descent.hpp"
-#include "bilevel/qp/ffo_oracle.hpp"
 
 namespace bilevel {
 
@@ -58,11 +57,9 @@ void QpHypergrad::trial_lower_solution(Vec x, Vec y_trial) {
 void QpHypergrad::hypergradient(Vec x, Vec grad, Record& record) {
   const DenseQp qp = qp_problem_->lower_qp(gather_to_all(x));
   const QpSolution solution = lower_solution(qp, y_);
-  record.set("qp_iterations", solution.iterations);
-  record.set("qp_solved", solution.status == QpStatus::kSolved ? 1.0 : 0.0);
-  record.set(
-      "active_rows",
-      static_cast<double>(active_by_slack(qp, solution.y, config_.oracle.active_tolerance).size()));
+  record.solve("qp", solution.status == QpStatus::kSolved, solution.iterations);
+  record.set("active_rows",
+             static_cast<double>(active_set(qp, solution, config_.oracle.active_tolerance).size()));
   if (config_.oracle.oracle == "ffo") {
     ffo_hypergradient(x, qp, solution, grad, record);
     return;
@@ -78,7 +75,7 @@ void QpHypergrad::hypergradient(Vec x, Vec grad, Record& record) {
 void QpHypergrad::ffo_hypergradient(Vec x, const DenseQp& qp, const QpSolution& solution, Vec grad,
                                     Record& record) {
   double delta = config_.oracle.delta;
-  const auto active = FfoOracle::ghost_active_set(qp, solution, config_.oracle.active_tolerance);
+  const auto active = active_set(qp, solution, config_.oracle.active_tolerance);
   Eigen::MatrixXd C(static_cast<Eigen::Index>(active.size()) + qp.A.rows(), qp.n());
   for (std::size_t r = 0; r < active.size(); ++r)
     C.row(static_cast<Eigen::Index>(r)) = qp.G.row(active[r]);
@@ -100,7 +97,9 @@ void QpHypergrad::ffo_hypergradient(Vec x, const DenseQp& qp, const QpSolution& 
   const auto base = solver.minimise(gradient, solution.y, first_step);
   delta = config_.oracle.delta;
   const auto perturbed = solver.minimise(gradient, base.y, first_step);
-  record.set("ffo_inner_iterations", base.iterations + perturbed.iterations);
+  // A missed tolerance makes the estimate wrong by about the residual over delta.
+  record.solve("ffo_inner", base.converged && perturbed.converged,
+               base.iterations + perturbed.iterations);
   // grad_x L_delta(y_delta) - grad_x L_0(y_0), over delta.
   scatter_owned(perturbed.y, y_delta_);
   problem().upper_gradient(x, y_delta_, grad, nullptr);

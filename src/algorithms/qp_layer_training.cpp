@@ -9,6 +9,7 @@
 #include "bilevel/problems/qp_layer_problem.hpp"
 
 #include <algorithm>
+#include <string>
 
 namespace bilevel {
 
@@ -45,8 +46,10 @@ void QpLayerTraining::step(Vec x, Record& record) {
   Eigen::VectorXd model = gather_to_all(x);
   const Eigen::Index n = p.layer_size(), nx = model.size();
   Eigen::VectorXd grad = Eigen::VectorXd::Zero(nx);
-  // Reduced in one allreduce: the model gradient, then loss, IPM iterations, unsolved QPs.
-  Eigen::VectorXd sums = Eigen::VectorXd::Zero(nx + 3);
+  // Reduced in one allreduce: the model gradient, then loss, IPM iterations, unsolved QPs, the
+  // oracle's inner iterations and its inner solves that missed their tolerance.
+  enum Sum { kLoss, kQpIterations, kQpFailures, kInnerIterations, kInnerFailures, kSums };
+  Eigen::VectorXd sums = Eigen::VectorXd::Zero(nx + kSums);
   double times[2] = {0, 0}; // forward, backward: this rank's
   PetscScalar* y = nullptr;
   BB_PETSC(VecGetArray(y_, &y));
@@ -61,14 +64,17 @@ void QpLayerTraining::step(Vec x, Record& record) {
     }
     const double t1 = MPI_Wtime();
     Eigen::Map<Eigen::VectorXd>(y + static_cast<Eigen::Index>(k - begin) * n, n) = solution.y;
-    sums[nx] += p.sample_loss(sample, solution.y);
-    sums[nx + 1] += solution.iterations;
-    sums[nx + 2] += solution.status == QpStatus::kSolved ? 0.0 : 1.0;
+    sums[nx + kLoss] += p.sample_loss(sample, solution.y);
+    sums[nx + kQpIterations] += solution.iterations;
+    sums[nx + kQpFailures] += solution.status == QpStatus::kSolved ? 0.0 : 1.0;
     {
       LogScope scope(log_events().hypergradient);
       const Eigen::VectorXd dl = p.sample_loss_gradient(sample, solution.y) / p.batch_size();
-      const QpLayerGradient layer = oracle_->backward(qp, solution, dl, p.needs_matrix_gradients());
-      p.add_model_gradient(model, sample, layer, grad);
+      const QpAdjoint adjoint = oracle_->adjoint(qp, solution, dl);
+      sums[nx + kInnerIterations] += adjoint.inner_iterations;
+      sums[nx + kInnerFailures] += adjoint.inner_converged ? 0.0 : 1.0;
+      p.add_model_gradient(model, sample, adjoint.gradient(solution, p.needs_matrix_gradients()),
+                           grad);
     }
     times[0] += t1 - t0;
     times[1] += MPI_Wtime() - t1;
@@ -85,10 +91,17 @@ void QpLayerTraining::step(Vec x, Record& record) {
     scatter_owned(model, x);
   }
   const int per_epoch = std::max(1, p.train_size() / p.batch_size());
-  record.set("train_loss", sums[nx] / p.batch_size());
+  record.set("train_loss", sums[nx + kLoss] / p.batch_size());
   record.set("epoch", static_cast<double>(iteration_ + 1) / per_epoch);
-  record.set("qp_iterations", sums[nx + 1] / p.batch_size());
-  record.set("qp_failures", sums[nx + 2]);
+  // Every QP of the minibatch, and every inner solve of the oracle, must meet its tolerance for
+  // the row's gradient to be trusted; the counts say how many did not.
+  record.solve("qp", sums[nx + kQpFailures] == 0.0, sums[nx + kQpIterations] / p.batch_size());
+  record.set("qp_failures", sums[nx + kQpFailures]);
+  if (const std::string inner = oracle_->inner_solver(); !inner.empty()) {
+    record.solve(inner, sums[nx + kInnerFailures] == 0.0,
+                 sums[nx + kInnerIterations] / p.batch_size());
+    record.set(inner + "_failures", sums[nx + kInnerFailures]);
+  }
   record.set("forward_time", times[0]);
   record.set("backward_time", times[1]);
   ++iteration_;

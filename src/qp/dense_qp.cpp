@@ -68,4 +68,15 @@ std::vector<Eigen::Index> active_by_slack(const DenseQp& qp, const Eigen::Vector
   return rows;
 }
 
+std::vector<Eigen::Index> active_set(const DenseQp& qp, const QpSolution& solution, double tau) {
+  std::vector<Eigen::Index> rows;
+  if (qp.G.rows() == 0)
+    return rows;
+  const Eigen::VectorXd slack = qp.h - qp.G * solution.y;
+  for (Eigen::Index i = 0; i < slack.size(); ++i)
+    if (slack[i] <= tau || (solution.lambda[i] > tau && solution.lambda[i] > slack[i]))
+      rows.push_back(i);
+  return rows;
+}
+
 } // namespace bilevel

@@ -4,21 +4,9 @@
 
 namespace bilevel {
 
-std::vector<Eigen::Index> FfoOracle::ghost_active_set(const DenseQp& qp, const QpSolution& solution,
-                                                      double tau) {
-  std::vector<Eigen::Index> rows;
-  if (qp.G.rows() == 0)
-    return rows;
-  const Eigen::VectorXd slack = qp.h - qp.G * solution.y;
-  for (Eigen::Index i = 0; i < slack.size(); ++i)
-    if (slack[i] <= tau || (solution.lambda[i] > tau && solution.lambda[i] > slack[i]))
-      rows.push_back(i);
-  return rows;
-}
-
 QpAdjoint FfoOracle::adjoint(const DenseQp& qp, const QpSolution& solution,
                              const Eigen::VectorXd& dl_dy) const {
-  const auto active = ghost_active_set(qp, solution, config_.active_tolerance);
+  const auto active = active_set(qp, solution, config_.active_tolerance);
   const Eigen::Index n = qp.n(), k = static_cast<Eigen::Index>(active.size()), p = qp.A.rows();
   Eigen::MatrixXd C(k + p, n);
   Eigen::VectorXd lambda_active(k);
@@ -52,6 +40,8 @@ QpAdjoint FfoOracle::adjoint(const DenseQp& qp, const QpSolution& solution,
     a.w[active[static_cast<std::size_t>(r)]] = d_multipliers[r];
   a.d_nu = d_multipliers.tail(p);
   a.y_outer = perturbed.y;
+  a.inner_converged = base.converged && perturbed.converged;
+  a.inner_iterations = base.iterations + perturbed.iterations;
   return a;
 }
 

@@ -6,7 +6,7 @@ namespace bilevel {
 
 QpAdjoint FfoQpOracle::adjoint(const DenseQp& qp, const QpSolution& solution,
                                const Eigen::VectorXd& dl_dy) const {
-  const auto active = active_by_slack(qp, solution.y, active_tolerance_);
+  const auto active = active_set(qp, solution, active_tolerance_);
   const Eigen::Index n = qp.n(), k = static_cast<Eigen::Index>(active.size()), p = qp.A.rows();
   Eigen::MatrixXd C(k + p, n);
   for (Eigen::Index r = 0; r < k; ++r)

@@ -26,8 +26,8 @@ QpLayerOracleConfig QpLayerOracleConfig::from_options(const std::string& prefix)
                                  "QP-layer hypergradient oracle: fully first-order (ffo), its QP "
                                  "specialisation (ffoqp), or the full KKT system (kkt)");
   c.active_tolerance = options::get_positive(p + "active_tol", c.active_tolerance,
-                                             "slack (ffo: also multiplier) threshold of the "
-                                             "active set");
+                                             "active rows: slack at most this, or a multiplier "
+                                             "above it that exceeds the slack");
   c.delta = options::get_positive(p + "delta", c.delta, "ffo's finite-difference step delta");
   c.ffo_tolerance = options::get_positive(p + "ffo_tol", c.ffo_tolerance,
                                           "ffo's inner tolerance (projected gradient, inf-norm)");

@@ -84,6 +84,25 @@ TEST(QpLayerOracles, FfoqpAndFfoAgreeWithKkt) {
   }
 }
 
+TEST(QpLayerOracles, KktStaysFiniteOnDegenerateLayers) {
+  // Weakly active rows (zero multiplier at zero slack): the interior point's solution must not be
+  // polished into one whose multiplier and slack are both round-off, which makes kkt's matrix
+  // singular (NaN on 2 of these 40 layers when it was).
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    const Eigen::Index n = 5 + static_cast<Eigen::Index>(seed % 50);
+    const KnownQp k = known_qp(seed, n, 2 * n - 4, static_cast<Eigen::Index>(seed % 5),
+                               3 + static_cast<Eigen::Index>(seed % 20), /*degenerate=*/true);
+    const QpSolution solution = InteriorPointQp(InteriorPointQp::Config{}).solve(k.qp);
+    ASSERT_EQ(solution.status, QpStatus::kSolved) << seed;
+    QpLayerOracleConfig config;
+    config.oracle = "kkt";
+    const QpLayerGradient grad = make_qp_layer_oracle(config)->backward(
+        k.qp, solution, random_matrix(CounterRng(seed, 5), n, 1, 0), /*matrices=*/true);
+    EXPECT_TRUE(grad.dq.allFinite() && grad.dh.allFinite() && grad.dG.allFinite()) << seed;
+    EXPECT_LE(grad.dq.norm() + grad.dh.norm(), 1e3) << seed;
+  }
+}
+
 /// The algorithm qp_hypergrad's estimate at qp_bilevel's initial x against the closed form.
 struct BilevelCase {
   std::unique_ptr<Problem> problem =
@@ -116,6 +135,24 @@ TEST(QpHypergrad, KktAndFfoqpMatchTheClosedForm) {
   Record wrong;
   EXPECT_GT(c.error("-alg_oracle ffoqp -alg_active_tol 1.5", &wrong), 1e-4);
   EXPECT_GT(wrong.get("active_rows"), record.get("active_rows"));
+}
+
+TEST(QpHypergrad, InnerSolvesReportWhetherTheyMetTheirTolerance) {
+  BilevelCase c;
+  Record met, qp_short, ffo_short;
+  (void)c.error("-alg_oracle ffo", &met);
+  EXPECT_EQ(met.get("qp_converged"), 1.0);
+  EXPECT_EQ(met.get("ffo_inner_converged"), 1.0);
+  EXPECT_TRUE(met.failures().empty());
+  // Two interior-point iterations, or ten descent steps on the ghost problem, miss their
+  // tolerances: the row says which.
+  (void)c.error("-alg_oracle kkt -alg_qp_max_it 2", &qp_short);
+  EXPECT_EQ(qp_short.get("qp_converged"), 0.0);
+  EXPECT_EQ(qp_short.failures(), std::vector<std::string>{"qp"});
+  (void)c.error("-alg_oracle ffo -alg_ffo_max_it 10", &ffo_short);
+  EXPECT_EQ(ffo_short.get("qp_converged"), 1.0);
+  EXPECT_EQ(ffo_short.get("ffo_inner_converged"), 0.0);
+  EXPECT_EQ(ffo_short.failures(), std::vector<std::string>{"ffo_inner"});
 }
 
 TEST(QpHypergrad, FfoErrorIsFirstOrderInDelta) {

@@ -52,4 +52,14 @@ KktResiduals kkt_residuals(const DenseQp& qp, const QpSolution& solution);
 /// Rows with slack h_i - G_i y <= tau (FFOLayer's rule, tau = 1e-8 there).
 std::vector<Eigen::Index> active_by_slack(const DenseQp& qp, const Eigen::VectorXd& y, double tau);
 
+/// The rows the backward passes treat as active: slack h_i - G_i y <= tau, or a multiplier above
+/// tau that exceeds the slack. An interior point stops once lambda_i s_i is within its
+/// complementarity tolerance, which is relative to the data: a binding row may keep a slack far
+/// above any fixed tau (5e-8 to 1.2e-7 on sudoku_lp at the default tolerance, |b| ~ 32), but its
+/// multiplier is larger still, and an inactive row's multiplier is complementarity / slack. Of
+/// the complementary pair the larger decides, so the rule follows the accuracy the solver
+/// reached; only rows with both below sqrt(complementarity) (weakly active) remain ambiguous,
+/// and either choice is then a valid one-sided derivative.
+std::vector<Eigen::Index> active_set(const DenseQp& qp, const QpSolution& solution, double tau);
+
 } // namespace bilevel

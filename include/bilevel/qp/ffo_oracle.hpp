@@ -1,10 +1,10 @@
 #pragma once
 // The fully first-order oracle (ALGORITHMS.md §2, Algorithm 1 / eq. 11) on a QP layer, with the
 // objective-agnostic upper level <dl/dy*, y> (Section 5):
-//   I = {i : h_i - G_i y* <= tau, or lambda_i > tau and lambda_i > h_i - G_i y*}; the printed
-//   rule (lambda_i > tau or slack <= tau) takes in inactive rows of small slack, whose
-//   multiplier at an interior-point solution is complementarity / slack > tau, so of the
-//   complementary pair the larger decides;
+//   I = active_set(qp, solution, tau) (dense_qp.hpp: slack <= tau, or lambda_i > tau and
+//   lambda_i > slack); the printed rule (lambda_i > tau or slack <= tau) takes in inactive rows
+//   of small slack, whose multiplier at an interior-point solution is complementarity / slack
+//   > tau, so of the complementary pair the larger decides;
 //   ghost objective g~ = g + lambda_I'(G_I y - h_I), constraints G_I y = h_I, A y = b;
 //   y_delta = argmin g~ + delta <dl/dy*, y> over them, by projected gradient descent
 //   (AffineGradientDescent: gradients only), multipliers by least squares;
@@ -19,12 +19,9 @@ class FfoOracle final : public QpLayerOracle {
 public:
   explicit FfoOracle(const QpLayerOracleConfig& config) : config_(config) {}
   std::string name() const override { return "ffo"; }
+  std::string inner_solver() const override { return "ffo_inner"; }
   QpAdjoint adjoint(const DenseQp& qp, const QpSolution& solution,
                     const Eigen::VectorXd& dl_dy) const override;
-
-  /// The ghost problem's active rows (by slack, or by a multiplier above tau and the slack).
-  static std::vector<Eigen::Index> ghost_active_set(const DenseQp& qp, const QpSolution& solution,
-                                                    double tau);
 
 private:
   QpLayerOracleConfig config_;

@@ -7,6 +7,11 @@
 // Robustness: infeasible constraints are recognised by an approximate Farkas certificate
 // (G'z + A'nu = 0, z >= 0, h'z + b'nu < 0) along the diverging dual iterates; a non-finite
 // Newton step stops the method with the last finite iterate. The status says which happened.
+// A solution that meets the tolerance is polished (the equality QP on the rows whose multiplier
+// exceeds their slack, solved directly) and replaced if that lowers its KKT residuals and is
+// strictly complementary (active multipliers and inactive slacks above the tolerance): the
+// backward passes need binding rows at zero slack and inactive rows at zero multiplier, which
+// the interior point reaches only to its tolerance. Degenerate solutions keep the iterate.
 #include "bilevel/qp/dense_qp.hpp"
 
 #include <vector>

@@ -23,6 +23,10 @@ struct QpLayerGradient {
 /// The KKT adjoint an oracle computes; `y_outer` is the y of the outer products above.
 struct QpAdjoint {
   Eigen::VectorXd d_y, w, d_nu, y_outer;
+  /// How the oracle's inner solve ended, for oracles that have one (QpLayerOracle::inner_solver):
+  /// a missed tolerance makes the adjoint wrong by about the residual over ffo's delta.
+  bool inner_converged = true;
+  int inner_iterations = 0;
   QpLayerGradient gradient(const QpSolution& solution, bool matrices) const;
 };
 
@@ -30,6 +34,9 @@ class QpLayerOracle {
 public:
   virtual ~QpLayerOracle() = default;
   virtual std::string name() const = 0;
+  /// The name under which an algorithm records the oracle's inner solve (Record::solve) on every
+  /// row; empty for the direct solves of kkt and ffoqp.
+  virtual std::string inner_solver() const { return {}; }
   virtual QpAdjoint adjoint(const DenseQp& qp, const QpSolution& solution,
                             const Eigen::VectorXd& dl_dy) const = 0;
   QpLayerGradient backward(const DenseQp& qp, const QpSolution& solution,
@@ -40,7 +47,7 @@ public:
 
 struct QpLayerOracleConfig {
   std::string oracle = "ffoqp";
-  double active_tolerance = 1e-8; ///< slack (and ffo: multiplier) threshold of the active set
+  double active_tolerance = 1e-8; ///< tau of active_set (dense_qp.hpp)
   double delta = 1e-6;            ///< ffo's finite-difference step
   double ffo_tolerance = 1e-12;   ///< ffo's inner tolerance on the projected gradient
   int ffo_max_iterations = 10000;
