@@ -1,7 +1,8 @@
 #pragma once
 // The executable's modes (docs/user-guide.md): each reads its options from the current PETSc
 // options database, rejects unused ones before writing anything, and returns the process exit
-// code (0 completed/converged, 3 interrupted, 4 diverged; bad input throws InputError -> 2).
+// code (0 completed/converged, 3 interrupted, 4 diverged; bad input throws InputError -> 2, an
+// agreed I/O failure IoError -> 6).
 #include <mpi.h>
 
 #include <string>
@@ -13,6 +14,8 @@ constexpr int kExitFailure = 1;
 constexpr int kExitBadInput = 2;
 constexpr int kExitInterrupted = 3;
 constexpr int kExitDiverged = 4;
+/// 5 is the lead's "finished but not trustworthy"; 6: the file system refused a write.
+constexpr int kExitIoFailure = 6;
 
 int exit_code_for(const std::string& status);
 

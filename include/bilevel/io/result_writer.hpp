@@ -47,6 +47,8 @@ private:
     h5::Dataset dataset;
   };
   void open_columns(const Record& first);
+  /// Appends the pending rows to every column (collective, each step agreed).
+  void write_pending();
   void write_timing();
   /// /communication: bytes of the suite's own collectives per stage (docs/result-format.md).
   void write_communication();
