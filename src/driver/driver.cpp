@@ -46,10 +46,11 @@ PhaseTimes phase_times() {
 
 /// Writes x and the algorithm's inner state (what -restart_from needs), then flushes the trace.
 void checkpoint(ResultWriter& writer, const Algorithm& algorithm, Vec x) {
-  h5::Group state = h5::require_group(writer.group(), "state");
-  algorithm.save_state(state);
-  h5::write_vec(writer.group(), "x", x);
-  writer.flush();
+  writer.flush([&](hid_t group) {
+    h5::Group state = h5::require_group(group, "state");
+    algorithm.save_state(state);
+    h5::write_vec(group, "x", x);
+  });
 }
 
 } // namespace

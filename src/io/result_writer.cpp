@@ -90,15 +90,18 @@ std::string broadcast(MPI_Comm comm, std::string text) {
 }
 
 constexpr hsize_t kChunkRows = 1024;
+/// Room always claimed ahead of a batch of writes, for metadata and the small tables.
+constexpr hsize_t kReserveFloor = 32 * 1024;
 
 } // namespace
 
 ResultWriter::ResultWriter(MPI_Comm comm, hid_t file, const std::string& group,
                            const RunDescription& run, bool resume, double flush_interval_seconds)
-    : comm_(comm), file_(file), group_(h5::require_group(file, group)),
+    : comm_(comm), file_(file), space_(comm, file), group_(h5::require_group(file, group)),
       last_flush_(std::chrono::steady_clock::now()), flush_interval_(flush_interval_seconds) {
   int nranks = 1;
   MPI_Comm_size(comm_, &nranks);
+  reserve_space();
   const std::string started = broadcast(comm_, utc_now());
   const std::string host = broadcast(comm_, hostname());
   h5::agree(comm_, file_, [&] {
@@ -124,6 +127,7 @@ ResultWriter::ResultWriter(MPI_Comm comm, hid_t file, const std::string& group,
     }
   });
   h5::agree(comm_, file_, [&] { h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush"); });
+  space_.settle();
 }
 
 void ResultWriter::open_columns(const Record& first) {
@@ -208,8 +212,16 @@ void ResultWriter::write_pending() {
   }
 }
 
-void ResultWriter::flush() {
+void ResultWriter::reserve_space() {
+  const hsize_t chunk_bytes = kChunkRows * sizeof(double) + 4096; // and its index entry
+  space_.claim(kReserveFloor + columns_.size() * chunk_bytes);
+}
+
+void ResultWriter::flush(const std::function<void(hid_t group)>& write_checkpoint) {
   LogScope scope(log_events().output);
+  reserve_space();
+  if (write_checkpoint)
+    write_checkpoint(group_);
   if (!pending_.empty()) {
     try {
       write_pending();
@@ -225,6 +237,7 @@ void ResultWriter::flush() {
     pending_.clear();
   }
   h5::agree(comm_, file_, [&] { h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush"); });
+  space_.settle();
   last_flush_ = std::chrono::steady_clock::now();
 }
 
@@ -329,6 +342,7 @@ void ResultWriter::write_memory() {
 
 void ResultWriter::finish(const std::string& status) {
   flush();
+  reserve_space();
   write_timing();
   write_communication();
   write_memory();
