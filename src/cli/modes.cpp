@@ -176,10 +176,13 @@ int run_mode(MPI_Comm comm) {
         throw InputError("group '/state' is missing (the run was never checkpointed)");
       h5::Group state = h5::require_group(file, "state");
       e.algorithm->load_state(state);
-      const auto iterations = h5::read_all(file, "trace/iteration");
-      const auto times = h5::read_all(file, "trace/time");
-      first_iteration = iterations.empty() ? 0 : static_cast<int>(iterations.back()) + 1;
-      time_offset = times.empty() ? 0.0 : times.back();
+      // A run stopped within its first iteration has no trace columns yet.
+      if (h5::exists(file, "trace/iteration")) {
+        const auto iterations = h5::read_all(file, "trace/iteration");
+        const auto times = h5::read_all(file, "trace/time");
+        first_iteration = iterations.empty() ? 0 : static_cast<int>(iterations.back()) + 1;
+        time_offset = times.empty() ? 0.0 : times.back();
+      }
     });
   }
   // Everything is read: an option nobody used is a typo, reported before any file is written.
