@@ -1,6 +1,7 @@
 #include "bilevel/cli/modes.hpp"
 #include "bilevel/catalog.hpp"
 #include "bilevel/cli/experiment.hpp"
+#include "bilevel/cli/restart_options.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/driver/driver.hpp"
@@ -164,6 +165,9 @@ int run_mode(MPI_Comm comm) {
       if (stored_problem != e.problem_name || stored_algorithm != e.algorithm_name)
         throw InputError("-restart_from " + restart + " holds a run of " + stored_problem + "/" +
                          stored_algorithm + ", not " + e.problem_name + "/" + e.algorithm_name);
+      if (const auto change =
+              restart_option_change(h5::read_string_attribute(file, "options"), options_string()))
+        throw InputError(*change);
       h5::read_vec(file, "x", e.x);
     });
   } else {

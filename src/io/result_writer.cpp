@@ -116,7 +116,12 @@ ResultWriter::ResultWriter(MPI_Comm comm, hid_t file, const std::string& group,
     h5::write_attribute(group_, "nranks", static_cast<long long>(nranks));
     h5::write_attribute(group_, "seed", run.seed);
     h5::write_attribute(group_, "hostname", host);
+    // Every start of the run (the first and each restart) adds its options, one per line.
+    const bool continued = resume && H5Aexists(group_, "options_history") > 0;
+    const std::string history =
+        continued ? h5::read_string_attribute(group_, "options_history") + "\n" : "";
     h5::write_attribute(group_, "options", run.options);
+    h5::write_attribute(group_, "options_history", history + run.options);
     h5::write_attribute(group_, "finished_utc", std::string());
     h5::write_attribute(group_, "status", std::string("running"));
     trace_ = h5::require_group(group_, "trace");

@@ -26,12 +26,15 @@ def _group_x_file(path):
     return path
 
 
-def _stateless_run(path):
-    """A quadratic/aid result file whose /state was lost."""
+def _stored_run(path, options, state=True):
+    """A quadratic/aid result file as a checkpoint leaves it (without /state if not `state`)."""
     with h5py.File(path, "w") as f:
         f.attrs["problem"] = np.bytes_("quadratic")
         f.attrs["algorithm"] = np.bytes_("aid")
+        f.attrs["options"] = np.bytes_(options)
         f["x"] = np.full(10, 0.5)
+        if state:
+            f["state/y"] = np.zeros(1000)
     return path
 
 
@@ -42,7 +45,8 @@ INPUTS = {
     "XFILE": lambda d: _x_file(d / "x.h5", 10),
     "GROUPX": lambda d: _group_x_file(d / "group.h5"),
     "TEXTFILE": lambda d: _text_file(d / "notes.txt", "not HDF5\n"),
-    "STATELESS": lambda d: _stateless_run(d / "stateless.h5"),
+    "STATELESS": lambda d: _stored_run(d / "stateless.h5", " ".join(QUAD), state=False),
+    "COND10": lambda d: _stored_run(d / "cond10.h5", " ".join(QUAD + ["-problem_cond", "10"])),
     "OPTS_MULTI": lambda d: _text_file(d / "opts.txt", "-outer_iters 5 -tol 1e-3\n"),
     "SUBDIR": lambda d: (d / "subdir").mkdir() or d / "subdir",
     "SUITE_BAD2": lambda d: _text_file(d / "bad.suite", "-problem quadratic -algorithm exact "
@@ -132,6 +136,12 @@ CASES = [
      ["must name the same file"]),
     ("restart and x_from", QUAD + ["-restart_from", "STATELESS", "-x_from", "XFILE"],
      ["-restart_from and -x_from", "give one"]),
+    ("restart with another condition number", QUAD + ["-problem_cond", "20", "-restart_from",
+                                                      "COND10"],
+     ["option -problem_cond is '20' here but was '10' in the stored run"]),
+    ("restart with a seed added", QUAD + ["-problem_cond", "10", "-seed", "3", "-restart_from",
+                                          "COND10"],
+     ["option -seed is '3' here but was not given"]),
     ("restart of another problem", ["-problem", "toy_sc", "-algorithm", "aid", "-restart_from",
                                     "STATELESS"], ["holds a run of quadratic/aid"]),
     # Exports refused without leaving a stub file.
