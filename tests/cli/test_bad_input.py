@@ -34,7 +34,8 @@ def _stored_run(path, options, state=True):
         f.attrs["options"] = np.bytes_(options)
         f["x"] = np.full(10, 0.5)
         if state:
-            f["state/y"] = np.zeros(1000)
+            f["state/y"] = f["state/v"] = np.zeros(200)  # aid's state at the default ny
+            f["trace/iteration"], f["trace/time"] = [0.0], [0.1]
     return path
 
 
