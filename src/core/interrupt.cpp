@@ -10,6 +10,7 @@ namespace {
 
 volatile std::sig_atomic_t g_stop_signal = 0;
 bool g_stop_agreed = false;
+int g_deferrals = 0;
 
 extern "C" void on_stop_signal(int signal) {
   g_stop_signal = signal;
@@ -52,6 +53,8 @@ bool stop_signalled() {
 }
 
 bool stop_requested(MPI_Comm comm) {
+  if (g_deferrals > 0)
+    return false;
   int any = stop_signalled() ? 1 : 0;
   MPI_Allreduce(MPI_IN_PLACE, &any, 1, MPI_INT, MPI_MAX, comm);
   g_stop_agreed = g_stop_agreed || any != 0;
@@ -61,6 +64,14 @@ bool stop_requested(MPI_Comm comm) {
 void throw_if_interrupted(MPI_Comm comm) {
   if (stop_requested(comm))
     throw Interrupted();
+}
+
+StopChecksDeferred::StopChecksDeferred() {
+  ++g_deferrals;
+}
+
+StopChecksDeferred::~StopChecksDeferred() {
+  --g_deferrals;
 }
 
 bool stop_agreed() {

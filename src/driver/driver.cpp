@@ -137,6 +137,7 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
     {
       StageScope stage(log_events().reporting);
       LogScope scope(log_events().report);
+      const StopChecksDeferred deferred; // the step is done: its row is finished, not cut short
       Vec y = algorithm.lower_iterate();
       record.set("upper_objective", problem.upper_value(x, y));
       record.set("lower_residual", problem.lower_residual(x, y));

@@ -30,6 +30,17 @@ void throw_if_interrupted(MPI_Comm comm);
 /// Whether a stop was agreed on this rank by stop_requested.
 bool stop_agreed();
 
+/// While one lives, stop_requested is false without communicating: for solves whose
+/// interruption would leave a half-made result behind (the driver's reporting stage, after a
+/// completed step). Create it on every rank of the communicators concerned.
+class StopChecksDeferred {
+public:
+  StopChecksDeferred();
+  ~StopChecksDeferred();
+  StopChecksDeferred(const StopChecksDeferred&) = delete;
+  StopChecksDeferred& operator=(const StopChecksDeferred&) = delete;
+};
+
 /// Makes the solver check stop_requested once per iteration and fail when it holds, which
 /// BB_PETSC then throws as Interrupted.
 void watch_for_stop(KSP ksp);
