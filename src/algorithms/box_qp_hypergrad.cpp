@@ -40,6 +40,11 @@ void BoxQpHypergrad::setup(Problem& problem, Vec x0) {
   w_ = problem.create_y();
   BB_PETSC(VecSet(w_, 0.0));
   gx_ = duplicate(x0);
+  // Crossed bounds are a bad instance: refused here, before the run creates its file.
+  const BoxQp qp = box_problem_->lower_box_qp(x0);
+  if (crossed_bounds(qp) > 0)
+    throw InputError("problem " + problem.name() + ": the lower-level bounds cross (lower > " +
+                     "upper at " + std::to_string(crossed_bounds(qp)) + " entries)");
 }
 
 BoxQpResult BoxQpHypergrad::lower_solution(const BoxQp& qp, Vec y) {

@@ -1,6 +1,7 @@
 #include "bilevel/algorithms/lower_gradient_descent.hpp"
 
 #include "bilevel/core/error.hpp"
+#include "bilevel/core/interrupt.hpp"
 #include "bilevel/core/log_events.hpp"
 #include "bilevel/problems/problem.hpp"
 #include "bilevel/sets/constraint_set.hpp"
@@ -28,6 +29,7 @@ int LowerGradientDescent::descend(Problem& problem, Vec x, Vec y, int steps, dou
   }
   const ConstraintSet* set = problem.lower_set();
   for (int t = 0; t < steps; ++t) {
+    throw_if_interrupted(problem.comm());
     if (history)
       BB_PETSC(VecCopy(y, (*history)[static_cast<std::size_t>(t)]));
     problem.lower_gradient(x, y, nullptr, grad_);

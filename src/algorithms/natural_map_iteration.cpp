@@ -1,6 +1,7 @@
 #include "bilevel/algorithms/natural_map_iteration.hpp"
 
 #include "bilevel/core/error.hpp"
+#include "bilevel/core/interrupt.hpp"
 #include "bilevel/core/log_events.hpp"
 
 #include <cmath>
@@ -38,6 +39,7 @@ NaturalMapIteration::Outcome NaturalMapIteration::iterate(Vec x, Vec y, int step
   double log_ratio_sum = 0.0, previous_change = 0.0;
   int ratios = 0;
   for (int t = 0; t < steps; ++t) {
+    throw_if_interrupted(PetscObjectComm(reinterpret_cast<PetscObject>(y)));
     Vec y_t = history ? history->y[static_cast<std::size_t>(t)].get() : previous_.get();
     Vec u_t = history ? history->u[static_cast<std::size_t>(t)].get() : u_.get();
     PetscReal change = 0, norm_y = 0;

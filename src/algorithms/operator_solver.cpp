@@ -1,6 +1,7 @@
 #include "bilevel/algorithms/operator_solver.hpp"
 
 #include "bilevel/core/error.hpp"
+#include "bilevel/core/interrupt.hpp"
 #include "bilevel/core/options.hpp"
 
 namespace bilevel {
@@ -29,6 +30,7 @@ OperatorSolver::OperatorSolver(MPI_Comm comm, Vec model, const std::string& pref
   BB_PETSC(PCSetType(pc, PCNONE));
   BB_PETSC(KSPSetTolerances(ksp_, rtol, 1e-50, PETSC_DEFAULT, 1000));
   BB_PETSC(KSPSetInitialGuessNonzero(ksp_, PETSC_TRUE)); // callers warm-start
+  watch_for_stop(ksp_);
   BB_PETSC(KSPSetFromOptions(ksp_));
 }
 

@@ -1,6 +1,7 @@
 #include "bilevel/algorithms/snes_vi_solver.hpp"
 
 #include "bilevel/core/error.hpp"
+#include "bilevel/core/interrupt.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/problems/vi_problem.hpp"
 #include "bilevel/sets/constraint_set.hpp"
@@ -86,6 +87,8 @@ SnesViSolver::SnesViSolver(Problem& problem, Vec y_model, const std::string& pre
   BB_PETSC(KSPSetTolerances(ksp, kKspRtol, 1e-50, PETSC_DEFAULT, 10000));
   BB_PETSC(SNESSetTolerances(snes_, 0.0, 0.0, 0.0, kMaxNewtonSteps, PETSC_MAX_INT));
   BB_PETSC(SNESSetConvergenceTest(snes_, converged, this, nullptr));
+  watch_for_stop(snes_);
+  watch_for_stop(ksp);
   BB_PETSC(SNESSetFromOptions(snes_));
 }
 

@@ -1,6 +1,7 @@
 #include "bilevel/algorithms/switching_gradient.hpp"
 
 #include "bilevel/core/error.hpp"
+#include "bilevel/core/interrupt.hpp"
 #include "bilevel/core/log_events.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/problems/problem.hpp"
@@ -33,6 +34,7 @@ SwitchingGradient::SwitchingGradient(Config config, Vec y_model)
 }
 
 void SwitchingGradient::projected_step(Problem& problem, Vec x, Vec y, bool on_lower) {
+  throw_if_interrupted(problem.comm());
   if (on_lower)
     problem.lower_gradient(x, y, nullptr, grad_);
   else

@@ -1,14 +1,19 @@
 // bilevelbench: the command-line entry point. Dispatches to a mode and turns errors into one
 // line on stderr and a non-zero exit code (docs/user-guide.md, "Exit codes").
+#include "bilevel/cli/command_line.hpp"
 #include "bilevel/cli/modes.hpp"
 #include "bilevel/core/error.hpp"
+#include "bilevel/core/interrupt.hpp"
 #include "bilevel/core/options.hpp"
+#include "bilevel/core/petsc_error_handler.hpp"
 #include "bilevel/driver/driver.hpp"
+#include "bilevel/io/hdf5.hpp"
 
 #include <petscsys.h>
 
 #include <cstdio>
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace {
@@ -27,6 +32,8 @@ int dispatch(MPI_Comm comm, bool help, bool no_arguments) {
     return cli::help_mode();
   if (no_arguments)
     return cli::suite_mode(comm);
+  if (const auto conflict = cli::conflicting_modes(options::given))
+    throw InputError(*conflict);
   if (options::get_bool("-list", false, "list problems and algorithms"))
     return cli::list_mode();
   if (options::given("-export_problem"))
@@ -53,19 +60,32 @@ int main(int argc, char** argv) {
   int count = static_cast<int>(args.size());
   args.push_back(nullptr);
   char** pargs = args.data();
-  if (PetscInitialize(&count, &pargs, nullptr, kUsage) != 0)
+  // MPI first, so that a command line PETSc would choke on is refused in one line from rank 0.
+  MPI_Init(&count, &pargs);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (const auto error =
+          bilevel::cli::command_line_error(std::vector<std::string>(pargs + 1, pargs + count))) {
+    if (rank == 0)
+      std::fprintf(stderr, "bilevelbench: error: %s\n", error->c_str());
+    MPI_Finalize();
+    return bilevel::cli::kExitBadInput;
+  }
+  if (PetscInitialize(&count, &pargs, nullptr, kUsage) != 0) {
+    MPI_Finalize();
     return bilevel::cli::kExitFailure;
+  }
   // A clean stop on SIGTERM/SIGINT: PETSc's own handler would abort without flushing.
   bilevel::install_stop_handlers();
-  // PETSc errors become exceptions with one-line messages (BB_PETSC), not tracebacks.
-  PetscPushErrorHandler(PetscReturnErrorHandler, nullptr);
+  // PETSc errors become exceptions with one-line messages (BB_PETSC), not tracebacks; HDF5's
+  // error stacks likewise (h5::check).
+  bilevel::install_petsc_error_handler();
+  bilevel::h5::silence_errors();
   // Event logging feeds every result file's /timing group, -log_view or not.
   PetscBool logging = PETSC_FALSE;
   PetscLogIsActive(&logging);
   if (!logging)
     PetscLogDefaultBegin();
-  int rank = 0;
-  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
   int code = bilevel::cli::kExitOk;
   try {
     code = dispatch(PETSC_COMM_WORLD, help, argc == 1);
@@ -73,6 +93,16 @@ int main(int argc, char** argv) {
     if (rank == 0)
       std::fprintf(stderr, "bilevelbench: error: %s\n", e.what());
     code = bilevel::cli::kExitBadInput;
+  } catch (const bilevel::Interrupted& e) {
+    // A stop inside a mode without a driver loop (-hypergrad): nothing was written yet.
+    if (rank == 0)
+      std::fprintf(stderr, "bilevelbench: %s\n", e.what());
+    code = bilevel::cli::kExitInterrupted;
+  } catch (const bilevel::IoError& e) {
+    // Raised on every rank together (h5::agree), so the job can end normally.
+    if (rank == 0)
+      std::fprintf(stderr, "bilevelbench: I/O error: %s\n", e.what());
+    code = bilevel::cli::kExitIoFailure;
   } catch (const std::exception& e) {
     // Possibly on this rank alone: the others may wait in a collective, so abort them all.
     std::fprintf(stderr, "bilevelbench: failure on rank %d: %s\n", rank, e.what());
@@ -80,5 +110,6 @@ int main(int argc, char** argv) {
     MPI_Abort(PETSC_COMM_WORLD, bilevel::cli::kExitFailure);
   }
   PetscFinalize();
+  MPI_Finalize(); // ours: PETSc leaves an MPI it did not start running
   return code;
 }

@@ -1,12 +1,15 @@
 #include "bilevel/cli/modes.hpp"
 #include "bilevel/catalog.hpp"
 #include "bilevel/cli/experiment.hpp"
+#include "bilevel/cli/restart_options.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/driver/driver.hpp"
 #include "bilevel/driver/run_validity.hpp"
 #include "bilevel/io/hdf5.hpp"
 #include "bilevel/io/result_writer.hpp"
+
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -71,6 +74,33 @@ void print_compatibility() {
 
 long long read_seed() {
   return options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed of the instance's data");
+}
+
+/// Refuses an -output that is -x_from's file: creating the output would destroy the input.
+void refuse_output_over_input(const std::string& output) {
+  const auto input = options::raw("-x_from");
+  namespace fs = std::filesystem;
+  if (input && !input->empty() && fs::weakly_canonical(*input) == fs::weakly_canonical(output))
+    throw InputError("-x_from " + *input + " and -output " + output +
+                     " are the same file; writing the result would destroy the starting point");
+}
+
+/// Runs `read` (reading a stored run), prefixing its input errors with the option and file.
+template <class Read> void reading(const std::string& option, const std::string& path, Read read) {
+  try {
+    read();
+  } catch (const InputError& e) {
+    throw InputError(option + " " + path + ": " + e.what());
+  }
+}
+
+/// Refuses an output file whose directory is missing or read-only, before anything is built.
+void require_writable_directory(const std::string& path) {
+  const auto parent = std::filesystem::path(path).parent_path();
+  const std::string directory = parent.empty() ? "." : parent.string();
+  if (access(directory.c_str(), W_OK) != 0)
+    throw InputError("cannot create HDF5 file '" + path +
+                     "': check that its directory exists and is writable");
 }
 
 } // namespace
@@ -151,6 +181,7 @@ int run_mode(MPI_Comm comm) {
                      " must name the same file or be omitted");
   if (!restart.empty() && options::given("-x_from"))
     throw InputError("-restart_from and -x_from both set the starting x; give one");
+  refuse_output_over_input(output);
 
   int first_iteration = 0;
   double time_offset = 0.0;
@@ -159,30 +190,46 @@ int run_mode(MPI_Comm comm) {
     validity.invalidate(e.invalid_reason);
   h5::File file;
   if (!restart.empty()) {
-    file = h5::open_file(comm, restart, "r+");
-    const std::string stored_problem = h5::read_string_attribute(file, "problem");
-    const std::string stored_algorithm = h5::read_string_attribute(file, "algorithm");
-    if (stored_problem != e.problem_name || stored_algorithm != e.algorithm_name)
-      throw InputError("-restart_from " + restart + " holds a run of " + stored_problem + "/" +
-                       stored_algorithm + ", not " + e.problem_name + "/" + e.algorithm_name);
-    h5::read_vec(file, "x", e.x);
-    if (H5Aexists(file, "validity") > 0) // files older than the validity attribute have none
-      validity.resume_from(h5::read_string_attribute(file, "validity"));
+    reading("-restart_from", restart, [&] {
+      file = h5::open_file(comm, restart, "r");
+      const std::string stored_problem = h5::read_string_attribute(file, "problem");
+      const std::string stored_algorithm = h5::read_string_attribute(file, "algorithm");
+      if (stored_problem != e.problem_name || stored_algorithm != e.algorithm_name)
+        throw InputError("-restart_from " + restart + " holds a run of " + stored_problem + "/" +
+                         stored_algorithm + ", not " + e.problem_name + "/" + e.algorithm_name);
+      if (const auto change =
+              restart_option_change(h5::read_string_attribute(file, "options"), options_string()))
+        throw InputError(*change);
+      h5::read_vec(file, "x", e.x);
+      if (H5Aexists(file, "validity") > 0) // files older than the validity attribute have none
+        validity.resume_from(h5::read_string_attribute(file, "validity"));
+    });
   } else {
     load_x_from_option(comm, e);
   }
   e.algorithm->setup(*e.problem, e.x);
   if (!restart.empty()) {
-    h5::Group state = h5::require_group(file, "state");
-    e.algorithm->load_state(state);
-    const auto iterations = h5::read_all(file, "trace/iteration");
-    const auto times = h5::read_all(file, "trace/time");
-    first_iteration = iterations.empty() ? 0 : static_cast<int>(iterations.back()) + 1;
-    time_offset = times.empty() ? 0.0 : times.back();
+    reading("-restart_from", restart, [&] {
+      if (!h5::exists(file, "state"))
+        throw InputError("group '/state' is missing (the run was never checkpointed)");
+      h5::Group state = h5::require_group(file, "state");
+      e.algorithm->load_state(state);
+      // A run stopped within its first iteration has no trace columns yet.
+      if (h5::exists(file, "trace/iteration")) {
+        const auto iterations = h5::read_all(file, "trace/iteration");
+        const auto times = h5::read_all(file, "trace/time");
+        first_iteration = iterations.empty() ? 0 : static_cast<int>(iterations.back()) + 1;
+        time_offset = times.empty() ? 0.0 : times.back();
+      }
+    });
   }
   // Everything is read: an option nobody used is a typo, reported before any file is written.
   options::reject_unused();
-  if (restart.empty()) {
+  if (!restart.empty()) {
+    // Opened for writing only now, so a refused restart leaves its file untouched.
+    file.reset();
+    file = h5::open_file(comm, restart, "r+");
+  } else {
     const auto parent = std::filesystem::path(output).parent_path();
     if (output.rfind("results/", 0) == 0 && !parent.empty() && is_root())
       std::filesystem::create_directories(parent);
@@ -215,6 +262,7 @@ int hypergrad_mode(MPI_Comm comm) {
   const long long seed = read_seed();
   if (output.empty())
     throw InputError("-hypergrad needs -output FILE for the result");
+  refuse_output_over_input(output);
   load_x_from_option(comm, e);
   e.algorithm->setup(*e.problem, e.x);
   if (!e.algorithm->has_hypergradient())
@@ -255,15 +303,31 @@ int hypergrad_mode(MPI_Comm comm) {
 int export_mode(MPI_Comm comm) {
   const std::string output =
       options::get_string("-export_problem", "", "write the instance's data to this file");
+  require_writable_directory(output);
   Experiment e = make_experiment(comm, false);
   options::reject_unused();
-  h5::File file = h5::open_file(comm, output, "w");
-  h5::Group group = h5::require_group(file, "problem");
-  h5::write_attribute(group, "name", e.problem_name);
-  h5::write_attribute(group, "nx", static_cast<long long>(e.problem->nx()));
-  h5::write_attribute(group, "ny", static_cast<long long>(e.problem->ny()));
-  h5::write_attribute(group, "options", options_string());
-  e.problem->export_data(group);
+  // Some refusals (a problem without an exporter, an instance too large to write densely) come
+  // from the exporter itself: it writes under a temporary name, renamed only once complete, so
+  // a refusal leaves no file behind.
+  const std::string partial = output + ".partial";
+  try {
+    h5::File file = h5::open_file(comm, partial, "w");
+    h5::Group group = h5::require_group(file, "problem");
+    h5::write_attribute(group, "name", e.problem_name);
+    h5::write_attribute(group, "nx", static_cast<long long>(e.problem->nx()));
+    h5::write_attribute(group, "ny", static_cast<long long>(e.problem->ny()));
+    h5::write_attribute(group, "options", options_string());
+    e.problem->export_data(group);
+  } catch (const InputError&) {
+    MPI_Barrier(comm);
+    if (is_root())
+      std::filesystem::remove(partial);
+    throw;
+  }
+  MPI_Barrier(comm);
+  if (is_root())
+    std::filesystem::rename(partial, output);
+  MPI_Barrier(comm);
   if (is_root())
     std::printf("exported %s (nx = %lld, ny = %lld) -> %s\n", e.problem_name.c_str(),
                 static_cast<long long>(e.problem->nx()), static_cast<long long>(e.problem->ny()),

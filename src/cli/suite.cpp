@@ -18,17 +18,41 @@ namespace bilevel::cli {
 
 namespace {
 
-/// One line of a suite file: its options, without comments.
-std::vector<std::string> parse_suite(const std::string& text) {
-  std::vector<std::string> runs;
+/// One run of a suite: its options (without comments) and the line it came from.
+struct SuiteRun {
+  std::string options;
+  int line;
+};
+
+std::vector<SuiteRun> parse_suite(const std::string& text) {
+  std::vector<SuiteRun> runs;
   std::istringstream in(text);
   std::string line;
-  while (std::getline(in, line)) {
+  for (int number = 1; std::getline(in, line); ++number) {
     line = line.substr(0, line.find('#'));
     if (line.find_first_not_of(" \t\r") != std::string::npos)
-      runs.push_back(line);
+      runs.push_back({line, number});
   }
   return runs;
+}
+
+/// Builds every run as it will be run (problem, algorithm, setup, no unused option) without
+/// running it, so a bad line is reported, with its number, before anything runs or is written.
+void validate(MPI_Comm comm, const std::string& suite, const std::vector<SuiteRun>& runs) {
+  if (runs.empty())
+    throw InputError("suite '" + suite + "' has no runs; accepted: one run's options per line");
+  for (const SuiteRun& run : runs) {
+    try {
+      ScopedOptions scoped(run.options);
+      (void)DriverConfig::from_options();
+      Experiment e = make_experiment(comm, true);
+      (void)options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed");
+      e.algorithm->setup(*e.problem, e.x);
+      options::reject_unused();
+    } catch (const InputError& e) {
+      throw InputError("suite '" + suite + "' line " + std::to_string(run.line) + ": " + e.what());
+    }
+  }
 }
 
 std::string read_text(const std::string& path) {
@@ -57,6 +81,7 @@ int suite_mode(MPI_Comm comm) {
       "result file");
   options::reject_unused();
   const auto runs = parse_suite(suite == "quick" ? kQuickSuite : read_text(suite));
+  validate(comm, suite, runs);
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   const auto parent = std::filesystem::path(output).parent_path();
@@ -67,7 +92,7 @@ int suite_mode(MPI_Comm comm) {
   std::vector<SummaryRow> rows;
   int worst = kExitOk;
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    ScopedOptions scoped(runs[i]);
+    ScopedOptions scoped(runs[i].options);
     const DriverConfig config = DriverConfig::from_options();
     const auto validation = HypergradientValidation::Settings::from_options(true);
     Experiment e = make_experiment(comm, true);
@@ -77,8 +102,8 @@ int suite_mode(MPI_Comm comm) {
     char group[64];
     std::snprintf(group, sizeof group, "run%02zu_%s_%s", i, e.problem_name.c_str(),
                   e.algorithm_name.c_str());
-    ResultWriter writer(comm, file, group, {e.problem_name, e.algorithm_name, runs[i], seed}, false,
-                        5.0);
+    ResultWriter writer(comm, file, group,
+                        {e.problem_name, e.algorithm_name, runs[i].options, seed}, false, 5.0);
     RunValidity validity;
     if (!e.invalid_reason.empty())
       validity.invalidate(e.invalid_reason);

@@ -2,6 +2,7 @@
 
 #include "bilevel/algorithms/algorithm.hpp"
 #include "bilevel/core/error.hpp"
+#include "bilevel/core/interrupt.hpp"
 #include "bilevel/core/log_events.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/driver/run_validity.hpp"
@@ -12,7 +13,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <limits>
 #include <string_view>
@@ -20,12 +20,6 @@
 namespace bilevel {
 
 namespace {
-
-volatile std::sig_atomic_t g_stop_signal = 0;
-
-extern "C" void on_stop_signal(int signal) {
-  g_stop_signal = signal;
-}
 
 /// Why the row says the run diverged, or "" if it does not: a NaN/Inf in the contract's metrics
 /// (the driver's own NaN fill of hypergrad_norm, for an algorithm or problem without one, means
@@ -79,10 +73,11 @@ PhaseTimes phase_times() {
 
 /// Writes x and the algorithm's inner state (what -restart_from needs), then flushes the trace.
 void checkpoint(ResultWriter& writer, const Algorithm& algorithm, Vec x) {
-  h5::Group state = h5::require_group(writer.group(), "state");
-  algorithm.save_state(state);
-  h5::write_vec(writer.group(), "x", x);
-  writer.flush();
+  writer.flush([&](hid_t group) {
+    h5::Group state = h5::require_group(group, "state");
+    algorithm.save_state(state);
+    h5::write_vec(group, "x", x);
+  });
 }
 
 } // namespace
@@ -105,20 +100,6 @@ DriverConfig DriverConfig::from_options() {
   return c;
 }
 
-void install_stop_handlers() {
-  struct sigaction action {};
-  action.sa_handler = on_stop_signal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGTERM, &action, nullptr);
-  sigaction(SIGINT, &action, nullptr);
-}
-
-bool stop_requested(MPI_Comm comm) {
-  int local = g_stop_signal != 0 ? 1 : 0, any = 0;
-  MPI_Allreduce(&local, &any, 1, MPI_INT, MPI_MAX, comm);
-  return any != 0;
-}
-
 RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultWriter& writer,
                           const DriverConfig& config, RunValidity& validity, int first_iteration,
                           double time_offset) {
@@ -137,10 +118,11 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
   std::vector<std::string> report_names;
   const double nan = std::numeric_limits<double>::quiet_NaN();
   GrowthReference start{};
+  OwnedVec last_x = duplicate(x), last_y = duplicate(algorithm.lower_iterate());
 
   for (int k = first_iteration; k < config.outer_iters; ++k) {
     // One collective check per iteration: a signal on any rank, or a flush due on rank 0.
-    int flags[2] = {g_stop_signal != 0 ? 1 : 0, (rank == 0 && writer.flush_due()) ? 1 : 0};
+    int flags[2] = {stop_signalled() ? 1 : 0, (rank == 0 && writer.flush_due()) ? 1 : 0};
     MPI_Allreduce(MPI_IN_PLACE, flags, 2, MPI_INT, MPI_MAX, comm);
     if (flags[0]) {
       outcome.status = "interrupted";
@@ -155,11 +137,20 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
     MPI_Barrier(comm);
     PetscLogDouble t0 = 0, t1 = 0;
     const PhaseTimes before = phase_times();
-    {
+    // A stop inside the step (Interrupted, on every rank together) keeps the last completed
+    // iteration's x and lower iterate; other state (e.g. a Krylov warm start) is only a start.
+    BB_PETSC(VecCopy(x, last_x));
+    BB_PETSC(VecCopy(algorithm.lower_iterate(), last_y));
+    try {
       StageScope stage(log_events().iterations);
       BB_PETSC(PetscTime(&t0));
       algorithm.step(x, record);
       BB_PETSC(PetscTime(&t1));
+    } catch (const Interrupted&) {
+      BB_PETSC(VecCopy(last_x, x));
+      BB_PETSC(VecCopy(last_y, algorithm.lower_iterate()));
+      outcome.status = "interrupted";
+      break;
     }
     const PhaseTimes after = phase_times();
     // The slowest rank's time is the step's time, and likewise for its phases.
@@ -177,6 +168,7 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
     {
       StageScope stage(log_events().reporting);
       LogScope scope(log_events().report);
+      const StopChecksDeferred deferred; // the step is done: its row is finished, not cut short
       Vec y = algorithm.lower_iterate();
       record.set("upper_objective", problem.upper_value(x, y));
       record.set("lower_residual", problem.lower_residual(x, y));

@@ -4,15 +4,97 @@
 
 #include <petscdmda.h>
 
+#include <sys/statvfs.h>
+
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <optional>
 
 namespace bilevel::h5 {
 
+namespace {
+
+/// The text between `opening` and the next quote in `text`, if `opening` occurs.
+std::optional<std::string> quoted_after(const std::string& text, const std::string& opening) {
+  const std::size_t begin = text.find(opening);
+  if (begin == std::string::npos)
+    return std::nullopt;
+  const std::size_t start = begin + opening.size();
+  const std::size_t end = text.find('\'', start);
+  return text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+herr_t keep_innermost(unsigned depth, const H5E_error2_t* error, void* data) {
+  if (depth == 0)
+    *static_cast<std::string*>(data) = error->desc ? error->desc : "";
+  return 0;
+}
+
+/// The innermost description on HDF5's error stack, shortened to the operating system's or the
+/// MPI library's reason when it quotes one (its full text lists buffers and offsets).
+std::string stack_reason() {
+  std::string innermost;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keep_innermost, &innermost);
+  H5Eclear2(H5E_DEFAULT);
+  for (const char* opening : {"error message = '", "MPI error string is '"})
+    if (auto reason = quoted_after(innermost, opening))
+      return *reason;
+  return innermost.empty() ? "unknown HDF5 error" : innermost;
+}
+
+} // namespace
+
 hid_t check(hid_t id, const char* what) {
   if (id < 0)
-    throw RuntimeFailure(std::string("HDF5: ") + what + " failed");
+    throw Failure(std::string(what) + ": " + stack_reason());
   return id;
+}
+
+void silence_errors() {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
+
+std::string file_name(hid_t loc) {
+  const ssize_t length = H5Fget_name(loc, nullptr, 0);
+  if (length <= 0)
+    return "?";
+  std::string name(static_cast<std::size_t>(length) + 1, '\0');
+  H5Fget_name(loc, name.data(), name.size());
+  name.resize(static_cast<std::size_t>(length));
+  return name;
+}
+
+namespace {
+
+/// The operating system's reason for a failed write, which HDF5's MPI-IO driver does not pass
+/// on (MPI-IO reports a full disk as a short write): the file system of `path` is full.
+std::string with_os_reason(const std::string& path, const std::string& reason) {
+  const auto parent = std::filesystem::path(path).parent_path();
+  struct statvfs stats {};
+  if (statvfs(parent.empty() ? "." : parent.c_str(), &stats) == 0 && stats.f_bavail == 0)
+    return std::string(std::strerror(ENOSPC)) + " (" + reason + ")";
+  return reason;
+}
+
+} // namespace
+
+void settle(MPI_Comm comm, hid_t loc, const std::string& reason) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  int first_failing = reason.empty() ? size : rank;
+  MPI_Allreduce(MPI_IN_PLACE, &first_failing, 1, MPI_INT, MPI_MIN, comm);
+  if (first_failing == size)
+    return;
+  std::string message = reason.empty() ? reason : with_os_reason(file_name(loc), reason);
+  int length = static_cast<int>(message.size());
+  MPI_Bcast(&length, 1, MPI_INT, first_failing, comm);
+  message.resize(static_cast<std::size_t>(length));
+  MPI_Bcast(message.data(), length, MPI_CHAR, first_failing, comm);
+  throw IoError("writing '" + file_name(loc) + "' failed on rank " + std::to_string(first_failing) +
+                ": " + message);
 }
 
 File open_file(MPI_Comm comm, const std::string& path, const std::string& mode) {
@@ -82,6 +164,18 @@ void replace_attribute(hid_t loc, const std::string& name, hid_t type, const voi
   Attribute attr(
       check(H5Acreate2(loc, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), "H5Acreate2"));
   check(H5Awrite(attr, type, value), "H5Awrite");
+}
+
+/// Opens a dataset a user's file should hold; InputError if it is missing or something else.
+Dataset open_stored_dataset(hid_t loc, const std::string& name) {
+  if (!exists(loc, name))
+    throw InputError("HDF5 dataset '" + name + "' is missing");
+  const hid_t id = H5Dopen2(loc, name.c_str(), H5P_DEFAULT);
+  if (id < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    throw InputError("HDF5 object '" + name + "' is not a dataset");
+  }
+  return Dataset(id);
 }
 
 void replace_dataset_check(hid_t loc, const std::string& name) {
@@ -176,30 +270,43 @@ Dataspace select_owned(hid_t file_space, Vec v) {
 /// Writes v's ownership range at the same indices of a new dataset: natural order when v's
 /// global order is natural.
 void write_owned_ranges(hid_t loc, const std::string& name, Vec v) {
+  MPI_Comm comm = MPI_COMM_NULL;
   PetscInt global = 0;
+  BB_PETSC(PetscObjectGetComm(reinterpret_cast<PetscObject>(v), &comm));
   BB_PETSC(VecGetSize(v, &global));
-  replace_dataset_check(loc, name);
   const hsize_t dims[1] = {static_cast<hsize_t>(global)};
-  Dataspace file_space(check(H5Screate_simple(1, dims, nullptr), "H5Screate_simple"));
-  Dataset dataset(check(H5Dcreate2(loc, name.c_str(), H5T_NATIVE_DOUBLE, file_space, H5P_DEFAULT,
-                                   H5P_DEFAULT, H5P_DEFAULT),
-                        "H5Dcreate2"));
-  Dataspace mem_space = select_owned(file_space, v);
-  PropertyList transfer(check(H5Pcreate(H5P_DATASET_XFER), "H5Pcreate"));
-  check(H5Pset_dxpl_mpio(transfer, H5FD_MPIO_COLLECTIVE), "H5Pset_dxpl_mpio");
+  Dataspace file_space, mem_space;
+  Dataset dataset;
+  PropertyList transfer;
+  // Written under a temporary name and renamed once whole, so a failed write (a full disk)
+  // keeps the previous dataset. Agreed before the collective write, so no rank enters it alone.
+  const std::string partial = name + "~";
+  agree(comm, loc, [&] {
+    replace_dataset_check(loc, partial);
+    file_space = Dataspace(check(H5Screate_simple(1, dims, nullptr), "H5Screate_simple"));
+    dataset = Dataset(check(H5Dcreate2(loc, partial.c_str(), H5T_NATIVE_DOUBLE, file_space,
+                                       H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                            "H5Dcreate2"));
+    mem_space = select_owned(file_space, v);
+    transfer = PropertyList(check(H5Pcreate(H5P_DATASET_XFER), "H5Pcreate"));
+    check(H5Pset_dxpl_mpio(transfer, H5FD_MPIO_COLLECTIVE), "H5Pset_dxpl_mpio");
+  });
   const PetscScalar* values = nullptr;
   BB_PETSC(VecGetArrayRead(v, &values));
   const herr_t status =
       H5Dwrite(dataset, H5T_NATIVE_DOUBLE, mem_space, file_space, transfer, values);
   BB_PETSC(VecRestoreArrayRead(v, &values));
-  check(status, "H5Dwrite (collective Vec)");
+  agree(comm, loc, [&] {
+    check(status, "H5Dwrite (collective Vec)");
+    dataset.reset();
+    replace_dataset_check(loc, name);
+    check(H5Lmove(loc, partial.c_str(), loc, name.c_str(), H5P_DEFAULT, H5P_DEFAULT), "H5Lmove");
+  });
 }
 
 /// Reads the dataset's values at v's ownership range into v, after checking its shape.
 void read_owned_ranges(hid_t loc, const std::string& name, Vec v) {
-  if (!exists(loc, name))
-    throw InputError("HDF5 dataset '" + name + "' is missing");
-  Dataset dataset(check(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "H5Dopen2"));
+  Dataset dataset = open_stored_dataset(loc, name);
   Dataspace file_space(check(H5Dget_space(dataset), "H5Dget_space"));
   PetscInt global = 0;
   BB_PETSC(VecGetSize(v, &global));
@@ -254,30 +361,30 @@ void read_vec(hid_t loc, const std::string& name, Vec v) {
 
 void write_dense(MPI_Comm comm, hid_t loc, const std::string& name, const std::vector<double>& data,
                  hsize_t rows, hsize_t cols) {
-  replace_dataset_check(loc, name);
-  const hsize_t dims2[2] = {rows, cols};
-  const int rank = cols == 0 ? 1 : 2;
-  Dataspace file_space(check(H5Screate_simple(rank, dims2, nullptr), "H5Screate_simple"));
-  Dataset dataset(check(H5Dcreate2(loc, name.c_str(), H5T_NATIVE_DOUBLE, file_space, H5P_DEFAULT,
-                                   H5P_DEFAULT, H5P_DEFAULT),
-                        "H5Dcreate2"));
   int mpi_rank = 0;
   MPI_Comm_rank(comm, &mpi_rank);
-  if (mpi_rank != 0) {
-    // Dataset creation is collective; the data come from rank 0 alone.
-    check(H5Sselect_none(file_space), "H5Sselect_none");
-    check(H5Dwrite(dataset, H5T_NATIVE_DOUBLE, file_space, file_space, H5P_DEFAULT, nullptr),
+  // The data come from rank 0 alone, an independent write that may fail there alone.
+  agree(comm, loc, [&] {
+    replace_dataset_check(loc, name);
+    const hsize_t dims2[2] = {rows, cols};
+    const int rank = cols == 0 ? 1 : 2;
+    Dataspace file_space(check(H5Screate_simple(rank, dims2, nullptr), "H5Screate_simple"));
+    Dataset dataset(check(H5Dcreate2(loc, name.c_str(), H5T_NATIVE_DOUBLE, file_space, H5P_DEFAULT,
+                                     H5P_DEFAULT, H5P_DEFAULT),
+                          "H5Dcreate2"));
+    if (mpi_rank != 0) {
+      check(H5Sselect_none(file_space), "H5Sselect_none");
+      check(H5Dwrite(dataset, H5T_NATIVE_DOUBLE, file_space, file_space, H5P_DEFAULT, nullptr),
+            "H5Dwrite");
+      return;
+    }
+    check(H5Dwrite(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()),
           "H5Dwrite");
-    return;
-  }
-  check(H5Dwrite(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()),
-        "H5Dwrite");
+  });
 }
 
 std::vector<double> read_all(hid_t loc, const std::string& name) {
-  if (!exists(loc, name))
-    throw InputError("HDF5 dataset '" + name + "' is missing");
-  Dataset dataset(check(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "H5Dopen2"));
+  Dataset dataset = open_stored_dataset(loc, name);
   Dataspace space(check(H5Dget_space(dataset), "H5Dget_space"));
   const hssize_t n = H5Sget_simple_extent_npoints(space);
   std::vector<double> out(static_cast<std::size_t>(n));

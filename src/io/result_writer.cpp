@@ -38,7 +38,7 @@ std::string hostname() {
 class TableWriter {
 public:
   TableWriter(MPI_Comm comm, h5::Group group, std::size_t rows)
-      : group_(std::move(group)), dims_{rows} {
+      : comm_(comm), group_(std::move(group)), dims_{rows} {
     MPI_Comm_rank(comm, &rank_);
   }
 
@@ -61,17 +61,20 @@ public:
 
 private:
   void write(const char* name, hid_t file_type, hid_t mem_type, const void* data) const {
-    if (H5Lexists(group_, name, H5P_DEFAULT) > 0)
-      H5Ldelete(group_, name, H5P_DEFAULT);
-    h5::Dataspace space(h5::check(H5Screate_simple(1, dims_, nullptr), "H5Screate_simple"));
-    h5::Dataset dataset(
-        h5::check(H5Dcreate2(group_, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                  "H5Dcreate2"));
-    if (rank_ != 0 || dims_[0] == 0)
-      h5::check(H5Sselect_none(space), "H5Sselect_none");
-    h5::check(H5Dwrite(dataset, mem_type, space, space, H5P_DEFAULT, data), "H5Dwrite");
+    h5::agree(comm_, group_, [&] {
+      if (H5Lexists(group_, name, H5P_DEFAULT) > 0)
+        H5Ldelete(group_, name, H5P_DEFAULT);
+      h5::Dataspace space(h5::check(H5Screate_simple(1, dims_, nullptr), "H5Screate_simple"));
+      h5::Dataset dataset(h5::check(
+          H5Dcreate2(group_, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+          "H5Dcreate2"));
+      if (rank_ != 0 || dims_[0] == 0)
+        h5::check(H5Sselect_none(space), "H5Sselect_none");
+      h5::check(H5Dwrite(dataset, mem_type, space, space, H5P_DEFAULT, data), "H5Dwrite");
+    });
   }
 
+  MPI_Comm comm_;
   h5::Group group_;
   hsize_t dims_[1];
   int rank_ = 0;
@@ -87,36 +90,49 @@ std::string broadcast(MPI_Comm comm, std::string text) {
 }
 
 constexpr hsize_t kChunkRows = 1024;
+/// Room always claimed ahead of a batch of writes, for metadata and the small tables.
+constexpr hsize_t kReserveFloor = 32 * 1024;
 
 } // namespace
 
 ResultWriter::ResultWriter(MPI_Comm comm, hid_t file, const std::string& group,
                            const RunDescription& run, bool resume, double flush_interval_seconds)
-    : comm_(comm), file_(file), group_(h5::require_group(file, group)),
+    : comm_(comm), file_(file), space_(comm, file), group_(h5::require_group(file, group)),
       last_flush_(std::chrono::steady_clock::now()), flush_interval_(flush_interval_seconds) {
   int nranks = 1;
   MPI_Comm_size(comm_, &nranks);
-  if (!resume) {
-    h5::write_attribute(group_, "format_version", static_cast<long long>(kFormatVersion));
-    h5::write_attribute(group_, "started_utc", broadcast(comm_, utc_now()));
-  }
-  h5::write_attribute(group_, "suite_version", std::string(kSuiteVersion));
-  h5::write_attribute(group_, "git_commit", std::string(kGitCommit));
-  h5::write_attribute(group_, "problem", run.problem);
-  h5::write_attribute(group_, "algorithm", run.algorithm);
-  h5::write_attribute(group_, "nranks", static_cast<long long>(nranks));
-  h5::write_attribute(group_, "seed", run.seed);
-  h5::write_attribute(group_, "hostname", broadcast(comm_, hostname()));
-  h5::write_attribute(group_, "options", run.options);
-  h5::write_attribute(group_, "finished_utc", std::string());
-  h5::write_attribute(group_, "status", std::string("running"));
-  trace_ = h5::require_group(group_, "trace");
-  if (resume && h5::exists(group_, "trace/iteration")) {
-    // Reopen the existing columns in their stored order (creation order is tracked).
-    const auto iterations = h5::read_all(trace_, "iteration");
-    rows_ = iterations.size();
-  }
-  H5Fflush(file_, H5F_SCOPE_GLOBAL);
+  reserve_space();
+  const std::string started = broadcast(comm_, utc_now());
+  const std::string host = broadcast(comm_, hostname());
+  h5::agree(comm_, file_, [&] {
+    if (!resume) {
+      h5::write_attribute(group_, "format_version", static_cast<long long>(kFormatVersion));
+      h5::write_attribute(group_, "started_utc", started);
+    }
+    h5::write_attribute(group_, "suite_version", std::string(kSuiteVersion));
+    h5::write_attribute(group_, "git_commit", std::string(kGitCommit));
+    h5::write_attribute(group_, "problem", run.problem);
+    h5::write_attribute(group_, "algorithm", run.algorithm);
+    h5::write_attribute(group_, "nranks", static_cast<long long>(nranks));
+    h5::write_attribute(group_, "seed", run.seed);
+    h5::write_attribute(group_, "hostname", host);
+    // Every start of the run (the first and each restart) adds its options, one per line.
+    const bool continued = resume && H5Aexists(group_, "options_history") > 0;
+    const std::string history =
+        continued ? h5::read_string_attribute(group_, "options_history") + "\n" : "";
+    h5::write_attribute(group_, "options", run.options);
+    h5::write_attribute(group_, "options_history", history + run.options);
+    h5::write_attribute(group_, "finished_utc", std::string());
+    h5::write_attribute(group_, "status", std::string("running"));
+    trace_ = h5::require_group(group_, "trace");
+    if (resume && h5::exists(group_, "trace/iteration")) {
+      // Reopen the existing columns in their stored order (creation order is tracked).
+      const auto iterations = h5::read_all(trace_, "iteration");
+      rows_ = iterations.size();
+    }
+  });
+  h5::agree(comm_, file_, [&] { h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush"); });
+  space_.settle();
 }
 
 void ResultWriter::open_columns(const Record& first) {
@@ -134,6 +150,9 @@ void ResultWriter::open_columns(const Record& first) {
       h5::PropertyList create(h5::check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate"));
       const hsize_t chunk[1] = {kChunkRows};
       h5::check(H5Pset_chunk(create, 1, chunk), "H5Pset_chunk");
+      // No fill values: parallel HDF5 writes them while extending, inside a collective call that
+      // hangs the other ranks when the write fails on one (a full disk). Every row is written.
+      h5::check(H5Pset_fill_time(create, H5D_FILL_TIME_NEVER), "H5Pset_fill_time");
       dataset = h5::Dataset(h5::check(H5Dcreate2(trace_, name.c_str(), H5T_NATIVE_DOUBLE, space,
                                                  H5P_DEFAULT, create, H5P_DEFAULT),
                                       "H5Dcreate2"));
@@ -164,17 +183,19 @@ bool ResultWriter::flush_due() const {
   return elapsed >= flush_interval_;
 }
 
-void ResultWriter::flush() {
-  LogScope scope(log_events().output);
-  if (!pending_.empty()) {
-    int rank = 0;
-    MPI_Comm_rank(comm_, &rank);
-    const hsize_t count[1] = {pending_.size()};
-    const hsize_t start[1] = {rows_};
-    const hsize_t new_size[1] = {rows_ + pending_.size()};
-    std::vector<double> column_values(pending_.size());
-    for (std::size_t c = 0; c < columns_.size(); ++c) {
-      h5::check(H5Dset_extent(columns_[c].dataset, new_size), "H5Dset_extent");
+void ResultWriter::write_pending() {
+  int rank = 0;
+  MPI_Comm_rank(comm_, &rank);
+  const hsize_t count[1] = {pending_.size()};
+  const hsize_t start[1] = {rows_};
+  const hsize_t new_size[1] = {rows_ + pending_.size()};
+  std::vector<double> column_values(pending_.size());
+  for (std::size_t c = 0; c < columns_.size(); ++c) {
+    // Agreed after each call that may fail on one rank (a full disk), before the next
+    // collective one: set_extent allocates chunks collectively, rank 0 writes alone.
+    h5::agree(comm_, file_,
+              [&] { h5::check(H5Dset_extent(columns_[c].dataset, new_size), "H5Dset_extent"); });
+    h5::agree(comm_, file_, [&] {
       h5::Dataspace file_space(h5::check(H5Dget_space(columns_[c].dataset), "H5Dget_space"));
       // The values are identical on every rank; rank 0 writes them, the others select nothing.
       if (rank == 0) {
@@ -192,11 +213,36 @@ void ResultWriter::flush() {
                            H5P_DEFAULT, nullptr),
                   "H5Dwrite trace");
       }
+    });
+  }
+}
+
+void ResultWriter::reserve_space() {
+  const hsize_t chunk_bytes = kChunkRows * sizeof(double) + 4096; // and its index entry
+  space_.claim(kReserveFloor + columns_.size() * chunk_bytes);
+}
+
+void ResultWriter::flush(const std::function<void(hid_t group)>& write_checkpoint) {
+  LogScope scope(log_events().output);
+  reserve_space();
+  if (write_checkpoint)
+    write_checkpoint(group_);
+  if (!pending_.empty()) {
+    try {
+      write_pending();
+    } catch (const IoError&) {
+      // Back to the rows written whole (every rank is here: the failure was agreed), so the
+      // file never shows a row of fill values as if it had been written.
+      const hsize_t written[1] = {rows_};
+      for (const auto& column : columns_)
+        (void)H5Dset_extent(column.dataset, written);
+      throw;
     }
     rows_ += pending_.size();
     pending_.clear();
   }
-  h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
+  h5::agree(comm_, file_, [&] { h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush"); });
+  space_.settle();
   last_flush_ = std::chrono::steady_clock::now();
 }
 
@@ -301,13 +347,17 @@ void ResultWriter::write_memory() {
 
 void ResultWriter::finish(const std::string& status, const std::string& validity) {
   flush();
+  reserve_space();
   write_timing();
   write_communication();
   write_memory();
-  h5::write_attribute(group_, "finished_utc", broadcast(comm_, utc_now()));
-  h5::write_attribute(group_, "status", status);
-  h5::write_attribute(group_, "validity", validity);
-  h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
+  const std::string finished = broadcast(comm_, utc_now());
+  h5::agree(comm_, file_, [&] {
+    h5::write_attribute(group_, "finished_utc", finished);
+    h5::write_attribute(group_, "status", status);
+    h5::write_attribute(group_, "validity", validity);
+    h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
+  });
 }
 
 double ResultWriter::last(const std::string& metric) const {

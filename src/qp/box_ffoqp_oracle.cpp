@@ -1,6 +1,7 @@
 #include "bilevel/qp/box_ffoqp_oracle.hpp"
 
 #include "bilevel/core/error.hpp"
+#include "bilevel/core/interrupt.hpp"
 
 namespace bilevel {
 
@@ -21,6 +22,7 @@ BoxQpOracle::Outcome BoxFfoQpOracle::adjoint(const BoxQp& qp, Vec y, Vec, Vec dl
   BB_PETSC(PCSetType(pc, PCNONE));
   BB_PETSC(KSPSetTolerances(ksp, rtol_, 1e-50, PETSC_DEFAULT, 1000));
   BB_PETSC(KSPSetInitialGuessNonzero(ksp, PETSC_TRUE)); // w's free part from the last call
+  watch_for_stop(ksp);
   BB_PETSC(KSPSetFromOptions(ksp));
   // w = 0 on the active rows; its free part, solved in place, starts from w's old values.
   Vec rhs = nullptr, w_free = nullptr;

@@ -1,6 +1,7 @@
 #include "bilevel/qp/tao_box_qp_solver.hpp"
 
 #include "bilevel/core/error.hpp"
+#include "bilevel/core/interrupt.hpp"
 #include "bilevel/core/options.hpp"
 
 #include <cmath>
@@ -34,7 +35,9 @@ TaoBoxQpSolver::TaoBoxQpSolver(MPI_Comm comm, Vec y_model, const std::string& pr
     PC pc = nullptr;
     BB_PETSC(KSPGetPC(ksp, &pc));
     BB_PETSC(PCSetType(pc, PCJACOBI));
+    watch_for_stop(ksp);
   }
+  watch_for_stop(tao_);
   BB_PETSC(TaoSetFromOptions(tao_));
 }
 

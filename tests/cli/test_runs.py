@@ -254,6 +254,8 @@ def test_restart_continues_the_trace(run, tmp_path, base, first, total, metric):
     assert run(*base, "-outer_iters", first, "-output", out).returncode == 0
     result = run(*base, "-outer_iters", total, "-restart_from", out)
     assert result.returncode == 0, result.stderr
+    with h5py.File(out, "r") as f:  # each start of the run adds its options
+        assert len(f.attrs["options_history"].decode().splitlines()) == 2
     straight = tmp_path / "straight.h5"
     assert run(*base, "-outer_iters", total, "-output", straight).returncode == 0
     resumed, reference = trace(out), trace(straight)

@@ -2,7 +2,7 @@
 // The executable's modes (docs/user-guide.md): each reads its options from the current PETSc
 // options database, rejects unused ones before writing anything, and returns the process exit
 // code (0 completed/converged and valid, 3 interrupted, 4 diverged, 5 finished but not valid;
-// bad input throws InputError -> 2).
+// bad input throws InputError -> 2, an agreed I/O failure IoError -> 6).
 #include <mpi.h>
 
 #include <string>
@@ -14,7 +14,8 @@ constexpr int kExitFailure = 1;
 constexpr int kExitBadInput = 2;
 constexpr int kExitInterrupted = 3;
 constexpr int kExitDiverged = 4;
-constexpr int kExitNotValid = 5; ///< completed, but the validity verdict is suspect or invalid
+constexpr int kExitNotValid = 5;  ///< completed, but the validity verdict is suspect or invalid
+constexpr int kExitIoFailure = 6; ///< the file system refused a write
 
 int exit_code_for(const std::string& status, const std::string& validity);
 

@@ -26,6 +26,14 @@ private:
   PetscErrorCode code_;
 };
 
+/// The file system refused a read or write of a file we were already using (disk full, quota,
+/// a file server gone). Raised on every rank together (h5::agree), so the CLI reports it in one
+/// line and exits with its own code instead of aborting the job.
+class IoError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
 /// An internal invariant or numerical failure that is not the user's fault.
 class RuntimeFailure : public std::runtime_error {
 public:

@@ -2,8 +2,8 @@
 // Runs one experiment: K outer iterations of an algorithm on a problem, timed with PETSc log
 // events, streamed to a ResultWriter, stopped by the iteration count, a tolerance on the
 // hypergradient norm, a wall-time budget, a non-finite metric or runaway growth (status
-// "diverged") or
-// SIGTERM/SIGINT (status "interrupted", the file flushed and valid).
+// "diverged") or SIGTERM/SIGINT (status "interrupted", the file flushed and valid;
+// core/interrupt.hpp stops even a long inner solve within one inner step).
 #include "bilevel/core/petsc_handle.hpp"
 
 #include <string>
@@ -42,10 +42,5 @@ struct RunOutcome {
 RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultWriter& writer,
                           const DriverConfig& config, RunValidity& validity,
                           int first_iteration = 0, double time_offset = 0.0);
-
-/// Installs SIGTERM/SIGINT handlers that request a clean stop at the next iteration boundary.
-void install_stop_handlers();
-/// Whether a stop was requested on any rank (collective).
-bool stop_requested(MPI_Comm comm);
 
 } // namespace bilevel

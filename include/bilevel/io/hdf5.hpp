@@ -2,6 +2,7 @@
 // Thin RAII and collective helpers over the HDF5 C API, used by the result writer, the problem
 // exporters and -x_from / -restart_from readers. Every function here is collective on the
 // file's communicator unless it says otherwise.
+#include "bilevel/core/error.hpp"
 #include "bilevel/core/petsc_handle.hpp"
 
 #include <hdf5.h>
@@ -48,8 +49,40 @@ using Attribute = Id<H5Aclose>;
 using PropertyList = Id<H5Pclose>;
 using Datatype = Id<H5Tclose>;
 
-/// Throws RuntimeFailure("what: ...") when an HDF5 call returned a negative value.
+/// An HDF5 call failed on this rank (perhaps on this rank alone): agree() turns it into an
+/// IoError on every rank.
+class Failure : public RuntimeFailure {
+public:
+  using RuntimeFailure::RuntimeFailure;
+};
+
+/// Throws Failure("what: <reason>") when an HDF5 call returned a negative value; the reason is
+/// the innermost entry of HDF5's error stack (the operating system's, e.g. "No space left on
+/// device", when there is one).
 hid_t check(hid_t id, const char* what);
+
+/// Stops HDF5 from printing its error stacks: check() and agree() turn them into one line.
+void silence_errors();
+
+/// The name of the file that holds `loc`.
+std::string file_name(hid_t loc);
+
+/// Throws IoError on every rank of comm, naming the file of `loc` and the reason of the lowest
+/// failing rank, if `reason` is non-empty on any rank (collective).
+void settle(MPI_Comm comm, hid_t loc, const std::string& reason);
+
+/// Runs `write` (HDF5 calls that may fail on some ranks only, e.g. when the disk fills up) and
+/// agrees on the outcome, so that no rank goes on alone into the next collective call and waits
+/// there forever. Collective; wrap each step that precedes another collective HDF5 call.
+template <class Write> void agree(MPI_Comm comm, hid_t loc, Write&& write) {
+  std::string reason;
+  try {
+    write();
+  } catch (const Failure& e) {
+    reason = e.what();
+  }
+  settle(comm, loc, reason);
+}
 
 /// Opens (mode "r" / "r+") or creates ("w", truncating) a file with the MPI-IO driver on comm.
 /// Failures are InputErrors naming the path.

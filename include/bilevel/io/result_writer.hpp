@@ -6,8 +6,10 @@
 #include "bilevel/core/petsc_handle.hpp"
 #include "bilevel/core/record.hpp"
 #include "bilevel/io/hdf5.hpp"
+#include "bilevel/io/space_reservation.hpp"
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,8 +35,10 @@ public:
   hsize_t rows() const { return rows_; }
   /// Whether a flush is due by the flush interval; the caller decides collectively.
   bool flush_due() const;
-  /// Writes the checkpoint (x and the algorithm's state written by the caller) and flushes.
-  void flush();
+  /// Writes the checkpoint (`write_checkpoint` writes x and the algorithm's state into the run's
+  /// group) and the pending rows, and flushes. Disk space for it all is claimed first, so a
+  /// full disk is an IoError on every rank that leaves the file as the last flush left it.
+  void flush(const std::function<void(hid_t group)>& write_checkpoint = {});
   /// Writes the final status and validity (RunValidity::verdict), finish time, /timing and
   /// /memory, and flushes.
   void finish(const std::string& status, const std::string& validity);
@@ -48,6 +52,11 @@ private:
     h5::Dataset dataset;
   };
   void open_columns(const Record& first);
+  /// Claims disk space for the next batch of writes: a floor for metadata and small tables, a
+  /// chunk per column (SpaceReservation adds twice the largest batch so far).
+  void reserve_space();
+  /// Appends the pending rows to every column (collective, each step agreed).
+  void write_pending();
   void write_timing();
   /// /communication: bytes of the suite's own collectives per stage (docs/result-format.md).
   void write_communication();
@@ -58,6 +67,7 @@ private:
 
   MPI_Comm comm_;
   hid_t file_;
+  SpaceReservation space_;
   h5::Group group_;
   h5::Group trace_;
   std::vector<Column> columns_;
