@@ -85,7 +85,11 @@ bool handles(const Requirements& a, LowerConstraints c) {
 
 std::optional<Refusal> refusal(const Requirements& a, const ProblemStructure& p) {
   if (!offers(p, a.interface))
-    return Refusal{std::string("it needs ") + words(a.interface), false};
+    return Refusal{p.constraints == LowerConstraints::layers
+                       ? std::string("the lower level is a batch of QP layers, which only the "
+                                     "QP-layer interface describes")
+                       : std::string("it needs ") + words(a.interface),
+                   false};
   if (a.exact_hypergradient && !p.exact_hypergradient)
     return Refusal{"the problem has no closed-form hypergradient", false};
   if (a.interface != ProblemInterface::generic)

@@ -36,6 +36,23 @@ std::vector<SuiteRun> parse_suite(const std::string& text) {
   return runs;
 }
 
+/// One suite line read and built as it will run, in the current (scoped) options database.
+struct PreparedRun {
+  DriverConfig config;
+  HypergradientValidation::Settings validation;
+  Experiment experiment;
+  long long seed;
+};
+
+PreparedRun prepare(MPI_Comm comm) {
+  PreparedRun p{DriverConfig::from_options(), HypergradientValidation::Settings::from_options(true),
+                make_experiment(comm, true), 0};
+  p.seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed");
+  p.experiment.algorithm->setup(*p.experiment.problem, p.experiment.x);
+  options::reject_unused();
+  return p;
+}
+
 /// Builds every run as it will be run (problem, algorithm, setup, no unused option) without
 /// running it, so a bad line is reported, with its number, before anything runs or is written.
 void validate(MPI_Comm comm, const std::string& suite, const std::vector<SuiteRun>& runs) {
@@ -44,11 +61,7 @@ void validate(MPI_Comm comm, const std::string& suite, const std::vector<SuiteRu
   for (const SuiteRun& run : runs) {
     try {
       ScopedOptions scoped(run.options);
-      (void)DriverConfig::from_options();
-      Experiment e = make_experiment(comm, true);
-      (void)options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed");
-      e.algorithm->setup(*e.problem, e.x);
-      options::reject_unused();
+      (void)prepare(comm);
     } catch (const InputError& e) {
       throw InputError("suite '" + suite + "' line " + std::to_string(run.line) + ": " + e.what());
     }
@@ -93,12 +106,11 @@ int suite_mode(MPI_Comm comm) {
   int worst = kExitOk;
   for (std::size_t i = 0; i < runs.size(); ++i) {
     ScopedOptions scoped(runs[i].options);
-    const DriverConfig config = DriverConfig::from_options();
-    const auto validation = HypergradientValidation::Settings::from_options(true);
-    Experiment e = make_experiment(comm, true);
-    const long long seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed");
-    e.algorithm->setup(*e.problem, e.x);
-    options::reject_unused();
+    PreparedRun prepared = prepare(comm);
+    const DriverConfig& config = prepared.config;
+    const auto& validation = prepared.validation;
+    Experiment& e = prepared.experiment;
+    const long long seed = prepared.seed;
     char group[64];
     std::snprintf(group, sizeof group, "run%02zu_%s_%s", i, e.problem_name.c_str(),
                   e.algorithm_name.c_str());
