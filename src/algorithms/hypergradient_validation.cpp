@@ -8,7 +8,6 @@
 #include "bilevel/core/record.hpp"
 #include "bilevel/io/hdf5.hpp"
 #include "bilevel/problems/problem.hpp"
-#include "bilevel/sets/constraint_set.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -41,16 +40,6 @@ void random_direction(Vec d, int which) {
     p[i - begin] = rng.normal(static_cast<std::uint64_t>(i));
   BB_PETSC(VecRestoreArray(d, &p));
   BB_PETSC(VecScale(d, 1.0 / norm(d)));
-}
-
-/// Whether y*(x) can be solved tightly by Newton / SNESVI: an unconstrained or bound-constrained
-/// lower level.
-bool has_tight_lower_solve(const Problem& problem) {
-  const ConstraintSet* set = problem.lower_set();
-  if (!set)
-    return true;
-  OwnedVec lower = problem.create_y(), upper = problem.create_y();
-  return set->bounds(lower, upper);
 }
 
 /// Central differences of Phi along kDirections directions, against grad . d; NaN if a reference
@@ -108,7 +97,8 @@ HypergradientValidation::Settings::from_options(bool enabled_by_default) {
 }
 
 HypergradientValidation HypergradientValidation::run(Problem& problem, Algorithm& algorithm, Vec x,
-                                                     const Settings& settings, double documented) {
+                                                     const Settings& settings, double documented,
+                                                     bool bounds_or_unconstrained, Vec estimate) {
   HypergradientValidation v;
   const double tolerance = settings.tolerance > 0 ? settings.tolerance : documented;
   v.tolerance = tolerance;
@@ -123,13 +113,17 @@ HypergradientValidation HypergradientValidation::run(Problem& problem, Algorithm
     return v;
   }
   const bool exact = problem.has_exact_hypergradient();
-  if (!exact && !has_tight_lower_solve(problem)) {
+  if (!exact && !bounds_or_unconstrained) {
     v.reference = "none: no closed form, and the lower set is not given by bounds";
     return v;
   }
   OwnedVec grad = duplicate(x);
-  Record record;
-  algorithm.hypergradient(x, grad, record);
+  if (estimate) {
+    BB_PETSC(VecCopy(estimate, grad));
+  } else {
+    Record record;
+    algorithm.hypergradient(x, grad, record);
+  }
   v.applicable = true;
   if (exact) {
     v.reference = "closed form";

@@ -68,10 +68,12 @@ Experiment make_experiment(MPI_Comm comm, bool with_algorithm) {
 }
 
 std::string validate_at_end(Experiment& e, const HypergradientValidation::Settings& settings,
-                            hid_t group, RunValidity& validity) {
+                            hid_t group, RunValidity& validity, Vec estimate) {
   const double documented = algorithm_registry().at(e.algorithm_name).traits.validation_tolerance;
-  const auto result =
-      HypergradientValidation::run(*e.problem, *e.algorithm, e.x, settings, documented);
+  const LowerConstraints constraints = problem_registry().at(e.problem_name).traits.constraints;
+  const auto result = HypergradientValidation::run(
+      *e.problem, *e.algorithm, e.x, settings, documented,
+      constraints == LowerConstraints::none || constraints == LowerConstraints::bounds, estimate);
   result.write(group);
   if (!result.passed)
     validity.invalidate("validation: " + result.summary());

@@ -286,7 +286,7 @@ int hypergrad_mode(MPI_Comm comm) {
     h5::write_vec(file, "hypergrad_exact", exact);
   }
   if (validation.enabled) {
-    const std::string summary = validate_at_end(e, validation, writer.group(), validity);
+    const std::string summary = validate_at_end(e, validation, writer.group(), validity, grad);
     if (is_root())
       std::printf("%s/%s: %s\n", e.problem_name.c_str(), e.algorithm_name.c_str(), summary.c_str());
   }

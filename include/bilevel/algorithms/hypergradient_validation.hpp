@@ -31,10 +31,13 @@ struct HypergradientValidation {
   bool passed = true;      ///< error <= tolerance (true when not applicable)
   bool reference_failed = false; ///< the reference's own solve missed its tolerance
 
-  /// Runs the check at x (collective); `documented` is the method's documented error, used
-  /// unless the settings give a tolerance.
+  /// Runs the check at x (collective). `documented` is the method's documented error, used
+  /// unless the settings give a tolerance; `bounds_or_unconstrained` (the problem's declared
+  /// lower constraints) says whether Newton / SNESVI can solve y* for central differences;
+  /// `estimate`, if given, is the method's hypergradient at x, already computed.
   static HypergradientValidation run(Problem& problem, Algorithm& algorithm, Vec x,
-                                     const Settings& settings, double documented);
+                                     const Settings& settings, double documented,
+                                     bool bounds_or_unconstrained, Vec estimate = nullptr);
   /// Writes /validation's attributes under `group`.
   void write(hid_t group) const;
   /// One line: "hypergradient error 3.1e-09 <= 1e-06 against the closed form".

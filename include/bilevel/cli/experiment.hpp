@@ -35,10 +35,11 @@ Experiment make_experiment(MPI_Comm comm, bool with_algorithm);
 
 /// -validate at the end of a run: checks the algorithm's hypergradient at experiment.x against
 /// the problem's reference with the algorithm's documented tolerance, writes /validation under
-/// `group`, and marks `validity` invalid if it failed. Returns the one-line summary.
+/// `group`, and marks `validity` invalid if it failed. `estimate`, if given, is the algorithm's
+/// hypergradient at experiment.x already computed (-hypergrad). Returns the one-line summary.
 std::string validate_at_end(Experiment& experiment,
                             const HypergradientValidation::Settings& settings, hid_t group,
-                            RunValidity& validity);
+                            RunValidity& validity, Vec estimate = nullptr);
 
 /// Reads -x_from if given and loads its /x into experiment.x; returns whether it did.
 bool load_x_from_option(MPI_Comm comm, Experiment& experiment);
