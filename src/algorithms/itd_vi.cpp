@@ -20,7 +20,8 @@ ItdVi::Config ItdVi::Config::from_options() {
                                                     "natural-map steps T per outer iteration"));
   c.b = options::get_real(
       "-alg_b", 0.0, 0.0, 1e300,
-      "natural-map parameter b (step 1/b); 0 = L^2/mu from the problem's estimates (Lemma 12)");
+      "natural-map parameter b (step 1/b); 0 = L for an objective, L^2/mu for a VI "
+      "(Lemma 12)");
   const std::string mode =
       options::get_choice("-alg_itd_mode", "auto", {"forward", "reverse", "auto"},
                           "implicit-gradient mode (auto: reverse when nx > "

@@ -23,7 +23,7 @@ KktVi::Config KktVi::Config::from_options() {
   c.inner_max_steps = static_cast<int>(options::get_int(
       "-alg_inner_max_iters", 1000000, 1, 1000000000, "natural-map step limit of the lower solve"));
   c.b = options::get_real("-alg_b", 0.0, 0.0, 1e300,
-                          "natural-map parameter b; 0 = L^2/mu from the problem's estimates");
+                          "natural-map parameter b; 0 = L for an objective, L^2/mu for a VI");
   c.snesvi = options::get_choice("-alg_inner_solver", "natural_map", {"natural_map", "snesvi"},
                                  "lower solve: natural-map steps or PETSc SNESVI "
                                  "(vinewtonrsls)") == "snesvi";

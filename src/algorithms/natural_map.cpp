@@ -62,9 +62,15 @@ NaturalMapParameter resolve_natural_map_parameter(double b_option, Problem& prob
     throw InputError(algorithm + ": problem '" + problem.name() +
                      "' reports no strong monotonicity (mu = 0): give -alg_b");
   const double L = c.lipschitz, mu = c.mu;
-  const double b = b_option > 0.0 ? b_option : L * L / mu;
+  // F = grad_y g has a symmetric Jacobian with spectrum in [mu, L]: I - grad_y F / L has spectrum
+  // in [0, 1 - mu/L] and the projection is nonexpansive, so b = L contracts by 1 - mu/L, where
+  // Lemma 12's b = L^2/mu (for any strongly monotone F) only gives sqrt(1 - mu^2/L^2).
+  const bool gradient_map = problem.has_lower_objective();
+  const double b = b_option > 0.0 ? b_option : gradient_map ? L : L * L / mu;
   if (!(mu > 0.0))
     return {b, std::nan("")};
+  if (gradient_map && b >= L)
+    return {b, 1.0 - mu / b};
   return {b, std::sqrt(std::max(0.0, 1.0 - 2.0 * mu / b + L * L / (b * b)))};
 }
 

@@ -1,11 +1,12 @@
 #pragma once
-// ITD for VI-constrained problems (seed 000, Kaushik & Jin; ALGORITHMS.md §1, Algorithm 1):
+// ITD for VI-constrained problems (Kaushik & Jin; ALGORITHMS.md §1, Algorithm 1):
 // T natural-map steps y <- P_Y(y - F(y, x)/b) warm-started across outer iterations, the
 // implicit gradient through them in forward mode (J_{t+1} = grad_y z_b J_t + grad_x z_b, nx Vec
 // columns, memory O(ny nx)) or reverse mode (adjoint sweep, memory O(T ny), cost independent of
 // nx), then the projected outer step x <- P_X(x - beta grad) (step 6, with the minus the printed
-// text lost). b defaults to L^2/mu, which minimises the contraction bound
-// q = sqrt(1 - 2 mu/b + L^2/b^2) (then q = sqrt(1 - mu^2/L^2) < 1).
+// text lost). b defaults to L^2/mu on a VI, which minimises the contraction bound
+// q = sqrt(1 - 2 mu/b + L^2/b^2) (then q = sqrt(1 - mu^2/L^2) < 1), and to L on a lower objective,
+// where the natural map is a projected gradient step with q = 1 - mu/L.
 #include "bilevel/algorithms/hypergradient_check.hpp"
 #include "bilevel/algorithms/hypergradient_method.hpp"
 #include "bilevel/algorithms/natural_map_iteration.hpp"
@@ -21,7 +22,7 @@ public:
   enum class Mode { forward, reverse, automatic };
   struct Config {
     int inner_steps;
-    double b; ///< <= 0: L^2/mu from the problem's curvature estimates
+    double b; ///< <= 0: L (objective) or L^2/mu (VI) from the problem's curvature estimates
     Mode mode;
     PetscInt forward_max_nx; ///< auto mode: reverse when nx exceeds this
     bool warm_start;

@@ -28,7 +28,7 @@ public:
     int inner_max_steps;
     bool snesvi;          ///< lower solve by SnesViSolver instead of natural-map steps
     double inner_gap_tol; ///< SnesViSolver: stop when the lower residual (D-gap) is at most this
-    double b;             ///< <= 0: L^2/mu
+    double b;             ///< <= 0: L (objective) or L^2/mu (VI)
     bool check_exact;
     static Config from_options();
   };

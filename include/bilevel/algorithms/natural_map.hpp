@@ -18,10 +18,9 @@ struct NaturalMapParameter {
   double q; ///< NaN when mu = 0 (no guarantee); >= 1 when a given b breaks the condition
 };
 
-/// Resolves -alg_b (0 = L^2/mu) at (x0, y0) and Lemma 12's factor q = sqrt(1 - 2 mu/b + L^2/b^2).
-/// On ill-conditioned objectives (F = grad_y g) the steps mu/L^2 are so small that T steps barely
-/// move y (docs/compatibility.md). Throws InputError naming `algorithm` when mu = 0 and b is not
-/// given.
+/// Resolves -alg_b at (x0, y0): 0 = L for a lower objective (F = grad_y g; projected gradient step,
+/// factor q = 1 - mu/b) and L^2/mu for a VI (Lemma 12, q = sqrt(1 - 2 mu/b + L^2/b^2)). Throws
+/// InputError naming `algorithm` when mu = 0 and b is not given.
 NaturalMapParameter resolve_natural_map_parameter(double b_option, Problem& problem, Vec x0, Vec y0,
                                                   const std::string& algorithm);
 
