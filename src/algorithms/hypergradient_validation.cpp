@@ -44,10 +44,9 @@ void random_direction(Vec d, int which) {
 
 /// Central differences of Phi along kDirections directions, against grad . d; NaN if a reference
 /// solve missed `lower_tol` (its residual in `worst_residual`).
-double central_difference_error(Problem& problem, Vec x, Vec grad, double lower_tol,
-                                double& worst_residual) {
-  OwnedVec y = problem.create_y(), d = duplicate(x), xs = duplicate(x);
-  SnesViSolver solver(problem, y, kPrefix);
+double central_difference_error(Problem& problem, SnesViSolver& solver, Vec y, Vec x, Vec grad,
+                                double lower_tol, double& worst_residual) {
+  OwnedVec d = duplicate(x), xs = duplicate(x);
   problem.initial_y(x, y);
   const auto phi = [&](double t) {
     BB_PETSC(VecWAXPY(xs, t, d, x));
@@ -96,25 +95,31 @@ HypergradientValidation::Settings::from_options(bool enabled_by_default) {
   return s;
 }
 
-HypergradientValidation HypergradientValidation::run(Problem& problem, Algorithm& algorithm, Vec x,
-                                                     const Settings& settings, double documented,
-                                                     bool bounds_or_unconstrained, Vec estimate) {
+HypergradientValidator::HypergradientValidator(Problem& problem,
+                                               const HypergradientValidation::Settings& settings,
+                                               double documented, bool bounds_or_unconstrained)
+    : problem_(problem), settings_(settings),
+      tolerance_(settings.tolerance > 0 ? settings.tolerance : documented) {
+  if (!(tolerance_ > 0))
+    unavailable_ = "none: the method's estimate is not an approximation of grad Phi to a "
+                   "tolerance (randomized, or of a different objective)";
+  else if (!problem.has_exact_hypergradient() && !bounds_or_unconstrained)
+    unavailable_ = "none: no closed form, and the lower set is not given by bounds";
+  else if (!problem.has_exact_hypergradient()) {
+    y_ = problem.create_y();
+    reference_.emplace(problem, y_, kPrefix);
+  }
+}
+
+HypergradientValidation HypergradientValidator::check(Algorithm& algorithm, Vec x, Vec estimate) {
   HypergradientValidation v;
-  const double tolerance = settings.tolerance > 0 ? settings.tolerance : documented;
-  v.tolerance = tolerance;
-  const double lower_tol = settings.lower_tolerance;
+  v.tolerance = tolerance_;
   if (!algorithm.has_hypergradient()) {
     v.reference = "none: the method has no hypergradient estimate";
     return v;
   }
-  if (!(tolerance > 0)) {
-    v.reference = "none: the method's estimate is not an approximation of grad Phi to a "
-                  "tolerance (randomized, or of a different objective)";
-    return v;
-  }
-  const bool exact = problem.has_exact_hypergradient();
-  if (!exact && !bounds_or_unconstrained) {
-    v.reference = "none: no closed form, and the lower set is not given by bounds";
+  if (unavailable_) {
+    v.reference = unavailable_;
     return v;
   }
   OwnedVec grad = duplicate(x);
@@ -125,17 +130,19 @@ HypergradientValidation HypergradientValidation::run(Problem& problem, Algorithm
     algorithm.hypergradient(x, grad, record);
   }
   v.applicable = true;
-  if (exact) {
+  if (!reference_) {
     v.reference = "closed form";
     OwnedVec truth = duplicate(x);
-    problem.exact_hypergradient(x, truth, nullptr);
+    problem_.exact_hypergradient(x, truth, nullptr);
     const double scale = norm(truth);
     BB_PETSC(VecAXPY(grad, -1.0, truth));
     v.error = norm(grad) / std::max(scale, 1e-300);
   } else {
+    const double lower_tol = settings_.lower_tolerance;
     v.reference = "central differences (" + std::to_string(kDirections) + " directions)";
     double worst_residual = 0;
-    v.error = central_difference_error(problem, x, grad, lower_tol, worst_residual);
+    v.error =
+        central_difference_error(problem_, *reference_, y_, x, grad, lower_tol, worst_residual);
     if (worst_residual > 0) {
       char why[160];
       std::snprintf(why, sizeof why,
@@ -147,7 +154,7 @@ HypergradientValidation HypergradientValidation::run(Problem& problem, Algorithm
       return v;
     }
   }
-  v.passed = v.error <= tolerance;
+  v.passed = v.error <= v.tolerance;
   return v;
 }
 

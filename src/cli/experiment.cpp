@@ -67,13 +67,18 @@ Experiment make_experiment(MPI_Comm comm, bool with_algorithm) {
   return e;
 }
 
-std::string validate_at_end(Experiment& e, const HypergradientValidation::Settings& settings,
-                            hid_t group, RunValidity& validity, Vec estimate) {
+void prepare_validation(Experiment& e, const HypergradientValidation::Settings& settings) {
+  if (!settings.enabled)
+    return;
   const double documented = algorithm_registry().at(e.algorithm_name).traits.validation_tolerance;
   const LowerConstraints constraints = problem_registry().at(e.problem_name).traits.constraints;
-  const auto result = HypergradientValidation::run(
-      *e.problem, *e.algorithm, e.x, settings, documented,
-      constraints == LowerConstraints::none || constraints == LowerConstraints::bounds, estimate);
+  e.validator = std::make_unique<HypergradientValidator>(
+      *e.problem, settings, documented,
+      constraints == LowerConstraints::none || constraints == LowerConstraints::bounds);
+}
+
+std::string validate_at_end(Experiment& e, hid_t group, RunValidity& validity, Vec estimate) {
+  const auto result = e.validator->check(*e.algorithm, e.x, estimate);
   result.write(group);
   if (!result.passed)
     validity.invalidate("validation: " + result.summary());

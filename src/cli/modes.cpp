@@ -223,6 +223,7 @@ int run_mode(MPI_Comm comm) {
       }
     });
   }
+  prepare_validation(e, validation);
   // Everything is read: an option nobody used is a typo, reported before any file is written.
   options::reject_unused();
   if (!restart.empty()) {
@@ -240,8 +241,8 @@ int run_mode(MPI_Comm comm) {
                       !restart.empty(), flush_interval);
   RunOutcome outcome = run_experiment(*e.problem, *e.algorithm, e.x, writer, config, validity,
                                       first_iteration, time_offset);
-  if (validation.enabled && (outcome.status == "completed" || outcome.status == "converged")) {
-    const std::string summary = validate_at_end(e, validation, writer.group(), validity);
+  if (e.validator && (outcome.status == "completed" || outcome.status == "converged")) {
+    const std::string summary = validate_at_end(e, writer.group(), validity);
     outcome.validity = validity.verdict();
     if (is_root())
       std::printf("%s/%s: %s\n", e.problem_name.c_str(), e.algorithm_name.c_str(), summary.c_str());
@@ -267,6 +268,7 @@ int hypergrad_mode(MPI_Comm comm) {
   e.algorithm->setup(*e.problem, e.x);
   if (!e.algorithm->has_hypergradient())
     throw InputError("algorithm '" + e.algorithm_name + "' has no hypergradient oracle");
+  prepare_validation(e, validation);
   options::reject_unused();
   h5::File file = h5::open_file(comm, output, "w");
   ResultWriter writer(comm, file, "/", {e.problem_name, e.algorithm_name, options_string(), seed},
@@ -285,8 +287,8 @@ int hypergrad_mode(MPI_Comm comm) {
     e.problem->exact_hypergradient(e.x, exact, nullptr);
     h5::write_vec(file, "hypergrad_exact", exact);
   }
-  if (validation.enabled) {
-    const std::string summary = validate_at_end(e, validation, writer.group(), validity, grad);
+  if (e.validator) {
+    const std::string summary = validate_at_end(e, writer.group(), validity, grad);
     if (is_root())
       std::printf("%s/%s: %s\n", e.problem_name.c_str(), e.algorithm_name.c_str(), summary.c_str());
   }

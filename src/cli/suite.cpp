@@ -49,6 +49,7 @@ PreparedRun prepare(MPI_Comm comm) {
                 make_experiment(comm, true), 0};
   p.seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed");
   p.experiment.algorithm->setup(*p.experiment.problem, p.experiment.x);
+  prepare_validation(p.experiment, p.validation);
   options::reject_unused();
   return p;
 }
@@ -108,7 +109,6 @@ int suite_mode(MPI_Comm comm) {
     ScopedOptions scoped(runs[i].options);
     PreparedRun prepared = prepare(comm);
     const DriverConfig& config = prepared.config;
-    const auto& validation = prepared.validation;
     Experiment& e = prepared.experiment;
     const long long seed = prepared.seed;
     char group[64];
@@ -120,8 +120,8 @@ int suite_mode(MPI_Comm comm) {
     if (!e.invalid_reason.empty())
       validity.invalidate(e.invalid_reason);
     RunOutcome outcome = run_experiment(*e.problem, *e.algorithm, e.x, writer, config, validity);
-    if (validation.enabled && (outcome.status == "completed" || outcome.status == "converged")) {
-      (void)validate_at_end(e, validation, writer.group(), validity);
+    if (e.validator && (outcome.status == "completed" || outcome.status == "converged")) {
+      (void)validate_at_end(e, writer.group(), validity);
       outcome.validity = validity.verdict();
     }
     writer.finish(outcome.status, outcome.validity);

@@ -149,6 +149,20 @@ def test_failed_validation_makes_the_run_invalid(run, tmp_path):
     assert _attrs(out)["validity"].startswith("invalid: validation: hypergradient error")
 
 
+def test_reference_solver_options_are_read(run, tmp_path):
+    """The reference solver was built after the run, so its -validate_snesvi_* options were
+    refused as unknown; now they are read, and a Newton limit of 1 makes the reference fail."""
+    out = tmp_path / "v.h5"
+    result = run("-problem", "hyperclean", "-problem_train", "100", "-problem_val", "50",
+                 "-problem_test", "50", "-problem_pca", "20", "-problem_lambda", "0.1",
+                 "-algorithm", "aid", "-outer_iters", "2", "-validate", "-validate_snesvi_snes_max_it",
+                 "1", "-validate_snesvi_snes_linesearch_type", "basic", "-output", out)
+    assert result.returncode == 5, result.stderr
+    check = _validation(out)
+    assert check["verdict"] == "not applicable" and "reference lower solve" in check["reference"]
+    assert _attrs(out)["validity"].startswith("suspect: validation")
+
+
 def test_help_heading_names_the_problem(run):
     """-help -problem toy_nonconvex printed the heading 'problem toy_sc:'."""
     out = run("-help", "-problem", "toy_nonconvex").stdout

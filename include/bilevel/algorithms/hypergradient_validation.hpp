@@ -4,10 +4,12 @@
 // else central differences of Phi(x) = f(x, y*(x)) along a few seeded random directions, with y*
 // from a tight Newton / SNESVI solve (lower levels that are unconstrained or bound-constrained).
 // The measured error and the verdict go into the result file's /validation group.
+#include "bilevel/algorithms/snes_vi_solver.hpp"
 #include "bilevel/core/petsc_handle.hpp"
 
 #include <hdf5.h>
 
+#include <optional>
 #include <string>
 
 namespace bilevel {
@@ -31,17 +33,34 @@ struct HypergradientValidation {
   bool passed = true;      ///< error <= tolerance (true when not applicable)
   bool reference_failed = false; ///< the reference's own solve missed its tolerance
 
-  /// Runs the check at x (collective). `documented` is the method's documented error, used
-  /// unless the settings give a tolerance; `bounds_or_unconstrained` (the problem's declared
-  /// lower constraints) says whether Newton / SNESVI can solve y* for central differences;
-  /// `estimate`, if given, is the method's hypergradient at x, already computed.
-  static HypergradientValidation run(Problem& problem, Algorithm& algorithm, Vec x,
-                                     const Settings& settings, double documented,
-                                     bool bounds_or_unconstrained, Vec estimate = nullptr);
   /// Writes /validation's attributes under `group`.
   void write(hid_t group) const;
   /// One line: "hypergradient error 3.1e-09 <= 1e-06 against the closed form".
   std::string summary() const;
+};
+
+/// Built before the run, so that the reference solver reads its -validate_snesvi_* options with
+/// every other option (an option nobody has read by then is refused as a typo).
+class HypergradientValidator {
+public:
+  /// `documented` is the method's documented error, used unless the settings give a tolerance;
+  /// `bounds_or_unconstrained` (the problem's declared lower constraints) says whether Newton /
+  /// SNESVI can solve y* for central differences.
+  HypergradientValidator(Problem& problem, const HypergradientValidation::Settings& settings,
+                         double documented, bool bounds_or_unconstrained);
+  HypergradientValidator(const HypergradientValidator&) = delete;
+
+  /// The check at x (collective). `estimate`, if given, is the method's hypergradient at x,
+  /// already computed; else the method computes it.
+  HypergradientValidation check(Algorithm& algorithm, Vec x, Vec estimate = nullptr);
+
+private:
+  Problem& problem_;
+  HypergradientValidation::Settings settings_;
+  double tolerance_;
+  OwnedVec y_;                            ///< the reference's y*(x + t d)
+  std::optional<SnesViSolver> reference_; ///< central differences' lower solver
+  const char* unavailable_ = nullptr;     ///< why there is no reference, if there is none
 };
 
 } // namespace bilevel

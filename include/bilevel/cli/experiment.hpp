@@ -20,6 +20,8 @@ struct Experiment {
   /// Why the results cannot be trusted before the run starts (a pair run on a lower level
   /// weaker than the method assumes, by -allow_weaker_convexity); empty when nothing is known.
   std::string invalid_reason;
+  /// -validate's check, built before the run when it is enabled (null otherwise).
+  std::unique_ptr<HypergradientValidator> validator;
 };
 
 /// Throws InputError if `algorithm` cannot solve `problem` correctly, naming the reason and the
@@ -33,13 +35,16 @@ std::optional<std::string> refuse_pair(const std::string& problem, const std::st
 /// creates both and x, and checks the built problem against its declared structure.
 Experiment make_experiment(MPI_Comm comm, bool with_algorithm);
 
-/// -validate at the end of a run: checks the algorithm's hypergradient at experiment.x against
-/// the problem's reference with the algorithm's documented tolerance, writes /validation under
-/// `group`, and marks `validity` invalid if it failed. `estimate`, if given, is the algorithm's
-/// hypergradient at experiment.x already computed (-hypergrad). Returns the one-line summary.
-std::string validate_at_end(Experiment& experiment,
-                            const HypergradientValidation::Settings& settings, hid_t group,
-                            RunValidity& validity, Vec estimate = nullptr);
+/// Builds experiment.validator when `settings` enable -validate, with the algorithm's documented
+/// tolerance; call before options::reject_unused(), as the reference solver reads options.
+void prepare_validation(Experiment& experiment, const HypergradientValidation::Settings& settings);
+
+/// -validate at the end of a run (experiment.validator must exist): checks the algorithm's
+/// hypergradient at experiment.x, writes /validation under `group`, and marks `validity` invalid
+/// if it failed. `estimate`, if given, is the algorithm's hypergradient at experiment.x already
+/// computed (-hypergrad). Returns the one-line summary.
+std::string validate_at_end(Experiment& experiment, hid_t group, RunValidity& validity,
+                            Vec estimate = nullptr);
 
 /// Reads -x_from if given and loads its /x into experiment.x; returns whether it did.
 bool load_x_from_option(MPI_Comm comm, Experiment& experiment);
