@@ -16,10 +16,7 @@ constexpr double kDefaultOuterStep = 0.1;
 Aid::Config Aid::Config::from_options() {
   OptionSection section("algorithm aid");
   Config c{};
-  c.inner_steps = static_cast<int>(options::get_int("-alg_inner_iters", 10, 0, 1000000,
-                                                    "inner gradient steps T per outer step"));
-  c.inner_eta = options::get_real("-alg_inner_eta", 0.0, 0.0, 1e12,
-                                  "inner step size; 0 = 1/L from the problem's estimate");
+  c.inner = InnerSteps::from_options("inner gradient steps T per outer step");
   return c;
 }
 
@@ -39,12 +36,12 @@ void Aid::setup(Problem& problem, Vec x0) {
   BB_PETSC(VecSet(v_, 0.0));
   rhs_ = problem.create_y();
   gx_ = duplicate(x0);
-  eta_ = resolve_inner_step(config_.inner_eta, problem, x0, y_, "aid", "-alg_inner_eta");
+  eta_ = resolve_inner_step(config_.inner.eta, problem, x0, y_, "aid", "-alg_inner_eta");
   solver_ = std::make_unique<HessianSolver>(problem, y_);
 }
 
 void Aid::hypergradient(Vec x, Vec grad, Record& record) {
-  inner_->run(problem(), x, y_, config_.inner_steps, eta_);
+  inner_->run(problem(), x, y_, config_.inner.count, eta_);
   problem().upper_gradient(x, y_, gx_, rhs_);
   HessianSolver::Outcome solve{};
   {
@@ -68,7 +65,7 @@ void Aid::load_state(hid_t group) {
 
 void Aid::trial_lower_solution(Vec x, Vec y_trial) {
   BB_PETSC(VecCopy(y_, y_trial));
-  inner_->run(problem(), x, y_trial, config_.inner_steps, eta_);
+  inner_->run(problem(), x, y_trial, config_.inner.count, eta_);
 }
 
 } // namespace bilevel

@@ -21,10 +21,7 @@ constexpr double kDifferenceStep = 1e-5;
 Bda::Config Bda::Config::from_options() {
   OptionSection section("algorithm bda");
   Config c{};
-  c.inner_steps = static_cast<int>(
-      options::get_int("-alg_inner_iters", 10, 1, 1000000, "aggregated inner steps T"));
-  c.inner_eta = options::get_real("-alg_inner_eta", 0.0, 0.0, 1e12,
-                                  "inner step size s; 0 = 1/L from the problem's estimate");
+  c.inner = InnerSteps::from_options("aggregated inner steps T");
   c.mu = options::get_real("-alg_bda_mu", 0.5, 0.0, 1.0,
                            "aggregation weight alpha_t = mu / (t + 1) of the upper level");
   c.warm_start = options::get_bool("-alg_warm_start", true,
@@ -47,13 +44,13 @@ void Bda::setup(Problem& problem, Vec x0) {
   for (OwnedVec* v : {&gx_acc_, &hx_f_, &hx_g_, &gx_plus_, &gx_minus_})
     *v = duplicate(x0);
   // g = 0 (hard_nonsmooth) or linear in y has no curvature to scale by: an error there.
-  eta_ = resolve_inner_step(config_.inner_eta, problem, x0, y_, "bda", "-alg_inner_eta");
+  eta_ = resolve_inner_step(config_.inner.eta, problem, x0, y_, "bda", "-alg_inner_eta");
 }
 
 void Bda::descend(Vec x, Vec y, bool record) {
   LogScope scope(log_events().inner_solve);
   const ConstraintSet* set = problem().lower_set();
-  const auto steps = static_cast<std::size_t>(config_.inner_steps);
+  const auto steps = static_cast<std::size_t>(config_.inner.count);
   while (record && ys_.size() < steps) {
     ys_.push_back(duplicate(y));
     us_.push_back(duplicate(y));
@@ -93,7 +90,7 @@ void Bda::hypergradient(Vec x, Vec grad, Record&) {
   descend(x, y_, true);
   const ConstraintSet* set = problem().lower_set();
   problem().upper_gradient(x, y_, gx_acc_, w_);
-  for (int t = config_.inner_steps - 1; t >= 0; --t) {
+  for (int t = config_.inner.count - 1; t >= 0; --t) {
     const auto i = static_cast<std::size_t>(t);
     const double alpha = config_.mu / static_cast<double>(t + 1);
     if (set) { // through y_{t+1} = P_Y(u_t)

@@ -1,5 +1,7 @@
 #include "bilevel/algorithms/bome.hpp"
 
+#include "bilevel/algorithms/inner_step.hpp"
+
 #include "bilevel/algorithms/joint_vector.hpp"
 #include "bilevel/algorithms/single_constraint_qp.hpp"
 #include "bilevel/core/error.hpp"
@@ -10,10 +12,7 @@ namespace bilevel {
 Bome::Config Bome::Config::from_options() {
   OptionSection section("algorithm bome");
   Config c{};
-  c.inner_steps = static_cast<int>(options::get_int("-alg_inner_iters", 10, 1, 1000000,
-                                                    "inner gradient steps T giving y_T in q"));
-  c.inner_eta = options::get_real("-alg_inner_eta", 0.0, 0.0, 1e12,
-                                  "inner step size; 0 = 1/L from the problem's estimate");
+  c.inner = InnerSteps::from_options("inner gradient steps T giving y_T in q");
   c.eta =
       options::get_positive("-alg_eta", 0.5, "eta: lambda enforces grad q' D <= -eta |grad q|^2");
   c.gamma = options::get_positive("-alg_gamma", 0.01, "outer step gamma on (x, y)");
@@ -31,7 +30,7 @@ Bome::Bome(Config config) : config_(config) {}
 void Bome::setup(Problem& problem, Vec x0) {
   JointMethod::setup(problem, x0);
   inner_ = std::make_unique<LowerGradientDescent>(y_);
-  inner_eta_ = config_.inner_eta > 0 ? config_.inner_eta : 1.0 / curvature().lipschitz;
+  inner_eta_ = config_.inner.eta > 0 ? config_.inner.eta : 1.0 / curvature().lipschitz;
   y_hat_ = problem.create_y();
   grad_x_g_hat_ = duplicate(x0);
   grad_q_ = create_joint(x0, y_);
@@ -40,7 +39,7 @@ void Bome::setup(Problem& problem, Vec x0) {
 
 void Bome::step(Vec x, Record& record) {
   BB_PETSC(VecCopy(y_, y_hat_));
-  inner_->run(problem(), x, y_hat_, config_.inner_steps, inner_eta_);
+  inner_->run(problem(), x, y_hat_, config_.inner.count, inner_eta_);
   // grad q = grad g(x, y) - (grad_x g(x, y_T), 0): y_T is held fixed (BOME's stop-gradient).
   problem().lower_gradient(x, y_, x_part(grad_q_), y_part(grad_q_));
   problem().lower_gradient(x, y_hat_, grad_x_g_hat_, nullptr);

@@ -14,10 +14,7 @@ constexpr double kDefaultOuterStep = 0.1;
 Itd::Config Itd::Config::from_options() {
   OptionSection section("algorithm itd");
   Config c{};
-  c.inner_steps = static_cast<int>(
-      options::get_int("-alg_inner_iters", 10, 1, 1000000, "unrolled inner steps T"));
-  c.inner_eta = options::get_real("-alg_inner_eta", 0.0, 0.0, 1e12,
-                                  "inner step size; 0 = 1/L from the problem's estimate");
+  c.inner = InnerSteps::from_options("unrolled inner steps T");
   c.warm_start = options::get_bool("-alg_warm_start", true,
                                    "start the unrolled steps from the last lower iterate");
   return c;
@@ -41,16 +38,16 @@ void Itd::setup(Problem& problem, Vec x0) {
   hw_ = problem.create_y();
   gx_acc_ = duplicate(x0);
   gx_tmp_ = duplicate(x0);
-  eta_ = resolve_inner_step(config_.inner_eta, problem, x0, y_, "itd", "-alg_inner_eta");
+  eta_ = resolve_inner_step(config_.inner.eta, problem, x0, y_, "itd", "-alg_inner_eta");
 }
 
 void Itd::hypergradient(Vec x, Vec grad, Record&) {
   if (!config_.warm_start)
     BB_PETSC(VecCopy(y_start_, y_));
-  inner_->run(problem(), x, y_, config_.inner_steps, eta_, &history_);
+  inner_->run(problem(), x, y_, config_.inner.count, eta_, &history_);
   // Reverse sweep through y_{t+1} = y_t - eta grad_y g(x, y_t).
   problem().upper_gradient(x, y_, gx_acc_, w_);
-  for (int t = config_.inner_steps - 1; t >= 0; --t) {
+  for (int t = config_.inner.count - 1; t >= 0; --t) {
     Vec yt = history_[static_cast<std::size_t>(t)];
     problem().lower_hess_xy(x, yt, w_, gx_tmp_);
     BB_PETSC(VecAXPY(gx_acc_, -eta_, gx_tmp_));
@@ -62,7 +59,7 @@ void Itd::hypergradient(Vec x, Vec grad, Record&) {
 
 void Itd::trial_lower_solution(Vec x, Vec y_trial) {
   BB_PETSC(VecCopy(config_.warm_start ? y_.get() : y_start_.get(), y_trial));
-  inner_->run(problem(), x, y_trial, config_.inner_steps, eta_);
+  inner_->run(problem(), x, y_trial, config_.inner.count, eta_);
 }
 
 } // namespace bilevel

@@ -5,6 +5,7 @@
 // grad Phi ~ grad_x f - grad^2_xy g v.
 #include "bilevel/algorithms/hessian_solver.hpp"
 #include "bilevel/algorithms/hypergradient_method.hpp"
+#include "bilevel/algorithms/inner_step.hpp"
 #include "bilevel/algorithms/lower_gradient_descent.hpp"
 
 #include <memory>
@@ -14,8 +15,7 @@ namespace bilevel {
 class Aid final : public HypergradientMethod {
 public:
   struct Config {
-    int inner_steps;
-    double inner_eta; ///< <= 0: 1/L from the problem's curvature estimate
+    InnerSteps inner;
     static Config from_options();
   };
   explicit Aid(Config config);

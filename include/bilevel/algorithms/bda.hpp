@@ -8,6 +8,7 @@
 // of grad f along the adjoint (exact up to rounding for quadratic f, as on the hard instances).
 // Unlike ITD, a lower set is allowed: the sweep applies the projection's Jacobian at u_t.
 #include "bilevel/algorithms/hypergradient_method.hpp"
+#include "bilevel/algorithms/inner_step.hpp"
 
 #include <vector>
 
@@ -16,9 +17,8 @@ namespace bilevel {
 class Bda final : public HypergradientMethod {
 public:
   struct Config {
-    int inner_steps;  ///< T
-    double inner_eta; ///< s; <= 0: 1/L from the problem's curvature estimate
-    double mu;        ///< alpha_t = mu / (t + 1)
+    InnerSteps inner;
+    double mu; ///< alpha_t = mu / (t + 1)
     bool warm_start;
     static Config from_options();
   };

@@ -5,6 +5,7 @@
 //   lambda = max((eta ||grad q||^2 - grad f' grad q) / ||grad q||^2, 0),
 //   (x, y) <- (x, y) - gamma (grad f + lambda grad q),
 // i.e. the single-constraint QP step shared with PGD-QP, with c = q and b = eta ||grad q||^2.
+#include "bilevel/algorithms/inner_step.hpp"
 #include "bilevel/algorithms/joint_method.hpp"
 #include "bilevel/algorithms/lower_gradient_descent.hpp"
 
@@ -15,10 +16,9 @@ namespace bilevel {
 class Bome final : public JointMethod {
 public:
   struct Config {
-    int inner_steps;  ///< T
-    double inner_eta; ///< <= 0: 1/L from the problem's curvature estimate
-    double eta;       ///< the control of the QP's constraint
-    double gamma;     ///< outer step
+    InnerSteps inner;
+    double eta;   ///< the control of the QP's constraint
+    double gamma; ///< outer step
     static Config from_options();
   };
   explicit Bome(Config config);

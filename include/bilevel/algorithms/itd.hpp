@@ -2,6 +2,7 @@
 // ITD (iterative differentiation, reverse mode): unroll T inner gradient steps from the warm
 // start and back-propagate through them (ALGORITHMS.md §0). Memory O(T ny).
 #include "bilevel/algorithms/hypergradient_method.hpp"
+#include "bilevel/algorithms/inner_step.hpp"
 #include "bilevel/algorithms/lower_gradient_descent.hpp"
 
 #include <memory>
@@ -12,8 +13,7 @@ namespace bilevel {
 class Itd final : public HypergradientMethod {
 public:
   struct Config {
-    int inner_steps;
-    double inner_eta; ///< <= 0: 1/L from the problem's curvature estimate
+    InnerSteps inner;
     bool warm_start;
     static Config from_options();
   };
