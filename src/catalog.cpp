@@ -174,15 +174,14 @@ const AlgorithmRegistry& algorithm_registry() {
     r.add("itd", algorithm_entry<Itd>(
                      "iterative differentiation: reverse mode through T unrolled inner steps",
                      validated_to(kGradientBaseline, kDescentDirection)));
-    r.add("exact", {"closed-form hypergradient (problems that have one): the ground truth",
-                    [] { Exact::declare_options(); },
-                    [] { return std::make_unique<Exact>(); },
-                    {.lower_objective = false,
-                     .constraints_bounds = true,
-                     .constraints_set = true,
-                     .weakest = V::nonconvex,
-                     .exact_hypergradient = true,
-                     .validation_tolerance = 1e-10}});
+    r.add("exact", algorithm_entry<Exact>("closed-form hypergradient (problems that have one): the "
+                                          "ground truth",
+                                          {.lower_objective = false,
+                                           .constraints_bounds = true,
+                                           .constraints_set = true,
+                                           .weakest = V::nonconvex,
+                                           .exact_hypergradient = true,
+                                           .validation_tolerance = 1e-10}));
     r.add("pgd_qp", algorithm_entry<PgdQp>("perturbed gradient descent via a convex QP "
                                            "(single loop on (x, y), closed-form QP step)",
                                            kJointMethod));

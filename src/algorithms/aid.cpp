@@ -9,25 +9,21 @@
 
 namespace bilevel {
 
-namespace {
-constexpr double kDefaultOuterStep = 0.1;
-}
-
 Aid::Config Aid::Config::from_options() {
   OptionSection section("algorithm aid");
   Config c{};
+  c.outer = OuterStepConfig::from_options();
   c.inner = InnerSteps::from_options("inner gradient steps T per outer step");
   return c;
 }
 
 void Aid::declare_options() {
-  (void)OuterStepConfig::from_options(kDefaultOuterStep);
   (void)Config::from_options();
   OptionSection section("algorithm aid");
   HessianSolver::declare_options();
 }
 
-Aid::Aid(Config config) : HypergradientMethod(kDefaultOuterStep), config_(config) {}
+Aid::Aid(Config config) : HypergradientMethod(config.outer), config_(config) {}
 
 void Aid::setup(Problem& problem, Vec x0) {
   HypergradientMethod::setup(problem, x0);

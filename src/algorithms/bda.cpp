@@ -12,7 +12,6 @@
 namespace bilevel {
 
 namespace {
-constexpr double kDefaultOuterStep = 0.1;
 /// Central-difference step (times 1/max(1, ||w||_inf)) for the upper-level Hessian products:
 /// near the cube root of machine epsilon balances truncation and rounding.
 constexpr double kDifferenceStep = 1e-5;
@@ -21,6 +20,7 @@ constexpr double kDifferenceStep = 1e-5;
 Bda::Config Bda::Config::from_options() {
   OptionSection section("algorithm bda");
   Config c{};
+  c.outer = OuterStepConfig::from_options();
   c.inner = InnerSteps::from_options("aggregated inner steps T");
   c.mu = options::get_real("-alg_bda_mu", 0.5, 0.0, 1.0,
                            "aggregation weight alpha_t = mu / (t + 1) of the upper level");
@@ -30,11 +30,10 @@ Bda::Config Bda::Config::from_options() {
 }
 
 void Bda::declare_options() {
-  (void)OuterStepConfig::from_options(kDefaultOuterStep);
   (void)Config::from_options();
 }
 
-Bda::Bda(Config config) : HypergradientMethod(kDefaultOuterStep), config_(config) {}
+Bda::Bda(Config config) : HypergradientMethod(config.outer), config_(config) {}
 
 void Bda::setup(Problem& problem, Vec x0) {
   HypergradientMethod::setup(problem, x0);

@@ -15,14 +15,14 @@ const char* const kPrefix = "alg_";
 
 BoxQpHypergrad::Config BoxQpHypergrad::Config::from_options() {
   OptionSection section("algorithm box_qp_hypergrad");
-  return {TaoBoxQpSolver::Config::from_options(kPrefix), BoxQpOracleConfig::from_options(kPrefix)};
+  return {OuterStepConfig::from_options(kDefaultOuterStep),
+          TaoBoxQpSolver::Config::from_options(kPrefix), BoxQpOracleConfig::from_options(kPrefix)};
 }
 
 BoxQpHypergrad::BoxQpHypergrad(Config config)
-    : HypergradientMethod(kDefaultOuterStep), config_(std::move(config)) {}
+    : HypergradientMethod(config.outer), config_(std::move(config)) {}
 
 void BoxQpHypergrad::declare_options() {
-  (void)OuterStepConfig::from_options(kDefaultOuterStep);
   (void)Config::from_options();
 }
 

@@ -5,14 +5,14 @@
 
 namespace bilevel {
 
-namespace {
-constexpr double kDefaultOuterStep = 0.1;
+Exact::Config Exact::Config::from_options() {
+  return {OuterStepConfig::from_options()};
 }
 
-Exact::Exact() : HypergradientMethod(kDefaultOuterStep) {}
+Exact::Exact(Config config) : HypergradientMethod(config.outer) {}
 
 void Exact::declare_options() {
-  (void)OuterStepConfig::from_options(kDefaultOuterStep);
+  (void)Config::from_options();
 }
 
 void Exact::setup(Problem& problem, Vec x0) {

@@ -6,8 +6,7 @@
 
 namespace bilevel {
 
-HypergradientMethod::HypergradientMethod(double default_step)
-    : step_config_(OuterStepConfig::from_options(default_step)) {}
+HypergradientMethod::HypergradientMethod(OuterStepConfig outer) : step_config_(outer) {}
 
 void HypergradientMethod::setup(Problem& problem, Vec x0) {
   problem_ = &problem;

@@ -7,13 +7,10 @@
 
 namespace bilevel {
 
-namespace {
-constexpr double kDefaultOuterStep = 0.1;
-}
-
 Itd::Config Itd::Config::from_options() {
   OptionSection section("algorithm itd");
   Config c{};
+  c.outer = OuterStepConfig::from_options();
   c.inner = InnerSteps::from_options("unrolled inner steps T");
   c.warm_start = options::get_bool("-alg_warm_start", true,
                                    "start the unrolled steps from the last lower iterate");
@@ -21,11 +18,10 @@ Itd::Config Itd::Config::from_options() {
 }
 
 void Itd::declare_options() {
-  (void)OuterStepConfig::from_options(kDefaultOuterStep);
   (void)Config::from_options();
 }
 
-Itd::Itd(Config config) : HypergradientMethod(kDefaultOuterStep), config_(config) {}
+Itd::Itd(Config config) : HypergradientMethod(config.outer), config_(config) {}
 
 void Itd::setup(Problem& problem, Vec x0) {
   if (problem.lower_set())

@@ -9,13 +9,10 @@
 
 namespace bilevel {
 
-namespace {
-constexpr double kDefaultOuterStep = 0.1;
-}
-
 ItdVi::Config ItdVi::Config::from_options() {
   OptionSection section("algorithm itd_vi");
   Config c{};
+  c.outer = OuterStepConfig::from_options();
   c.inner_steps = static_cast<int>(options::get_int("-alg_inner_iters", 20, 1, 1000000,
                                                     "natural-map steps T per outer iteration"));
   c.b = options::get_real(
@@ -37,11 +34,10 @@ ItdVi::Config ItdVi::Config::from_options() {
 }
 
 void ItdVi::declare_options() {
-  (void)OuterStepConfig::from_options(kDefaultOuterStep);
   (void)Config::from_options();
 }
 
-ItdVi::ItdVi(Config config) : HypergradientMethod(kDefaultOuterStep), config_(config) {}
+ItdVi::ItdVi(Config config) : HypergradientMethod(config.outer), config_(config) {}
 
 void ItdVi::setup(Problem& problem, Vec x0) {
   HypergradientMethod::setup(problem, x0);

@@ -9,7 +9,6 @@
 namespace bilevel {
 
 namespace {
-constexpr double kDefaultOuterStep = 0.1;
 constexpr double kKspRtol = 1e-12;
 const char* const kPrefix = "alg_";
 const char* const kSnesViPrefix = "alg_snesvi_";
@@ -18,6 +17,7 @@ const char* const kSnesViPrefix = "alg_snesvi_";
 KktVi::Config KktVi::Config::from_options() {
   OptionSection section("algorithm kkt_vi");
   Config c{};
+  c.outer = OuterStepConfig::from_options();
   c.inner_rtol = options::get_real("-alg_inner_rtol", 1e-13, 0.0, 1.0,
                                    "stop the lower solve when ||y+ - y|| <= rtol (1 + ||y||)");
   c.inner_max_steps = static_cast<int>(options::get_int(
@@ -35,14 +35,13 @@ KktVi::Config KktVi::Config::from_options() {
 }
 
 void KktVi::declare_options() {
-  (void)OuterStepConfig::from_options(kDefaultOuterStep);
   (void)Config::from_options();
   OptionSection section("algorithm kkt_vi");
   OperatorSolver::declare_options(kPrefix, KSPGMRES, kKspRtol);
   SnesViSolver::declare_options(kSnesViPrefix);
 }
 
-KktVi::KktVi(Config config) : HypergradientMethod(kDefaultOuterStep), config_(config) {}
+KktVi::KktVi(Config config) : HypergradientMethod(config.outer), config_(config) {}
 
 void KktVi::setup(Problem& problem, Vec x0) {
   HypergradientMethod::setup(problem, x0);

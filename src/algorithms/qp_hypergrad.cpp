@@ -10,21 +10,17 @@
 
 namespace bilevel {
 
-namespace {
-constexpr double kDefaultOuterStep = 0.1;
-}
-
 QpHypergrad::Config QpHypergrad::Config::from_options() {
   OptionSection section("algorithm qp_hypergrad");
-  return {InteriorPointQp::Config::from_options("alg_"), QpLayerOracleConfig::from_options("alg_")};
+  return {OuterStepConfig::from_options(), InteriorPointQp::Config::from_options("alg_"),
+          QpLayerOracleConfig::from_options("alg_")};
 }
 
 QpHypergrad::QpHypergrad(Config config)
-    : HypergradientMethod(kDefaultOuterStep), config_(std::move(config)), ipm_(config_.ipm),
+    : HypergradientMethod(config.outer), config_(std::move(config)), ipm_(config_.ipm),
       oracle_(make_qp_layer_oracle(config_.oracle)) {}
 
 void QpHypergrad::declare_options() {
-  (void)OuterStepConfig::from_options(kDefaultOuterStep);
   (void)Config::from_options();
 }
 

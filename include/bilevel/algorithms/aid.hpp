@@ -15,6 +15,7 @@ namespace bilevel {
 class Aid final : public HypergradientMethod {
 public:
   struct Config {
+    OuterStepConfig outer;
     InnerSteps inner;
     static Config from_options();
   };

@@ -17,6 +17,7 @@ namespace bilevel {
 class Bda final : public HypergradientMethod {
 public:
   struct Config {
+    OuterStepConfig outer;
     InnerSteps inner;
     double mu; ///< alpha_t = mu / (t + 1)
     bool warm_start;

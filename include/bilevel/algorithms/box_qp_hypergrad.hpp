@@ -17,6 +17,7 @@ class BoxQpLowerLevel;
 class BoxQpHypergrad final : public HypergradientMethod {
 public:
   struct Config {
+    OuterStepConfig outer;
     TaoBoxQpSolver::Config tao;
     BoxQpOracleConfig oracle;
     static Config from_options();

@@ -7,7 +7,11 @@ namespace bilevel {
 
 class Exact final : public HypergradientMethod {
 public:
-  Exact();
+  struct Config {
+    OuterStepConfig outer;
+    static Config from_options();
+  };
+  explicit Exact(Config config);
   static void declare_options();
 
   std::string name() const override { return "exact"; }

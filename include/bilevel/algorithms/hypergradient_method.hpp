@@ -17,7 +17,7 @@ public:
   bool has_hypergradient() const override { return true; }
 
 protected:
-  explicit HypergradientMethod(double default_step);
+  explicit HypergradientMethod(OuterStepConfig outer);
 
   /// Estimate of Phi(x) used by backtracking; by default f(x, y) at the current lower iterate
   /// after the subclass's inner solve at x (see trial_lower_solution).

@@ -13,6 +13,7 @@ namespace bilevel {
 class Itd final : public HypergradientMethod {
 public:
   struct Config {
+    OuterStepConfig outer;
     InnerSteps inner;
     bool warm_start;
     static Config from_options();

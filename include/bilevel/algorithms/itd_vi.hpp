@@ -21,6 +21,7 @@ class ItdVi final : public HypergradientMethod {
 public:
   enum class Mode { forward, reverse, automatic };
   struct Config {
+    OuterStepConfig outer;
     int inner_steps;
     double b; ///< <= 0: L (objective) or L^2/mu (VI) from the problem's curvature estimates
     Mode mode;

@@ -24,6 +24,7 @@ namespace bilevel {
 class KktVi final : public HypergradientMethod {
 public:
   struct Config {
+    OuterStepConfig outer;
     double inner_rtol; ///< stop when ||y_{t+1} - y_t|| <= rtol (1 + ||y||)
     int inner_max_steps;
     bool snesvi;          ///< lower solve by SnesViSolver instead of natural-map steps

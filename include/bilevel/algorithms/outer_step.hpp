@@ -16,8 +16,10 @@ struct OuterStepConfig {
   double armijo = 1e-4;      ///< sufficient-decrease constant
   int max_backtracks = 30;
 
+  /// beta's default for every method whose own scale does not call for another.
+  static constexpr double kDefaultStep = 0.1;
   /// Reads -alg_step, -alg_line_search.
-  static OuterStepConfig from_options(double default_step);
+  static OuterStepConfig from_options(double default_step = kDefaultStep);
 };
 
 class OuterStep {

@@ -21,6 +21,7 @@ class QpLowerLevel;
 class QpHypergrad final : public HypergradientMethod {
 public:
   struct Config {
+    OuterStepConfig outer;
     InteriorPointQp::Config ipm;
     QpLayerOracleConfig oracle;
     static Config from_options();
