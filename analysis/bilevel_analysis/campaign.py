@@ -378,6 +378,13 @@ def run_slurm(campaign: Campaign, out: Path, binary: Path, extra: list) -> int:
 
 def run(args) -> int:
     campaign = load_campaign(Path(args.file))
+    if args.study:
+        known = {r.study for r in campaign.runs}
+        unknown = sorted(set(args.study) - known)
+        if unknown:
+            raise AnalysisError(f"--study {unknown[0]}: the campaign's studies are "
+                                f"{', '.join(sorted(known))}")
+        campaign.runs = [r for r in campaign.runs if r.study in args.study]
     binary = Path(args.binary).resolve()
     if not os.access(binary, os.X_OK):
         raise AnalysisError(f"{binary}: not an executable (build it, or pass --binary)")
@@ -414,6 +421,8 @@ def register(subparsers) -> None:
     p.add_argument("--binary", default=os.environ.get("BILEVELBENCH",
                                                       str(REPO / "build" / "bilevelbench")),
                    help="bilevelbench executable (default: $BILEVELBENCH or build/bilevelbench)")
+    p.add_argument("--study", action="append", metavar="NAME",
+                   help="only this study (repeatable); default: all")
     p.add_argument("--mpiexec", default="mpiexec", help="MPI launcher for local runs")
     p.add_argument("--slurm", action="store_true",
                    help="submit the runs as Slurm jobs through jobs/bbsweep")
