@@ -305,17 +305,23 @@ def write_reference(path: Path, samples: dict, tolerances: dict, tol: float) -> 
     return 0
 
 
-def check_reference(path: Path, samples: dict, as_json: bool) -> int:
-    """Candidate numbers against committed reference values: exit 1 on any change beyond the
-    file's tolerances, and on a benchmark missing from either side."""
+def read_reference(path: Path) -> dict:
     try:
         ref = json.loads(Path(path).read_text())
-        tolerances = {n: tuple(v) for n, v in ref["tolerances"].items()}
-        expected = ref["benchmarks"]
+        ref["tolerances"] = {n: tuple(v) for n, v in ref["tolerances"].items()}
+        float(ref["iterations_tol"])
+        dict(ref["benchmarks"])
     except FileNotFoundError:
         raise AnalysisError(f"{path}: no such file") from None
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise AnalysisError(f"{path}: not a reference file ({exc})") from None
+    return ref
+
+
+def check_reference(path: Path, ref: dict, samples: dict, as_json: bool) -> int:
+    """Candidate numbers against committed reference values: exit 1 on any change beyond the
+    file's tolerances, and on a benchmark missing from either side."""
+    tolerances, expected = ref["tolerances"], ref["benchmarks"]
     none = {n: math.nan for n in tolerances}
     rows, failures = [], []
     seen = {s.name: s for s in samples.values()}
@@ -346,10 +352,12 @@ def run(args) -> int:
     if args.write_reference or args.reference:
         if args.candidate is not None:
             raise AnalysisError("--reference/--write-reference take one result set")
-        samples = samples_from_runs(args.baseline, args.event, args.tol)
         if args.write_reference:
+            samples = samples_from_runs(args.baseline, args.event, args.tol)
             return write_reference(Path(args.write_reference), samples, tolerances, args.tol)
-        return check_reference(Path(args.reference), samples, args.json)
+        ref = read_reference(Path(args.reference))  # its own tolerance for the iterations
+        samples = samples_from_runs(args.baseline, args.event, ref["iterations_tol"])
+        return check_reference(Path(args.reference), ref, samples, args.json)
     if args.candidate is None:
         raise AnalysisError("give BASELINE and CANDIDATE (or --reference FILE with one set)")
     base, base_json = load_side(args.baseline, args.event, args.tol, not args.total_time)
