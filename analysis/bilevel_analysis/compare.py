@@ -171,6 +171,8 @@ def convergence_figure(problem: str, variants: list, metrics: list):
                 shown.append(np.concatenate([s[1] for s in series]))
             ax.set_xlabel(xlabel)
             ax.set_ylabel(metric.replace("_", " "))
+            if axis == "iteration":
+                ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
             ax.grid(True, which="major", alpha=0.35)
         if shown and spans_decades(np.concatenate(shown)):
             for ax in axes[row]:
@@ -249,11 +251,16 @@ def settings_rows(variants: list):
         yield [v.label, " ".join(f"{n} {val}".strip() for n, val in v.options) or "defaults"]
 
 
+def median_or_nan(values) -> float:
+    finite = [v for v in values if math.isfinite(v)]
+    return float(np.median(finite)) if finite else math.nan
+
+
 def final_rows(variants: list, metrics: list):
     for v in variants:
         times = [r.time_per_iteration() for r in v.runs if len(r.trace["time"])]
-        yield [v.label, len(v.runs), float(np.median(times)) if times else math.nan,
-               *(float(np.nanmedian([final_value(r, m) for r in v.runs]))
+        yield [v.label, len(v.runs), median_or_nan(times),
+               *(median_or_nan([final_value(r, m) for r in v.runs])
                  if any(m in r.trace for r in v.runs) else "—" for m in metrics)]
 
 
@@ -268,14 +275,15 @@ def scaling_groups(runs: list[Run], manifest: dict | None) -> list[ScalingGroup]
     """Runs of one setting at several rank counts: a campaign study (from its manifest), else
     runs whose options agree apart from the rank count."""
     groups = defaultdict(list)
-    studies = {}
-    if manifest:
-        studies = {r["file"]: r["study"] for r in manifest.get("runs", [])}
+    studies = defaultdict(list)  # a run two studies share (weak and strong) is in both
+    for planned in (manifest or {}).get("runs", []):
+        studies[planned["file"]].append(planned["study"])
     for run in runs:
-        study = studies.get(run.path.name)
-        key = study or f"{run.attr('problem')}/{run.attr('algorithm')} " + " ".join(
-            f"{n} {v}".strip() for n, v in variant_options(run))
-        groups[key].append(run)
+        keys = studies.get(run.path.name) or [
+            f"{run.attr('problem')}/{run.attr('algorithm')} " + " ".join(
+                f"{n} {v}".strip() for n, v in variant_options(run))]
+        for key in keys:
+            groups[key].append(run)
     out = []
     for name, members in sorted(groups.items()):
         ranks = {int(r.attr("nranks", 1)) for r in members}
