@@ -41,6 +41,8 @@ RUNNER_OPTIONS = {"output", "restart_from", "problem", "algorithm", "seed", "out
 STUDY_KEYS = {"name", "problem", "problems", "algorithm", "algorithms", "options", "grid",
               "seeds", "ranks", "budget", "algorithm_options", "weak_scale", "description",
               "repetitions"}
+#: PETSc's own options that -help does not list but every run accepts.
+PETSC_GLOBAL = {"-log_view", "-options_file"}
 #: Debian's OpenMPI as root, more ranks than cores, idle ranks yielding (docs/user-guide.md).
 MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
            "OMPI_MCA_rmaps_base_oversubscribe": "1", "OMPI_MCA_mpi_yield_when_idle": "1"}
@@ -234,6 +236,22 @@ def _listed(text: str, heading: str) -> set:
     return names
 
 
+def _compatibility(text: str) -> dict:
+    """{(problem, algorithm): 'x' runs, 'w' only with -allow_weaker_convexity, '.' refused}
+    from -list's matrix (rows of marks under numbered algorithm columns, then the legend)."""
+    if "Compatibility" not in text:
+        return {}
+    lines = text.split("Compatibility", 1)[1].splitlines()[2:]
+    legend = dict(re.findall(r"(\d+) (\S+?)(?:,|$)", lines[-1])) if lines else {}
+    matrix = {}
+    for line in lines[:-1]:
+        words = line.split()
+        marks = words[1:1 + len(legend)]
+        for i, mark in enumerate(marks, 1):
+            matrix[(words[0], legend.get(str(i)))] = mark
+    return matrix
+
+
 def _unknown(name: str, known, what: str) -> AnalysisError:
     close = difflib.get_close_matches(name, sorted(known), n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
@@ -245,6 +263,7 @@ def check_names(campaign: Campaign, binary: Path) -> None:
     found before the first run, not hours into the campaign."""
     listing = _binary_output(binary, ["-list"])
     problems, algorithms = _listed(listing, "Problems"), _listed(listing, "Algorithms")
+    matrix = _compatibility(listing)
     helps = {}
     for run in campaign.runs:
         if run.problem not in problems:
@@ -252,12 +271,20 @@ def check_names(campaign: Campaign, binary: Path) -> None:
         if run.algorithm not in algorithms:
             raise _unknown(run.algorithm, algorithms, f"study {run.study}: algorithm")
         pair = (run.problem, run.algorithm)
+        mark = matrix.get(pair)
+        weaker = "-allow_weaker_convexity" in run.words and run.words[
+            run.words.index("-allow_weaker_convexity") + 1] == "true"
+        if mark == "." or (mark == "w" and not weaker):
+            hint = (" unless allow_weaker_convexity = true (the run is then invalid)"
+                    if mark == "w" else "")
+            raise AnalysisError(f"study {run.study}: the binary refuses {run.algorithm} on "
+                                f"{run.problem}{hint} (bilevelbench -list shows which pairs run)")
         if pair not in helps:
             text = _binary_output(binary, ["-help", "-problem", run.problem,
                                            "-algorithm", run.algorithm])
             helps[pair] = {line.split()[0] for line in text.splitlines()
                            if line.startswith("  -")}
-        known = helps[pair]
+        known = helps[pair] | PETSC_GLOBAL
         # PETSc objects' own options (-alg_ksp_monitor, ...) share the prefix of their type.
         prefixes = tuple(o[:-len("type")] for o in known if o.endswith("_type"))
         for word in run.words:
@@ -332,7 +359,12 @@ def run_one(run: PlannedRun, out: Path, binary: Path, mpiexec: str, log) -> str:
                 signal.signal(s, h)
     if stopping:
         raise Stop(run.name)
-    return f"exit {rc}, {file_status(path)}"
+    status = file_status(path)
+    if status not in FINISHED:  # say why, from the run's own last line
+        lines = (out / (run.name + ".log")).read_text(errors="replace").strip().splitlines()
+        why = next((line for line in reversed(lines) if line.startswith("bilevelbench")), "")
+        status += f" ({why})" if why else ""
+    return f"exit {rc}, {status}"
 
 
 def write_manifest(campaign: Campaign, out: Path, binary: Path, build: str) -> None:
@@ -351,7 +383,7 @@ def run_local(campaign: Campaign, out: Path, binary: Path, mpiexec: str) -> int:
             if outcome == "skipped":
                 counts["skipped"] += 1
                 continue
-            final = outcome.rsplit(", ", 1)[1]
+            final = outcome.split(", ", 1)[1]
             counts["ran" if final in FINISHED else "failed"] += 1
             print(f"  [{i}/{len(unique)}] {outcome}", flush=True)
     except Stop as stop:

@@ -97,6 +97,8 @@ def test_committed_campaigns_expand(campaign):
                               "quadratic"),
     ("problem = 'quadratic'\noptions = { alg_inner_iter = 3 }",
      "option '-alg_inner_iter' is not known to the binary; did you mean -alg_inner_iters"),
+    ("problem = 'adversarial_ls'", "the binary refuses aid on adversarial_ls unless "
+                                   "allow_weaker_convexity = true"),
 ])
 def test_names_are_checked_against_the_binary_before_anything_runs(tmp_path, bba, line,
                                                                     message):
