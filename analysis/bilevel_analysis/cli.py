@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import __version__, curves, model, qp_layers, rates, regress, report, scaling, tables
+from . import (__version__, campaign, compare, curves, history, model, qp_layers, rates, regress,
+               report, scaling, tables)
 from .common import AnalysisError
 
-SUBCOMMANDS = (rates, scaling, model, regress, report, curves, qp_layers, tables)
+SUBCOMMANDS = (campaign, compare, rates, scaling, model, regress, history, report, curves,
+               qp_layers, tables)
 
 
 def build_parser() -> argparse.ArgumentParser:

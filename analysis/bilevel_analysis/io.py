@@ -113,6 +113,8 @@ class Run:
     timing_stages: dict = field(default_factory=dict)  #: {stage: {event: TimingEvent}}
     #: {stage: {"allreduce" | "gather": CollectiveTally}}; None before format 3
     communication: dict | None = None
+    #: attributes of /validation (reference, verdict, error, tolerance); empty without -validate
+    validation: dict = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -253,8 +255,10 @@ def _read_run(path: Path, group) -> Run:
     timing = stages.get(ITERATION_STAGE, stages.get(None, {}))
     communication = (_read_communication(group["communication"])
                      if "communication" in group else None)
+    validation = ({k: decode(v) for k, v in group["validation"].attrs.items()}
+                  if "validation" in group else {})
     return Run(path=path, group=group.name, attrs=attrs, trace=trace, timing=timing,
-               timing_stages=stages, communication=communication)
+               timing_stages=stages, communication=communication, validation=validation)
 
 
 def read_file(path: Path) -> list[Run]:

@@ -69,16 +69,16 @@ def trace_figure(run: Run):
     return fig
 
 
-def save_figure(fig, path: Path | None) -> str:
+def save_figure(fig, path: Path | None, dpi: int = 80) -> str:
     """Write the figure and return the <img> src: a relative path, or a data URI when
     path is None (embedded mode)."""
     plt = pyplot()
     try:
         if path is not None:
-            fig.savefig(path, dpi=80)
+            fig.savefig(path, dpi=dpi)
             return f"{path.parent.name}/{path.name}"
         buf = _stdio.BytesIO()
-        fig.savefig(buf, format="png", dpi=80)
+        fig.savefig(buf, format="png", dpi=dpi)
         return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
     finally:
         plt.close(fig)

@@ -38,6 +38,13 @@ std::optional<std::string> refuse_pair(const std::string& problem, const std::st
   throw InputError(message);
 }
 
+bool read_allow_weaker_convexity() {
+  return options::get_bool(
+      "-allow_weaker_convexity", false,
+      "run a method on a lower level weaker than it assumes (as the papers do to show it "
+      "fail); the run's validity is then 'invalid'");
+}
+
 Experiment make_experiment(MPI_Comm comm, bool with_algorithm) {
   Experiment e;
   e.problem_name = options::get_string("-problem", "", "problem instance (see -list)");
@@ -50,11 +57,7 @@ Experiment make_experiment(MPI_Comm comm, bool with_algorithm) {
       throw InputError("no -algorithm given; accepted: " + algorithm_registry().names_joined());
   }
   if (with_algorithm) {
-    const bool allow_weaker = options::get_bool(
-        "-allow_weaker_convexity", false,
-        "run a method on a lower level weaker than it assumes (as the papers do to show it "
-        "fail); the run's validity is then 'invalid'");
-    if (auto invalid = refuse_pair(e.problem_name, e.algorithm_name, allow_weaker))
+    if (auto invalid = refuse_pair(e.problem_name, e.algorithm_name, read_allow_weaker_convexity()))
       e.invalid_reason = *invalid;
   }
   // Build the algorithm first: it only reads options, so a bad value fails before data loads.

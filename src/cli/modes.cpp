@@ -133,6 +133,7 @@ int help_mode() {
     (void)options::get_string("-export_problem", "", "write the instance's data to this file");
     (void)options::get_string("-suite", "quick", "run a suite (no arguments: the quick suite)");
     (void)options::get_real("-flush_interval", 5.0, 0.0, 3600.0, "seconds between flushes");
+    (void)read_allow_weaker_convexity();
   }
   (void)DriverConfig::from_options();
   (void)HypergradientValidation::Settings::from_options(false);

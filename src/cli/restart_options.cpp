@@ -1,33 +1,13 @@
 #include "bilevel/cli/restart_options.hpp"
+#include "bilevel/cli/option_words.hpp"
 
-#include <cctype>
 #include <map>
 #include <set>
-#include <sstream>
 #include <vector>
 
 namespace bilevel::cli {
 
 namespace {
-
-bool is_name(const std::string& token) {
-  // "-20" is a value (a negative number), "-seed" a name.
-  return token.size() > 1 && token[0] == '-' &&
-         !std::isdigit(static_cast<unsigned char>(token[1])) && token[1] != '.';
-}
-
-/// Option names in order of appearance, with their values ("" for a bare flag).
-std::vector<std::pair<std::string, std::string>> parse(const std::string& text) {
-  std::istringstream in(text);
-  std::vector<std::pair<std::string, std::string>> options;
-  for (std::string token; in >> token;) {
-    if (is_name(token))
-      options.emplace_back(token, "");
-    else if (!options.empty())
-      options.back().second += (options.back().second.empty() ? "" : " ") + token;
-  }
-  return options;
-}
 
 bool may_change(const std::string& name) {
   static const std::set<std::string> kRunControl = {
@@ -47,7 +27,7 @@ std::string shown(const std::optional<std::string>& value) {
 
 std::optional<std::string> restart_option_change(const std::string& stored,
                                                  const std::string& current) {
-  const auto before = parse(stored), now = parse(current);
+  const auto before = option_words(stored), now = option_words(current);
   const std::map<std::string, std::string> before_map(before.begin(), before.end()),
       now_map(now.begin(), now.end());
   auto value_in = [](const std::map<std::string, std::string>& options, const std::string& name) {

@@ -1,9 +1,11 @@
 #include "bilevel/cli/experiment.hpp"
 #include "bilevel/cli/modes.hpp"
+#include "bilevel/cli/suite_summary.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/driver/driver.hpp"
 #include "bilevel/driver/run_validity.hpp"
+#include "bilevel/io/hdf5.hpp"
 #include "bilevel/io/result_writer.hpp"
 #include "bilevel/quick_suite.hpp"
 
@@ -80,11 +82,14 @@ std::string read_text(const std::string& path) {
   return out.str();
 }
 
-struct SummaryRow {
-  std::string problem, algorithm, status, validity;
-  int iterations;
-  double seconds, objective, grad_norm;
-};
+/// The suite file's root `status`, true at every moment as a run's: `running` until the suite
+/// ends, then `completed` (every line ran) or `interrupted`.
+void write_suite_status(MPI_Comm comm, hid_t file, const std::string& status) {
+  h5::agree(comm, file, [&] {
+    h5::write_attribute(file, "status", status);
+    h5::check(H5Fflush(file, H5F_SCOPE_GLOBAL), "H5Fflush");
+  });
+}
 
 } // namespace
 
@@ -103,7 +108,8 @@ int suite_mode(MPI_Comm comm) {
     std::filesystem::create_directories(parent);
   MPI_Barrier(comm);
   h5::File file = h5::open_file(comm, output, "w");
-  std::vector<SummaryRow> rows;
+  write_suite_status(comm, file, "running");
+  std::vector<SuiteSummaryRow> rows;
   int worst = kExitOk;
   for (std::size_t i = 0; i < runs.size(); ++i) {
     ScopedOptions scoped(runs[i].options);
@@ -125,9 +131,9 @@ int suite_mode(MPI_Comm comm) {
       outcome.validity = validity.verdict();
     }
     writer.finish(outcome.status, outcome.validity);
-    rows.push_back({e.problem_name, e.algorithm_name, outcome.status, outcome.validity,
-                    outcome.iterations, outcome.seconds, outcome.final_upper_objective,
-                    outcome.final_hypergrad_norm});
+    rows.push_back({e.problem_name, e.algorithm_name, runs[i].options, outcome.status,
+                    outcome.validity, outcome.iterations, outcome.seconds,
+                    outcome.final_upper_objective, outcome.final_hypergrad_norm});
     if (rank == 0) {
       std::printf("[%zu/%zu] %s/%s: %s (%s), %d iterations, %.3f s\n", i + 1, runs.size(),
                   e.problem_name.c_str(), e.algorithm_name.c_str(), outcome.status.c_str(),
@@ -140,19 +146,12 @@ int suite_mode(MPI_Comm comm) {
     }
     worst = std::max(worst, exit_code_for(outcome.status, outcome.validity));
   }
+  write_suite_status(comm, file, worst == kExitInterrupted ? "interrupted" : "completed");
   if (rank == 0) {
     int nranks = 1;
     MPI_Comm_size(comm, &nranks);
-    std::printf("\nSuite '%s' on %d rank(s) -> %s\n", suite.c_str(), nranks, output.c_str());
-    std::printf("%-18s %-10s %-11s %-8s %6s %10s %12s %18s %12s\n", "problem", "algorithm",
-                "status", "validity", "iters", "time [s]", "ms/iter", "upper objective",
-                "|hypergrad|");
-    for (const auto& r : rows)
-      std::printf("%-18s %-10s %-11s %-8s %6d %10.3f %12.3f %18.10e %12.4e\n", r.problem.c_str(),
-                  r.algorithm.c_str(), r.status.c_str(),
-                  r.validity.substr(0, r.validity.find(':')).c_str(), r.iterations, r.seconds,
-                  r.iterations > 0 ? 1e3 * r.seconds / r.iterations : 0.0, r.objective,
-                  r.grad_norm);
+    std::printf("\nSuite '%s' on %d rank(s) -> %s\n%s", suite.c_str(), nranks, output.c_str(),
+                suite_summary_table(rows).c_str());
   }
   return worst;
 }

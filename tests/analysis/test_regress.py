@@ -120,3 +120,53 @@ def test_missing_baseline_is_one_line_error(tmp_path, bba):
     rc, out, err = bba("regress", tmp_path / "nope", result_set(tmp_path / "c", reps(1.0)))
     assert rc == 2 and out == ""
     assert err == f"bba regress: error: {tmp_path / 'nope'}: no such file or directory\n"
+
+
+def test_numbers_are_compared_with_tolerances(tmp_path, bba):
+    base = result_set(tmp_path / "base", reps(1.0, seed=5), objective=1562.287)
+    same = result_set(tmp_path / "same", reps(1.0, seed=6), objective=1562.287 * (1 + 1e-9))
+    digit4 = result_set(tmp_path / "digit4", reps(1.0, seed=7), objective=1562.756)
+    rc, res, _ = compare(bba, base, same)
+    assert rc == 0 and res["number_changes"] == 0  # round-off between builds
+    rc, res, _ = compare(bba, base, digit4)
+    (c,) = res["comparisons"]
+    assert rc == 1 and res["regressions"] == 0 and c["changed"] == ["upper_objective"]
+    rc, out, _ = bba("regress", base, digit4)
+    assert "CHANGED: upper_objective" in out and "1562.287 -> 1562.756" in out
+    rc, res, _ = compare(bba, base, digit4, "--tolerance", "upper_objective=1e-3,0")
+    assert rc == 0
+
+
+def test_iterations_to_tolerance_and_hypergradient_error(tmp_path, bba):
+    def one(d, rate, error):
+        k = np.arange(40.0)
+        write_run(d / "r.h5", trace={"hypergrad_norm": rate ** k, "hypergrad_error":
+                                     np.full(40, error)})
+        return d
+
+    base = one(tmp_path / "b", 0.5, 1e-3)
+    slower = one(tmp_path / "s", 0.6, 1e-3)  # 0.5^k <= 1e-6 from k = 20, 0.6^k from k = 28
+    worse = one(tmp_path / "w", 0.5, 2e-3)
+    (c,) = compare(bba, base, slower)[1]["comparisons"]
+    assert c["numbers"]["iterations_to_tol"][:2] == [21.0, 29.0]  # iterations done
+    assert c["changed"] == ["iterations_to_tol"]
+    (c,) = compare(bba, base, worse)[1]["comparisons"]
+    assert c["changed"] == ["hypergrad_error"]
+
+
+def test_reference_file_round_trip(tmp_path, bba):
+    results = result_set(tmp_path / "res", [1.0], objective=2.5)
+    ref = tmp_path / "ref.json"
+    rc, out, err = bba("regress", results, "--write-reference", ref)
+    assert rc == 0, err
+    data = json.loads(ref.read_text())
+    assert data["tolerances"]["upper_objective"] == [1e-6, 0.0]
+    assert list(data["benchmarks"].values())[0]["upper_objective"] == 2.5
+    assert bba("regress", results, "--reference", ref)[0] == 0
+    moved = result_set(tmp_path / "moved", [1.0], objective=2.5 * (1 + 1e-4))
+    rc, out, _ = bba("regress", moved, "--reference", ref)
+    assert rc == 1 and "CHANGED: quadratic/aid" in out and "upper_objective 2.5 ->" in out
+    extra = result_set(tmp_path / "extra", [1.0], objective=2.5,
+                       options="-problem quadratic -algorithm itd")
+    rc, out, _ = bba("regress", extra, "--reference", ref)
+    assert rc == 1 and "only in the reference" in out and "only in the results" in out

@@ -3,13 +3,14 @@ independent numpy computation, rank agreement, restart, SIGTERM and divergence."
 import os
 import signal
 import subprocess
+import sys
 import time
 
 import h5py
 import numpy as np
 import pytest
 
-from conftest import MPI_ENV, status_of, trace
+from conftest import MPI_ENV, REPO, status_of, trace
 
 CONTRACT_ATTRS = {"format_version", "suite_version", "git_commit", "problem", "algorithm", "nranks",
                   "seed", "started_utc", "finished_utc", "hostname", "status", "options"}
@@ -333,6 +334,15 @@ def test_quick_suite_runs_valid(run, tmp_path):
                    for g in groups if "validation" in f[g])
         assert sum("validation" in f[g] for g in groups) >= len(groups) - 2
         assert all(f[g].attrs["nranks"] == 2 for g in groups)
+        assert f.attrs["status"] == b"completed"  # the suite file's own status
+    # Its numbers (final objective, hypergradient error, iterations to |grad| <= 1e-6) against
+    # the committed reference values and tolerances: a change of a number is caught here.
+    check = subprocess.run(
+        [sys.executable, str(REPO / "analysis" / "bba"), "regress",
+         str(tmp_path / "results" / "quick_suite.h5"), "--reference",
+         str(REPO / "benchmarks" / "reference" / "quick-suite.json")],
+        capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0, check.stdout + check.stderr
 
 
 def test_report_every_thins_reporting_only_metrics(run, tmp_path):

@@ -90,6 +90,21 @@ check "refuses weak without --weak-scale" refused generate --kind weak --problem
   --ranks 1,2
 check "refuses regression without a file" refused generate --kind regression
 check "refuses to submit a missing program" refused submit --problem p --algorithm a
+check "refuses campaign without a runs file" refused generate --kind campaign
+
+# A campaign's runs (bba campaign run --slurm): its names and files, in its own directory.
+mkdir -p "$work/camp"
+echo '[{"name": "s-quadratic-aid-s0-n2-0123456789", "ranks": 2,
+        "options": ["-problem", "quadratic", "-algorithm", "aid", "-seed", "0"]}]' \
+  >"$work/camp/runs.json"
+bbsweep generate --kind campaign --runs-file "$work/camp/runs.json" >/dev/null 2>"$work/next"
+s=$work/camp/bb-s-quadratic-aid-s0-n2-0123456789.sbatch
+check "campaign: one script per run, in the campaign's directory" test -f "$s"
+check "campaign: the campaign's file name" \
+  has "$s" "out=$work/camp/s-quadratic-aid-s0-n2-0123456789.h5"
+check "campaign: ranks" has "$s" "#SBATCH --ntasks=2"
+check "generate prints the next steps" grep -q "compare: .*analysis/bba compare $work/camp" \
+  "$work/next"
 
 for s in "$work"/*/*.sbatch; do
   bash -n "$s" || failures=$((failures + 1))

@@ -102,6 +102,16 @@ for launcher in srun mpirun; do
 done
 
 # Stop run 2 once it has been running for 2 s.
+# A campaign through Slurm (bba campaign run --slurm: one job per run, via bbsweep's campaign
+# kind), in the same result files a local run of the campaign uses.
+campaign=$repo/tests/analysis/data/tiny.toml
+bba() { /usr/bin/python3 "$repo/analysis/bba" "$@"; }
+bba campaign run "$campaign" --slurm -o "$results/campaign-tiny" --binary "$exe" \
+  --bbsweep-option=--wait --bbsweep-option=--timeout="$timeout" \
+  --bbsweep-option=--launcher=mpirun --bbsweep-option=--mpirun-local \
+  --bbsweep-option=--time=5 >"$work/campaign.txt" 2>&1 &
+waiters+=("$!")
+
 signal_file=$results/signal-mpirun/single-$problem-$algorithm-n2.h5
 deadline=$((SECONDS + timeout))
 until [ "$("$repo/jobs/h5status" "$signal_file")" = running ]; do
@@ -121,6 +131,13 @@ done
 waiters=()
 elapsed "all jobs done:"
 cat "$work"/*.txt
+
+# Every run of the campaign finished under Slurm, so running it here has nothing left to do.
+bba campaign run "$campaign" -o "$results/campaign-tiny" --binary "$exe" >"$work/campaign-local.txt" ||
+  fail "campaign: a local rerun after Slurm failed: $(cat "$work/campaign-local.txt")"
+grep -q "0 run, 3 already done" "$work/campaign-local.txt" ||
+  fail "campaign: Slurm left runs to do: $(cat "$work/campaign.txt" "$work/campaign-local.txt")"
+elapsed "campaign through Slurm: 3 runs, none left for a local rerun"
 
 for name in signal-mpirun timelimit-srun; do
   grep -q "requeueing to resume" "$results/$name"/*.out || fail "$name was never requeued"

@@ -30,6 +30,9 @@ struct Experiment {
 std::optional<std::string> refuse_pair(const std::string& problem, const std::string& algorithm,
                                        bool allow_weaker_convexity);
 
+/// Reads -allow_weaker_convexity (the run and -help read it through this one call).
+bool read_allow_weaker_convexity();
+
 /// Reads -problem (and -algorithm if `with_algorithm`), refuses a pair the algorithm cannot
 /// solve correctly (InputError naming the algorithms that apply) before anything is built,
 /// creates both and x, and checks the built problem against its declared structure.
