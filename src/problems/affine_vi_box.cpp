@@ -119,7 +119,7 @@ void AffineViBox::vi_jac_x_transpose(Vec, Vec, Vec v, Vec out_x) {
 
 AffineViBox::Solution AffineViBox::solve(const Eigen::VectorXd& x) const {
   // Globally convergent natural-map fixed point y <- P(y - F/b) with b = L^2/mu (contraction
-  // q = sqrt(1 - mu^2/L^2), ALGORITHMS.md §1), then a semismooth Newton step on the same
+  // q = sqrt(1 - mu^2/L^2), docs/algorithms.md §3.4), then a semismooth Newton step on the same
   // equation: with the free set I = {i : lo < (y - F/b)_i < hi} and the rest fixed at their
   // bounds, solve M_II y_I = -(N x + q)_I - M_IA y_A. Once the active set is identified the
   // Newton step is exact, so y* is accurate to rounding rather than to a tolerance.

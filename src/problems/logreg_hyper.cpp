@@ -23,7 +23,7 @@ LogregHyper::Config LogregHyper::Config::from_options(const LogregHyperDefaults&
 }
 
 HyperparamLogreg::Config HyperparamLogreg::Config::from_options() {
-  // Seed 004's Section 7.2: one scalar log-regularisation, 40 000 / 20 000 / 10 000 samples
+  // The IGFM paper's Section 7.2: one scalar log-regularisation, 40 000 / 20 000 / 10 000 samples
   // (the paper's MNIST split, here on Fashion-MNIST), 10 % of the training labels corrupted.
   return {LogregHyper::Config::from_options(
       {"hyperparam_logreg",

@@ -1,4 +1,4 @@
-"""bba training / bba fig3 (seed 002): per-epoch means, oracle labels, the Fig. 3 table."""
+"""bba training / bba fig3 (the FFO-layer paper): per-epoch means, oracle labels, the Fig. 3 table."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""`bba tables`: seed 004's Tables 2 and 3 from synthetic runs with known means and stds."""
+"""`bba tables`: the IGFM paper's Tables 2 and 3 from synthetic runs with known means and stds."""
 
 import statistics
 

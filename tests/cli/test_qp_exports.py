@@ -1,4 +1,4 @@
-"""Seed 002's -export_problem files (qp_bilevel, dfl_qp, sudoku_lp) against numpy: the exported
+"""The FFO-layer paper's -export_problem files (qp_bilevel, dfl_qp, sudoku_lp) against numpy: the exported
 data alone must rebuild what the suite reports."""
 import h5py
 import numpy as np

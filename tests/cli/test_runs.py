@@ -151,13 +151,13 @@ RANK_CASES = {
     "logreg_itd": ["-problem", "logreg_hyper", "-algorithm", "itd", "-problem_train", "400",
                    "-problem_val", "300", "-problem_test", "200", "-problem_corruption", "0.2",
                    "-outer_iters", "4", "-alg_inner_iters", "5", "-alg_step", "50"],
-    # Seed 004's IGFM: random directions indexed by (iteration, direction, coordinate) only.
+    # The IGFM paper's IGFM: random directions indexed by (iteration, direction, coordinate) only.
     "hard_liu_igfm": ["-problem", "hard_liu", "-algorithm", "igfm", "-problem_x0", "-1",
                       "-alg_igfm_batch", "4", "-alg_sgm_k0", "50", "-alg_sgm_k", "100",
                       "-outer_iters", "4"],
     "hard_liu_bda": ["-problem", "hard_liu", "-algorithm", "bda", "-problem_x0", "-1",
                      "-alg_inner_eta", "0.2", "-alg_inner_iters", "20", "-outer_iters", "10"],
-    # Seed 003's hyper-cleaning, PCA-82, at the paper's lambda = 1e-3: the basis comes from a
+    # The PGD-QP paper's hyper-cleaning, PCA-82, at the paper's lambda = 1e-3: the basis comes from a
     # reduced Gram matrix, so every rank count must project onto the same components. The
     # reporting-only true-hypergradient CG is off: at lambda = 1e-3 it needs ~130 iterations and
     # the count varies by one or two with the reduction order, i.e. that diagnostic agrees only
@@ -166,7 +166,7 @@ RANK_CASES = {
                               "600", "-problem_val", "300", "-problem_test", "200",
                               "-algorithm", "pgd_qp", "-alg_true_hypergrad", "false",
                               "-outer_iters", "50"],
-    # Seed 000's VI instances: the replicated affine VI (with the exact-gradient check traced)
+    # Kaushik & Jin's VI instances: the replicated affine VI (with the exact-gradient check traced)
     # and the DMDA obstacle problem at 64^2, whose layout changes with the rank count. b = 4e4
     # (> L/2 for the symmetric K) contracts far faster than the default L^2/mu.
     "affine_vi_itd_vi": ["-problem", "affine_vi_box", "-algorithm", "itd_vi", "-outer_iters", "10",
@@ -174,12 +174,12 @@ RANK_CASES = {
     "obstacle_itd_vi": ["-problem", "obstacle_control", "-problem_grid", "64", "-algorithm",
                         "itd_vi", "-alg_b", "40000", "-alg_step", "2e5", "-alg_inner_iters", "30",
                         "-outer_iters", "6"],
-    # Seed 000's Nash-Cournot game: firms distributed, firm data from CounterRng by global index,
+    # Kaushik & Jin's Nash-Cournot game: firms distributed, firm data from CounterRng by global index,
     # the rank-one part of grad_y F a global sum. b = L (symmetric Jacobian) contracts at ~0.83.
     "cournot_itd_vi": ["-problem", "cournot", "-problem_firms", "1000", "-algorithm", "itd_vi",
                        "-alg_b", "3.002", "-alg_step", "0.5", "-alg_inner_iters", "30",
                        "-outer_iters", "8"],
-    # Seed 002's decision-focused learning: each rank solves its block of the minibatch's QPs,
+    # The FFO-layer paper's decision-focused learning: each rank solves its block of the minibatch's QPs,
     # one Allreduce sums the model gradient (forward_time/backward_time are timings).
     "dfl_qp_ffoqp": ["-problem", "dfl_qp", "-algorithm", "qp_layer", "-alg_oracle", "ffoqp",
                      "-problem_train", "64", "-problem_test", "16", "-problem_batch", "8",
@@ -192,7 +192,7 @@ RANK_CASES = {
     "sudoku_lp_kkt": ["-problem", "sudoku_lp", "-algorithm", "qp_layer", "-alg_oracle", "kkt",
                       "-problem_train", "16", "-problem_test", "4", "-problem_batch", "4",
                       "-outer_iters", "4", "-alg_lr", "0.1"],
-    # Seed 002 at scale: TAO (TRON, CG with Jacobi inside) on a distributed box QP, then the
+    # The FFO-layer paper at scale: TAO (TRON, CG with Jacobi inside) on a distributed box QP, then the
     # reduced CG (ffoqp, on a submatrix whose rows move between ranks) or the 3n KKT GMRES (kkt).
     "box_qp_ffoqp": ["-problem", "box_qp_bilevel", "-algorithm", "box_qp_hypergrad",
                      "-alg_oracle", "ffoqp", "-outer_iters", "6"],
@@ -224,7 +224,7 @@ def test_same_trace_on_1_2_4_ranks(run, tmp_path, case):
 def test_igfm_rank_groups_give_the_same_trace(run, tmp_path):
     """IGFM's 2B = 16 evaluations of phi_tilde on one group of 2 ranks or on 2 groups of one:
     the directions are indexed by (iteration, direction, coordinate) and the values combined by
-    one Allreduce, so the trace must not change (ALGORITHMS.md §4, our batch extension)."""
+    one Allreduce, so the trace must not change (docs/algorithms.md §5.3, our batch extension)."""
     base = ["-problem", "hard_liu", "-algorithm", "igfm", "-problem_x0", "-1", "-alg_eta", "0.1",
             "-alg_delta", "0.05", "-alg_igfm_batch", "8", "-alg_sgm_k0", "50", "-alg_sgm_k",
             "150", "-outer_iters", "6"]

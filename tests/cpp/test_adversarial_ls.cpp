@@ -1,5 +1,5 @@
-// Seed 004's adversarial_ls (Example 5.4) beyond its finite-difference checks: the diabetes data
-// as loaded and standardised against numpy on the same files, M's structure (half zero, the
+// The IGFM paper's adversarial_ls (Example 5.4) beyond its finite-difference checks: the diabetes
+// data as loaded and standardised against numpy on the same files, M's structure (half zero, the
 // rest evenly spaced in [sigma_min, sigma_max]), and the closed-form y* as the optimistic
 // solution of the lower level. Run at 1, 2 and 4 ranks, the fixed references also check that
 // the data do not depend on the rank layout.

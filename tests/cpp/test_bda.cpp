@@ -1,4 +1,4 @@
-// BDA (ALGORITHMS.md §0): the reverse sweep against central differences of the unrolled
+// BDA (docs/algorithms.md §2.4): the reverse sweep against central differences of the unrolled
 // Phi_T(x) = f(x, y_T(x)) (cold start, so y_T depends on x only through the T aggregated steps),
 // on a smooth unconstrained instance (toy_sc, non-quadratic f: exercises the differenced upper
 // Hessian products) and on boxed ones (the projection's Jacobian); and convergence on

@@ -1,7 +1,7 @@
-// Seed 002 at scale: the TAO bound-constrained QP solver against the KKT conditions and the dense
-// interior-point method (an independent solver), the ffoqp and kkt oracles of box_qp_hypergrad
-// against each other and against central differences of phi(x) = f(x, y*(x)) through TAO, a
-// wrong active set being visibly wrong, and crossed bounds reported as such.
+// The FFO-layer paper at scale: the TAO bound-constrained QP solver against the KKT conditions and
+// the dense interior-point method (an independent solver), the ffoqp and kkt oracles of
+// box_qp_hypergrad against each other and against central differences of phi(x) = f(x, y*(x))
+// through TAO, a wrong active set being visibly wrong, and crossed bounds reported as such.
 #include "test_support.hpp"
 
 #include "bilevel/algorithms/algorithm.hpp"

@@ -122,11 +122,12 @@ TEST_P(ExactHypergradient, MatchesFiniteDifferencesOfPhi) {
 const Case kQuadratic{"quadratic", "-problem_ny 60 -problem_nx 7 -problem_cond 20", 0, 1};
 const Case kToySc{"toy_sc", "", 0, 1};
 const Case kCoreset{"coreset", "", 0, 1};
-// Seed 004's hard instances (phi in closed form; g = 0 for hard_nonsmooth must give zeros).
+// The IGFM paper's hard instances (phi in closed form; g = 0 for hard_nonsmooth must give zeros).
 const Case kHardNonsmooth{"hard_nonsmooth", "", 0, 1};
 const Case kHardLiu{"hard_liu", "", 0, 1};
 const Case kHardDiscontinuous{"hard_discontinuous", "", 0, 1};
-// Seed 002: constrained QP lower level (the closed form goes through a polyhedral projection).
+// The FFO-layer paper: constrained QP lower level (the closed form goes through a polyhedral
+// projection).
 const Case kQpBilevel{"qp_bilevel", "-problem_nx 4 -problem_ny 12 -problem_ineq 15", 0, 1};
 // Example 5.4 on the real (diabetes) and the synthetic data; phi in closed form on both.
 const Case kAdversarialDiabetes{"adversarial_ls", "-seed 3", 0, 1};
@@ -151,7 +152,8 @@ INSTANTIATE_TEST_SUITE_P(
         kAdversarialDiabetes, kAdversarialSynthetic,
         // cos(r) oscillates fast in (x, y) where r = 1/2 ||Hy - x||^2 is large:
         // small x keeps r moderate so differences of step 1e-5 resolve it.
-        // Seed 002's distributed box-QP lower level (H, B as PETSc Mats, x in B's columns).
+        // The FFO-layer paper's distributed box-QP lower level (H, B as PETSc Mats, x in B's
+        // columns).
         Case{"box_qp_bilevel", "-problem_ny 50 -problem_nx 5", 0, 1},
         Case{"toy_nonconvex", "", 0, 0.1},
         Case{"logreg_hyper",

@@ -1,6 +1,7 @@
-// Hyper-cleaning's PCA basis (seed 003, ALGORITHMS.md §3): orthonormal components whose Rayleigh
-// quotients on the centred Gram matrix are the reported eigenvalues, in descending order; and the
-// loader's record of corrupted labels, which the weight-on-corrupted metric relies on.
+// Hyper-cleaning's PCA basis (the PGD-QP paper, docs/algorithms.md §7.7): orthonormal components
+// whose Rayleigh quotients on the centred Gram matrix are the reported eigenvalues, in descending
+// order; and the loader's record of corrupted labels, which the weight-on-corrupted metric relies
+// on.
 #include "test_support.hpp"
 
 #include "bilevel/problems/pca.hpp"

@@ -1,4 +1,4 @@
-// Seed 004 (ALGORITHMS.md §4): SGM (Algorithm 1) against the closed-form optimistic phi of the
+// IGFM (docs/algorithms.md §5): SGM (Algorithm 1) against the closed-form optimistic phi of the
 // hard instances (Theorem 6.1's guarantee |f(x, y_out) - phi(x)| <= zeta, g - g* <= zeta, with
 // zeta fixed here), and IGFM (Algorithm 2) following the known hypergradients: to x* = 1 on
 // hard_liu (phi = (x - 1)^2), to x* = 0 on hard_discontinuous, and |x| growing at unit speed

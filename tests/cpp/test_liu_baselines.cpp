@@ -1,4 +1,4 @@
-// Seed 004's claim that AID and ITD fail on Liu et al.'s instance (hard_liu, Example 5.3:
+// The IGFM paper's claim that AID and ITD fail on Liu et al.'s instance (hard_liu, Example 5.3:
 // phi = (x - 1)^2, x* = 1, grad^2_yy g = diag(2, 0) singular), as measured here and explained:
 //  - ITD: the unrolled steps move y1 to x but never y2 (g does not depend on it), so the
 //    reverse sweep differentiates f(x, (x, y2_0)) = (x - y2_0)^2 + (x - 1)^2 with y2_0 = 0: a

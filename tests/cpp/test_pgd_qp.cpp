@@ -1,5 +1,5 @@
-// PGD-QP (seed 003, ALGORITHMS.md §3): grad h from two Hessian-vector products against central
-// finite differences of h on every instance; the closed-form multiplier (eq. 8c) against a
+// PGD-QP (the PGD-QP paper, docs/algorithms.md §4): grad h from two Hessian-vector products against
+// central finite differences of h on every instance; the closed-form multiplier (eq. 8c) against a
 // brute-force maximisation of the QP's dual; and the QP constraint grad h' D + alpha rho <= 0 (with
 // equality when lambda > 0) along 200 iterates, D measured from the iterates themselves.
 #include "test_support.hpp"

@@ -1,6 +1,6 @@
-// Seed 002's QP-layer learning problems: the whole chain model -> QP -> interior point -> loss,
-// differentiated by each oracle's backward pass and the problem's back-propagation, against
-// central differences of the loss in the model parameters (dfl_qp: q through a clamp and a
+// The FFO-layer paper's QP-layer learning problems: the whole chain model -> QP -> interior point
+// -> loss, differentiated by each oracle's backward pass and the problem's back-propagation,
+// against central differences of the loss in the model parameters (dfl_qp: q through a clamp and a
 // linear model or an MLP; sudoku_lp: the learned A and b = A exp(z0), so dl/dA and dl/db). And
 // the Sudoku rule check.
 #include "test_support.hpp"

@@ -1,5 +1,5 @@
-// Seed 002's hypergradient oracles. On QP layers with a known solution: kkt's gradients with
-// respect to q, h, b, G, A against central differences of the interior-point solution map, and
+// The FFO-layer paper's hypergradient oracles. On QP layers with a known solution: kkt's gradients
+// with respect to q, h, b, G, A against central differences of the interior-point solution map, and
 // ffoqp and ffo against kkt. On qp_bilevel: kkt and ffoqp against the closed form (computed by a
 // different method: a Goldfarb-Idnani projection), and ffo's error against delta: a log-log
 // slope of 1 over two decades, and a floor set by the inner tolerance.

@@ -1,7 +1,7 @@
-// The SNESVI reference inner solver (ALGORITHMS.md §1, issue item 6): its solution is the VI's,
-// checked against the closed form (affine_vi_box), the natural-map fixed point (obstacle_control
-// with the assembled Laplacian, cournot through the matrix-free shell), and the D-gap, which must
-// be >= 0 everywhere and zero at the solution.
+// The SNESVI reference inner solver (docs/algorithms.md §3.8, issue item 6): its solution is the
+// VI's, checked against the closed form (affine_vi_box), the natural-map fixed point
+// (obstacle_control with the assembled Laplacian, cournot through the matrix-free shell), and the
+// D-gap, which must be >= 0 everywhere and zero at the solution.
 #include "test_support.hpp"
 
 #include "bilevel/algorithms/algorithm.hpp"

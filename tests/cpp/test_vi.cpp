@@ -1,4 +1,4 @@
-// VI-constrained instances and methods (ALGORITHMS.md §1): the VI map's four products against
+// VI-constrained instances and methods (docs/algorithms.md §3): the VI map's four products against
 // central finite differences, the D-gap merit, ITD-VI's forward and reverse modes, and ITD-VI's
 // hypergradient converging to kkt_vi's and the closed form at the rate Prop. 14 predicts.
 #include "test_support.hpp"

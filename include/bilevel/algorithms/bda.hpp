@@ -1,6 +1,6 @@
 #pragma once
-// BDA (bi-level descent aggregation, Liu et al. 2020; ALGORITHMS.md §0): T inner steps on the
-// aggregate of both levels,
+// BDA (bi-level descent aggregation, Liu et al. 2020; docs/algorithms.md §2.4): T inner steps on
+// the aggregate of both levels,
 //   u_t = y_t - s (alpha_t grad_y f(x, y_t) + (1 - alpha_t) grad_y g(x, y_t)),
 //   y_{t+1} = P_Y(u_t),   alpha_t = mu / (t + 1),
 // then the ITD-style reverse sweep through those steps. The sweep needs the upper level's

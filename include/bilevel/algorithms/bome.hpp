@@ -1,5 +1,5 @@
 #pragma once
-// BOME (Liu et al. 2022; ALGORITHMS.md §0): with q(x, y) = g(x, y) - g(x, y_T), y_T from T
+// BOME (Liu et al. 2022; docs/algorithms.md §2.5): with q(x, y) = g(x, y) - g(x, y_T), y_T from T
 // gradient steps on g(x, .) started at y,
 //   grad q = grad g(x, y) - (grad_x g(x, y_T), 0),
 //   lambda = max((eta ||grad q||^2 - grad f' grad q) / ||grad q||^2, 0),

@@ -1,6 +1,6 @@
 #pragma once
-// Seed 002 on a large distributed bound-constrained QP lower level (BoxQpLowerLevel, e.g.
-// box_qp_bilevel): each outer iteration solves the lower QP by PETSc TAO (TaoBoxQpSolver,
+// The FFO-layer paper on a large distributed bound-constrained QP lower level (BoxQpLowerLevel,
+// e.g. box_qp_bilevel): each outer iteration solves the lower QP by PETSc TAO (TaoBoxQpSolver,
 // warm-started from the last y), then estimates grad Phi = grad_x f + (dq/dx)' w with the adjoint
 // w = (dy*/dq)' grad_y f(x, y*) of the oracle -alg_oracle (box_qp_oracle.hpp): ffoqp (CG on the
 // free rows) or kkt (GMRES on the full KKT system). The dense counterpart is qp_hypergrad.

@@ -2,7 +2,7 @@
 // The lower-level Hessian solve grad^2_yy g(x, y) v = rhs, matrix-free: an OperatorSolver (CG,
 // no preconditioner by default; -alg_ksp_type, -alg_pc_type, -alg_ksp_rtol, ...) whose product
 // is the problem's lower_hess_yy. AID's implicit differentiation and the reported true
-// hypergradient of the joint methods (ALGORITHMS.md §3 metrics) share this one component.
+// hypergradient of the joint methods (docs/algorithms.md §4.4) share this one component.
 #include "bilevel/algorithms/operator_solver.hpp"
 
 namespace bilevel {

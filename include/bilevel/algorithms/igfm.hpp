@@ -1,5 +1,5 @@
 #pragma once
-// IGFM, the inexact gradient-free method of seed 004 (ALGORITHMS.md §4, the paper's
+// IGFM, the inexact gradient-free method of the IGFM paper (docs/algorithms.md §5.3, the paper's
 // Algorithm 2): a two-point zeroth-order estimate of the hypergradient of the optimistic
 // phi(x) = min_{y in Y*(x)} f(x, y), with phi evaluated inexactly by SGM (switching_gradient):
 //   grad_hat = (1/B) sum_b (nx / 2 delta) (phi_tilde(x + delta u_b) - phi_tilde(x - delta u_b))

@@ -1,6 +1,6 @@
 #pragma once
 // ITD (iterative differentiation, reverse mode): unroll T inner gradient steps from the warm
-// start and back-propagate through them (ALGORITHMS.md §0). Memory O(T ny).
+// start and back-propagate through them (docs/algorithms.md §2.3). Memory O(T ny).
 #include "bilevel/algorithms/hypergradient_method.hpp"
 #include "bilevel/algorithms/inner_step.hpp"
 #include "bilevel/algorithms/lower_gradient_descent.hpp"

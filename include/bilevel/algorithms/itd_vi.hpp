@@ -1,5 +1,5 @@
 #pragma once
-// ITD for VI-constrained problems (Kaushik & Jin; ALGORITHMS.md §1, Algorithm 1):
+// ITD for VI-constrained problems (Kaushik & Jin; docs/algorithms.md §3.4-3.6, Algorithm 1):
 // T natural-map steps y <- P_Y(y - F(y, x)/b) warm-started across outer iterations, the
 // implicit gradient through them in forward mode (J_{t+1} = grad_y z_b J_t + grad_x z_b, nx Vec
 // columns, memory O(ny nx)) or reverse mode (adjoint sweep, memory O(T ny), cost independent of

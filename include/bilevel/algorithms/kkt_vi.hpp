@@ -1,6 +1,6 @@
 #pragma once
-// The exact implicit gradient of a VI's solution (ALGORITHMS.md §0 "Closed form / KKT implicit",
-// specialised to §1): solve the VI tightly by natural-map steps (warm-started), then, with
+// The exact implicit gradient of a VI's solution (docs/algorithms.md §3.7, the KKT baseline
+// specialised to VIs): solve the VI tightly by natural-map steps (warm-started), then, with
 // P_F = DP_Y(u*) the projection Jacobian at u* = y* - F(y*, x)/b (for a box: the 0/1 mask of the
 // free coordinates), differentiate the fixed point y* = P_Y(u*) (paper Theorem 5):
 //   dy*/dx = -(P_F grad_y F P_F)^+ P_F grad_x F,

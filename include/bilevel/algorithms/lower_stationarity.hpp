@@ -1,8 +1,8 @@
 #pragma once
-// The constraint of seed 003's single-level reformulation (eq. 4): h(x, y) = ||grad_y g(x, y)||^2,
-// and its gradient from two Hessian-vector products, no finite differences (Remark 3.1):
+// The constraint of the PGD-QP paper's single-level reformulation (eq. 4): h(x, y) = ||grad_y g(x,
+// y)||^2, and its gradient from two Hessian-vector products, no finite differences (Remark 3.1):
 //   grad h = 2 [grad^2_xy g . grad_y g ; grad^2_yy g . grad_y g]
-// (ALGORITHMS.md §3 keeps the factor 2 the paper drops; it only rescales alpha and lambda).
+// (docs/algorithms.md §4.1 keeps the factor 2 the paper drops; it only rescales alpha and lambda).
 #include "bilevel/core/petsc_handle.hpp"
 
 namespace bilevel {

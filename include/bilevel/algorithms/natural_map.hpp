@@ -1,5 +1,5 @@
 #pragma once
-// The natural-map step of a VI and its derivatives (ALGORITHMS.md §1, paper eq. 8 and
+// The natural-map step of a VI and its derivatives (docs/algorithms.md §3.2, paper eq. 8 and
 // Theorem 5):  z_b(y, x) = P_Y(u),  u = y - F(y, x)/b,  D = DP_Y(u) (symmetric), so
 //   grad_y z_b v  = D (v - grad_y F v / b),      grad_y z_b' v = v' - grad_y F' v' / b,  v' = D v,
 //   grad_x z_b w  = -D grad_x F w / b,           grad_x z_b' v = -grad_x F' D v / b.

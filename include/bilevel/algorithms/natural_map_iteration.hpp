@@ -1,7 +1,7 @@
 #pragma once
 // The inner loop of ITD-VI and the tight lower solve of kkt_vi: repeated natural-map steps
-// y_{t+1} = z_b(y_t, x) (ALGORITHMS.md §1, paper eq. 8 / Algorithm 1 step 3). Only the steps are
-// timed in the BBInnerSolve event (forward-mode Jacobian updates run in the hook, outside it).
+// y_{t+1} = z_b(y_t, x) (docs/algorithms.md §3.4, paper eq. 8 / Algorithm 1 step 3). Only the steps
+// are timed in the BBInnerSolve event (forward-mode Jacobian updates run in the hook, outside it).
 // Measures the contraction ||y_{t+1} - y_t|| / ||y_t - y_{t-1}|| that Lemma 12 bounds by q.
 #include "bilevel/algorithms/natural_map.hpp"
 

@@ -1,5 +1,5 @@
 #pragma once
-// PGD-QP (seed 003, Algorithm 1; ALGORITHMS.md §3): single loop on z = (x, y) for
+// PGD-QP (the PGD-QP paper, Algorithm 1; docs/algorithms.md §4): single loop on z = (x, y) for
 //   min f(x, y)  s.t.  h(x, y) = ||grad_y g(x, y)||^2 = 0,
 // each step the closed-form QP direction D = -grad f - lambda grad h (eq. 7-8) and z <- z + gamma
 // D. rho = ||grad h||^2 (Thm 4.2 / Cor 4.3: alpha = K^{-1/3}, gamma = min(alpha, 1/(L_f + alpha

@@ -1,7 +1,7 @@
 #pragma once
-// Seed 002 on a bilevel problem with a QP lower level (QpLowerLevel, e.g. qp_bilevel): each
-// outer iteration solves the lower QP by the interior-point method, then estimates
-// grad Phi = grad_x f + (dq/dx)' dl/dq by the oracle -alg_oracle (ALGORITHMS.md §2):
+// The FFO-layer paper on a bilevel problem with a QP lower level (QpLowerLevel, e.g. qp_bilevel):
+// each outer iteration solves the lower QP by the interior-point method, then estimates grad Phi =
+// grad_x f + (dq/dx)' dl/dq by the oracle -alg_oracle (docs/algorithms.md §6.5):
 //   kkt, ffoqp  the QP-layer backward pass with dl/dy = grad_y f(x, y*), then lower_hess_xy;
 //   ffo         Algorithm 1 with the true upper level (not its linearisation), using only
 //               gradients of g and f: y_delta = argmin g + delta f on the ghost problem's affine

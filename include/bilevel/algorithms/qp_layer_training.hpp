@@ -1,8 +1,8 @@
 #pragma once
-// Seed 002's training loop for problems with a batch of QP layers (QpLayerProblem: dfl_qp,
-// sudoku_lp): one outer iteration is one minibatch. Each rank solves the QPs of its contiguous
-// block of the batch by the interior-point method (forward), runs the backward pass of the oracle
-// -alg_oracle (ffo, ffoqp or kkt) on each and back-propagates through the model; one
+// The FFO-layer paper's training loop for problems with a batch of QP layers (QpLayerProblem:
+// dfl_qp, sudoku_lp): one outer iteration is one minibatch. Each rank solves the QPs of its
+// contiguous block of the batch by the interior-point method (forward), runs the backward pass of
+// the oracle -alg_oracle (ffo, ffoqp or kkt) on each and back-propagates through the model; one
 // MPI_Allreduce sums the model gradient and the loss; every rank then applies the same
 // clipped Adam/SGD update to its copy of the model.
 #include "bilevel/algorithms/algorithm.hpp"

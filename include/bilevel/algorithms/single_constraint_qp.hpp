@@ -1,9 +1,9 @@
 #pragma once
-// The one-constraint QP of seed 003 eq. (7) (with the 1/2 on its second term that ALGORITHMS.md §3
-// restores):  min_D 1/2 ||D + grad f||^2  s.t.  grad c' D + b <= 0,  solved in closed form
-// (eq. 8): D = -grad f - lambda grad c, lambda = [b - grad c' grad f]_+ / ||grad c||^2.
-// PGD-QP takes c = h, b = alpha rho; BOME's update (ALGORITHMS.md §0) is the same QP with
-// c = q, b = eta ||grad q||^2, so both methods share it.
+// The one-constraint QP of the PGD-QP paper eq. (7) (with the 1/2 on its second term that
+// docs/algorithms.md §4.2 restores):  min_D 1/2 ||D + grad f||^2  s.t.  grad c' D + b <= 0,  solved
+// in closed form (eq. 8): D = -grad f - lambda grad c, lambda = [b - grad c' grad f]_+ / ||grad
+// c||^2. PGD-QP takes c = h, b = alpha rho; BOME's update (docs/algorithms.md §2.5) is the same QP
+// with c = q, b = eta ||grad q||^2, so both methods share it.
 #include <petscvec.h>
 
 namespace bilevel {

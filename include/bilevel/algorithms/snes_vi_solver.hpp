@@ -1,7 +1,7 @@
 #pragma once
-// The reference inner solver of seed 000 (ALGORITHMS.md §1): PETSc's semismooth Newton with
-// reduced space active sets (SNESVINEWTONRSLS) on the same VI  <F(y, x), z - y> >= 0 on
-// Y = {lower <= y <= upper}, for lower sets that are coordinate-wise bounds (Box, LowerBound,
+// The reference inner solver of Kaushik & Jin (docs/algorithms.md §3.8): PETSc's semismooth Newton
+// with reduced space active sets (SNESVINEWTONRSLS) on the same VI  <F(y, x), z - y> >= 0 on Y =
+// {lower <= y <= upper}, for lower sets that are coordinate-wise bounds (Box, LowerBound,
 // VectorBox) or none (infinite bounds: Newton's method).
 // It stops when the problem's lower residual (the D-gap for VI problems) is at most a tolerance,
 // the same criterion the natural-map loop is measured by, so the two can be timed to a common

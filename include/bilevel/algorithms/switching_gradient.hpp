@@ -1,10 +1,10 @@
 #pragma once
-// SGM, the switching gradient method of seed 004 (ALGORITHMS.md §4, the paper's Algorithm 1):
-// an estimate of the optimistic hyper-objective phi(x) = min_{y in Y*(x)} f(x, y) when g(x, .)
-// is convex but not strongly convex. K0 projected (sub)gradient steps on g(x, .) estimate
-// g*(x) by g_hat* = g(x, y_hat_{K0}); then K steps from y0 switch between f (when the lower
-// level is 2 theta-optimal, the iterate is recorded) and g; y_out averages the recorded iterates
-// and phi_tilde = f(x, y_out). Works on any Problem through its Vec oracles, so it runs on
+// SGM, the switching gradient method of the IGFM paper (docs/algorithms.md §5.2, the paper's
+// Algorithm 1): an estimate of the optimistic hyper-objective phi(x) = min_{y in Y*(x)} f(x, y)
+// when g(x, .) is convex but not strongly convex. K0 projected (sub)gradient steps on g(x, .)
+// estimate g*(x) by g_hat* = g(x, y_hat_{K0}); then K steps from y0 switch between f (when the
+// lower level is 2 theta-optimal, the iterate is recorded) and g; y_out averages the recorded
+// iterates and phi_tilde = f(x, y_out). Works on any Problem through its Vec oracles, so it runs on
 // whatever communicator the problem lives on (IGFM's rank groups each own one).
 #include "bilevel/core/petsc_handle.hpp"
 

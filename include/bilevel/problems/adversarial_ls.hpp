@@ -1,5 +1,5 @@
 #pragma once
-// Seed 004's adversarial training with least squares (the paper's Example 5.4, Section 7.1):
+// The IGFM paper's adversarial training with least squares (the paper's Example 5.4, Section 7.1):
 //   f(x, y) = (1/2n) ||Ax - y||^2,
 //   g(x, y) = (1/2n) ||Ax - y||_M^2 + (lambda/2n) ||y - b||_M^2,
 // x in R^d the learner's regression weights, y in R^n the labels an adversarial data provider

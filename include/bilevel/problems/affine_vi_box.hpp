@@ -1,5 +1,5 @@
 #pragma once
-// A small affine VI on a box with a closed-form hypergradient (ALGORITHMS.md §1 test instance):
+// A small affine VI on a box with a closed-form hypergradient (docs/algorithms.md §7.8):
 //   F(y, x) = M y + N x + q,  M = S + K  (S SPD, K skew: strongly monotone, non-symmetric),
 //   Y = [lo, hi]^ny,  f(x, y) = 1/2 ||y - y_d||^2 + (alpha/2) ||x||^2,  X = [-xb, xb]^nx.
 // mu = lambda_min(S) (the symmetric part of M) and L = ||M||_2 are computed exactly. All data is

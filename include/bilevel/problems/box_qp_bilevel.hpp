@@ -1,5 +1,6 @@
 #pragma once
-// Seed 002's large distributed instance: a bound-constrained QP lower level on PETSc Vecs,
+// The FFO-layer paper's large distributed instance: a bound-constrained QP lower level on PETSc
+// Vecs,
 //   g(x, y) = 1/2 y'Hy - (Bx + c)'y   s.t.  lower <= y <= upper,
 //   f(x, y) = 1/(2 ny) ||y - d||^2 + (r/2) ||x||^2,
 // H = tridiag(-1, 2 + sigma, -1) (the 1-D Laplacian plus a shift, SPD with eigenvalues in

@@ -1,7 +1,7 @@
 #pragma once
-// What seed 002's distributed QP method (box_qp_hypergrad) needs beyond the Problem interface:
-// the lower level as a bound-constrained QP  min_y 1/2 y'Hy - q(x)'y,  lower <= y <= upper,
-// with H and the bounds independent of x. Then grad_y g = H y - q(x), and the Problem's
+// What the FFO-layer paper's distributed QP method (box_qp_hypergrad) needs beyond the Problem
+// interface: the lower level as a bound-constrained QP  min_y 1/2 y'Hy - q(x)'y,  lower <= y <=
+// upper, with H and the bounds independent of x. Then grad_y g = H y - q(x), and the Problem's
 // lower_hess_xy(v) = d_x(grad_y g)' v is -(dq/dx)' v.
 #include "bilevel/qp/box_qp.hpp"
 

@@ -1,5 +1,6 @@
 #pragma once
-// Seed 003's coreset selection instance (Appendix C.1.2, after BOME; ALGORITHMS.md §3):
+// The PGD-QP paper's coreset selection instance (Appendix C.1.2, after BOME; docs/algorithms.md
+// §7.6):
 //   f = ||y - y_0||^2,   g = ||y - A softmax(x)||^2,   x in R^4, y in R^2, A in R^{2x4}.
 // The paper gives neither A nor y_0: both are drawn N(0, 1) from the counter generator (-seed),
 // so every rank layout builds the same instance. y*(x) = A softmax(x), so

@@ -1,5 +1,5 @@
 #pragma once
-// Nash-Cournot game with a regulator's taxes (ALGORITHMS.md §1 large-scale instance). N firms
+// Nash-Cournot game with a regulator's taxes (docs/algorithms.md §7.10). N firms
 // choose outputs y_i in [0, cap]; inverse demand p(Q) = a - b Q with Q = sum_i y_i and
 // b = slope / N (so the market's total size does not vanish as N grows); firm i's cost
 // c_i y_i + (d_i/2) y_i^2 plus a per-unit tax x_i. Its equilibrium condition is the VI of

@@ -1,5 +1,6 @@
 #pragma once
-// The D-gap merit function of a VI (ALGORITHMS.md §1; paper Definition 3 with G = I): for c > 0
+// The D-gap merit function of a VI (docs/algorithms.md §3.3; paper Definition 3 with G = I): for c
+// > 0
 //   z_c = P_Y(y - F/c),   phi_c = <F, y - z_c> - (c/2) ||y - z_c||^2   (the sup in paper eq. 3),
 // and for b > a > 0,  phi_ab = phi_a - phi_b >= ((b - a)/2) ||y - z_b||^2 >= 0 (paper eq. 6),
 // zero exactly at the VI's solutions. It is the suite's lower-level residual for VI problems.

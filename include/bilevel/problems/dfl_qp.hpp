@@ -1,12 +1,12 @@
 #pragma once
-// Seed 002's synthetic decision-focused learning (ALGORITHMS.md §2, eq. 14): true costs
-// c_s ~ U[0,1]^n; features phi_s = tanh(M c_s) + noise * U[0,1]^d (M a fixed Gaussian map: the
-// "randomly initialised network of c"); the model q_hat = clamp(net(phi), -10, 10) with net the
-// linear map W phi + b, x = (W row-major, b), or (-problem_model mlp) one tanh hidden layer of
-// width H, x = (W1, b1, W2, b2) (see Mlp); each sample's QP has Q = I, q = q_hat, G = [I; -I; 1'],
-// h = [0; 1; 3] (2n + 1 inequalities: y in [-1, 0]^n, sum y <= 3); the loss is mean(c .* y*). Test
-// metric: the same loss on the test split (QPs solved by the interior-point method, split across
-// ranks).
+// The FFO-layer paper's synthetic decision-focused learning (docs/algorithms.md §7.17, paper eq.
+// 14): true costs c_s ~ U[0,1]^n; features phi_s = tanh(M c_s) + noise * U[0,1]^d (M a fixed
+// Gaussian map: the "randomly initialised network of c"); the model q_hat = clamp(net(phi), -10,
+// 10) with net the linear map W phi + b, x = (W row-major, b), or (-problem_model mlp) one tanh
+// hidden layer of width H, x = (W1, b1, W2, b2) (see Mlp); each sample's QP has Q = I, q = q_hat, G
+// = [I; -I; 1'], h = [0; 1; 3] (2n + 1 inequalities: y in [-1, 0]^n, sum y <= 3); the loss is
+// mean(c .* y*). Test metric: the same loss on the test split (QPs solved by the interior-point
+// method, split across ranks).
 #include "bilevel/problems/mlp.hpp"
 #include "bilevel/problems/qp_layer_problem.hpp"
 

@@ -1,5 +1,5 @@
 #pragma once
-// Seed 004's hard instances (ALGORITHMS.md §4, "hard instances"): one-dimensional x, lower
+// The IGFM paper's hard instances (docs/algorithms.md §7.11-7.13): one-dimensional x, lower
 // levels that are convex but not strongly convex in y, so Y*(x) is a set or jumps and the
 // implicit-function baselines (AID, ITD) have nothing to differentiate. Each has its optimistic
 // hyper-objective phi(x) = min_{y in Y*(x)} f(x, y) in closed form, which exact() returns

@@ -1,5 +1,5 @@
 #pragma once
-// Seed 003's data hyper-cleaning on Fashion-MNIST (ALGORITHMS.md §3):
+// The PGD-QP paper's data hyper-cleaning on Fashion-MNIST (docs/algorithms.md §7.7):
 //   g(x, y) = (1/N_tr) sum_i sigmoid(x_i) CE(a_i' y, b_i) + lambda ||y||^2,
 //   f(x, y) = validation CE(y),
 // x one weight per training sample (nx = N_tr), y a multinomial model on the 784 pixels or, with

@@ -59,9 +59,9 @@ private:
   FashionMnist data_;
 };
 
-/// Seed 004's hyperparameter-tuning instance (ALGORITHMS.md §4, paper Section 7.2): logreg_hyper
-/// with the paper's defaults (a scalar x, the 40 000 / 20 000 / 10 000 split, corruption 0.1;
-/// -problem_corruption p selects the table's column), all still overridable.
+/// The IGFM paper's hyperparameter-tuning instance (docs/algorithms.md §7.3, paper Section 7.2):
+/// logreg_hyper with the paper's defaults (a scalar x, the 40 000 / 20 000 / 10 000 split,
+/// corruption 0.1; -problem_corruption p selects the table's column), all still overridable.
 class HyperparamLogreg final : public LogregHyper {
 public:
   struct Config : LogregHyper::Config {

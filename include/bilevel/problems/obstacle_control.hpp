@@ -1,5 +1,5 @@
 #pragma once
-// Optimal control of the obstacle problem (an MPEC; ALGORITHMS.md §1 large-scale instance) on
+// Optimal control of the obstacle problem (an MPEC; docs/algorithms.md §7.9) on
 // the unit square, an N x N interior grid (PETSc DMDA, distributed), h = 1/(N + 1):
 //   F(y, x) = K y - x,  K the 5-point Laplacian / h^2 with zero Dirichlet data (SPD, so F is
 //   strongly monotone with mu = lambda_min(K), L = lambda_max(K), both known in closed form),

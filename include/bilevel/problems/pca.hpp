@@ -1,5 +1,5 @@
 #pragma once
-// Principal components of Fashion-MNIST's training pixels, for seed 003's reduced-dimension
+// Principal components of Fashion-MNIST's training pixels, for the PGD-QP paper's reduced-dimension
 // hyper-cleaning. Every rank reduces its rows' partial Gram matrix and eigen-decomposes the same
 // 784 x 784 matrix, so the basis does not depend on the rank count.
 #include "bilevel/io/fashion_mnist.hpp"

@@ -1,7 +1,7 @@
 #pragma once
 // A bilevel (or VI-constrained) instance: it owns its data, lays out x and y, and evaluates the
-// oracles of ALGORITHMS.md §0. It never knows which algorithm runs. Vec arguments are borrowed;
-// an output Vec passed as nullptr is not computed. Everything is collective on comm().
+// oracles of docs/algorithms.md §1.2. It never knows which algorithm runs. Vec arguments are
+// borrowed; an output Vec passed as nullptr is not computed. Everything is collective on comm().
 #include "bilevel/core/petsc_handle.hpp"
 #include "bilevel/core/record.hpp"
 

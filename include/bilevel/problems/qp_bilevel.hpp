@@ -1,6 +1,6 @@
 #pragma once
-// A bilevel problem with a constrained QP lower level and a closed-form hypergradient (seed 002's
-// test instance for the ffo/ffoqp/kkt oracles and the delta sweep):
+// A bilevel problem with a constrained QP lower level and a closed-form hypergradient (the
+// FFO-layer paper's test instance for the ffo/ffoqp/kkt oracles and the delta sweep):
 //   g(x, y) = 1/2 y'Qy + y'(c - Bx)     s.t.  G y <= h,  A y = b,
 //   f(x, y) = 1/2 ||y - d||^2 + (r/2) ||x||^2.
 // Q = MM'/ny + I/2, G and A Gaussian, h = G y_ref + U[0, 1/2] and b = A y_ref (y_ref feasible);

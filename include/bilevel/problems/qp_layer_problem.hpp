@@ -1,6 +1,6 @@
 #pragma once
-// A learning problem with a batch of QP layers (seed 002's decision-focused learning): a model
-// with parameters x maps each sample to the data of a small dense QP, y*_s solves it, and the
+// A learning problem with a batch of QP layers (the FFO-layer paper's decision-focused learning): a
+// model with parameters x maps each sample to the data of a small dense QP, y*_s solves it, and the
 // loss is a function of y*_s. The training algorithm (qp_layer) drives it through these hooks;
 // the Problem side sees x = the model, y = the current minibatch's QP solutions stacked (each
 // rank owns the contiguous block of the batch it solves), f = the minibatch loss.

@@ -1,5 +1,5 @@
 #pragma once
-// OptNet's Sudoku task at 4x4 (ALGORITHMS.md §2, eq. 15): each puzzle's one-hot clues p in
+// OptNet's Sudoku task at 4x4 (docs/algorithms.md §7.18): each puzzle's one-hot clues p in
 // R^64 (cell (r, c), digit d at 16 r + 4 c + d) enter the layer
 //   y* = argmin 0.05 ||y||^2 - p'y  s.t.  A y = b,  y >= 0,
 // whose constraints are learned: x = (A, z0) with A (num_eq x 64, initialised U[0, 1],

@@ -1,6 +1,6 @@
 #pragma once
-// Seed 003's nonconvex lower level (Appendix C.1.3, ALGORITHMS.md §3): toy_sc's data, options and
-// upper level f, with
+// The PGD-QP paper's nonconvex lower level (Appendix C.1.3, docs/algorithms.md §7.5): toy_sc's
+// data, options and upper level f, with
 //   g = cos(r),  r = 1/2 ||Hy - x||^2  (toy_sc's g),
 // whose derivatives follow from r's by the chain rule:
 //   grad g = -sin(r) grad r,   grad^2 g = -sin(r) grad^2 r - cos(r) grad r grad r'.

@@ -1,5 +1,5 @@
 #pragma once
-// Seed 003's strongly convex synthetic instance (Appendix C.1.1, ALGORITHMS.md §3):
+// The PGD-QP paper's strongly convex synthetic instance (Appendix C.1.1, docs/algorithms.md §7.4):
 //   f = sin(c'x + d'y) + log(||x + y||^2 + 1),   g = 1/2 ||Hy - x||^2,   x, y in R^n (n = 20),
 // H = U diag(s) V' with s geometrically spaced in [1, sqrt(cond)] so cond(H'H) = cond <= 100
 // (cond(H) <= 10 as the paper asks). y*(x) = H^{-1} x gives the exact hypergradient.

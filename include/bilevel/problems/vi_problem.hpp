@@ -1,7 +1,7 @@
 #pragma once
-// Base of the VI-constrained instances (ALGORITHMS.md §1): the lower level is a map F(y, x) on a
-// set Y, with no objective (has_lower_objective() false), and the reported lower residual is the
-// D-gap phi_ab (d_gap.hpp) instead of the natural residual. Subclasses supply F, its four
+// Base of the VI-constrained instances (docs/algorithms.md §3.1): the lower level is a map F(y, x)
+// on a set Y, with no objective (has_lower_objective() false), and the reported lower residual is
+// the D-gap phi_ab (d_gap.hpp) instead of the natural residual. Subclasses supply F, its four
 // products, Y and the curvature constants (the default power iteration assumes a symmetric
 // Jacobian, which a VI's need not be).
 #include "bilevel/problems/d_gap.hpp"

@@ -1,5 +1,5 @@
 #pragma once
-// The first-order inner solver of the fully first-order oracle (ALGORITHMS.md §2, steps 2-3):
+// The first-order inner solver of the fully first-order oracle (docs/algorithms.md §6.4):
 // minimises a smooth function over the affine set {y : C y = C y0} from y0, using only its
 // gradient, projected onto the null space of C (the ghost problem's constraints are the
 // equalities and the active inequalities, all enforced as equalities). Barzilai-Borwein steps,

@@ -1,5 +1,6 @@
 #pragma once
-// A distributed bound-constrained QP (seed 002's large lower level, ALGORITHMS.md §2):
+// A distributed bound-constrained QP (the FFO-layer paper's large lower level, docs/algorithms.md
+// §6.7):
 //   min_y 1/2 y'Hy - q'y  s.t.  lower <= y <= upper,
 // H symmetric positive definite, an assembled Mat in y's layout, everything distributed by rows.
 // What a solver returns for it, and the quantities at a solution that the solver, the

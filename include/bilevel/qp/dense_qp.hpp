@@ -1,5 +1,5 @@
 #pragma once
-// A small dense convex QP, one per sample of a QP layer (ALGORITHMS.md §2):
+// A small dense convex QP, one per sample of a QP layer (docs/algorithms.md §6.1):
 //   min 1/2 y'Qy + q'y  s.t.  G y <= h,  A y = b,
 // what a solver returns for it, and the measures of optimality every solver and test shares
 // (KKT residuals; the active set by slack, as FFOLayer chooses it).

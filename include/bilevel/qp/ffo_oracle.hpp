@@ -1,6 +1,6 @@
 #pragma once
-// The fully first-order oracle (ALGORITHMS.md §2, Algorithm 1 / eq. 11) on a QP layer, with the
-// objective-agnostic upper level <dl/dy*, y> (Section 5):
+// The fully first-order oracle (docs/algorithms.md §6.4; the paper's Algorithm 1 / eq. 11) on a QP
+// layer, with the objective-agnostic upper level <dl/dy*, y> (Section 5):
 //   I = active_set(qp, solution, tau) (dense_qp.hpp: slack <= tau, or lambda_i > tau and
 //   lambda_i > slack); the printed rule (lambda_i > tau or slack <= tau) takes in inactive rows
 //   of small slack, whose multiplier at an interior-point solution is complementarity / slack

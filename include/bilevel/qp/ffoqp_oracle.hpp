@@ -1,7 +1,7 @@
 #pragma once
-// FFOQP (ALGORITHMS.md §2, FFOLayer's QP specialisation): with the active set I (active_set in
-// dense_qp.hpp: by slack, or by a multiplier above the slack; FFOLayer's slack-only rule with its
-// absolute tau misses binding rows an interior point leaves at a slack above tau), the
+// FFOQP (docs/algorithms.md §6.3, FFOLayer's QP specialisation): with the active set I (active_set
+// in dense_qp.hpp: by slack, or by a multiplier above the slack; FFOLayer's slack-only rule with
+// its absolute tau misses binding rows an interior point leaves at a slack above tau), the
 // perturbed ghost problem is an equality QP, linear in delta, so its finite-difference quotient
 // is exact and equals one reduced KKT solve
 //   [Q  C'] [d_y  ]   [-dl/dy]      C = [G_I; A]  (inactive rows dropped),

@@ -1,7 +1,7 @@
 #pragma once
-// The backward pass of a QP layer (ALGORITHMS.md §2): given one sample's QP, its solution and
-// dl/dy*, the gradients of l with respect to the layer's data q, h, b (and G, A when asked, as
-// sudoku_lp needs). Three oracles, chosen by -<prefix>oracle:
+// The backward pass of a QP layer (docs/algorithms.md §6.2-6.4): given one sample's QP, its
+// solution and dl/dy*, the gradients of l with respect to the layer's data q, h, b (and G, A when
+// asked, as sudoku_lp needs). Three oracles, chosen by -<prefix>oracle:
 //   kkt    exact implicit differentiation of the full KKT system, every inequality row (OptNet)
 //   ffoqp  one reduced KKT solve on the rows active by slack (FFOLayer's QP specialisation)
 //   ffo    the fully first-order finite-difference Lagrangian formula on the ghost problem

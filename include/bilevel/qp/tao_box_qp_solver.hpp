@@ -1,5 +1,5 @@
 #pragma once
-// The distributed bound-constrained QP solver of seed 002's large lower level: PETSc TAO
+// The distributed bound-constrained QP solver of the FFO-layer paper's large lower level: PETSc TAO
 // (TRON by default: projected-gradient steps plus a CG Newton solve on the free face, exact for
 // a QP, so a handful of iterations; BNLS, BNTR, BLMVM, GPCG, ... by -<prefix>tao_type) on the
 // Mat H and Vecs of a BoxQp. (GPCG and BQNLS did not reach rtol 1e-10 within 10^4 iterations on
