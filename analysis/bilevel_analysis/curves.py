@@ -1,6 +1,6 @@
 """`bba curves`: metrics of several runs against iterations and against time, side by side.
 
-The papers compare methods by plots like seed 003's Fig. 2 (validation loss and test accuracy
+The papers compare methods by plots like the PGD-QP paper's (Abolfazli et al.) Fig. 2 (validation loss and test accuracy
 vs iterations and vs time): one row of panels per metric, one column per x-axis, one line per
 run. Metrics reported every ``-report_every`` rows are NaN in between; the lines join the
 reported points. The table gives each run's last reported value and its time per iteration.

@@ -133,10 +133,10 @@ def cmd_fig3(args) -> int:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("training", help="seed 002: qp_layer training curves by oracle")
+    p = subparsers.add_parser("training", help="the FFO-layer paper: qp_layer training curves by oracle")
     p.add_argument("paths", nargs="+", metavar="PATH", help="qp_layer result files")
     p.add_argument("--png", help="write loss-vs-epoch and loss-vs-time plots")
     p.set_defaults(func=cmd_curves)
-    q = subparsers.add_parser("fig3", help="seed 002: Fig. 3 table from bilevel_qp_layer_fig3")
+    q = subparsers.add_parser("fig3", help="the FFO-layer paper's Fig. 3 table from bilevel_qp_layer_fig3")
     q.add_argument("paths", nargs="+", metavar="JSON", help="fig3 JSON files (one per rank count)")
     q.set_defaults(func=cmd_fig3)

@@ -1,4 +1,4 @@
-"""`bba rates`: fit convergence rates and compare them with the theory (ALGORITHMS.md §5).
+"""`bba rates`: fit convergence rates and compare them with the theory (docs/algorithms.md §8).
 
 The papers state rates as slopes: a log-log slope in K (sublinear rates such as K^{-2/3}),
 a log-linear slope log q (R-linear rates), or a slope in a parameter across runs (the FFO
@@ -23,14 +23,14 @@ TRACE_AXES = ("K", "iteration", "time")
 
 @dataclass(frozen=True)
 class Prediction:
-    """A rate from ALGORITHMS.md §5. ``slope=None`` means ln(q): it needs ``--q``."""
+    """A rate from docs/algorithms.md §8. ``slope=None`` means ln(q): it needs ``--q``."""
 
     slope: float | None
     loglinear: bool
     description: str
 
 
-# Mirrors the table in ALGORITHMS.md §5; keep them in step.
+# Mirrors the table in docs/algorithms.md §8; keep them in step.
 PREDICTIONS: dict[str, Prediction] = {
     "itd_vi_inner": Prediction(
         None, True, "ITD-VI inner loop: ||y_t - y*||, phi_ab(y_t) R-linear, slope ln q vs t"),
@@ -243,7 +243,7 @@ def _print_table(fits: list[Fit], verdicts: list[str], predicted, source: str, a
                           "measured", "stderr", "R^2", "predicted", "verdict"], rows))
     if short:
         print(f"note: fit spans less than a decade for {', '.join(short)}; "
-              f"ALGORITHMS.md section 5 judges rates over at least one decade")
+              f"docs/algorithms.md section 8 judges rates over at least one decade")
 
 
 def _json(fits: list[Fit], verdicts: list[str], predicted, source: str, args) -> str:
@@ -287,7 +287,7 @@ def register(subparsers) -> None:
         description="Fit the log-log (or log-linear) slope of a trace metric against the "
                     "iteration count K, the trace iteration/time, or a run parameter "
                     "across files (attribute or option, e.g. alg_inner_iters or alg_delta), "
-                    "and compare with a predicted rate (ALGORITHMS.md section 5). Verdict: "
+                    "and compare with a predicted rate (docs/algorithms.md section 8). Verdict: "
                     "reproduced (within tolerance), faster (better than predicted), slower.",
         formatter_class=HelpFormatter)
     p.add_argument("paths", nargs="*", metavar="PATH", help="result files or directories")

@@ -1,4 +1,4 @@
-"""`bba tables`: seed 004's Table 2 and Table 3 from result files, beside the paper's numbers.
+"""`bba tables`: the IGFM paper's (Chen, Xu & Zhang 2023) Table 2 and Table 3 from result files, beside the paper's numbers.
 
 Table 2 (adversarial training, ``adversarial_ls``): mean ± std over seeds of the final
 ``phi`` (the closed-form hyper-objective at the last iterate, the paper's "MSE measured by
@@ -21,7 +21,7 @@ from collections import defaultdict
 from .common import AnalysisError, HelpFormatter, markdown_table
 from .io import Run, load_runs
 
-#: Gao et al. (seed 004), Table 2: MSE mean, std on LIBSVM "abalone".
+#: Chen, Xu & Zhang (the IGFM paper, 2023), Table 2: MSE mean, std on LIBSVM "abalone".
 PAPER_TABLE2 = {"aid": (1.781, 0.418), "itd": (0.982, 0.015), "bgs": (0.995, 0.259),
                 "bda": (0.976, 0.014), "bome": (0.999, 0.140), "ia-gm": (0.992, 0.013),
                 "igfm": (0.936, 0.015)}
@@ -150,7 +150,7 @@ def run(args) -> int:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "tables", help="seed 004's Tables 2 and 3 (ours beside the paper's)",
+        "tables", help="the IGFM paper's Tables 2 and 3 (ours beside the paper's)",
         description=__doc__, formatter_class=HelpFormatter)
     p.add_argument("paths", nargs="+", help="result files or directories")
     p.add_argument("--table", choices=("2", "3", "both"), default="both")
