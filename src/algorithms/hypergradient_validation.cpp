@@ -20,6 +20,9 @@ namespace bilevel {
 namespace {
 
 constexpr int kDirections = 3;
+/// Relative rounding of a closed-form hypergradient: below it times the run's starting norm,
+/// the comparison measures rounding.
+constexpr double kClosedFormResolution = 1e-8;
 constexpr std::uint64_t kDirectionStream = 0x76616c6964617465ULL; // "validate"
 const char* const kPrefix = "validate_snesvi_";
 
@@ -42,10 +45,12 @@ void random_direction(Vec d, int which) {
   BB_PETSC(VecScale(d, 1.0 / norm(d)));
 }
 
-/// Central differences of Phi along kDirections directions, against grad . d; NaN if a reference
-/// solve missed `lower_tol` (its residual in `worst_residual`).
+/// Central differences of Phi along kDirections directions, against grad . d, relative to their
+/// norm or `floor` (its resolution: 10 lower_tol / h of `start_norm`); NaN if a reference solve
+/// missed `lower_tol` (its residual in `worst_residual`).
 double central_difference_error(Problem& problem, SnesViSolver& solver, Vec y, Vec x, Vec grad,
-                                double lower_tol, double& worst_residual) {
+                                double lower_tol, double start_norm, double& floor,
+                                double& worst_residual) {
   OwnedVec d = duplicate(x), xs = duplicate(x);
   problem.initial_y(x, y);
   const auto phi = [&](double t) {
@@ -74,7 +79,8 @@ double central_difference_error(Problem& problem, SnesViSolver& solver, Vec y, V
   }
   if (worst_residual > 0)
     return std::numeric_limits<double>::quiet_NaN();
-  return std::sqrt(diff) / std::max(std::sqrt(ref), 1e-300);
+  floor = std::max(kClosedFormResolution, 10 * lower_tol / h) * start_norm;
+  return std::sqrt(diff) / std::max({std::sqrt(ref), floor, 1e-300});
 }
 
 } // namespace
@@ -111,7 +117,10 @@ HypergradientValidator::HypergradientValidator(Problem& problem,
   }
 }
 
-HypergradientValidation HypergradientValidator::check(Algorithm& algorithm, Vec x, Vec estimate) {
+HypergradientValidation HypergradientValidator::check(Algorithm& algorithm, Vec x, Vec estimate,
+                                                      double start_norm) {
+  if (!std::isfinite(start_norm))
+    start_norm = 0.0;
   HypergradientValidation v;
   v.tolerance = tolerance_;
   if (!algorithm.has_hypergradient()) {
@@ -134,15 +143,16 @@ HypergradientValidation HypergradientValidator::check(Algorithm& algorithm, Vec 
     v.reference = "closed form";
     OwnedVec truth = duplicate(x);
     problem_.exact_hypergradient(x, truth, nullptr);
-    const double scale = norm(truth);
+    v.floor = kClosedFormResolution * start_norm;
+    const double scale = std::max({norm(truth), v.floor, 1e-300});
     BB_PETSC(VecAXPY(grad, -1.0, truth));
-    v.error = norm(grad) / std::max(scale, 1e-300);
+    v.error = norm(grad) / scale;
   } else {
     const double lower_tol = settings_.lower_tolerance;
     v.reference = "central differences (" + std::to_string(kDirections) + " directions)";
     double worst_residual = 0;
-    v.error =
-        central_difference_error(problem_, *reference_, y_, x, grad, lower_tol, worst_residual);
+    v.error = central_difference_error(problem_, *reference_, y_, x, grad, lower_tol, start_norm,
+                                       v.floor, worst_residual);
     if (worst_residual > 0) {
       char why[160];
       std::snprintf(why, sizeof why,
@@ -167,6 +177,7 @@ void HypergradientValidation::write(hid_t group) const {
                                               : "failed"));
   h5::write_attribute(out, "error", error);
   h5::write_attribute(out, "tolerance", tolerance);
+  h5::write_attribute(out, "floor", floor);
 }
 
 std::string HypergradientValidation::summary() const {

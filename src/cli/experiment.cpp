@@ -80,8 +80,9 @@ void prepare_validation(Experiment& e, const HypergradientValidation::Settings& 
       constraints == LowerConstraints::none || constraints == LowerConstraints::bounds);
 }
 
-std::string validate_at_end(Experiment& e, hid_t group, RunValidity& validity, Vec estimate) {
-  const auto result = e.validator->check(*e.algorithm, e.x, estimate);
+std::string validate_at_end(Experiment& e, hid_t group, RunValidity& validity, Vec estimate,
+                            double start_norm) {
+  const auto result = e.validator->check(*e.algorithm, e.x, estimate, start_norm);
   result.write(group);
   if (!result.passed)
     validity.invalidate("validation: " + result.summary());

@@ -243,7 +243,8 @@ int run_mode(MPI_Comm comm) {
   RunOutcome outcome = run_experiment(*e.problem, *e.algorithm, e.x, writer, config, validity,
                                       first_iteration, time_offset);
   if (e.validator && (outcome.status == "completed" || outcome.status == "converged")) {
-    const std::string summary = validate_at_end(e, writer.group(), validity);
+    const std::string summary =
+        validate_at_end(e, writer.group(), validity, nullptr, outcome.first_hypergrad_norm);
     outcome.validity = validity.verdict();
     if (is_root())
       std::printf("%s/%s: %s\n", e.problem_name.c_str(), e.algorithm_name.c_str(), summary.c_str());

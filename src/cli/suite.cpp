@@ -127,7 +127,7 @@ int suite_mode(MPI_Comm comm) {
       validity.invalidate(e.invalid_reason);
     RunOutcome outcome = run_experiment(*e.problem, *e.algorithm, e.x, writer, config, validity);
     if (e.validator && (outcome.status == "completed" || outcome.status == "converged")) {
-      (void)validate_at_end(e, writer.group(), validity);
+      (void)validate_at_end(e, writer.group(), validity, nullptr, outcome.first_hypergrad_norm);
       outcome.validity = validity.verdict();
     }
     writer.finish(outcome.status, outcome.validity);

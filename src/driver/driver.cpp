@@ -232,6 +232,7 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
   outcome.seconds = elapsed;
   checkpoint(writer, algorithm, x);
   outcome.iterations = static_cast<int>(writer.rows());
+  outcome.first_hypergrad_norm = writer.first("hypergrad_norm");
   outcome.validity = validity.verdict();
   return outcome;
 }

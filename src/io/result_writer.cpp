@@ -360,11 +360,24 @@ void ResultWriter::finish(const std::string& status, const std::string& validity
   });
 }
 
-double ResultWriter::last(const std::string& metric) const {
-  if (!h5::exists(trace_, metric))
+namespace {
+/// One end of a stored trace column, NaN when there is none.
+double end_of(hid_t trace, const std::string& metric, bool last) {
+  if (!h5::exists(trace, metric))
     return std::numeric_limits<double>::quiet_NaN();
-  const auto values = h5::read_all(trace_, metric);
-  return values.empty() ? std::numeric_limits<double>::quiet_NaN() : values.back();
+  const auto values = h5::read_all(trace, metric);
+  if (values.empty())
+    return std::numeric_limits<double>::quiet_NaN();
+  return last ? values.back() : values.front();
+}
+} // namespace
+
+double ResultWriter::first(const std::string& metric) const {
+  return end_of(trace_, metric, false);
+}
+
+double ResultWriter::last(const std::string& metric) const {
+  return end_of(trace_, metric, true);
 }
 
 } // namespace bilevel

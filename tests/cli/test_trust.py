@@ -149,6 +149,26 @@ def test_failed_validation_makes_the_run_invalid(run, tmp_path):
     assert _attrs(out)["validity"].startswith("invalid: validation: hypergradient error")
 
 
+def test_validation_floor_at_a_converged_point(run, tmp_path):
+    """AID converged to |g| = 8e-14, where its Krylov tolerance leaves grad Phi at 7e-10: the error
+    relative to |grad Phi| alone was 1.0 (rounding, not the method); relative to the floor
+    1e-8 |g_0| it is 0.016. ITD converged past its truncation bias stays invalid (error 1.0)."""
+    out = tmp_path / "c.h5"
+    result = run("-problem", "quadratic", "-problem_ny", "200", "-algorithm", "aid",
+                 "-outer_iters", "300", "-alg_step", "0.5", "-alg_inner_iters", "50", "-validate",
+                 "-output", out)
+    assert result.returncode == 0, result.stdout + result.stderr
+    check = _validation(out)
+    assert check["verdict"] == "passed" and check["error"] < 0.1, check
+    with h5py.File(out, "r") as f:
+        assert check["floor"] == pytest.approx(1e-8 * f["trace/hypergrad_norm"][0])
+    biased = tmp_path / "b.h5"
+    result = run("-problem", "quadratic", "-problem_ny", "2000", "-problem_nx", "20",
+                 "-algorithm", "itd", "-outer_iters", "60", "-alg_step", "0.5",
+                 "-alg_inner_iters", "20", "-validate", "-output", biased)
+    assert result.returncode == 5 and _validation(biased)["error"] > 0.99
+
+
 def test_reference_solver_options_are_read(run, tmp_path):
     """The reference solver was built after the run, so its -validate_snesvi_* options were
     refused as unknown; now they are read, and a Newton limit of 1 makes the reference fail."""

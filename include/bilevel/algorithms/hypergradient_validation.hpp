@@ -29,6 +29,7 @@ struct HypergradientValidation {
   bool applicable = false; ///< false: no hypergradient or no reference (`reference` says why)
   std::string reference;   ///< "closed form", "central differences (3 directions)" or why none
   double error = 0.0;      ///< relative error of the method's hypergradient against it
+  double floor = 0.0;      ///< the smallest norm the error is relative to (see check())
   double tolerance = 0.0;  ///< the error the method's settings should reach
   bool passed = true;      ///< error <= tolerance (true when not applicable)
   bool reference_failed = false; ///< the reference's own solve missed its tolerance
@@ -51,8 +52,13 @@ public:
   HypergradientValidator(const HypergradientValidator&) = delete;
 
   /// The check at x (collective). `estimate`, if given, is the method's hypergradient at x,
-  /// already computed; else the method computes it.
-  HypergradientValidation check(Algorithm& algorithm, Vec x, Vec estimate = nullptr);
+  /// already computed; else the method computes it. The error is relative to
+  /// max(reference norm, resolution * `start_norm`): `start_norm` is the method's hypergradient
+  /// norm at the run's first iterate, and the resolution (1e-8 for a closed form, 10 lower_tol / h
+  /// for central differences) is below what the reference can tell from zero, where a run
+  /// converged that far would measure rounding, not the method. 0: no floor.
+  HypergradientValidation check(Algorithm& algorithm, Vec x, Vec estimate = nullptr,
+                                double start_norm = 0.0);
 
 private:
   Problem& problem_;

@@ -45,9 +45,10 @@ void prepare_validation(Experiment& experiment, const HypergradientValidation::S
 /// -validate at the end of a run (experiment.validator must exist): checks the algorithm's
 /// hypergradient at experiment.x, writes /validation under `group`, and marks `validity` invalid
 /// if it failed. `estimate`, if given, is the algorithm's hypergradient at experiment.x already
-/// computed (-hypergrad). Returns the one-line summary.
+/// computed (-hypergrad); `start_norm`, the run's first hypergradient norm (0 without a run),
+/// sets the error's floor (HypergradientValidator::check). Returns the one-line summary.
 std::string validate_at_end(Experiment& experiment, hid_t group, RunValidity& validity,
-                            Vec estimate = nullptr);
+                            Vec estimate = nullptr, double start_norm = 0.0);
 
 /// Reads -x_from if given and loads its /x into experiment.x; returns whether it did.
 bool load_x_from_option(MPI_Comm comm, Experiment& experiment);

@@ -33,6 +33,7 @@ struct RunOutcome {
   double seconds = 0.0;
   double final_upper_objective = 0.0;
   double final_hypergrad_norm = 0.0;
+  double first_hypergrad_norm = 0.0; ///< the trace's first row (of the whole run, if resumed)
 };
 
 /// Runs the loop. `x` holds the starting point (set by the caller: initial or restarted) and

@@ -43,7 +43,9 @@ public:
   /// /memory, and flushes.
   void finish(const std::string& status, const std::string& validity);
   hid_t group() const { return group_; }
-  /// Last value of a trace metric (NaN if the trace is empty or has no such metric).
+  /// First and last value of a trace metric in the file (NaN if the trace is empty or has no
+  /// such metric); rows not yet flushed are not seen.
+  double first(const std::string& metric) const;
   double last(const std::string& metric) const;
 
 private:
