@@ -6,7 +6,6 @@
 #include "bilevel/core/replicated_vec.hpp"
 #include "bilevel/io/eigen_dense.hpp"
 #include "bilevel/io/hdf5.hpp"
-#include "bilevel/qp/interior_point_qp.hpp"
 
 #include <cmath>
 
@@ -124,13 +123,12 @@ double DflQp::lower_residual(Vec x, Vec y) {
 void DflQp::report_metrics(Vec x, Vec, Record& record) {
   if (split().test == 0)
     return;
-  const Vector model = gather_to_all(x);
-  const InteriorPointQp ipm({});
-  const auto sums =
-      sum_over_samples(static_cast<int>(split().train), static_cast<int>(split().test), 1,
-                       [&](int sample, std::vector<double>& out) {
-                         out[0] += sample_loss(sample, ipm.solve(sample_qp(model, sample)).y);
-                       });
+  const auto sums = sum_over_test_solutions(
+      gather_to_all(x), 1,
+      [&](int sample, const Vector& y, std::vector<double>& out) {
+        out[0] += sample_loss(sample, y);
+      },
+      record);
   record.set("test_loss", sums[0] / static_cast<double>(split().test));
 }
 

@@ -4,7 +4,9 @@
 #include "bilevel/core/counter_rng.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
+#include "bilevel/core/record.hpp"
 #include "bilevel/core/replicated_vec.hpp"
+#include "bilevel/qp/interior_point_qp.hpp"
 
 #include <algorithm>
 #include <numeric>
@@ -92,15 +94,26 @@ double QpLayerProblem::sum_over_batch(Vec x, Vec y, const BatchTerm& term) const
   return local;
 }
 
-std::vector<double> QpLayerProblem::sum_over_samples(
-    int first, int count, int width,
-    const std::function<void(int sample, std::vector<double>& sums)>& term) const {
+std::vector<double> QpLayerProblem::sum_over_test_solutions(const Vector& model, int width,
+                                                            const TestTerm& term,
+                                                            Record& record) const {
+  const int first = train_size(), count = static_cast<int>(split_.test);
   int begin = 0, end = 0;
   block(count, begin, end);
-  std::vector<double> sums(static_cast<std::size_t>(width), 0.0);
-  for (int t = begin; t < end; ++t)
-    term(first + t, sums);
-  logged_allreduce(comm(), sums.data(), width, MPI_SUM);
+  const InteriorPointQp ipm({});
+  // The term's sums, then the solves that did not reach `solved` and their iterations.
+  std::vector<double> sums(static_cast<std::size_t>(width) + 2, 0.0);
+  for (int t = begin; t < end; ++t) {
+    const QpSolution solution = ipm.solve(sample_qp(model, first + t));
+    if (solution.status != QpStatus::kSolved)
+      sums[static_cast<std::size_t>(width)] += 1.0;
+    sums[static_cast<std::size_t>(width) + 1] += solution.iterations;
+    term(first + t, solution.y, sums);
+  }
+  logged_allreduce(comm(), sums.data(), width + 2, MPI_SUM);
+  record.solve("test_qp", sums[static_cast<std::size_t>(width)] == 0.0,
+               sums[static_cast<std::size_t>(width) + 1] / count);
+  sums.resize(static_cast<std::size_t>(width));
   return sums;
 }
 

@@ -6,7 +6,6 @@
 #include "bilevel/core/replicated_vec.hpp"
 #include "bilevel/io/eigen_dense.hpp"
 #include "bilevel/io/hdf5.hpp"
-#include "bilevel/qp/interior_point_qp.hpp"
 
 #include <array>
 #include <cmath>
@@ -160,19 +159,17 @@ double SudokuLp::lower_residual(Vec x, Vec y) {
 void SudokuLp::report_metrics(Vec x, Vec, Record& record) {
   if (split().test == 0)
     return;
-  const Vector model = gather_to_all(x);
-  const InteriorPointQp ipm({});
   // Per test puzzle: a wrong board (its cell-wise argmax breaks a rule), and the loss.
-  const auto sums =
-      sum_over_samples(static_cast<int>(split().train), static_cast<int>(split().test), 2,
-                       [&](int sample, std::vector<double>& out) {
-                         const Vector y = ipm.solve(sample_qp(model, sample)).y;
-                         std::vector<int> board(16);
-                         for (int cell = 0; cell < 16; ++cell)
-                           y.segment(4 * cell, 4).maxCoeff(&board[static_cast<std::size_t>(cell)]);
-                         out[0] += valid_board(board) ? 0.0 : 1.0;
-                         out[1] += sample_loss(sample, y);
-                       });
+  const auto sums = sum_over_test_solutions(
+      gather_to_all(x), 2,
+      [&](int sample, const Vector& y, std::vector<double>& out) {
+        std::vector<int> board(16);
+        for (int cell = 0; cell < 16; ++cell)
+          y.segment(4 * cell, 4).maxCoeff(&board[static_cast<std::size_t>(cell)]);
+        out[0] += valid_board(board) ? 0.0 : 1.0;
+        out[1] += sample_loss(sample, y);
+      },
+      record);
   record.set("test_error", sums[0] / static_cast<double>(split().test));
   record.set("test_loss", sums[1] / static_cast<double>(split().test));
 }

@@ -1,10 +1,12 @@
-"""Fixtures of the end-to-end CLI tests: the executable (from $BILEVELBENCH, set by ctest) and a
-runner that launches it under mpiexec with N ranks."""
+"""Fixtures of the end-to-end CLI tests: the executable (from $BILEVELBENCH, set by ctest), a
+runner that launches it under mpiexec with N ranks, and a check after every test that no result
+file the test produced calls a run `valid` over an inner solve that missed its tolerance."""
 import os
 import pathlib
 import subprocess
 
 import h5py
+import numpy as np
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -18,10 +20,21 @@ MPI_ENV = {
 
 @pytest.fixture(scope="session")
 def exe():
-    path = os.environ.get("BILEVELBENCH", str(REPO / "build" / "bilevelbench"))
+    # Absolute, since the runs start in their own temporary directories.
+    path = os.path.abspath(os.environ.get("BILEVELBENCH", str(REPO / "build" / "bilevelbench")))
     if not os.path.exists(path):
         pytest.fail(f"bilevelbench not built at {path}; build first or set BILEVELBENCH")
     return path
+
+
+def launch(exe, *args, cwd, ranks=1, timeout=120):
+    """Runs the executable with `args` on `ranks` ranks in `cwd` -> CompletedProcess."""
+    # One rank runs as an MPI singleton, exactly what a user typing the command sees;
+    # mpiexec adds its own report of a non-zero exit to stderr.
+    launcher = ["mpiexec", "-n", str(ranks)] if ranks > 1 else []
+    command = [*launcher, exe, *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=cwd,
+                          env={**os.environ, **MPI_ENV})
 
 
 @pytest.fixture
@@ -29,12 +42,7 @@ def run(exe, tmp_path):
     """run(*args, ranks=1, timeout=120) -> CompletedProcess, in a temporary working directory."""
 
     def _run(*args, ranks=1, timeout=120, cwd=None):
-        # One rank runs as an MPI singleton, exactly what a user typing the command sees;
-        # mpiexec adds its own report of a non-zero exit to stderr.
-        launcher = ["mpiexec", "-n", str(ranks)] if ranks > 1 else []
-        command = [*launcher, exe, *map(str, args)]
-        return subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                              cwd=cwd or tmp_path, env={**os.environ, **MPI_ENV})
+        return launch(exe, *args, cwd=cwd or tmp_path, ranks=ranks, timeout=timeout)
 
     return _run
 
@@ -52,3 +60,52 @@ def status_of(path):
 def trace(path, group="/"):
     with h5py.File(path, "r", locking=False) as f:
         return {name: f[group]["trace"][name][()] for name in f[group]["trace"]}
+
+
+def _text(value):
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _runs_in(f):
+    """The run groups of an open result file: the root of a single run, each group of a suite."""
+    groups = [f] + [f[name] for name in f if isinstance(f[name], h5py.Group)]
+    return [group for group in groups if "status" in group.attrs]
+
+
+def untrustworthy_successes(path):
+    """What contradicts a run's verdict in the result file at `path`: a completed or converged
+    run without a `validity`, or a `valid` one whose trace records an inner solve that missed its
+    tolerance (a `<solver>_converged` entry or `inner_ok` of 0). NaN in those columns is a row
+    where the solver did not run (reporting-only solves between -report_every rows)."""
+    problems = []
+    with h5py.File(path, "r", locking=False) as f:
+        for group in _runs_in(f):
+            where = f"{path.name}:{group.name}"
+            status, validity = _text(group.attrs["status"]), group.attrs.get("validity")
+            if status in ("completed", "converged") and validity is None:
+                problems.append(f"{where}: status {status} without a validity attribute")
+            if validity is None or not _text(validity).startswith("valid") or "trace" not in group:
+                continue
+            columns = [name for name in group["trace"]
+                       if name == "inner_ok" or name.endswith("_converged")]
+            for name in columns:
+                values = group["trace"][name][()]
+                failed = np.flatnonzero(values[~np.isnan(values)] != 1)
+                if failed.size:
+                    problems.append(f"{where}: validity 'valid' but {name} is not 1 in "
+                                    f"{failed.size} of {values.size} rows")
+    return problems
+
+
+@pytest.fixture(autouse=True)
+def no_failed_inner_solve_passes_as_valid(tmp_path):
+    """After every test: no result file it wrote says `valid` over a failed inner solve."""
+    yield
+    problems = []
+    for path in sorted(p for p in tmp_path.rglob("*") if p.is_file()):
+        if h5py.is_hdf5(path):
+            try:
+                problems += untrustworthy_successes(path)
+            except OSError:  # a file a test truncated or left half-written on purpose
+                continue
+    assert not problems, "\n".join(problems)

@@ -1,31 +1,78 @@
-"""Distributed datasets are in natural (global index) order at every rank count: /x, /state/y and
-/hypergrad written at 1, 2, 3 and 4 ranks agree, and a file written at one rank count starts a
-run at another (-x_from, -restart_from) at the same x. obstacle_control's 64 x 64 DMDA is split
-1 x 2, 1 x 3 and 2 x 2 at 2, 3 and 4 ranks, so at 4 ranks PETSc's ordering (each rank's block
-contiguous) is not the grid's; the other distributed problems own contiguous index ranges."""
+"""Results do not depend on the rank count, and distributed datasets are in natural (global index)
+order at every rank count. Every registered problem runs a few outer iterations at 1, 2, 3 and 4
+ranks, and the written /x, /state/y and trace agree to 1e-10; on the problems whose data or
+variables are distributed, the hypergradient at the same x (the 1-rank run's, which varies entry
+by entry) agrees too, and so do the /x and /hypergrad that -hypergrad writes. A file written at
+one rank count starts a run at another (-x_from, -restart_from) at the same x. obstacle_control's
+64 x 64 DMDA is split 1 x 2, 1 x 3 and 2 x 2 at 2, 3 and 4 ranks, so at 4 ranks PETSc's ordering
+(each rank's block contiguous) is not the grid's; the other distributed problems own contiguous
+index ranges."""
+import re
 import shutil
 
 import h5py
 import numpy as np
 import pytest
 
-from conftest import trace
+from conftest import launch, trace, untrustworthy_successes
 
 RANKS = (1, 2, 3, 4)
 # Reverse-mode ITD on the obstacle problem with b = 4e4 > L/2, as in test_runs.py's rank case.
 OBSTACLE = ["-problem", "obstacle_control", "-problem_grid", "64", "-algorithm", "itd_vi",
             "-alg_b", "40000", "-alg_step", "2e5", "-alg_inner_iters", "30"]
-# One hypergradient per distributed problem, by a method with a fixed amount of work (or a tight
-# tolerance), so that only the reduction order differs between rank counts.
-HYPERGRAD_CASES = {
+# Fashion-MNIST at a few hundred samples (hyperclean on 20 principal components).
+SMALL_MNIST = ["-problem_train", "100", "-problem_val", "50", "-problem_test", "50"]
+
+# Problems whose oracles work on distributed data or variables, so that each rank computes a part
+# and the parts are reduced in a rank-dependent order: each with a method of fixed work (or a
+# tight tolerance), so that only that order differs between rank counts.
+DISTRIBUTED = {
+    # the N^2 grid unknowns on a DMDA
     "obstacle_control": OBSTACLE,
+    # y and the rows of Q, B distributed
     "quadratic": ["-problem", "quadratic", "-problem_ny", "300", "-algorithm", "itd",
                   "-alg_inner_iters", "50"],
+    # y and the rows of the assembled H distributed; TAO and the adjoint CG to tight tolerances
     "box_qp_bilevel": ["-problem", "box_qp_bilevel", "-algorithm", "box_qp_hypergrad"],
+    # one firm per entry of x and y, distributed
     "cournot": ["-problem", "cournot", "-problem_firms", "1000", "-algorithm", "itd_vi",
                 "-alg_b", "3.002", "-alg_step", "0.5", "-alg_inner_iters", "30"],
+    # the rows of the data matrix and y distributed
     "adversarial_ls": ["-problem", "adversarial_ls", "-algorithm", "exact"],
+    # training samples split by rank, their partial sums reduced (x and the model replicated)
+    "logreg_hyper": ["-problem", "logreg_hyper", *SMALL_MNIST, "-algorithm", "itd",
+                     "-alg_inner_iters", "10", "-alg_step", "1000"],
+    "hyperparam_logreg": ["-problem", "hyperparam_logreg", *SMALL_MNIST, "-algorithm", "itd",
+                          "-alg_inner_iters", "10", "-alg_step", "1000"],
+    # training samples (and their entries of x) split by rank; the PCA basis from reduced sums
+    "hyperclean": ["-problem", "hyperclean", *SMALL_MNIST, "-problem_pca", "20",
+                   "-algorithm", "itd", "-alg_inner_iters", "10"],
+    # the minibatch split by rank, y its QP solutions stacked (each rank its block), one
+    # reduction of the model gradient; qp_layer has no hypergradient oracle: runs only
+    "dfl_qp": ["-problem", "dfl_qp", "-problem_train", "16", "-problem_test", "8",
+               "-algorithm", "qp_layer"],
+    "sudoku_lp": ["-problem", "sudoku_lp", "-problem_train", "16", "-problem_test", "8",
+                  "-algorithm", "qp_layer"],
 }
+# Problems whose data are replicated on every rank and whose oracles work on the gathered whole x
+# and y. Their x and y are still distributed Vecs, written collectively, and the methods' own
+# vector reductions (norms, dot products, Krylov solves) are distributed: their runs are compared
+# like the others'; the hypergradient is the same replicated computation at every rank count.
+REPLICATED = {
+    "toy_sc": ["-problem", "toy_sc", "-algorithm", "itd", "-alg_inner_iters", "50"],
+    "toy_nonconvex": ["-problem", "toy_nonconvex", "-algorithm", "bome"],
+    "coreset": ["-problem", "coreset", "-algorithm", "pgd_qp"],
+    "hard_liu": ["-problem", "hard_liu", "-algorithm", "bda"],
+    "hard_nonsmooth": ["-problem", "hard_nonsmooth", "-algorithm", "bda", "-alg_inner_eta", "0.1"],
+    "hard_discontinuous": ["-problem", "hard_discontinuous", "-algorithm", "bda",
+                           "-alg_inner_eta", "0.1"],
+    "qp_bilevel": ["-problem", "qp_bilevel", "-algorithm", "qp_hypergrad"],
+    # dense M, N replicated; F(y, x) = M y + N x + q on the gathered vectors
+    "affine_vi_box": ["-problem", "affine_vi_box", "-algorithm", "kkt_vi"],
+}
+RUNS = {**DISTRIBUTED, **REPLICATED}
+WITHOUT_HYPERGRADIENT = {"dfl_qp", "sudoku_lp"}
+OUTER_ITERS = 3
 
 
 def read(path, *names):
@@ -33,10 +80,15 @@ def read(path, *names):
         return [f[name][()] for name in names]
 
 
-def assert_agree(got, want, what, rtol=1e-10):
+def relative_difference(got, want):
     """Max-norm relative difference: entries near zero are judged against the vector's scale."""
+    assert got.shape == want.shape
+    return np.max(np.abs(got - want)) / max(np.max(np.abs(want)), 1e-300)
+
+
+def assert_agree(got, want, what, rtol=1e-10):
     assert got.shape == want.shape, what
-    err = np.max(np.abs(got - want)) / max(np.max(np.abs(want)), 1e-300)
+    err = relative_difference(got, want)
     assert err <= rtol, f"{what}: relative difference {err:.2e}"
 
 
@@ -45,17 +97,72 @@ def run_ok(run, *args, ranks):
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("case", sorted(HYPERGRAD_CASES))
-def test_hypergrad_files_agree_at_1_to_4_ranks(run, tmp_path, case):
+def test_every_problem_is_classified(run):
+    listed = run("-list").stdout
+    problems = re.findall(r"^  ([a-z_0-9]+) ", listed[:listed.index("Algorithms:")], re.M)
+    assert sorted(problems) == sorted(RUNS), "classify each problem as DISTRIBUTED or REPLICATED"
+
+
+@pytest.fixture(scope="module")
+def short_runs(exe, tmp_path_factory):
+    """{ranks: suite file}: every problem's short run, one suite per rank count (one launch)."""
+    directory = tmp_path_factory.mktemp("ranks")
+    suite = directory / "ranks.suite"
+    suite.write_text("".join(f"{' '.join(args)} -outer_iters {OUTER_ITERS} -validate false\n"
+                             for args in RUNS.values()))
+    files = {}
+    for ranks in RANKS:
+        files[ranks] = directory / f"suite{ranks}.h5"
+        result = launch(exe, "-suite", suite, "-output", files[ranks], cwd=directory,
+                        ranks=ranks, timeout=600)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert not untrustworthy_successes(files[ranks])
+    return files
+
+
+def run_group(path, problem):
+    with h5py.File(path, "r") as f:
+        (group,) = [name for name in f if f[name].attrs["problem"] in (problem, problem.encode())]
+        return {"x": f[group]["x"][()], "state/y": f[group]["state/y"][()],
+                "upper_objective": f[group]["trace/upper_objective"][()]}
+
+
+@pytest.mark.parametrize("problem", sorted(RUNS))
+def test_short_runs_agree_at_1_to_4_ranks(short_runs, problem):
+    reference = run_group(short_runs[1], problem)
+    x = reference["x"]
+    # x has moved entry by entry (far beyond the tolerance), so a permuted x would fail.
+    assert np.ptp(x) > 1e-6 * np.max(np.abs(x)) or x.size == 1, problem
+    differences = {}
+    for ranks in RANKS[1:]:
+        other = run_group(short_runs[ranks], problem)
+        for name, want in reference.items():
+            differences[name, ranks] = relative_difference(other[name], want)
+    print(problem, " ".join(f"{name}@{ranks}: {err:.1e}"
+                            for (name, ranks), err in differences.items()))
+    assert max(differences.values()) <= 1e-10, differences
+
+
+@pytest.mark.parametrize("problem", sorted(set(DISTRIBUTED) - WITHOUT_HYPERGRADIENT))
+def test_hypergrad_files_agree_at_1_to_4_ranks(run, tmp_path, short_runs, problem):
+    # The x the 1-rank run reached, as a file of its own (-x_from reads the root's /x).
+    start = tmp_path / "x.h5"
+    with h5py.File(start, "w") as f:
+        f["x"] = run_group(short_runs[1], problem)["x"]
     files = {}
     for ranks in RANKS:
         files[ranks] = tmp_path / f"g{ranks}.h5"
-        run_ok(run, "-hypergrad", *HYPERGRAD_CASES[case], "-output", files[ranks], ranks=ranks)
+        run_ok(run, "-hypergrad", *DISTRIBUTED[problem], "-x_from", start,
+               "-output", files[ranks], ranks=ranks)
     grad, x = read(files[1], "hypergrad", "x")
+    assert_agree(x, read(start, "x")[0], f"{problem} /x at 1 rank", rtol=0)
+    differences = {}
     for ranks in RANKS[1:]:
         other_grad, other_x = read(files[ranks], "hypergrad", "x")
-        assert_agree(other_x, x, f"{case} /x at {ranks} ranks")
-        assert_agree(other_grad, grad, f"{case} /hypergrad at {ranks} ranks")
+        assert_agree(other_x, x, f"{problem} /x at {ranks} ranks", rtol=0)
+        differences[ranks] = relative_difference(other_grad, grad)
+    print(problem, " ".join(f"/hypergrad@{ranks}: {err:.1e}" for ranks, err in differences.items()))
+    assert max(differences.values()) <= 1e-10, differences
 
 
 def test_obstacle_x_and_state_move_between_rank_counts(run, tmp_path):

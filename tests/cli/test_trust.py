@@ -113,6 +113,21 @@ def test_diverging_sgm_phase_is_flagged(run, tmp_path):
     assert ok.returncode == 0 and _attrs(tmp_path / "ok.h5")["validity"] == "valid", ok.stderr
 
 
+@pytest.mark.parametrize("problem", ["dfl_qp", "sudoku_lp"])
+def test_test_split_qp_solves_report_their_health(run, tmp_path, problem):
+    """The test loss (and sudoku's test error) came from interior-point solves whose status was
+    never read; they now report as `test_qp` on the reporting rows, NaN between them."""
+    out = tmp_path / "t.h5"
+    result = run("-problem", problem, "-algorithm", "qp_layer", "-problem_train", "16",
+                 "-problem_test", "8", "-outer_iters", "3", "-report_every", "2", "-output", out,
+                 ranks=2)
+    assert result.returncode == 0, result.stderr
+    with h5py.File(out, "r") as f:
+        converged, iterations = f["trace/test_qp_converged"][()], f["trace/test_qp_iterations"][()]
+    assert np.array_equal(np.isnan(converged), [False, True, False]), converged
+    assert np.all(converged[::2] == 1) and np.all(iterations[::2] > 0), iterations
+
+
 @pytest.mark.parametrize("algorithm", ["bome", "pgd_qp"])
 def test_joint_methods_report_the_true_hypergradient(run, tmp_path, algorithm):
     """bome's hypergrad_norm was the AID formula at its current y (1.23 where ||grad Phi|| = 2.94

@@ -67,11 +67,13 @@ protected:
   using BatchTerm =
       std::function<double(const Vector& model, int sample, const Eigen::Ref<const Vector>& y)>;
   double sum_over_batch(Vec x, Vec y, const BatchTerm& term) const;
-  /// Sums over the test samples [first, first + count) split across the ranks: each term
-  /// returns `width` values (e.g. a loss and an error indicator), reduced across comm().
-  std::vector<double>
-  sum_over_samples(int first, int count, int width,
-                   const std::function<void(int sample, std::vector<double>& sums)>& term) const;
+  /// Sums over the test split (split across the ranks, reduced across comm()) of
+  /// term(sample, y*, sums), each adding `width` values (e.g. a loss and an error indicator),
+  /// with y* the sample's QP at `model` solved by a default interior point. The solves report as
+  /// `test_qp` in `record`, so a test metric computed from an unsolved QP is flagged.
+  using TestTerm = std::function<void(int sample, const Vector& y, std::vector<double>& sums)>;
+  std::vector<double> sum_over_test_solutions(const Vector& model, int width, const TestTerm& term,
+                                              Record& record) const;
 
 private:
   /// This rank's contiguous, balanced block of `count` items.
