@@ -2,6 +2,7 @@
 runner that launches it under mpiexec with N ranks."""
 import os
 import pathlib
+import re
 import subprocess
 
 import h5py
@@ -52,3 +53,16 @@ def status_of(path):
 def trace(path, group="/"):
     with h5py.File(path, "r", locking=False) as f:
         return {name: f[group]["trace"][name][()] for name in f[group]["trace"]}
+
+
+def compatibility_matrix(run):
+    """(algorithms, {problem: (marks, structure)}) parsed from -list's compatibility matrix."""
+    out = run("-list").stdout
+    lines = out[out.index("Compatibility"):].splitlines()
+    legend = lines[-1]
+    algorithms = [name for _, name in re.findall(r"(\d+) ([a-z_]+)", legend)]
+    rows = {}
+    for line in lines[2:-1]:
+        parts = line.split()
+        rows[parts[0]] = (parts[1:1 + len(algorithms)], " ".join(parts[1 + len(algorithms):]))
+    return algorithms, rows
