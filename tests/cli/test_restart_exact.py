@@ -110,12 +110,12 @@ def test_clean_stop_and_restart_continue_exactly(run, tmp_path, case, ranks):
 # start, the line search's step and the inner iterate must all be those of the last whole step.
 SIGNALLED = {
     "aid_quadratic_backtracking": ["-algorithm", "aid", "-problem", "quadratic", "-problem_ny",
-                                   "200000", "-problem_cond", "1000", "-alg_inner_iters", "50",
+                                   "100000", "-problem_cond", "1000", "-alg_inner_iters", "50",
                                    "-alg_line_search", "backtracking", "-alg_step", "10"],
-    "itd_logreg": ["-algorithm", "itd", "-problem", "logreg_hyper", "-problem_train", "2000",
-                   "-problem_val", "1000", "-problem_test", "50", "-alg_inner_iters", "200"],
+    "itd_logreg": ["-algorithm", "itd", "-problem", "logreg_hyper", "-problem_train", "1000",
+                   "-problem_val", "500", "-problem_test", "50", "-alg_inner_iters", "100"],
 }
-SIGNALLED_TOTAL = 12
+SIGNALLED_TOTAL = 8
 
 
 @pytest.mark.parametrize("ranks", [1, 2])
