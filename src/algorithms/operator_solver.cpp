@@ -20,7 +20,6 @@ OperatorSolver::OperatorSolver(MPI_Comm comm, Vec model, const std::string& pref
   BB_PETSC(VecGetLocalSize(model, &local));
   BB_PETSC(VecGetSize(model, &global));
   BB_PETSC(MatCreateShell(comm, local, local, global, global, this, shell_.receive()));
-  iterate_ = duplicate(model);
   BB_PETSC(MatShellSetOperation(shell_, MATOP_MULT, reinterpret_cast<void (*)(void)>(mult)));
   BB_PETSC(KSPCreate(comm, ksp_.receive()));
   BB_PETSC(KSPSetOptionsPrefix(ksp_, prefix.c_str()));
@@ -58,12 +57,10 @@ KrylovOutcome krylov_outcome(KSP ksp) {
 }
 
 OperatorSolver::Outcome OperatorSolver::solve(const Apply& apply, Vec rhs, Vec v) {
-  BB_PETSC(VecCopy(v, iterate_));
   apply_ = &apply;
-  const PetscErrorCode code = KSPSolve(ksp_, rhs, iterate_);
+  const PetscErrorCode code = KSPSolve(ksp_, rhs, v);
   apply_ = nullptr;
   BB_PETSC(code);
-  BB_PETSC(VecCopy(iterate_, v));
   return krylov_outcome(ksp_);
 }
 

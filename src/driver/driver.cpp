@@ -120,7 +120,13 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
   std::vector<std::string> report_names;
   const double nan = std::numeric_limits<double>::quiet_NaN();
   GrowthReference start{};
-  OwnedVec last_x = duplicate(x), last_y = duplicate(algorithm.lower_iterate());
+  // x and the algorithm's step state at the start of the current step, restored if it is
+  // interrupted.
+  OwnedVec last_x = duplicate(x);
+  const std::vector<Vec> step_state = algorithm.step_state();
+  std::vector<OwnedVec> last_state;
+  for (Vec v : step_state)
+    last_state.push_back(duplicate(v));
   const OwnedVec x_start = copy_of(run_start.x_start ? run_start.x_start : x);
 
   for (int k = first_iteration; k < config.outer_iters; ++k) {
@@ -141,9 +147,10 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
     PetscLogDouble t0 = 0, t1 = 0;
     const PhaseTimes before = phase_times();
     // A stop inside the step (Interrupted, on every rank together) keeps the last completed
-    // iteration's x and lower iterate; other state (e.g. a Krylov warm start) is only a start.
+    // iteration's x and step state (lower iterate, warm starts), so a restart continues exactly.
     BB_PETSC(VecCopy(x, last_x));
-    BB_PETSC(VecCopy(algorithm.lower_iterate(), last_y));
+    for (std::size_t i = 0; i < step_state.size(); ++i)
+      BB_PETSC(VecCopy(step_state[i], last_state[i]));
     try {
       StageScope stage(log_events().iterations);
       BB_PETSC(PetscTime(&t0));
@@ -151,7 +158,8 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
       BB_PETSC(PetscTime(&t1));
     } catch (const Interrupted&) {
       BB_PETSC(VecCopy(last_x, x));
-      BB_PETSC(VecCopy(last_y, algorithm.lower_iterate()));
+      for (std::size_t i = 0; i < step_state.size(); ++i)
+        BB_PETSC(VecCopy(last_state[i], step_state[i]));
       outcome.status = "interrupted";
       break;
     }

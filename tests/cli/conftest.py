@@ -66,3 +66,18 @@ def compatibility_matrix(run):
         parts = line.split()
         rows[parts[0]] = (parts[1:1 + len(algorithms)], " ".join(parts[1 + len(algorithms):]))
     return algorithms, rows
+
+
+def rank_pids(launcher_pid, exe):
+    """The bilevelbench processes below mpiexec (its children, or theirs under a daemon)."""
+    table = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,args="], capture_output=True,
+                           text=True).stdout.splitlines()
+    rows = [line.split(None, 2) for line in table]
+    below, found = {launcher_pid}, []
+    for _ in range(3):  # mpiexec -> (orted ->) ranks
+        for pid, ppid, args in (r for r in rows if len(r) == 3):
+            if int(ppid) in below and int(pid) not in below:
+                below.add(int(pid))
+                if args.split()[0] == str(exe) or args.startswith(str(exe) + " "):
+                    found.append(int(pid))
+    return sorted(set(found))

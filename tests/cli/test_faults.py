@@ -11,7 +11,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import MPI_ENV, status_of, trace
+from conftest import MPI_ENV, rank_pids, status_of, trace
 
 
 @pytest.fixture
@@ -126,21 +126,6 @@ def test_sigterm_inside_a_long_inner_solve_stops_within_two_seconds(exe, tmp_pat
     assert status_of(out) == "completed"
 
 
-def _rank_pids(launcher_pid, exe):
-    """The bilevelbench processes below mpiexec (its children, or theirs under a daemon)."""
-    table = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,args="], capture_output=True,
-                           text=True).stdout.splitlines()
-    rows = [line.split(None, 2) for line in table]
-    below, found = {launcher_pid}, []
-    for _ in range(3):  # mpiexec -> (orted ->) ranks
-        for pid, ppid, args in (r for r in rows if len(r) == 3):
-            if int(ppid) in below and int(pid) not in below:
-                below.add(int(pid))
-                if args.split()[0] == str(exe) or args.startswith(str(exe) + " "):
-                    found.append(int(pid))
-    return sorted(set(found))
-
-
 def test_kill_9_of_one_rank_leaves_a_readable_file_that_resumes(exe, run, tmp_path):
     """A node lost (SIGKILL of rank 1 of 2): mpiexec tears the job down (bounded here), the file
     keeps every flushed row with status `running` (what a requeue treats as resumable), and
@@ -159,14 +144,14 @@ def test_kill_9_of_one_rank_leaves_a_readable_file_that_resumes(exe, run, tmp_pa
             rows = 0
     assert rows >= 3, f"the run never flushed three rows: {process.poll()}"
     # Just after a flush, so the kill lands between two (the next is 0.5 s away).
-    ranks = _rank_pids(process.pid, exe)
+    ranks = rank_pids(process.pid, exe)
     assert len(ranks) == 2, ranks
     os.kill(ranks[-1], signal.SIGKILL)
     killed = time.time()
     try:
         process.communicate(timeout=60)
     except subprocess.TimeoutExpired:
-        for pid in [process.pid, *_rank_pids(process.pid, exe)]:
+        for pid in [process.pid, *rank_pids(process.pid, exe)]:
             os.kill(pid, signal.SIGKILL)
         pytest.fail("the job hung after one rank was killed")
     print(f"kill -9 of one rank of 2: the job ended {time.time() - killed:.2f} s later, "

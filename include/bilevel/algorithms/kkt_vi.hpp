@@ -43,6 +43,7 @@ public:
   /// The GMRES warm start lambda is state too: a restart without it would differ.
   void save_state(hid_t group) const override;
   void load_state(hid_t group) override;
+  std::vector<Vec> step_state() const override { return {y_, lambda_}; }
 
 protected:
   void trial_lower_solution(Vec x, Vec y_trial) override;

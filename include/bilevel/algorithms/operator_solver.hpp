@@ -29,9 +29,7 @@ public:
   OperatorSolver(const OperatorSolver&) = delete; // the MatShell's context is this object
   OperatorSolver& operator=(const OperatorSolver&) = delete;
 
-  /// Solves with the current operator `apply`; v's value on entry is the initial guess. A solve
-  /// that throws (interrupted, failed) leaves v as it was, so v stays the warm start of the
-  /// last completed outer iteration, which a restart continues from.
+  /// Solves with the current operator `apply`; v's value on entry is the initial guess.
   Outcome solve(const Apply& apply, Vec rhs, Vec v);
 
   /// Records the -<prefix>ksp_* options for -help.
@@ -43,7 +41,6 @@ private:
   const Apply* apply_ = nullptr; ///< borrowed for the duration of solve()
   OwnedMat shell_;
   OwnedKSP ksp_;
-  OwnedVec iterate_; ///< the Krylov iterate, copied into the caller's v when the solve ends
 };
 
 } // namespace bilevel
