@@ -2,6 +2,7 @@
 
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/log_events.hpp"
+#include "bilevel/io/hdf5.hpp"
 #include "bilevel/problems/problem.hpp"
 
 namespace bilevel {
@@ -28,6 +29,17 @@ void HypergradientMethod::step(Vec x, Record& record) {
   outer_->apply(
       x, grad_, problem().upper_set(), [this](Vec trial) { return hyperobjective_estimate(trial); },
       record);
+}
+
+void HypergradientMethod::save_state(hid_t group) const {
+  Algorithm::save_state(group);
+  h5::write_attribute(group, "outer_step", outer_->current_step());
+}
+
+void HypergradientMethod::load_state(hid_t group) {
+  Algorithm::load_state(group);
+  if (H5Aexists(group, "outer_step") > 0) // files from before it was saved have none
+    outer_->resume_from(h5::read_real_attribute(group, "outer_step"));
 }
 
 double HypergradientMethod::hyperobjective_estimate(Vec x) {

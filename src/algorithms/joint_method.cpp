@@ -3,6 +3,7 @@
 #include "bilevel/algorithms/joint_vector.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
+#include "bilevel/io/hdf5.hpp"
 
 #include <cmath>
 #include <limits>
@@ -86,6 +87,24 @@ void JointMethod::report(Vec x, Record& record) {
   const double norm = hypergradient_norm(x, y_star_, v_star_, "true_ksp", record);
   if (lower.converged && std::isfinite(norm))
     record.set("hypergrad_norm", norm);
+}
+
+void JointMethod::save_state(hid_t group) const {
+  Algorithm::save_state(group);
+  if (!solver_)
+    return;
+  h5::write_vec(group, "report_v", v_);
+  h5::write_vec(group, "report_y_star", y_star_);
+  h5::write_vec(group, "report_v_star", v_star_);
+}
+
+void JointMethod::load_state(hid_t group) {
+  Algorithm::load_state(group);
+  if (!solver_ || !h5::exists(group, "report_v")) // files from before they were saved
+    return;
+  h5::read_vec(group, "report_v", v_);
+  h5::read_vec(group, "report_y_star", y_star_);
+  h5::read_vec(group, "report_v_star", v_star_);
 }
 
 } // namespace bilevel

@@ -3,6 +3,7 @@
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/log_events.hpp"
 #include "bilevel/core/options.hpp"
+#include "bilevel/io/hdf5.hpp"
 #include "bilevel/problems/problem.hpp"
 #include "bilevel/sets/constraint_set.hpp"
 
@@ -120,6 +121,17 @@ void KktVi::hypergradient(Vec x, Vec grad, Record& record) {
   record.solve("ksp", solve.converged, static_cast<double>(solve.iterations));
   problem().vi_jac_x_transpose(x, y_, lambda_, grad);
   BB_PETSC(VecAYPX(grad, -1.0, gx_)); // grad = grad_x f - grad_x F' lambda
+}
+
+void KktVi::save_state(hid_t group) const {
+  HypergradientMethod::save_state(group);
+  h5::write_vec(group, "lambda", lambda_);
+}
+
+void KktVi::load_state(hid_t group) {
+  HypergradientMethod::load_state(group);
+  if (h5::exists(group, "lambda")) // files from before it was saved have none
+    h5::read_vec(group, "lambda", lambda_);
 }
 
 void KktVi::trial_lower_solution(Vec x, Vec y_trial) {

@@ -2,6 +2,7 @@
 
 #include "bilevel/core/collective_ledger.hpp"
 #include "bilevel/core/error.hpp"
+#include "bilevel/core/interrupt.hpp"
 #include "bilevel/core/log_events.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/core/replicated_vec.hpp"
@@ -51,9 +52,15 @@ void QpLayerTraining::step(Vec x, Record& record) {
   enum Sum { kLoss, kQpIterations, kQpFailures, kInnerIterations, kInnerFailures, kSums };
   Eigen::VectorXd sums = Eigen::VectorXd::Zero(nx + kSums);
   double times[2] = {0, 0}; // forward, backward: this rank's
-  PetscScalar* y = nullptr;
-  BB_PETSC(VecGetArray(y_, &y));
-  for (int k = begin; k < end; ++k) {
+  Eigen::VectorXd y_block(static_cast<Eigen::Index>(end - begin) * n);
+  // One collective stop check per sample, as many on every rank (the blocks differ in length
+  // by one at most), so a signal ends even a long minibatch within one sample's solves.
+  int longest = end - begin;
+  MPI_Allreduce(MPI_IN_PLACE, &longest, 1, MPI_INT, MPI_MAX, p.comm());
+  for (int k = begin; k < begin + longest; ++k) {
+    throw_if_interrupted(p.comm());
+    if (k >= end)
+      continue;
     const int sample = samples[static_cast<std::size_t>(k)];
     double t0 = MPI_Wtime();
     const DenseQp qp = p.sample_qp(model, sample);
@@ -63,7 +70,7 @@ void QpLayerTraining::step(Vec x, Record& record) {
       solution = ipm_.solve(qp);
     }
     const double t1 = MPI_Wtime();
-    Eigen::Map<Eigen::VectorXd>(y + static_cast<Eigen::Index>(k - begin) * n, n) = solution.y;
+    y_block.segment(static_cast<Eigen::Index>(k - begin) * n, n) = solution.y;
     sums[nx + kLoss] += p.sample_loss(sample, solution.y);
     sums[nx + kQpIterations] += solution.iterations;
     sums[nx + kQpFailures] += solution.status == QpStatus::kSolved ? 0.0 : 1.0;
@@ -79,6 +86,9 @@ void QpLayerTraining::step(Vec x, Record& record) {
     times[0] += t1 - t0;
     times[1] += MPI_Wtime() - t1;
   }
+  PetscScalar* y = nullptr;
+  BB_PETSC(VecGetArray(y_, &y));
+  Eigen::Map<Eigen::VectorXd>(y, y_block.size()) = y_block;
   BB_PETSC(VecRestoreArray(y_, &y));
   sums.head(nx) = grad;
   logged_allreduce(p.comm(), sums.data(), static_cast<int>(sums.size()), MPI_SUM);

@@ -3,9 +3,12 @@
 #include "bilevel/catalog.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
+#include "bilevel/core/out_of_memory.hpp"
 #include "bilevel/io/hdf5.hpp"
 
+#include <new>
 #include <optional>
+#include <set>
 
 namespace bilevel::cli {
 
@@ -18,6 +21,18 @@ std::string applicable_algorithms(const ProblemStructure& problem) {
     if (!refusal(entry.traits, problem))
       out += (out.empty() ? "" : ", ") + name;
   return out.empty() ? "none" : out;
+}
+
+/// "problem P" and the problem's options given on the command line, which set its size
+/// ("problem quadratic (-problem_ny 500000000)"): what an out-of-memory message must name.
+std::string problem_size(const std::string& problem) {
+  std::string given;
+  std::set<std::string> named; // an option read twice is named once
+  for (const OptionHelp& option : options::recorded_help())
+    if (option.section == "problem " + problem && options::given(option.name) &&
+        named.insert(option.name).second)
+      given += (given.empty() ? "" : " ") + option.name + " " + *options::raw(option.name);
+  return "problem " + problem + (given.empty() ? "" : " (" + given + ")");
 }
 
 } // namespace
@@ -63,10 +78,17 @@ Experiment make_experiment(MPI_Comm comm, bool with_algorithm) {
   // Build the algorithm first: it only reads options, so a bad value fails before data loads.
   if (with_algorithm)
     e.algorithm = algorithm_registry().at(e.algorithm_name).create();
-  e.problem = problem_entry.create(comm);
-  check_declared_structure(*e.problem, problem_entry.traits);
-  e.x = e.problem->create_x();
-  e.problem->initial_x(e.x);
+  try {
+    e.problem = problem_entry.create(comm);
+    check_declared_structure(*e.problem, problem_entry.traits);
+    e.x = e.problem->create_x();
+    e.problem->initial_x(e.x);
+  } catch (const OutOfMemory& error) {
+    throw OutOfMemory(std::string(error.what()) + " while building " +
+                      problem_size(e.problem_name));
+  } catch (const std::bad_alloc&) {
+    throw OutOfMemory("a C++ allocation failed while building " + problem_size(e.problem_name));
+  }
   return e;
 }
 

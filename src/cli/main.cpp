@@ -5,6 +5,7 @@
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/interrupt.hpp"
 #include "bilevel/core/options.hpp"
+#include "bilevel/core/out_of_memory.hpp"
 #include "bilevel/core/petsc_error_handler.hpp"
 #include "bilevel/driver/driver.hpp"
 #include "bilevel/io/hdf5.hpp"
@@ -13,6 +14,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -43,6 +45,18 @@ int dispatch(MPI_Comm comm, bool help, bool no_arguments) {
   if (options::given("-suite"))
     return cli::suite_mode(comm);
   return cli::run_mode(comm);
+}
+
+/// An allocation failed on this rank: one line, then the job ends with kExitOutOfMemory. Alone,
+/// the run ends normally; with other ranks, which may wait in a collective, it aborts them.
+int out_of_memory(int rank, const char* what) {
+  std::fprintf(stderr, "bilevelbench: out of memory on rank %d: %s\n", rank, what);
+  std::fflush(stderr);
+  int size = 1;
+  MPI_Comm_size(PETSC_COMM_WORLD, &size);
+  if (size > 1)
+    MPI_Abort(PETSC_COMM_WORLD, bilevel::cli::kExitOutOfMemory);
+  return bilevel::cli::kExitOutOfMemory;
 }
 
 } // namespace
@@ -80,6 +94,7 @@ int main(int argc, char** argv) {
   // PETSc errors become exceptions with one-line messages (BB_PETSC), not tracebacks; HDF5's
   // error stacks likewise (h5::check).
   bilevel::install_petsc_error_handler();
+  bilevel::watch_petsc_allocations();
   bilevel::h5::silence_errors();
   // Event logging feeds every result file's /timing group, -log_view or not.
   PetscBool logging = PETSC_FALSE;
@@ -103,6 +118,10 @@ int main(int argc, char** argv) {
     if (rank == 0)
       std::fprintf(stderr, "bilevelbench: I/O error: %s\n", e.what());
     code = bilevel::cli::kExitIoFailure;
+  } catch (const bilevel::OutOfMemory& e) {
+    code = out_of_memory(rank, e.what());
+  } catch (const std::bad_alloc&) {
+    code = out_of_memory(rank, "a C++ allocation failed");
   } catch (const std::exception& e) {
     // Possibly on this rank alone: the others may wait in a collective, so abort them all.
     std::fprintf(stderr, "bilevelbench: failure on rank %d: %s\n", rank, e.what());

@@ -201,20 +201,25 @@ int run_mode(MPI_Comm comm) {
       if (const auto change =
               restart_option_change(h5::read_string_attribute(file, "options"), options_string()))
         throw InputError(*change);
-      h5::read_vec(file, "x", e.x);
+      if (!h5::exists(file, "state"))
+        throw InputError("group '/state' is missing (the run was never checkpointed)");
+      // The algorithm is set up at the run's first x, as the stopped run was, so what setup
+      // derives from it (1/L inner steps, curvature estimates, the first lower iterate) is the
+      // same; files older than /state/x_start set up at the stored x.
+      h5::read_vec(file, h5::exists(file, "state/x_start") ? "state/x_start" : "x", e.x);
       if (H5Aexists(file, "validity") > 0) // files older than the validity attribute have none
         validity.resume_from(h5::read_string_attribute(file, "validity"));
     });
   } else {
     load_x_from_option(comm, e);
   }
+  const OwnedVec x_start = copy_of(e.x);
   e.algorithm->setup(*e.problem, e.x);
   if (!restart.empty()) {
     reading("-restart_from", restart, [&] {
-      if (!h5::exists(file, "state"))
-        throw InputError("group '/state' is missing (the run was never checkpointed)");
       h5::Group state = h5::require_group(file, "state");
       e.algorithm->load_state(state);
+      h5::read_vec(file, "x", e.x);
       // A run stopped within its first iteration has no trace columns yet.
       if (h5::exists(file, "trace/iteration")) {
         const auto iterations = h5::read_all(file, "trace/iteration");
@@ -241,7 +246,7 @@ int run_mode(MPI_Comm comm) {
   ResultWriter writer(comm, file, "/", {e.problem_name, e.algorithm_name, options_string(), seed},
                       !restart.empty(), flush_interval);
   RunOutcome outcome = run_experiment(*e.problem, *e.algorithm, e.x, writer, config, validity,
-                                      first_iteration, time_offset);
+                                      {x_start, first_iteration, time_offset});
   if (e.validator && (outcome.status == "completed" || outcome.status == "converged")) {
     const std::string summary =
         validate_at_end(e, writer.group(), validity, nullptr, outcome.first_hypergrad_norm);

@@ -1,6 +1,7 @@
 #include "bilevel/core/error.hpp"
 
 #include "bilevel/core/interrupt.hpp"
+#include "bilevel/core/out_of_memory.hpp"
 #include "bilevel/core/petsc_error_handler.hpp"
 
 namespace bilevel {
@@ -41,6 +42,10 @@ void throw_petsc_failure(PetscErrorCode code, const char* call, const char* file
   // Once a stop is agreed, a failing solve is one that watch_for_stop ended (every rank agreed).
   if (stop_agreed())
     throw Interrupted();
+  // PETSc's own report of a failed allocation names neither the size nor the cause.
+  if (const std::size_t bytes = take_failed_allocation(); bytes > 0)
+    throw OutOfMemory("allocating " + human_bytes(static_cast<double>(bytes)) + " failed in " +
+                      std::string(call).substr(0, std::string(call).find('(')));
   // Type names come from the options (-alg_ksp_type, -alg_pc_type, ...): a user's misspelling.
   if (code == PETSC_ERR_ARG_UNKNOWN_TYPE)
     throw InputError(g_latest_petsc_error +

@@ -72,10 +72,11 @@ PhaseTimes phase_times() {
 }
 
 /// Writes x and the algorithm's inner state (what -restart_from needs), then flushes the trace.
-void checkpoint(ResultWriter& writer, const Algorithm& algorithm, Vec x) {
+void checkpoint(ResultWriter& writer, const Algorithm& algorithm, Vec x, Vec x_start) {
   writer.flush([&](hid_t group) {
     h5::Group state = h5::require_group(group, "state");
     algorithm.save_state(state);
+    h5::write_vec(state, "x_start", x_start);
     h5::write_vec(group, "x", x);
   });
 }
@@ -101,8 +102,9 @@ DriverConfig DriverConfig::from_options() {
 }
 
 RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultWriter& writer,
-                          const DriverConfig& config, RunValidity& validity, int first_iteration,
-                          double time_offset) {
+                          const DriverConfig& config, RunValidity& validity,
+                          const RunStart& run_start) {
+  const int first_iteration = run_start.first_iteration;
   const MPI_Comm comm = problem.comm();
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
@@ -111,14 +113,21 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
   // A resumed run that has nothing left to do reports the stored trace's last values.
   outcome.final_upper_objective = writer.last("upper_objective");
   outcome.final_hypergrad_norm = writer.last("hypergrad_norm");
-  double elapsed = time_offset;
+  double elapsed = run_start.time_offset;
   Record record;
   // Names of the reporting-only metrics, learnt at the first report, so rows in between carry
   // NaN.
   std::vector<std::string> report_names;
   const double nan = std::numeric_limits<double>::quiet_NaN();
   GrowthReference start{};
-  OwnedVec last_x = duplicate(x), last_y = duplicate(algorithm.lower_iterate());
+  // x and the algorithm's step state at the start of the current step, restored if it is
+  // interrupted.
+  OwnedVec last_x = duplicate(x);
+  const std::vector<Vec> step_state = algorithm.step_state();
+  std::vector<OwnedVec> last_state;
+  for (Vec v : step_state)
+    last_state.push_back(duplicate(v));
+  const OwnedVec x_start = copy_of(run_start.x_start ? run_start.x_start : x);
 
   for (int k = first_iteration; k < config.outer_iters; ++k) {
     // One collective check per iteration: a signal on any rank, or a flush due on rank 0.
@@ -129,7 +138,7 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
       break;
     }
     if (flags[1])
-      checkpoint(writer, algorithm, x);
+      checkpoint(writer, algorithm, x, x_start);
 
     record.clear();
     record.set("iteration", k);
@@ -138,9 +147,10 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
     PetscLogDouble t0 = 0, t1 = 0;
     const PhaseTimes before = phase_times();
     // A stop inside the step (Interrupted, on every rank together) keeps the last completed
-    // iteration's x and lower iterate; other state (e.g. a Krylov warm start) is only a start.
+    // iteration's x and step state (lower iterate, warm starts), so a restart continues exactly.
     BB_PETSC(VecCopy(x, last_x));
-    BB_PETSC(VecCopy(algorithm.lower_iterate(), last_y));
+    for (std::size_t i = 0; i < step_state.size(); ++i)
+      BB_PETSC(VecCopy(step_state[i], last_state[i]));
     try {
       StageScope stage(log_events().iterations);
       BB_PETSC(PetscTime(&t0));
@@ -148,7 +158,8 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
       BB_PETSC(PetscTime(&t1));
     } catch (const Interrupted&) {
       BB_PETSC(VecCopy(last_x, x));
-      BB_PETSC(VecCopy(last_y, algorithm.lower_iterate()));
+      for (std::size_t i = 0; i < step_state.size(); ++i)
+        BB_PETSC(VecCopy(last_state[i], step_state[i]));
       outcome.status = "interrupted";
       break;
     }
@@ -177,8 +188,10 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
       if (k == first_iteration)
         start = {record.get("upper_objective"), x_norm, y_norm};
       // Reporting-only quantities (the algorithm's, e.g. a true hypergradient, and the
-      // problem's, e.g. test accuracy) every -report_every rows; NaN in between.
-      if ((k - first_iteration) % config.report_every == 0 || k + 1 == config.outer_iters) {
+      // problem's, e.g. test accuracy) every -report_every rows; NaN in between. Counted from
+      // row 0, so a resumed trace reports on the same rows; its first row always reports (the
+      // names of the NaN-filled columns are learnt there).
+      if (k % config.report_every == 0 || k == first_iteration || k + 1 == config.outer_iters) {
         Record reported;
         algorithm.report(x, reported);
         algorithm_set_hypergrad = algorithm_set_hypergrad || reported.has("hypergrad_norm");
@@ -230,7 +243,7 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
       break;
   }
   outcome.seconds = elapsed;
-  checkpoint(writer, algorithm, x);
+  checkpoint(writer, algorithm, x, x_start);
   outcome.iterations = static_cast<int>(writer.rows());
   outcome.first_hypergrad_norm = writer.first("hypergrad_norm");
   outcome.validity = validity.verdict();

@@ -231,6 +231,15 @@ long long read_int_attribute(hid_t loc, const std::string& name) {
   return value;
 }
 
+double read_real_attribute(hid_t loc, const std::string& name) {
+  if (H5Aexists(loc, name.c_str()) <= 0)
+    throw InputError("HDF5 attribute '" + name + "' is missing");
+  Attribute attr(check(H5Aopen(loc, name.c_str(), H5P_DEFAULT), "H5Aopen"));
+  double value = 0;
+  check(H5Aread(attr, H5T_NATIVE_DOUBLE, &value), "H5Aread");
+  return value;
+}
+
 namespace {
 
 /// The DMDA whose natural order `v` must be stored in, or null when v's global order is already

@@ -3,6 +3,7 @@ runner that launches it under mpiexec with N ranks, and a check after every test
 file the test produced calls a run `valid` over an inner solve that missed its tolerance."""
 import os
 import pathlib
+import re
 import subprocess
 
 import h5py
@@ -109,3 +110,31 @@ def no_failed_inner_solve_passes_as_valid(tmp_path):
             except OSError:  # a file a test truncated or left half-written on purpose
                 continue
     assert not problems, "\n".join(problems)
+
+
+def compatibility_matrix(run):
+    """(algorithms, {problem: (marks, structure)}) parsed from -list's compatibility matrix."""
+    out = run("-list").stdout
+    lines = out[out.index("Compatibility"):].splitlines()
+    legend = lines[-1]
+    algorithms = [name for _, name in re.findall(r"(\d+) ([a-z_]+)", legend)]
+    rows = {}
+    for line in lines[2:-1]:
+        parts = line.split()
+        rows[parts[0]] = (parts[1:1 + len(algorithms)], " ".join(parts[1 + len(algorithms):]))
+    return algorithms, rows
+
+
+def rank_pids(launcher_pid, exe):
+    """The bilevelbench processes below mpiexec (its children, or theirs under a daemon)."""
+    table = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,args="], capture_output=True,
+                           text=True).stdout.splitlines()
+    rows = [line.split(None, 2) for line in table]
+    below, found = {launcher_pid}, []
+    for _ in range(3):  # mpiexec -> (orted ->) ranks
+        for pid, ppid, args in (r for r in rows if len(r) == 3):
+            if int(ppid) in below and int(pid) not in below:
+                below.add(int(pid))
+                if args.split()[0] == str(exe) or args.startswith(str(exe) + " "):
+                    found.append(int(pid))
+    return sorted(set(found))

@@ -2,6 +2,7 @@
 Each must end quickly, collectively, with one line saying what happened and a readable file
 holding everything flushed before it."""
 import os
+import resource
 import signal
 import subprocess
 import time
@@ -10,7 +11,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import MPI_ENV, status_of, trace
+from conftest import MPI_ENV, rank_pids, status_of, trace
 
 
 @pytest.fixture
@@ -83,6 +84,10 @@ LONG_INNER_SOLVES = {
     "snesvi_obstacle": ["-problem", "obstacle_control", "-problem_grid", "400", "-algorithm",
                         "kkt_vi", "-alg_inner_solver", "snesvi", "-alg_inner_gap_tol", "0",
                         "-alg_snesvi_snes_max_it", "100000000"],
+    # A minibatch of 512 dense QPs of 150 unknowns: each rank's loop of interior-point solves
+    # takes seconds (about 35 ms a QP).
+    "qp_layer_dfl_qp": ["-problem", "dfl_qp", "-algorithm", "qp_layer", "-problem_n", "150",
+                        "-problem_train", "512", "-problem_test", "0", "-problem_batch", "512"],
 }
 
 @pytest.mark.parametrize("ranks", [1, 2])
@@ -119,3 +124,72 @@ def test_sigterm_inside_a_long_inner_solve_stops_within_two_seconds(exe, tmp_pat
                              timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert status_of(out) == "completed"
+
+
+def test_kill_9_of_one_rank_leaves_a_readable_file_that_resumes(exe, run, tmp_path):
+    """A node lost (SIGKILL of rank 1 of 2): mpiexec tears the job down (bounded here), the file
+    keeps every flushed row with status `running` (what a requeue treats as resumable), and
+    -restart_from continues it to the end."""
+    out = tmp_path / "killed.h5"
+    args = ["-problem", "quadratic", "-algorithm", "itd", "-problem_ny", "200000",
+            "-alg_inner_iters", "20"]
+    process = _start(exe, tmp_path, 2, [*args, "-outer_iters", "100000", "-flush_interval",
+                                        "0.5", "-output", out])
+    rows, deadline = 0, time.time() + 120
+    while rows < 3 and time.time() < deadline and process.poll() is None:
+        time.sleep(0.02)
+        try:
+            rows = len(trace(out).get("iteration", []))
+        except (OSError, KeyError):
+            rows = 0
+    assert rows >= 3, f"the run never flushed three rows: {process.poll()}"
+    # Just after a flush, so the kill lands between two (the next is 0.5 s away).
+    ranks = rank_pids(process.pid, exe)
+    assert len(ranks) == 2, ranks
+    os.kill(ranks[-1], signal.SIGKILL)
+    killed = time.time()
+    try:
+        process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        for pid in [process.pid, *rank_pids(process.pid, exe)]:
+            os.kill(pid, signal.SIGKILL)
+        pytest.fail("the job hung after one rank was killed")
+    print(f"kill -9 of one rank of 2: the job ended {time.time() - killed:.2f} s later, "
+          f"exit {process.returncode}")
+    assert process.returncode != 0
+    assert status_of(out) == "running"
+    flushed = trace(out)["iteration"]
+    assert len(flushed) >= rows
+    np.testing.assert_array_equal(flushed, np.arange(len(flushed)))
+    total = len(flushed) + 3
+    resumed = run(*args, "-outer_iters", total, "-restart_from", out, ranks=2, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert status_of(out) == "completed"
+    np.testing.assert_array_equal(trace(out)["iteration"], np.arange(total))
+
+
+@pytest.mark.parametrize("ranks", [1, 2])
+def test_out_of_memory_says_so_with_the_size_and_leaves_no_file(exe, tmp_path, ranks):
+    """500M unknowns under a 2 GiB address-space limit (ulimit -v): one line per rank naming
+    memory, the size asked for and the option that set it; exit code 7; no file."""
+    out = tmp_path / "big.h5"
+    limit = 2 << 30
+
+    def limit_memory():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    launcher = ["mpiexec", "-n", str(ranks)] if ranks > 1 else []
+    result = subprocess.run([*launcher, exe, "-problem", "quadratic", "-algorithm", "aid",
+                             "-problem_ny", "500000000", "-output", str(out)], cwd=tmp_path,
+                            env={**os.environ, **MPI_ENV}, capture_output=True, text=True,
+                            timeout=120, preexec_fn=limit_memory)
+    assert result.returncode == 7, result.stderr
+    ours = [line for line in result.stderr.splitlines() if line.startswith("bilevelbench")]
+    per_rank = 500000000 * 8 / ranks / 2**30
+    assert ours and all(
+        line.startswith("bilevelbench: out of memory on rank ") and f"allocating {per_rank:.2f} GiB"
+        in line and "while building problem quadratic (-problem_ny 500000000)" in line
+        for line in ours), result.stderr
+    if ranks == 1:  # alone it ends normally: nothing but its line
+        assert result.stderr.strip().splitlines() == ours
+    assert not out.exists()

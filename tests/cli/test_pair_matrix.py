@@ -12,7 +12,7 @@ import re
 import h5py
 import pytest
 
-from conftest import REPO
+from conftest import REPO, compatibility_matrix
 
 # Small instances, so that the whole matrix runs in a few minutes at one rank. The logistic problems
 # are made well conditioned (regularisation e^0 = 1, ridge 0.1): at their defaults (e^-6, 1e-3)
@@ -71,19 +71,6 @@ def _text(value):
     return value.decode() if isinstance(value, bytes) else value
 
 
-def _matrix(run):
-    """(algorithms, {problem: (marks, structure)}) parsed from -list."""
-    out = run("-list").stdout
-    lines = out[out.index("Compatibility"):].splitlines()
-    legend = lines[-1]
-    algorithms = [name for _, name in re.findall(r"(\d+) ([a-z_]+)", legend)]
-    rows = {}
-    for line in lines[2:-1]:
-        parts = line.split()
-        rows[parts[0]] = (parts[1:1 + len(algorithms)], " ".join(parts[1 + len(algorithms):]))
-    return algorithms, rows
-
-
 def _outcome(run, tmp_path, problem, algorithm, mark):
     output = tmp_path / f"{problem}_{algorithm}.h5"
     args = ["-problem", problem, "-algorithm", algorithm, "-outer_iters", "3", "-validate",
@@ -122,7 +109,7 @@ def _converged_error(run, tmp_path, problem, algorithm):
 
 
 def test_every_pair_is_refused_or_valid(run, tmp_path):
-    algorithms, rows = _matrix(run)
+    algorithms, rows = compatibility_matrix(run)
     listed = run("-list").stdout
     problems = re.findall(r"^  ([a-z_0-9]+) ", listed[:listed.index("Algorithms:")], re.M)
     assert sorted(rows) == sorted(problems) and len(algorithms) >= 12

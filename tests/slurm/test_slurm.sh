@@ -5,6 +5,10 @@
 #   2. the same chain with the SIGTERM sent by `scancel --batch --signal=TERM`, the route the
 #      warning takes, at a moment the test picks (mpirun);
 #   3. strong-scaling sweeps over 1 and 2 ranks, one launched with srun, one with mpirun;
+#   4. a run signalled (`scancel --batch --signal=TERM`) in the middle of an outer iteration,
+#      inside its inner solve, requeued and resumed: its trace must equal that of the same run
+#      made in one go (every column but the timings, to 1e-12 relative), which holds only if
+#      the stop kept every piece of state a step depends on;
 # all submitted with `jobs/bbsweep submit --wait`; then checks every result file with h5py.
 # Runs 1 and 2 are sized in seconds (-time_budget, algorithm time summed over restarts), not
 # iterations, so that they last long enough whatever the program's speed.
@@ -91,6 +95,13 @@ sweep() {
 # Run 2 goes first: while it waits out its requeue delay, the others use the node.
 sweep "$work/signal.txt" --name signal-mpirun --launcher mpirun --ranks 2 \
   -- -outer_iters "$many" -time_budget "$signal_budget" "${extra[@]}"
+# Run 4 and its reference, sized in iterations (the traces are compared row by row): each
+# iteration of quadratic/aid is 300 inner gradient steps and a CG solve, most of its time in
+# the inner loop. Fixed here, whatever BB_TEST_PROBLEM says.
+inner_run=(--problem quadratic --algorithm aid --launcher mpirun --ranks 2 -- -problem_ny 100000
+  -alg_inner_iters 300 -outer_iters 12 -flush_interval 0)
+sweep "$work/inner.txt" --name inner-signal "${inner_run[@]}"
+sweep "$work/inner-reference.txt" --name inner-reference "${inner_run[@]}"
 # Slurm checks time limits every 30 s and sends the warning at the first check where at most
 # lead + 30 s are left: with a 1-minute limit and a 30 s lead, within 30 s of the start. A run
 # of 35 s is sure to meet it, and is resumed (perhaps more than once) until it is done.
@@ -125,6 +136,26 @@ read -r signal_job _ <"$work/signal.txt"
 scancel --batch --signal=TERM "$signal_job" || fail "scancel could not signal job $signal_job"
 elapsed "sent SIGTERM to the batch shell of job $signal_job"
 
+# Stop run 4 0.3 s into its third iteration, once two rows are flushed.
+inner_file=$results/inner-signal/single-quadratic-aid-n2.h5
+rows_of() {
+  HDF5_USE_FILE_LOCKING=FALSE /usr/bin/python3 -c '
+import sys, h5py
+try:
+    with h5py.File(sys.argv[1], "r", locking=False) as f:
+        print(f["trace/iteration"].shape[0] if "trace/iteration" in f else 0)
+except (OSError, KeyError):
+    print(0)' "$1"
+}
+until [ "$(rows_of "$inner_file")" -ge 2 ]; do
+  [ "$SECONDS" -lt "$deadline" ] || fail "run 4 did not flush two rows into $inner_file"
+  sleep 0.05
+done
+sleep 0.3
+read -r inner_job _ <"$work/inner.txt"
+scancel --batch --signal=TERM "$inner_job" || fail "scancel could not signal job $inner_job"
+elapsed "sent SIGTERM to job $inner_job inside its iteration $(rows_of "$inner_file")"
+
 for pid in "${waiters[@]}"; do
   wait "$pid" || fail "a sweep did not complete; see $work/*.txt and the job logs"
 done
@@ -139,7 +170,7 @@ grep -q "0 run, 3 already done" "$work/campaign-local.txt" ||
   fail "campaign: Slurm left runs to do: $(cat "$work/campaign.txt" "$work/campaign-local.txt")"
 elapsed "campaign through Slurm: 3 runs, none left for a local rerun"
 
-for name in signal-mpirun timelimit-srun; do
+for name in signal-mpirun timelimit-srun inner-signal; do
   grep -q "requeueing to resume" "$results/$name"/*.out || fail "$name was never requeued"
   grep -q "restart count [1-9]" "$results/$name"/*.out || fail "$name never resumed"
 done
@@ -159,6 +190,8 @@ expected = {  # file: (ranks, outer iterations or None, seconds of algorithm tim
 for launcher in ("srun", "mpirun"):
     for n in (1, 2):
         expected[f"strong-{launcher}/strong-{tag}-n{n}.h5"] = (n, iters, None)
+for name in ("inner-signal", "inner-reference"):
+    expected[f"{name}/single-quadratic-aid-n2.h5"] = (2, 12, None)
 
 errors = []
 for name, (ranks, k, budget) in expected.items():
@@ -185,6 +218,31 @@ for name, (ranks, k, budget) in expected.items():
     print(f"{name}: {status}, {len(it)} iterations, {t[-1] if len(t) else 0:.1f} s, "
           f"{nranks} ranks" + ("" if not problems else " -- " + "; ".join(problems)))
     errors += problems
+
+# Run 4 resumed equals its reference made in one go.
+def columns(name):
+    with h5py.File(f"{results}/{name}/single-quadratic-aid-n2.h5", "r") as f:
+        out = {m: f["trace"][m][()] for m in f["trace"] if m != "time" and not m.endswith("_time")}
+        out["/x"], out["/state/y"] = f["x"][()], f["state/y"][()]
+        history = f.attrs["options_history"]
+    return out, (history.decode() if isinstance(history, bytes) else history)
+resumed, history = columns("inner-signal")
+reference, _ = columns("inner-reference")
+starts = len(history.splitlines())
+worst = 0.0
+for column, values in reference.items():
+    other = resumed.get(column)
+    if other is None or other.shape != values.shape:
+        errors.append(f"run 4: column {column} missing or of another length")
+        continue
+    diff = np.abs(other - values)
+    worst = max(worst, float(np.max(np.where(diff == 0, 0, diff / np.maximum(np.abs(values),
+                                                                              1e-300)))))
+print(f"run 4: {starts} starts, largest relative difference from the one-go run {worst:.2e}")
+if starts < 2:
+    errors.append("run 4 was never resumed")
+if worst > 1e-12:
+    errors.append(f"run 4 differs from its one-go reference by {worst:.2e}")
 sys.exit(1 if errors else 0)
 EOF
 elapsed "PASS"

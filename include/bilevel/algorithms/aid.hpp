@@ -28,6 +28,7 @@ public:
   /// The warm-start v of the Krylov solve is state too: a restart without it would differ.
   void save_state(hid_t group) const override;
   void load_state(hid_t group) override;
+  std::vector<Vec> step_state() const override { return {y_, v_}; }
 
 protected:
   void trial_lower_solution(Vec x, Vec y_trial) override;

@@ -8,6 +8,7 @@
 #include <hdf5.h>
 
 #include <string>
+#include <vector>
 
 namespace bilevel {
 
@@ -33,6 +34,11 @@ public:
   virtual bool has_hypergradient() const { return false; }
   /// One hypergradient estimate at x, with the inner solve it needs, from the current state.
   virtual void hypergradient(Vec x, Vec grad, Record& record);
+
+  /// The vectors a step changes besides x: the lower iterate (the default) and any warm start
+  /// (a Krylov solve's initial guess). The driver restores them when a step is interrupted, so
+  /// the saved state is that of the last completed iteration and a restart continues exactly.
+  virtual std::vector<Vec> step_state() const { return {lower_iterate()}; }
 
   /// Saves and restores the inner state a restart needs (the lower iterate by default).
   virtual void save_state(hid_t group) const;

@@ -25,6 +25,9 @@ public:
   void setup(Problem& problem, Vec x0) override;
   Vec lower_iterate() const override { return y_; }
   void report(Vec x, Record& record) override;
+  /// y and the reports' warm starts (v, y*, v*): a restart without them reports other numbers.
+  void save_state(hid_t group) const override;
+  void load_state(hid_t group) override;
 
   /// The reporting switch (-alg_true_hypergrad) and the reporting solve's options (-alg_ksp_*).
   static void declare_options();

@@ -41,6 +41,10 @@ public:
   void step(Vec x, Record& record) override;
   void hypergradient(Vec x, Vec grad, Record& record) override;
   void report(Vec x, Record& record) override;
+  /// The GMRES warm start lambda is state too: a restart without it would differ.
+  void save_state(hid_t group) const override;
+  void load_state(hid_t group) override;
+  std::vector<Vec> step_state() const override { return {y_, lambda_}; }
 
 protected:
   void trial_lower_solution(Vec x, Vec y_trial) override;

@@ -31,6 +31,10 @@ public:
   void apply(Vec x, Vec grad, const ConstraintSet* set, const std::function<double(Vec)>& phi,
              Record& record);
 
+  /// The step backtracking starts from (twice the last accepted one): state a restart needs.
+  double current_step() const { return current_step_; }
+  void resume_from(double current_step) { current_step_ = current_step; }
+
 private:
   OuterStepConfig config_;
   double current_step_;

@@ -14,8 +14,9 @@ constexpr int kExitFailure = 1;
 constexpr int kExitBadInput = 2;
 constexpr int kExitInterrupted = 3;
 constexpr int kExitDiverged = 4;
-constexpr int kExitNotValid = 5;  ///< completed, but the validity verdict is suspect or invalid
-constexpr int kExitIoFailure = 6; ///< the file system refused a write
+constexpr int kExitNotValid = 5;    ///< completed, but the validity verdict is suspect or invalid
+constexpr int kExitIoFailure = 6;   ///< the file system refused a write
+constexpr int kExitOutOfMemory = 7; ///< an allocation failed (the size is in the message)
 
 int exit_code_for(const std::string& status, const std::string& validity);
 

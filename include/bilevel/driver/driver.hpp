@@ -36,12 +36,20 @@ struct RunOutcome {
   double first_hypergrad_norm = 0.0; ///< the trace's first row (of the whole run, if resumed)
 };
 
+/// Where a run starts: a new run at its x on entry; a resumed one continues a stored trace.
+struct RunStart {
+  /// The run's first x, which every checkpoint keeps (/state/x_start) so that a restart sets
+  /// the algorithm up as the first start did; nullptr: the x on entry.
+  Vec x_start = nullptr;
+  int first_iteration = 0;
+  double time_offset = 0.0;
+};
+
 /// Runs the loop. `x` holds the starting point (set by the caller: initial or restarted) and
 /// ends holding the final iterate. Every row gets `inner_ok` (0 when an inner solve of the
-/// step missed its tolerance, Record::solve), counted in `validity`. `first_iteration` and
-/// `time_offset` continue a resumed trace.
+/// step missed its tolerance, Record::solve), counted in `validity`.
 RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultWriter& writer,
                           const DriverConfig& config, RunValidity& validity,
-                          int first_iteration = 0, double time_offset = 0.0);
+                          const RunStart& start = {});
 
 } // namespace bilevel

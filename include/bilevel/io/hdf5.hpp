@@ -96,6 +96,7 @@ void write_attribute(hid_t loc, const std::string& name, long long value);
 void write_attribute(hid_t loc, const std::string& name, double value);
 std::string read_string_attribute(hid_t loc, const std::string& name);
 long long read_int_attribute(hid_t loc, const std::string& name);
+double read_real_attribute(hid_t loc, const std::string& name);
 
 /// Writes a distributed Vec as a 1-D float64 dataset (replacing one of the same name),
 /// collectively, in natural (global index) order, the same at every rank count: a Vec on a DMDA
