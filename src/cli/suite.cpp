@@ -82,11 +82,31 @@ std::string read_text(const std::string& path) {
   return out.str();
 }
 
+/// The suite's verdict from its runs': `valid`, else the worst verdict and the groups that are not
+/// valid ("invalid: run03_toy_sc_itd, run05_...").
+std::string suite_validity(const std::vector<std::pair<std::string, std::string>>& verdicts) {
+  std::string worst = "valid", groups;
+  for (const auto& [group, verdict] : verdicts) {
+    if (verdict == "valid")
+      continue;
+    groups += (groups.empty() ? "" : ", ") + group;
+    if (verdict.rfind("invalid", 0) == 0)
+      worst = "invalid";
+    else if (worst == "valid")
+      worst = "suspect";
+  }
+  return groups.empty() ? worst : worst + ": " + groups;
+}
+
 /// The suite file's root `status`, true at every moment as a run's: `running` until the suite
-/// ends, then `completed` (every line ran) or `interrupted`.
-void write_suite_status(MPI_Comm comm, hid_t file, const std::string& status) {
+/// ends, then `completed` (every line ran) or `interrupted`, with a root `validity` (empty: not
+/// yet known).
+void write_suite_status(MPI_Comm comm, hid_t file, const std::string& status,
+                        const std::string& validity = "") {
   h5::agree(comm, file, [&] {
     h5::write_attribute(file, "status", status);
+    if (!validity.empty())
+      h5::write_attribute(file, "validity", validity);
     h5::check(H5Fflush(file, H5F_SCOPE_GLOBAL), "H5Fflush");
   });
 }
@@ -111,6 +131,7 @@ int suite_mode(MPI_Comm comm) {
   write_suite_status(comm, file, "running");
   std::vector<SuiteSummaryRow> rows;
   int worst = kExitOk;
+  std::vector<std::pair<std::string, std::string>> verdicts; // (group, validity) of each run
   for (std::size_t i = 0; i < runs.size(); ++i) {
     ScopedOptions scoped(runs[i].options);
     PreparedRun prepared = prepare(comm);
@@ -131,6 +152,7 @@ int suite_mode(MPI_Comm comm) {
       outcome.validity = validity.verdict();
     }
     writer.finish(outcome.status, outcome.validity);
+    verdicts.emplace_back(group, outcome.validity);
     rows.push_back({e.problem_name, e.algorithm_name, runs[i].options, outcome.status,
                     outcome.validity, outcome.iterations, outcome.seconds,
                     outcome.final_upper_objective, outcome.final_hypergrad_norm});
@@ -146,7 +168,8 @@ int suite_mode(MPI_Comm comm) {
     }
     worst = std::max(worst, exit_code_for(outcome.status, outcome.validity));
   }
-  write_suite_status(comm, file, worst == kExitInterrupted ? "interrupted" : "completed");
+  write_suite_status(comm, file, worst == kExitInterrupted ? "interrupted" : "completed",
+                     suite_validity(verdicts));
   if (rank == 0) {
     int nranks = 1;
     MPI_Comm_size(comm, &nranks);

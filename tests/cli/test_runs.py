@@ -1,6 +1,7 @@
 """End-to-end runs: the result-file contract, hypergradient and export modes against an
 independent numpy computation, rank agreement, restart, SIGTERM and divergence."""
 import os
+import pathlib
 import signal
 import subprocess
 import sys
@@ -337,12 +338,51 @@ def test_quick_suite_runs_valid(run, tmp_path):
         assert f.attrs["status"] == b"completed"  # the suite file's own status
     # Its numbers (final objective, hypergradient error, iterations to |grad| <= 1e-6) against
     # the committed reference values and tolerances: a change of a number is caught here.
+    # BB_UPDATE_REFERENCE=1 rewrites both references after an intended change of numbers.
+    mode = "--write-reference" if os.environ.get("BB_UPDATE_REFERENCE") else "--reference"
     check = subprocess.run(
         [sys.executable, str(REPO / "analysis" / "bba"), "regress",
-         str(tmp_path / "results" / "quick_suite.h5"), "--reference",
+         str(tmp_path / "results" / "quick_suite.h5"), mode,
          str(REPO / "benchmarks" / "reference" / "quick-suite.json")],
         capture_output=True, text=True, timeout=120)
     assert check.returncode == 0, check.stdout + check.stderr
+    _compare_with_reference(tmp_path / "results" / "quick_suite.h5")
+
+
+# The quick suite's numbers, stored when they were last meant to change: a refactor must leave
+# every trace column and every /x bit-identical (BB_UPDATE_REFERENCE=1 rewrites the file; do it
+# only for a change of numbers that a commit explains).
+QUICK_REFERENCE = REPO / "tests" / "data" / "quick_suite_reference.h5"
+
+
+def _numbers(path):
+    """{(group, column): values} of every non-timing trace column and /x of a suite file."""
+    with h5py.File(path, "r") as f:
+        out = {}
+        for group in f:
+            for column in f[group]["trace"]:
+                if not is_timing(column):
+                    out[group, column] = f[group]["trace"][column][()]
+            out[group, "x"] = f[group]["x"][()]
+        return out
+
+
+def _compare_with_reference(path):
+    now = _numbers(path)
+    if os.environ.get("BB_UPDATE_REFERENCE"):
+        QUICK_REFERENCE.parent.mkdir(exist_ok=True)
+        with h5py.File(QUICK_REFERENCE, "w") as f:
+            for (group, column), values in now.items():
+                f.create_dataset(f"{group}/{column}", data=values, compression="gzip")
+    with h5py.File(QUICK_REFERENCE, "r") as f:
+        stored = {(group, column): f[group][column][()] for group in f for column in f[group]}
+    assert sorted(now) == sorted(stored), set(now) ^ set(stored)
+    changed = {key: (float(np.nanmax(np.abs(now[key] - stored[key])))
+                     if now[key].shape == stored[key].shape else "shape")
+               for key in stored
+               if now[key].shape != stored[key].shape
+               or not np.array_equal(now[key], stored[key], equal_nan=True)}
+    assert not changed, f"quick-suite numbers differ from {QUICK_REFERENCE.name}: {changed}"
 
 
 def test_report_every_thins_reporting_only_metrics(run, tmp_path):
