@@ -3,6 +3,7 @@
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/log_events.hpp"
 #include "bilevel/core/options.hpp"
+#include "bilevel/io/hdf5.hpp"
 #include "bilevel/problems/box_qp_lower_level.hpp"
 #include "bilevel/problems/problem.hpp"
 
@@ -45,6 +46,27 @@ void BoxQpHypergrad::setup(Problem& problem, Vec x0) {
   if (crossed_bounds(qp) > 0)
     throw InputError("problem " + problem.name() + ": the lower-level bounds cross (lower > " +
                      "upper at " + std::to_string(crossed_bounds(qp)) + " entries)");
+}
+
+void BoxQpHypergrad::save_state(hid_t group) const {
+  HypergradientMethod::save_state(group);
+  h5::write_vec(group, "w", w_);
+  if (Vec kept = oracle_->kept_warm_start())
+    h5::write_vec(group, "oracle_warm_start", kept);
+}
+
+void BoxQpHypergrad::load_state(hid_t group) {
+  HypergradientMethod::load_state(group);
+  h5::read_vec(group, "w", w_);
+  if (Vec kept = oracle_->kept_warm_start())
+    h5::read_vec(group, "oracle_warm_start", kept);
+}
+
+std::vector<Vec> BoxQpHypergrad::step_state() const {
+  std::vector<Vec> state{y_, w_};
+  if (Vec kept = oracle_->kept_warm_start())
+    state.push_back(kept);
+  return state;
 }
 
 BoxQpResult BoxQpHypergrad::lower_solution(const BoxQp& qp, Vec y) {

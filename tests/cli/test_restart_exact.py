@@ -43,6 +43,8 @@ CASES = {
     "qp_hypergrad_qp_bilevel": ["-algorithm", "qp_hypergrad", "-problem", "qp_bilevel"],
     "box_qp_hypergrad_box_qp": ["-algorithm", "box_qp_hypergrad", "-problem", "box_qp_bilevel",
                                 "-problem_ny", "100"],
+    "box_qp_hypergrad_kkt": ["-algorithm", "box_qp_hypergrad", "-problem", "box_qp_bilevel",
+                             "-problem_ny", "100", "-alg_oracle", "kkt"],
     "qp_layer_dfl_qp": ["-algorithm", "qp_layer", "-problem", "dfl_qp", "-problem_train", "16",
                         "-problem_test", "8", "-problem_batch", "4"],
 }

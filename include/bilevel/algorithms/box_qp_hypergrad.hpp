@@ -28,6 +28,10 @@ public:
   std::string name() const override { return "box_qp_hypergrad"; }
   void setup(Problem& problem, Vec x0) override;
   void hypergradient(Vec x, Vec grad, Record& record) override;
+  void save_state(hid_t group) const override;
+  void load_state(hid_t group) override;
+  /// y, the adjoint w (ffoqp's warm start) and the kkt oracle's Krylov solution.
+  std::vector<Vec> step_state() const override;
 
 protected:
   void trial_lower_solution(Vec x, Vec y_trial) override;

@@ -22,6 +22,7 @@ class BoxKktOracle final : public BoxQpOracle {
 public:
   BoxKktOracle(Vec y_model, double rtol, const std::string& prefix);
   Outcome adjoint(const BoxQp& qp, Vec y, Vec gradient, Vec dl_dy, Vec w) override;
+  Vec kept_warm_start() const override { return z_; }
 
 private:
   /// out = M^{-1} in, M the block diagonal of J' (blocks_ holds its inverses).

@@ -22,6 +22,9 @@ public:
   /// w = (dy*/dq)' dl_dy at y* with gradient H y* - q. Both warm-start the Krylov solve across
   /// calls: ffoqp from w's free entries on entry, kkt from its own last solution.
   virtual Outcome adjoint(const BoxQp& qp, Vec y, Vec gradient, Vec dl_dy, Vec w) = 0;
+  /// The Krylov warm start the oracle keeps between calls (a restart must restore it to continue
+  /// exactly); nullptr when it keeps none.
+  virtual Vec kept_warm_start() const { return nullptr; }
 };
 
 struct BoxQpOracleConfig {
