@@ -16,13 +16,17 @@
 
 namespace bilevel::cli {
 
-int exit_code_for(const std::string& status, const std::string& validity) {
-  if (status == "interrupted")
+int exit_code_for(RunStatus status, const std::string& validity) {
+  switch (status) {
+  case RunStatus::interrupted:
     return kExitInterrupted;
-  if (status == "diverged")
+  case RunStatus::diverged:
     return kExitDiverged;
-  if (status == "failed")
-    return kExitFailure;
+  case RunStatus::running: // a run is never reported while running
+  case RunStatus::completed:
+  case RunStatus::converged:
+    break;
+  }
   return validity == "valid" ? kExitOk : kExitNotValid;
 }
 
@@ -247,7 +251,7 @@ int run_mode(MPI_Comm comm) {
                       !restart.empty(), flush_interval);
   RunOutcome outcome = run_experiment(*e.problem, *e.algorithm, e.x, writer, config, validity,
                                       {x_start, first_iteration, time_offset});
-  if (e.validator && (outcome.status == "completed" || outcome.status == "converged")) {
+  if (e.validator && ran_to_end(outcome.status)) {
     const std::string summary =
         validate_at_end(e, writer.group(), validity, nullptr, outcome.first_hypergrad_norm);
     outcome.validity = validity.verdict();
@@ -257,9 +261,10 @@ int run_mode(MPI_Comm comm) {
   writer.finish(outcome.status, outcome.validity);
   if (is_root())
     std::printf("%s/%s: %s (%s) after %d iterations, %.3f s; f = %.10e, |grad| = %.3e -> %s\n",
-                e.problem_name.c_str(), e.algorithm_name.c_str(), outcome.status.c_str(),
-                outcome.validity.c_str(), outcome.iterations, outcome.seconds,
-                outcome.final_upper_objective, outcome.final_hypergrad_norm, output.c_str());
+                e.problem_name.c_str(), e.algorithm_name.c_str(),
+                status_word(outcome.status).c_str(), outcome.validity.c_str(), outcome.iterations,
+                outcome.seconds, outcome.final_upper_objective, outcome.final_hypergrad_norm,
+                output.c_str());
   return exit_code_for(outcome.status, outcome.validity);
 }
 
@@ -300,13 +305,13 @@ int hypergrad_mode(MPI_Comm comm) {
       std::printf("%s/%s: %s\n", e.problem_name.c_str(), e.algorithm_name.c_str(), summary.c_str());
   }
   const std::string verdict = validity.verdict();
-  writer.finish("completed", verdict);
+  writer.finish(RunStatus::completed, verdict);
   PetscReal norm = 0;
   BB_PETSC(VecNorm(grad, NORM_2, &norm));
   if (is_root())
     std::printf("hypergradient of %s/%s (%s): |grad| = %.10e -> %s\n", e.problem_name.c_str(),
                 e.algorithm_name.c_str(), verdict.c_str(), norm, output.c_str());
-  return exit_code_for("completed", verdict);
+  return exit_code_for(RunStatus::completed, verdict);
 }
 
 int export_mode(MPI_Comm comm) {

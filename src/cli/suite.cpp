@@ -101,10 +101,10 @@ std::string suite_validity(const std::vector<std::pair<std::string, std::string>
 /// The suite file's root `status`, true at every moment as a run's: `running` until the suite
 /// ends, then `completed` (every line ran) or `interrupted`, with a root `validity` (empty: not
 /// yet known).
-void write_suite_status(MPI_Comm comm, hid_t file, const std::string& status,
+void write_suite_status(MPI_Comm comm, hid_t file, RunStatus status,
                         const std::string& validity = "") {
   h5::agree(comm, file, [&] {
-    h5::write_attribute(file, "status", status);
+    h5::write_attribute(file, "status", status_word(status));
     if (!validity.empty())
       h5::write_attribute(file, "validity", validity);
     h5::check(H5Fflush(file, H5F_SCOPE_GLOBAL), "H5Fflush");
@@ -128,7 +128,7 @@ int suite_mode(MPI_Comm comm) {
     std::filesystem::create_directories(parent);
   MPI_Barrier(comm);
   h5::File file = h5::open_file(comm, output, "w");
-  write_suite_status(comm, file, "running");
+  write_suite_status(comm, file, RunStatus::running);
   std::vector<SuiteSummaryRow> rows;
   int worst = kExitOk;
   std::vector<std::pair<std::string, std::string>> verdicts; // (group, validity) of each run
@@ -147,28 +147,30 @@ int suite_mode(MPI_Comm comm) {
     if (!e.invalid_reason.empty())
       validity.invalidate(e.invalid_reason);
     RunOutcome outcome = run_experiment(*e.problem, *e.algorithm, e.x, writer, config, validity);
-    if (e.validator && (outcome.status == "completed" || outcome.status == "converged")) {
+    if (e.validator && ran_to_end(outcome.status)) {
       (void)validate_at_end(e, writer.group(), validity, nullptr, outcome.first_hypergrad_norm);
       outcome.validity = validity.verdict();
     }
     writer.finish(outcome.status, outcome.validity);
     verdicts.emplace_back(group, outcome.validity);
-    rows.push_back({e.problem_name, e.algorithm_name, runs[i].options, outcome.status,
+    rows.push_back({e.problem_name, e.algorithm_name, runs[i].options, status_word(outcome.status),
                     outcome.validity, outcome.iterations, outcome.seconds,
                     outcome.final_upper_objective, outcome.final_hypergrad_norm});
     if (rank == 0) {
       std::printf("[%zu/%zu] %s/%s: %s (%s), %d iterations, %.3f s\n", i + 1, runs.size(),
-                  e.problem_name.c_str(), e.algorithm_name.c_str(), outcome.status.c_str(),
-                  outcome.validity.c_str(), outcome.iterations, outcome.seconds);
+                  e.problem_name.c_str(), e.algorithm_name.c_str(),
+                  status_word(outcome.status).c_str(), outcome.validity.c_str(), outcome.iterations,
+                  outcome.seconds);
       std::fflush(stdout);
     }
-    if (outcome.status == "interrupted") {
+    if (outcome.status == RunStatus::interrupted) {
       worst = kExitInterrupted;
       break;
     }
     worst = std::max(worst, exit_code_for(outcome.status, outcome.validity));
   }
-  write_suite_status(comm, file, worst == kExitInterrupted ? "interrupted" : "completed",
+  write_suite_status(comm, file,
+                     worst == kExitInterrupted ? RunStatus::interrupted : RunStatus::completed,
                      suite_validity(verdicts));
   if (rank == 0) {
     int nranks = 1;

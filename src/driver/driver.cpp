@@ -109,7 +109,7 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   RunOutcome outcome;
-  outcome.status = "completed";
+  outcome.status = RunStatus::completed;
   // A resumed run that has nothing left to do reports the stored trace's last values.
   outcome.final_upper_objective = writer.last("upper_objective");
   outcome.final_hypergrad_norm = writer.last("hypergrad_norm");
@@ -134,7 +134,7 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
     int flags[2] = {stop_signalled() ? 1 : 0, (rank == 0 && writer.flush_due()) ? 1 : 0};
     MPI_Allreduce(MPI_IN_PLACE, flags, 2, MPI_INT, MPI_MAX, comm);
     if (flags[0]) {
-      outcome.status = "interrupted";
+      outcome.status = RunStatus::interrupted;
       break;
     }
     if (flags[1])
@@ -160,7 +160,7 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
       BB_PETSC(VecCopy(last_x, x));
       for (std::size_t i = 0; i < step_state.size(); ++i)
         BB_PETSC(VecCopy(last_state[i], step_state[i]));
-      outcome.status = "interrupted";
+      outcome.status = RunStatus::interrupted;
       break;
     }
     const PhaseTimes after = phase_times();
@@ -229,14 +229,14 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
     }
     if (const std::string why = divergence(record, algorithm_set_hypergrad, start, x_norm, y_norm);
         !why.empty()) {
-      outcome.status = "diverged";
+      outcome.status = RunStatus::diverged;
       validity.invalidate("diverged at iteration " + std::to_string(k) + ": " + why);
       if (rank == 0)
         std::fprintf(stderr, "bilevelbench: diverged at iteration %d: %s\n", k, why.c_str());
       break;
     }
     if (config.tolerance > 0 && record.get("hypergrad_norm") <= config.tolerance) {
-      outcome.status = "converged";
+      outcome.status = RunStatus::converged;
       break;
     }
     if (config.time_budget > 0 && elapsed >= config.time_budget)

@@ -123,7 +123,7 @@ ResultWriter::ResultWriter(MPI_Comm comm, hid_t file, const std::string& group,
     h5::write_attribute(group_, "options", run.options);
     h5::write_attribute(group_, "options_history", history + run.options);
     h5::write_attribute(group_, "finished_utc", std::string());
-    h5::write_attribute(group_, "status", std::string("running"));
+    h5::write_attribute(group_, "status", status_word(RunStatus::running));
     trace_ = h5::require_group(group_, "trace");
     if (resume && h5::exists(group_, "trace/iteration")) {
       // Reopen the existing columns in their stored order (creation order is tracked).
@@ -345,7 +345,7 @@ void ResultWriter::write_memory() {
   h5::write_dense(comm_, memory, "peak_rss_bytes", rss, rss.size(), 0);
 }
 
-void ResultWriter::finish(const std::string& status, const std::string& validity) {
+void ResultWriter::finish(RunStatus status, const std::string& validity) {
   flush();
   reserve_space();
   write_timing();
@@ -354,7 +354,7 @@ void ResultWriter::finish(const std::string& status, const std::string& validity
   const std::string finished = broadcast(comm_, utc_now());
   h5::agree(comm_, file_, [&] {
     h5::write_attribute(group_, "finished_utc", finished);
-    h5::write_attribute(group_, "status", status);
+    h5::write_attribute(group_, "status", status_word(status));
     h5::write_attribute(group_, "validity", validity);
     h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
   });

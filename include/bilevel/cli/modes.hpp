@@ -3,6 +3,8 @@
 // options database, rejects unused ones before writing anything, and returns the process exit
 // code (0 completed/converged and valid, 3 interrupted, 4 diverged, 5 finished but not valid;
 // bad input throws InputError -> 2, an agreed I/O failure IoError -> 6).
+#include "bilevel/core/run_status.hpp"
+
 #include <mpi.h>
 
 #include <string>
@@ -18,7 +20,7 @@ constexpr int kExitNotValid = 5;    ///< completed, but the validity verdict is 
 constexpr int kExitIoFailure = 6;   ///< the file system refused a write
 constexpr int kExitOutOfMemory = 7; ///< an allocation failed (the size is in the message)
 
-int exit_code_for(const std::string& status, const std::string& validity);
+int exit_code_for(RunStatus status, const std::string& validity);
 
 /// -list: every problem and algorithm with its description, and which pairs run.
 int list_mode();

@@ -5,6 +5,7 @@
 // "diverged") or SIGTERM/SIGINT (status "interrupted", the file flushed and valid;
 // core/interrupt.hpp stops even a long inner solve within one inner step).
 #include "bilevel/core/petsc_handle.hpp"
+#include "bilevel/core/run_status.hpp"
 
 #include <string>
 
@@ -27,7 +28,7 @@ struct DriverConfig {
 };
 
 struct RunOutcome {
-  std::string status;   ///< completed, converged, diverged, interrupted
+  RunStatus status = RunStatus::completed;
   std::string validity; ///< RunValidity::verdict() at the end
   int iterations = 0;   ///< rows in the trace at the end (a resumed run counts all)
   double seconds = 0.0;

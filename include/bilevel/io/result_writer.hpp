@@ -5,6 +5,7 @@
 // "running" until finish() writes the final one. Collective on the writer's communicator.
 #include "bilevel/core/petsc_handle.hpp"
 #include "bilevel/core/record.hpp"
+#include "bilevel/core/run_status.hpp"
 #include "bilevel/io/hdf5.hpp"
 #include "bilevel/io/space_reservation.hpp"
 
@@ -41,7 +42,7 @@ public:
   void flush(const std::function<void(hid_t group)>& write_checkpoint = {});
   /// Writes the final status and validity (RunValidity::verdict), finish time, /timing and
   /// /memory, and flushes.
-  void finish(const std::string& status, const std::string& validity);
+  void finish(RunStatus status, const std::string& validity);
   hid_t group() const { return group_; }
   /// First and last value of a trace metric in the file (NaN if the trace is empty or has no
   /// such metric); rows not yet flushed are not seen.
