@@ -11,8 +11,8 @@ import re
 import h5py
 import pytest
 
-from conftest import REPO
-from test_pair_matrix import SMALL, EXTRA, _matrix
+from conftest import REPO, compatibility_matrix
+from test_pair_matrix import SMALL, EXTRA
 
 RESULT_FORMAT = REPO / "docs" / "result-format.md"
 README = REPO / "README.md"
@@ -57,7 +57,7 @@ def _undocumented(columns, names, solvers):
 
 
 def _runs(run):
-    algorithms, rows = _matrix(run)
+    algorithms, rows = compatibility_matrix(run)
     runs = []
     for algorithm in algorithms:  # every algorithm on the first problem it runs on
         problem = next(p for p, (marks, _) in rows.items() if marks[algorithms.index(algorithm)] == "x")
