@@ -84,10 +84,11 @@ LONG_INNER_SOLVES = {
     "snesvi_obstacle": ["-problem", "obstacle_control", "-problem_grid", "400", "-algorithm",
                         "kkt_vi", "-alg_inner_solver", "snesvi", "-alg_inner_gap_tol", "0",
                         "-alg_snesvi_snes_max_it", "100000000"],
-    # A minibatch of 512 dense QPs of 150 unknowns: each rank's loop of interior-point solves
-    # takes seconds (about 35 ms a QP).
+    # A minibatch of 2048 dense QPs of 150 unknowns: each rank's loop of interior-point solves
+    # takes several seconds even on an idle machine (512 took 1.6 s at 2 ranks, so the step
+    # could end before the signal).
     "qp_layer_dfl_qp": ["-problem", "dfl_qp", "-algorithm", "qp_layer", "-problem_n", "150",
-                        "-problem_train", "512", "-problem_test", "0", "-problem_batch", "512"],
+                        "-problem_train", "2048", "-problem_test", "0", "-problem_batch", "2048"],
 }
 
 @pytest.mark.parametrize("ranks", [1, 2])
