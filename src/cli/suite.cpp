@@ -82,22 +82,6 @@ std::string read_text(const std::string& path) {
   return out.str();
 }
 
-/// The suite's verdict from its runs': `valid`, else the worst verdict and the groups that are not
-/// valid ("invalid: run03_toy_sc_itd, run05_...").
-std::string suite_validity(const std::vector<std::pair<std::string, std::string>>& verdicts) {
-  std::string worst = "valid", groups;
-  for (const auto& [group, verdict] : verdicts) {
-    if (verdict == "valid")
-      continue;
-    groups += (groups.empty() ? "" : ", ") + group;
-    if (verdict.rfind("invalid", 0) == 0)
-      worst = "invalid";
-    else if (worst == "valid")
-      worst = "suspect";
-  }
-  return groups.empty() ? worst : worst + ": " + groups;
-}
-
 /// The suite file's root `status`, true at every moment as a run's: `running` until the suite
 /// ends, then `completed` (every line ran) or `interrupted`, with a root `validity` (empty: not
 /// yet known).
@@ -131,7 +115,7 @@ int suite_mode(MPI_Comm comm) {
   write_suite_status(comm, file, RunStatus::running);
   std::vector<SuiteSummaryRow> rows;
   int worst = kExitOk;
-  std::vector<std::pair<std::string, std::string>> verdicts; // (group, validity) of each run
+  RunValidity suite_validity; // its reasons: the groups of the runs that are not valid
   for (std::size_t i = 0; i < runs.size(); ++i) {
     ScopedOptions scoped(runs[i].options);
     PreparedRun prepared = prepare(comm);
@@ -152,7 +136,10 @@ int suite_mode(MPI_Comm comm) {
       outcome.validity = validity.verdict();
     }
     writer.finish(outcome.status, outcome.validity);
-    verdicts.emplace_back(group, outcome.validity);
+    if (outcome.validity.rfind("invalid", 0) == 0)
+      suite_validity.invalidate(group);
+    else if (outcome.validity != "valid")
+      suite_validity.doubt(group);
     rows.push_back({e.problem_name, e.algorithm_name, runs[i].options, status_word(outcome.status),
                     outcome.validity, outcome.iterations, outcome.seconds,
                     outcome.final_upper_objective, outcome.final_hypergrad_norm});
@@ -171,7 +158,7 @@ int suite_mode(MPI_Comm comm) {
   }
   write_suite_status(comm, file,
                      worst == kExitInterrupted ? RunStatus::interrupted : RunStatus::completed,
-                     suite_validity(verdicts));
+                     suite_validity.verdict());
   if (rank == 0) {
     int nranks = 1;
     MPI_Comm_size(comm, &nranks);
