@@ -60,7 +60,9 @@ void fill_random(Vec v, unsigned long seed, double scale) {
 
 std::unique_ptr<bilevel::Problem> create_logreg(MPI_Comm comm) {
   const bilevel::ScopedOptions scoped(kLogregOptions);
-  return bilevel::problem_registry().at("logreg_hyper").create(comm);
+  return bilevel::problem_registry()
+      .at("logreg_hyper")
+      .create(bilevel::RunSpec::from_options(comm));
 }
 
 /// logreg_hyper with the vectors its oracles take, and its training features as PETSc matrices.

@@ -56,7 +56,7 @@ std::string inner_case(MPI_Comm comm, const Settings& s, PetscInt grid) {
   std::unique_ptr<Problem> problem;
   {
     ScopedOptions scoped("-problem_grid " + std::to_string(grid));
-    problem = problem_registry().at("obstacle_control").create(comm);
+    problem = problem_registry().at("obstacle_control").create(RunSpec::from_options(comm));
   }
   OwnedVec x = problem->create_x(), y_snes = problem->create_y(), y_fp = problem->create_y();
   problem->initial_x(x);
@@ -122,7 +122,7 @@ std::string hypergrad_case(MPI_Comm comm, const Settings& s, PetscInt firms) {
   std::unique_ptr<Problem> problem;
   {
     ScopedOptions scoped("-problem_firms " + std::to_string(firms));
-    problem = problem_registry().at("cournot").create(comm);
+    problem = problem_registry().at("cournot").create(RunSpec::from_options(comm));
   }
   OwnedVec x = problem->create_x(), grad[2] = {problem->create_x(), problem->create_x()};
   problem->initial_x(x);
@@ -131,7 +131,7 @@ std::string hypergrad_case(MPI_Comm comm, const Settings& s, PetscInt firms) {
   for (int m = 0; m < 2; ++m) {
     ScopedOptions scoped(std::string("-alg_itd_mode ") + modes[m] + " -alg_inner_iters " +
                          std::to_string(s.inner_iters) + " -alg_warm_start false");
-    auto alg = algorithm_registry().at("itd_vi").create();
+    auto alg = algorithm_registry().at("itd_vi").create(RunSpec::from_options(comm));
     alg->setup(*problem, x);
     Record record;
     alg->hypergradient(x, grad[m], record); // warm-up: first-touch of the Jacobian columns

@@ -35,21 +35,34 @@ namespace {
 using C = LowerConstraints;
 using V = LowerConvexity;
 
-/// A problem whose constructor takes (comm, T::Config) and whose options T::Config reads.
+/// A problem built as T(comm, T::Config::from_options(run)): its Config declares and reads all
+/// its options (the same call records them for -help) and takes the seed from the run.
 template <class T>
 ProblemRegistry::Entry problem_entry(std::string description, ProblemStructure structure) {
-  return {std::move(description), [] { T::declare_options(); },
-          [](MPI_Comm comm) -> std::unique_ptr<Problem> {
-            return std::make_unique<T>(comm, T::Config::from_options());
+  return {std::move(description), [] { (void)T::Config::from_options(RunSpec{}); },
+          [](const RunSpec& run) -> std::unique_ptr<Problem> {
+            return std::make_unique<T>(run.comm, T::Config::from_options(run));
           },
           structure};
 }
 
-/// An algorithm whose constructor takes T::Config, read by T::Config::from_options().
+/// A method's Config, read by its from_options(run) if the method depends on the run (its seed,
+/// budget or problem factory), else by from_options().
+template <class T> typename T::Config method_config(const RunSpec& run) {
+  if constexpr (requires { T::Config::from_options(run); })
+    return T::Config::from_options(run);
+  else
+    return T::Config::from_options();
+}
+
+/// A method built as T(its Config), which declares and reads all its options.
 template <class T>
 AlgorithmRegistry::Entry algorithm_entry(std::string description, Requirements requirements) {
-  return {std::move(description), [] { T::declare_options(); },
-          [] { return std::make_unique<T>(T::Config::from_options()); }, requirements};
+  return {std::move(description), [] { (void)method_config<T>(RunSpec{}); },
+          [](const RunSpec& run) -> std::unique_ptr<Algorithm> {
+            return std::make_unique<T>(method_config<T>(run));
+          },
+          requirements};
 }
 
 // A problem's structure names what differs from an unconstrained, strongly convex objective.
@@ -220,6 +233,18 @@ const AlgorithmRegistry& algorithm_registry() {
     return r;
   }();
   return registry;
+}
+
+RunSpec with_problem_factory(RunSpec run, const std::string& problem) {
+  const ProblemRegistry::Entry& entry = problem_registry().at(problem);
+  // The factory carries the run (its seed above all), so a copy on a sub-communicator has the
+  // same data.
+  run.make_problem = [&entry, run](MPI_Comm other) {
+    RunSpec on_other = run;
+    on_other.comm = other;
+    return entry.create(on_other);
+  };
+  return run;
 }
 
 } // namespace bilevel

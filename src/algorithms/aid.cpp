@@ -14,13 +14,8 @@ Aid::Config Aid::Config::from_options() {
   Config c{};
   c.outer = OuterStepConfig::from_options();
   c.inner = InnerSteps::from_options("inner gradient steps T per outer step");
+  HessianSolver::declare_options(); // read by the solver's KSP at setup
   return c;
-}
-
-void Aid::declare_options() {
-  (void)Config::from_options();
-  OptionSection section("algorithm aid");
-  HessianSolver::declare_options();
 }
 
 Aid::Aid(Config config) : HypergradientMethod(config.outer), config_(config) {}

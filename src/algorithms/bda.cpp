@@ -29,10 +29,6 @@ Bda::Config Bda::Config::from_options() {
   return c;
 }
 
-void Bda::declare_options() {
-  (void)Config::from_options();
-}
-
 Bda::Bda(Config config) : HypergradientMethod(config.outer), config_(config) {}
 
 void Bda::setup(Problem& problem, Vec x0) {

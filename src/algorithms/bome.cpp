@@ -16,16 +16,11 @@ Bome::Config Bome::Config::from_options() {
   c.eta =
       options::get_positive("-alg_eta", 0.5, "eta: lambda enforces grad q' D <= -eta |grad q|^2");
   c.gamma = options::get_positive("-alg_gamma", 0.01, "outer step gamma on (x, y)");
+  c.reporting = JointMethod::Reporting::from_options();
   return c;
 }
 
-void Bome::declare_options() {
-  (void)Config::from_options();
-  OptionSection section("algorithm bome");
-  JointMethod::declare_options();
-}
-
-Bome::Bome(Config config) : config_(config) {}
+Bome::Bome(Config config) : JointMethod(config.reporting), config_(config) {}
 
 void Bome::setup(Problem& problem, Vec x0) {
   JointMethod::setup(problem, x0);

@@ -23,10 +23,6 @@ BoxQpHypergrad::Config BoxQpHypergrad::Config::from_options() {
 BoxQpHypergrad::BoxQpHypergrad(Config config)
     : HypergradientMethod(config.outer), config_(std::move(config)) {}
 
-void BoxQpHypergrad::declare_options() {
-  (void)Config::from_options();
-}
-
 void BoxQpHypergrad::setup(Problem& problem, Vec x0) {
   box_problem_ = dynamic_cast<BoxQpLowerLevel*>(&problem);
   if (!box_problem_)

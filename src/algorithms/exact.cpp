@@ -11,10 +11,6 @@ Exact::Config Exact::Config::from_options() {
 
 Exact::Exact(Config config) : HypergradientMethod(config.outer) {}
 
-void Exact::declare_options() {
-  (void)Config::from_options();
-}
-
 void Exact::setup(Problem& problem, Vec x0) {
   if (!problem.has_exact_hypergradient())
     throw InputError("algorithm exact needs a closed-form hypergradient, which problem '" +

@@ -1,7 +1,6 @@
 #include "bilevel/algorithms/igfm.hpp"
 
 #include "bilevel/algorithms/inner_step.hpp"
-#include "bilevel/catalog.hpp"
 #include "bilevel/core/collective_ledger.hpp"
 #include "bilevel/core/counter_rng.hpp"
 #include "bilevel/core/error.hpp"
@@ -25,7 +24,7 @@ constexpr std::uint64_t kDirectionStreams = 0x16f3'0000'0000ULL;
 constexpr std::uint64_t kReservoirStream = 0x16f2'0000'0000ULL;
 } // namespace
 
-Igfm::Config Igfm::Config::from_options() {
+Igfm::Config Igfm::Config::from_options(const RunSpec& run) {
   OptionSection section("algorithm igfm");
   Config c{};
   c.eta = options::get_positive("-alg_eta", 0.05, "outer step eta");
@@ -34,7 +33,8 @@ Igfm::Config Igfm::Config::from_options() {
                                               "B random directions per iteration (paper: 1)"));
   c.groups = static_cast<int>(options::get_int(
       "-alg_groups", 1, 1, 1000000, "rank groups sharing the 2B evaluations of phi_tilde"));
-  c.seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed of the random directions");
+  c.seed = run.seed;
+  c.replicate = run.make_problem;
   c.warm_start = options::get_bool("-alg_igfm_warm_start", true,
                                    "start every SGM run from y_out at the current x");
   c.sgm = SwitchingGradient::Config::from_options();
@@ -68,9 +68,11 @@ void Igfm::setup(Problem& problem, Vec x0) {
   uniform_index_ = 0;
 
   groups_ = std::make_unique<RankGroups>(problem.comm(), config_.groups);
-  // The same instance on the group's communicator: the options database is unchanged, so the
-  // registry builds identical data.
-  group_problem_ = problem_registry().at(problem.name()).create(groups_->group_comm());
+  // The same instance on the group's communicator: the run's factory, with the run's options,
+  // builds identical data.
+  if (!config_.replicate)
+    throw std::logic_error("igfm: the run specification has no problem factory");
+  group_problem_ = config_.replicate(groups_->group_comm());
   if (group_problem_->nx() != problem.nx() || group_problem_->ny() != problem.ny())
     throw InputError("igfm: problem '" + problem.name() +
                      "' built on a rank group has a different size than on all ranks");

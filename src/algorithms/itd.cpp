@@ -17,10 +17,6 @@ Itd::Config Itd::Config::from_options() {
   return c;
 }
 
-void Itd::declare_options() {
-  (void)Config::from_options();
-}
-
 Itd::Itd(Config config) : HypergradientMethod(config.outer), config_(config) {}
 
 void Itd::setup(Problem& problem, Vec x0) {

@@ -33,10 +33,6 @@ ItdVi::Config ItdVi::Config::from_options() {
   return c;
 }
 
-void ItdVi::declare_options() {
-  (void)Config::from_options();
-}
-
 ItdVi::ItdVi(Config config) : HypergradientMethod(config.outer), config_(config) {}
 
 void ItdVi::setup(Problem& problem, Vec x0) {

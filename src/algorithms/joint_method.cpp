@@ -13,19 +13,17 @@ namespace bilevel {
 namespace {
 const char* const kLowerPrefix = "alg_true_snesvi_";
 constexpr double kLowerTolerance = 1e-10;
-
-bool report_true_hypergradient() {
-  return options::get_bool("-alg_true_hypergrad", true,
-                           "report hypergrad_norm = ||grad Phi(x)|| (Newton for y*(x), then a "
-                           "Krylov solve) and aid_formula_norm at y_k, outside the timed step, "
-                           "when g is strongly convex");
-}
 } // namespace
 
-void JointMethod::declare_options() {
-  (void)report_true_hypergradient();
+JointMethod::Reporting JointMethod::Reporting::from_options() {
+  Reporting r{};
+  r.true_hypergradient = options::get_bool(
+      "-alg_true_hypergrad", true,
+      "report hypergrad_norm = ||grad Phi(x)|| (Newton for y*(x), then a Krylov solve) and "
+      "aid_formula_norm at y_k, outside the timed step, when g is strongly convex");
   HessianSolver::declare_options();
   SnesViSolver::declare_options(kLowerPrefix);
+  return r;
 }
 
 void JointMethod::setup(Problem& problem, Vec x0) {
@@ -37,8 +35,7 @@ void JointMethod::setup(Problem& problem, Vec x0) {
   problem.initial_y(x0, y_);
   grad_f_ = create_joint(x0, y_);
   curvature_ = problem.lower_curvature(x0, y_, CurvatureNeed::both);
-  const bool report = report_true_hypergradient(); // read always: a given option must be used
-  if (curvature_.mu > 0 && report) {
+  if (curvature_.mu > 0 && reporting_.true_hypergradient) {
     solver_ = std::make_unique<HessianSolver>(problem, y_);
     v_ = problem.create_y();
     BB_PETSC(VecSet(v_, 0.0));

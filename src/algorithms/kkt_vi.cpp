@@ -32,14 +32,10 @@ KktVi::Config KktVi::Config::from_options() {
                                       "snesvi: stop when the D-gap is at most this");
   c.check_exact = options::get_bool("-alg_check_exact", false,
                                     "trace hypergrad_error against the problem's closed form");
-  return c;
-}
-
-void KktVi::declare_options() {
-  (void)Config::from_options();
-  OptionSection section("algorithm kkt_vi");
+  // Read by the adjoint's KSP and SNESVI when they are built at setup.
   OperatorSolver::declare_options(kPrefix, KSPGMRES, kKspRtol);
   SnesViSolver::declare_options(kSnesViPrefix);
+  return c;
 }
 
 KktVi::KktVi(Config config) : HypergradientMethod(config.outer), config_(config) {}

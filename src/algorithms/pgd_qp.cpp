@@ -32,7 +32,7 @@ enum StateIndex : std::size_t {
 };
 } // namespace
 
-PgdQp::Config PgdQp::Config::from_options() {
+PgdQp::Config PgdQp::Config::from_options(const RunSpec& run) {
   OptionSection section("algorithm pgd_qp");
   Config c{};
   c.rho = options::get_choice("-alg_rho", "grad2", {"grad2", "sqrt_h0"},
@@ -40,9 +40,7 @@ PgdQp::Config PgdQp::Config::from_options() {
                   "grad2"
               ? Rho::kGrad2
               : Rho::kSqrtH0;
-  // The driver reads the same option: the theorems tie alpha and gamma to the run length K.
-  c.outer_iters = static_cast<int>(options::get_int(
-      "-outer_iters", 100, 0, 1000000000, "outer iterations K (alpha, gamma depend on it)"));
+  c.outer_iters = run.outer_iters; // the theorems tie alpha and gamma to the run length K
   c.alpha = options::get_real("-alg_alpha", 0.0, 0.0, 1e12,
                               "alpha; 0 = K^(-1/3) (grad2) or K^(-1/6) (sqrt_h0)");
   c.gamma = options::get_real("-alg_gamma", 0.0, 0.0, 1e12,
@@ -57,16 +55,11 @@ PgdQp::Config PgdQp::Config::from_options() {
       "-alg_warm_start_iters", 100000, 0, 1000000000, "gradient steps allowed for the warm start"));
   c.inner_eta = options::get_real("-alg_inner_eta", 0.0, 0.0, 1e12,
                                   "warm-start step size; 0 = 1/L from the problem's estimate");
+  c.reporting = JointMethod::Reporting::from_options();
   return c;
 }
 
-void PgdQp::declare_options() {
-  (void)Config::from_options();
-  OptionSection section("algorithm pgd_qp");
-  JointMethod::declare_options();
-}
-
-PgdQp::PgdQp(Config config) : config_(config) {}
+PgdQp::PgdQp(Config config) : JointMethod(config.reporting), config_(config) {}
 
 void PgdQp::setup(Problem& problem, Vec x0) {
   JointMethod::setup(problem, x0);

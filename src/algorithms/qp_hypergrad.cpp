@@ -20,10 +20,6 @@ QpHypergrad::QpHypergrad(Config config)
     : HypergradientMethod(config.outer), config_(std::move(config)), ipm_(config_.ipm),
       oracle_(make_qp_layer_oracle(config_.oracle)) {}
 
-void QpHypergrad::declare_options() {
-  (void)Config::from_options();
-}
-
 void QpHypergrad::setup(Problem& problem, Vec x0) {
   qp_problem_ = dynamic_cast<QpLowerLevel*>(&problem);
   if (!qp_problem_)

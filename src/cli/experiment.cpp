@@ -60,12 +60,13 @@ bool read_allow_weaker_convexity() {
       "fail); the run's validity is then 'invalid'");
 }
 
-Experiment make_experiment(MPI_Comm comm, bool with_algorithm) {
+Experiment make_experiment(const RunSpec& run, bool with_algorithm) {
   Experiment e;
   e.problem_name = options::get_string("-problem", "", "problem instance (see -list)");
   if (e.problem_name.empty())
     throw InputError("no -problem given; accepted: " + problem_registry().names_joined());
   const auto& problem_entry = problem_registry().at(e.problem_name);
+  e.run = with_problem_factory(run, e.problem_name);
   if (with_algorithm) {
     e.algorithm_name = options::get_string("-algorithm", "", "algorithm (see -list)");
     if (e.algorithm_name.empty())
@@ -77,9 +78,9 @@ Experiment make_experiment(MPI_Comm comm, bool with_algorithm) {
   }
   // Build the algorithm first: it only reads options, so a bad value fails before data loads.
   if (with_algorithm)
-    e.algorithm = algorithm_registry().at(e.algorithm_name).create();
+    e.algorithm = algorithm_registry().at(e.algorithm_name).create(e.run);
   try {
-    e.problem = problem_entry.create(comm);
+    e.problem = problem_entry.create(e.run);
     check_declared_structure(*e.problem, problem_entry.traits);
     e.x = e.problem->create_x();
     e.problem->initial_x(e.x);

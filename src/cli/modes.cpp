@@ -76,10 +76,6 @@ void print_compatibility() {
   std::printf("\n");
 }
 
-long long read_seed() {
-  return options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed of the instance's data");
-}
-
 /// Refuses an -output that is -x_from's file: creating the output would destroy the input.
 void refuse_output_over_input(const std::string& output) {
   const auto input = options::raw("-x_from");
@@ -139,7 +135,7 @@ int help_mode() {
     (void)options::get_real("-flush_interval", 5.0, 0.0, 3600.0, "seconds between flushes");
     (void)read_allow_weaker_convexity();
   }
-  (void)DriverConfig::from_options();
+  (void)DriverConfig::from_options(RunSpec::from_options(PETSC_COMM_WORLD));
   (void)HypergradientValidation::Settings::from_options(false);
   const auto problem = options::raw("-problem");
   const auto algorithm = options::raw("-algorithm");
@@ -170,17 +166,17 @@ int help_mode() {
 }
 
 int run_mode(MPI_Comm comm) {
-  const DriverConfig config = DriverConfig::from_options();
+  const RunSpec run = RunSpec::from_options(comm);
+  const DriverConfig config = DriverConfig::from_options(run);
   const auto validation = HypergradientValidation::Settings::from_options(false);
   const std::string restart = options::get_string(
       "-restart_from", "", "continue the run stored in this file (appending to its trace)");
-  Experiment e = make_experiment(comm, true);
+  Experiment e = make_experiment(run, true);
   std::string output = options::get_string("-output", restart, "result file");
   if (output.empty())
     output = "results/" + e.problem_name + "_" + e.algorithm_name + ".h5";
   const double flush_interval = options::get_real(
       "-flush_interval", 5.0, 0.0, 3600.0, "seconds of run time between flushes of the file");
-  const long long seed = read_seed();
   if (!restart.empty() && restart != output)
     throw InputError("-restart_from " + restart + " appends to its own file; -output " + output +
                      " must name the same file or be omitted");
@@ -247,7 +243,8 @@ int run_mode(MPI_Comm comm) {
     MPI_Barrier(comm);
     file = h5::open_file(comm, output, "w");
   }
-  ResultWriter writer(comm, file, "/", {e.problem_name, e.algorithm_name, options_string(), seed},
+  ResultWriter writer(comm, file, "/",
+                      {e.problem_name, e.algorithm_name, options_string(), e.run.seed},
                       !restart.empty(), flush_interval);
   RunOutcome outcome = run_experiment(*e.problem, *e.algorithm, e.x, writer, config, validity,
                                       {x_start, first_iteration, time_offset});
@@ -270,9 +267,8 @@ int run_mode(MPI_Comm comm) {
 
 int hypergrad_mode(MPI_Comm comm) {
   const auto validation = HypergradientValidation::Settings::from_options(false);
-  Experiment e = make_experiment(comm, true);
+  Experiment e = make_experiment(RunSpec::from_options(comm), true);
   const std::string output = options::get_string("-output", "", "result file");
-  const long long seed = read_seed();
   if (output.empty())
     throw InputError("-hypergrad needs -output FILE for the result");
   refuse_output_over_input(output);
@@ -283,8 +279,8 @@ int hypergrad_mode(MPI_Comm comm) {
   prepare_validation(e, validation);
   options::reject_unused();
   h5::File file = h5::open_file(comm, output, "w");
-  ResultWriter writer(comm, file, "/", {e.problem_name, e.algorithm_name, options_string(), seed},
-                      false, 1e9);
+  ResultWriter writer(comm, file, "/",
+                      {e.problem_name, e.algorithm_name, options_string(), e.run.seed}, false, 1e9);
   OwnedVec grad = duplicate(e.x);
   Record record;
   e.algorithm->hypergradient(e.x, grad, record);
@@ -318,7 +314,7 @@ int export_mode(MPI_Comm comm) {
   const std::string output =
       options::get_string("-export_problem", "", "write the instance's data to this file");
   require_writable_directory(output);
-  Experiment e = make_experiment(comm, false);
+  Experiment e = make_experiment(RunSpec::from_options(comm), false);
   options::reject_unused();
   // Some refusals (a problem without an exporter, an instance too large to write densely) come
   // from the exporter itself: it writes under a temporary name, renamed only once complete, so

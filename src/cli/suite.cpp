@@ -43,13 +43,12 @@ struct PreparedRun {
   DriverConfig config;
   HypergradientValidation::Settings validation;
   Experiment experiment;
-  long long seed;
 };
 
 PreparedRun prepare(MPI_Comm comm) {
-  PreparedRun p{DriverConfig::from_options(), HypergradientValidation::Settings::from_options(true),
-                make_experiment(comm, true), 0};
-  p.seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed");
+  const RunSpec run = RunSpec::from_options(comm);
+  PreparedRun p{DriverConfig::from_options(run),
+                HypergradientValidation::Settings::from_options(true), make_experiment(run, true)};
   p.experiment.algorithm->setup(*p.experiment.problem, p.experiment.x);
   prepare_validation(p.experiment, p.validation);
   options::reject_unused();
@@ -121,7 +120,7 @@ int suite_mode(MPI_Comm comm) {
     PreparedRun prepared = prepare(comm);
     const DriverConfig& config = prepared.config;
     Experiment& e = prepared.experiment;
-    const long long seed = prepared.seed;
+    const long long seed = e.run.seed;
     char group[64];
     std::snprintf(group, sizeof group, "run%02zu_%s_%s", i, e.problem_name.c_str(),
                   e.algorithm_name.c_str());

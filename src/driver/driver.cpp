@@ -83,11 +83,10 @@ void checkpoint(ResultWriter& writer, const Algorithm& algorithm, Vec x, Vec x_s
 
 } // namespace
 
-DriverConfig DriverConfig::from_options() {
+DriverConfig DriverConfig::from_options(const RunSpec& run) {
   OptionSection section("run control");
   DriverConfig c;
-  c.outer_iters =
-      static_cast<int>(options::get_int("-outer_iters", 100, 0, 1000000000, "outer iterations K"));
+  c.outer_iters = run.outer_iters;
   c.tolerance = options::get_real("-tol", 0.0, 0.0, 1e300,
                                   "stop (converged) when hypergrad_norm <= tol; 0 = never");
   c.time_budget = options::get_real("-time_budget", 0.0, 0.0, 1e12,

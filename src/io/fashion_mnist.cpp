@@ -44,7 +44,7 @@ LabeledRows load_rows(MPI_Comm comm, const std::string& images, const std::strin
 
 } // namespace
 
-FashionMnistConfig fashion_mnist_options(const FashionMnistConfig& defaults) {
+FashionMnistConfig fashion_mnist_options(const FashionMnistConfig& defaults, long long seed) {
   FashionMnistConfig c{};
   c.directory = options::get_string("-problem_data_dir", defaults.directory,
                                     "directory of the Fashion-MNIST IDX files");
@@ -54,7 +54,7 @@ FashionMnistConfig fashion_mnist_options(const FashionMnistConfig& defaults) {
   c.test = options::get_int("-problem_test", defaults.test, 1, 10000, "test samples");
   c.corruption = options::get_real("-problem_corruption", defaults.corruption, 0.0, 1.0,
                                    "probability that a training label is corrupted");
-  c.seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed of the label corruption");
+  c.seed = seed;
   return c;
 }
 

@@ -74,7 +74,7 @@ std::vector<PetscInt> random_positions(PetscInt n, long long seed) {
 
 } // namespace
 
-AdversarialLs::Config AdversarialLs::Config::from_options() {
+AdversarialLs::Config AdversarialLs::Config::from_options(const RunSpec& run) {
   OptionSection section("problem adversarial_ls");
   Config c{};
   c.synthetic = options::get_choice("-problem_data", "diabetes", {"diabetes", "synthetic"},
@@ -90,8 +90,7 @@ AdversarialLs::Config AdversarialLs::Config::from_options() {
   c.sigma_min =
       options::get_positive("-problem_sigma_min", 1e-9, "smallest nonzero diagonal entry of M");
   c.sigma_max = options::get_positive("-problem_sigma_max", 1.0, "largest diagonal entry of M");
-  c.seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT,
-                            "seed of M's assignment to samples (and of synthetic data)");
+  c.seed = run.seed;
   if (!(c.sigma_min <= c.sigma_max))
     throw InputError("-problem_sigma_min " + std::to_string(c.sigma_min) +
                      " exceeds -problem_sigma_max " + std::to_string(c.sigma_max) +

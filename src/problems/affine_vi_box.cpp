@@ -38,7 +38,7 @@ constexpr int kFixedPointBurst = 200;
 constexpr double kSolveTolerance = 1e-13;
 } // namespace
 
-AffineViBox::Config AffineViBox::Config::from_options() {
+AffineViBox::Config AffineViBox::Config::from_options(const RunSpec& run) {
   OptionSection section("problem affine_vi_box");
   const PetscInt nx = options::get_int("-problem_nx", 5, 1, 1000, "upper-level dimension nx");
   const PetscInt ny = options::get_int("-problem_ny", 30, 1, 2000, "lower-level dimension ny");
@@ -48,7 +48,7 @@ AffineViBox::Config AffineViBox::Config::from_options() {
   const double hi = options::get_real("-problem_hi", 0.5, -1e12, 1e12, "upper bound of Y");
   const double xb = options::get_positive("-problem_x_bound", 10.0, "X = [-xb, xb]^nx");
   const double alpha = options::get_real("-problem_alpha", 0.1, 0.0, 1e12, "upper weight alpha");
-  const long long seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed of the data");
+  const long long seed = run.seed;
   const DGap gap = DGap::from_options(0.5, 2.0);
   return Config{nx, ny, mu, skew, lo, hi, xb, alpha, seed, gap};
 }

@@ -13,7 +13,7 @@ namespace {
 enum Stream : std::uint64_t { kc = 1, kLower, kUpper, kx0 };
 } // namespace
 
-BoxQpBilevel::Config BoxQpBilevel::Config::from_options() {
+BoxQpBilevel::Config BoxQpBilevel::Config::from_options(const RunSpec& run) {
   OptionSection section("problem box_qp_bilevel");
   Config c{};
   c.nx = options::get_int("-problem_nx", 8, 2, 1000000, "hat-function coefficients x (nx >= 2)");
@@ -24,7 +24,7 @@ BoxQpBilevel::Config BoxQpBilevel::Config::from_options() {
   c.upper = options::get_real("-problem_upper", 0.5, -1e12, 1e12,
                               "upper bounds: upper_i = value + U[0, 1]/2");
   c.r = options::get_real("-problem_r", 0.01, 0.0, 1e12, "upper-level regularisation r");
-  c.seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed of the instance's data");
+  c.seed = run.seed;
   return c;
 }
 

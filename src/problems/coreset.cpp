@@ -25,10 +25,10 @@ Eigen::MatrixXd softmax_jacobian(const Eigen::VectorXd& x) {
 }
 } // namespace
 
-Coreset::Config Coreset::Config::from_options() {
+Coreset::Config Coreset::Config::from_options(const RunSpec& run) {
   OptionSection section("problem coreset");
   Config c{};
-  c.seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed of the instance's data");
+  c.seed = run.seed;
   return c;
 }
 

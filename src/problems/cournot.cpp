@@ -50,7 +50,7 @@ PetscInt local_size(Vec v) {
 }
 } // namespace
 
-Cournot::Config Cournot::Config::from_options() {
+Cournot::Config Cournot::Config::from_options(const RunSpec& run) {
   OptionSection section("problem cournot");
   const PetscInt firms =
       options::get_int("-problem_firms", 1000, 1, 1000000000, "number of firms N");
@@ -65,7 +65,7 @@ Cournot::Config Cournot::Config::from_options() {
   const double tax_cost =
       options::get_real("-problem_tax_cost", 0.1, 0.0, 1e12, "tax-administration cost gamma");
   const double xb = options::get_positive("-problem_x_bound", 100.0, "X = [-xb, xb]^N");
-  const long long seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed of the firm data");
+  const long long seed = run.seed;
   return Config{firms, a, slope, cap, damage, tax_cost, xb, seed, DGap::from_options(0.5, 2.0)};
 }
 

@@ -22,7 +22,7 @@ std::vector<Eigen::Index> widths(const DflQp::Config& c) {
 }
 } // namespace
 
-DflQp::Config DflQp::Config::from_options() {
+DflQp::Config DflQp::Config::from_options(const RunSpec& run) {
   OptionSection section("problem dfl_qp");
   Config c{};
   c.n = options::get_int("-problem_n", 20, 1, 100000, "QP size n (2n + 1 inequalities)");
@@ -40,7 +40,7 @@ DflQp::Config DflQp::Config::from_options() {
     c.hidden = 0;
   }
   c.noise = options::get_real("-problem_noise", 0.1, 0.0, 1e6, "feature noise scale");
-  c.seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed of the data and the model");
+  c.seed = run.seed;
   return c;
 }
 

@@ -20,10 +20,10 @@ Eigen::VectorXd sigmoid_derivative(const Eigen::VectorXd& t) {
 }
 } // namespace
 
-Hyperclean::Config Hyperclean::Config::from_options() {
+Hyperclean::Config Hyperclean::Config::from_options(const RunSpec& run) {
   OptionSection section("problem hyperclean");
   Config c{};
-  c.data = fashion_mnist_options({.corruption = 0.25});
+  c.data = fashion_mnist_options({.corruption = 0.25}, run.seed);
   c.lambda = options::get_real("-problem_lambda", 1e-3, 0.0, 1e6, "ridge weight lambda on y");
   c.pca = static_cast<int>(options::get_int("-problem_pca", 0, 0, FashionMnist::kPixels,
                                             "principal components kept (0: all 784 pixels)"));

@@ -10,11 +10,12 @@ constexpr int kClasses = FashionMnist::kClasses;
 using ConstWeights = Eigen::Map<const WeightMatrix>;
 } // namespace
 
-LogregHyper::Config LogregHyper::Config::from_options(const LogregHyperDefaults& defaults) {
+LogregHyper::Config LogregHyper::Config::from_options(const RunSpec& run,
+                                                      const LogregHyperDefaults& defaults) {
   OptionSection section("problem " + defaults.name);
   Config c{};
   c.name = defaults.name;
-  c.data = fashion_mnist_options(defaults.data);
+  c.data = fashion_mnist_options(defaults.data, run.seed);
   c.scalar_reg = options::get_choice("-problem_reg", defaults.scalar_reg ? "scalar" : "feature",
                                      {"feature", "scalar"},
                                      "one hyperparameter per pixel, or one for all") == "scalar";
@@ -22,13 +23,13 @@ LogregHyper::Config LogregHyper::Config::from_options(const LogregHyperDefaults&
   return c;
 }
 
-HyperparamLogreg::Config HyperparamLogreg::Config::from_options() {
+HyperparamLogreg::Config HyperparamLogreg::Config::from_options(const RunSpec& run) {
   // The IGFM paper's Section 7.2: one scalar log-regularisation, 40 000 / 20 000 / 10 000 samples
   // (the paper's MNIST split, here on Fashion-MNIST), 10 % of the training labels corrupted.
   return {LogregHyper::Config::from_options(
-      {"hyperparam_logreg",
-       {.train = 40000, .validation = 20000, .test = 10000, .corruption = 0.1},
-       true})};
+      run, {"hyperparam_logreg",
+            {.train = 40000, .validation = 20000, .test = 10000, .corruption = 0.1},
+            true})};
 }
 
 LogregHyper::LogregHyper(MPI_Comm comm, Config config)

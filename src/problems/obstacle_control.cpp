@@ -15,7 +15,7 @@ namespace {
 constexpr double kContactTolerance = 1e-10;
 } // namespace
 
-ObstacleControl::Config ObstacleControl::Config::from_options() {
+ObstacleControl::Config ObstacleControl::Config::from_options(const RunSpec& /*no random data*/) {
   OptionSection section("problem obstacle_control");
   const PetscInt grid = options::get_int("-problem_grid", 32, 2, 100000,
                                          "interior grid points per side N (N^2 "

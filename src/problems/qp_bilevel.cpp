@@ -24,7 +24,7 @@ Eigen::MatrixXd gaussian(long long seed, Stream stream, Eigen::Index rows, Eigen
 }
 } // namespace
 
-QpBilevel::Config QpBilevel::Config::from_options() {
+QpBilevel::Config QpBilevel::Config::from_options(const RunSpec& run) {
   OptionSection section("problem qp_bilevel");
   Config c{};
   c.nx = options::get_int("-problem_nx", 5, 1, 100000, "dimension of x");
@@ -32,7 +32,7 @@ QpBilevel::Config QpBilevel::Config::from_options() {
   c.inequalities = options::get_int("-problem_ineq", 20, 0, 1000000, "rows of G y <= h");
   c.equalities = options::get_int("-problem_eq", 2, 0, 1000000, "rows of A y = b (fewer than ny)");
   c.r = options::get_real("-problem_r", 0.1, 0.0, 1e8, "upper-level regularisation r");
-  c.seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed of the instance's data");
+  c.seed = run.seed;
   if (c.equalities >= c.ny)
     throw InputError("-problem_eq " + std::to_string(c.equalities) +
                      ": accepted: fewer equalities than -problem_ny " + std::to_string(c.ny));

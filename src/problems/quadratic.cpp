@@ -18,14 +18,14 @@ enum Stream : std::uint64_t { kHouseholder = 1, kB, kc, kCDiag, kCBand, kd, kx0 
 constexpr PetscInt kMaxExportNy = 4096;
 } // namespace
 
-Quadratic::Config Quadratic::Config::from_options() {
+Quadratic::Config Quadratic::Config::from_options(const RunSpec& run) {
   OptionSection section("problem quadratic");
   Config c{};
   c.nx = options::get_int("-problem_nx", 10, 1, 100000000, "upper-level dimension nx");
   c.ny = options::get_int("-problem_ny", 200, 2, 2000000000, "lower-level dimension ny");
   c.cond = options::get_real("-problem_cond", 10.0, 1.0, 1e12, "condition number of Q");
   c.r = options::get_real("-problem_r", 0.1, 0.0, 1e12, "upper-level regularisation r");
-  c.seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed of the instance's data");
+  c.seed = run.seed;
   c.inject_nan = options::get_bool("-problem_inject_nan", false,
                                    "corrupt one data entry with NaN after loading (testing)");
   return c;

@@ -53,13 +53,13 @@ std::vector<int> random_board(const CounterRng& rng) {
 }
 } // namespace
 
-SudokuLp::Config SudokuLp::Config::from_options() {
+SudokuLp::Config SudokuLp::Config::from_options(const RunSpec& run) {
   OptionSection section("problem sudoku_lp");
   Config c{};
   c.split = SampleSplit::from_options(200, 50, "puzzles");
   c.clues = options::get_int("-problem_clues", 8, 0, 16, "given cells per puzzle");
   c.equalities = options::get_int("-problem_eq", 40, 1, 63, "rows of the learned A");
-  c.seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed of the puzzles and of A");
+  c.seed = run.seed;
   return c;
 }
 

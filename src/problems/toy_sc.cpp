@@ -20,12 +20,12 @@ Eigen::MatrixXd random_orthogonal(const CounterRng& rng, Eigen::Index n) {
 }
 } // namespace
 
-ToySc::Config ToySc::Config::from_options(const char* section_name) {
+ToySc::Config ToySc::Config::from_options(const RunSpec& run, const char* section_name) {
   OptionSection section(section_name);
   Config c{};
   c.n = options::get_int("-problem_n", 20, 1, 100000, "dimension of x and y");
   c.cond_h = options::get_real("-problem_cond", 10.0, 1.0, 1e8, "condition number of H");
-  c.seed = options::get_int("-seed", 0, 0, PETSC_MAX_INT, "seed of the instance's data");
+  c.seed = run.seed;
   return c;
 }
 

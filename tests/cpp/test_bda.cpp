@@ -28,7 +28,7 @@ class BdaGradient : public ::testing::TestWithParam<BdaCase> {};
 
 /// Phi_T at x and, if `grad` is given, BDA's estimate of its gradient.
 double unrolled_phi(Problem& problem, Vec x, Vec grad) {
-  auto bda = algorithm_registry().at("bda").create();
+  auto bda = algorithm_registry().at("bda").create(current_run());
   bda->setup(problem, x);
   OwnedVec g = duplicate(x);
   Record record;
@@ -41,7 +41,7 @@ double unrolled_phi(Problem& problem, Vec x, Vec grad) {
 TEST_P(BdaGradient, MatchesDifferencesOfTheUnrolledPhi) {
   const BdaCase& c = GetParam();
   ScopedOptions scoped(std::string(c.options) + " -alg_warm_start 0 -alg_inner_iters 15");
-  auto problem = problem_registry().at(c.problem).create(PETSC_COMM_WORLD);
+  auto problem = problem_registry().at(c.problem).create(current_run());
   OwnedVec x = problem->create_x(), dx = problem->create_x(), grad = problem->create_x();
   fill_random(x, 21, 0.5, c.x_offset);
   fill_random(dx, 22);

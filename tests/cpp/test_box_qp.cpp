@@ -82,7 +82,7 @@ TEST(BoxQp, TaoSolutionSatisfiesKktAndMatchesInteriorPoint) {
 /// box_qp_hypergrad's estimate at x with `options`, and the record of the call.
 OwnedVec hypergradient(Problem& problem, Vec x, const std::string& options, Record& record) {
   ScopedOptions scoped(options);
-  auto alg = algorithm_registry().at("box_qp_hypergrad").create();
+  auto alg = algorithm_registry().at("box_qp_hypergrad").create(current_run());
   OwnedVec grad = problem.create_x();
   alg->setup(problem, x);
   alg->hypergradient(x, grad, record);

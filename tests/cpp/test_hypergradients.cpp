@@ -18,7 +18,7 @@ namespace {
 double hypergradient_error(Problem& problem, const std::string& algorithm,
                            const std::string& options) {
   ScopedOptions scoped(options);
-  auto alg = algorithm_registry().at(algorithm).create();
+  auto alg = algorithm_registry().at(algorithm).create(current_run());
   OwnedVec x = problem.create_x(), grad = problem.create_x(), exact = problem.create_x();
   problem.initial_x(x);
   alg->setup(problem, x);

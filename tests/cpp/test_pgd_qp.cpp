@@ -123,7 +123,7 @@ double brute_force_multiplier(const QpData& d, double b) {
 template <class Check> void run_pgd_qp(const std::string& options, int steps, Check&& check) {
   auto problem = make_problem("toy_sc", "");
   ScopedOptions scoped("-outer_iters " + std::to_string(steps) + " " + options);
-  auto alg = algorithm_registry().at("pgd_qp").create();
+  auto alg = algorithm_registry().at("pgd_qp").create(current_run());
   OwnedVec x = problem->create_x();
   problem->initial_x(x);
   alg->setup(*problem, x);

@@ -109,7 +109,7 @@ struct BilevelCase {
       make_problem("qp_bilevel", "-problem_nx 6 -problem_ny 30 -problem_ineq 40 -problem_eq 3");
   double error(const std::string& options, Record* out = nullptr) {
     ScopedOptions scoped(options);
-    auto alg = algorithm_registry().at("qp_hypergrad").create();
+    auto alg = algorithm_registry().at("qp_hypergrad").create(current_run());
     OwnedVec x = problem->create_x(), grad = problem->create_x(), exact = problem->create_x();
     problem->initial_x(x);
     alg->setup(*problem, x);

@@ -92,7 +92,7 @@ TEST(SnesVi, KktViGivesTheSameHypergradientWithEitherLowerSolver) {
   const char* solvers[2] = {"natural_map", "snesvi"};
   for (int k = 0; k < 2; ++k) {
     ScopedOptions scoped(b + " -alg_inner_solver " + solvers[k]);
-    auto kkt = algorithm_registry().at("kkt_vi").create();
+    auto kkt = algorithm_registry().at("kkt_vi").create(current_run());
     kkt->setup(*problem, x);
     Record record;
     kkt->hypergradient(x, grads[k], record);

@@ -15,10 +15,15 @@
 
 namespace bilevel::test {
 
+/// The run specification of the options in force (-seed, -outer_iters) on PETSC_COMM_WORLD.
+inline RunSpec current_run() {
+  return RunSpec::from_options(PETSC_COMM_WORLD);
+}
+
 /// Creates problem `name` with `options` (e.g. "-problem_ny 50").
 inline std::unique_ptr<Problem> make_problem(const std::string& name, const std::string& options) {
   ScopedOptions scoped(options);
-  return problem_registry().at(name).create(PETSC_COMM_WORLD);
+  return problem_registry().at(name).create(current_run());
 }
 
 /// A registered problem and algorithm built under the options in force, set up at the problem's
@@ -38,8 +43,9 @@ struct AlgorithmRun {
 };
 
 inline AlgorithmRun start_run(const std::string& problem, const std::string& algorithm) {
-  AlgorithmRun run{problem_registry().at(problem).create(PETSC_COMM_WORLD),
-                   algorithm_registry().at(algorithm).create(),
+  const RunSpec spec = with_problem_factory(current_run(), problem);
+  AlgorithmRun run{problem_registry().at(problem).create(spec),
+                   algorithm_registry().at(algorithm).create(spec),
                    {}};
   run.x = run.problem->create_x();
   run.problem->initial_x(run.x);

@@ -166,7 +166,7 @@ TEST(DGapMerit, RejectsParametersOutsideBGreaterThanAGreaterThanZero) {
 OwnedVec hypergradient(Problem& problem, const std::string& algorithm, const std::string& options,
                        Record* record = nullptr) {
   ScopedOptions scoped(options);
-  auto alg = algorithm_registry().at(algorithm).create();
+  auto alg = algorithm_registry().at(algorithm).create(current_run());
   OwnedVec x = problem.create_x(), grad = problem.create_x();
   problem.initial_x(x);
   alg->setup(problem, x);
@@ -291,7 +291,7 @@ TEST(ObstacleControl, ItdViApproachesKktViAndTheDGapVanishes) {
   const double lipschitz = problem->lower_curvature(x, nullptr, CurvatureNeed::lipschitz).lipschitz;
   const std::string b = "-alg_b " + std::to_string(lipschitz);
   ScopedOptions scoped(b);
-  auto kkt = algorithm_registry().at("kkt_vi").create();
+  auto kkt = algorithm_registry().at("kkt_vi").create(current_run());
   kkt->setup(*problem, x);
   OwnedVec reference = problem->create_x();
   Record record;
@@ -335,7 +335,7 @@ TEST(Cournot, KktViMatchesDifferencesOfPhiAndItdViApproachesIt) {
   };
   auto gradient_at_x = [&](const std::string& algorithm, const std::string& options) {
     ScopedOptions scoped(options);
-    auto alg = algorithm_registry().at(algorithm).create();
+    auto alg = algorithm_registry().at(algorithm).create(current_run());
     alg->setup(*problem, x);
     OwnedVec grad = problem->create_x();
     Record record;

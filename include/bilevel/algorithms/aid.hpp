@@ -20,7 +20,6 @@ public:
     static Config from_options();
   };
   explicit Aid(Config config);
-  static void declare_options();
 
   std::string name() const override { return "aid"; }
   void setup(Problem& problem, Vec x0) override;

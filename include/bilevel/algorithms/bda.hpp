@@ -24,7 +24,6 @@ public:
     static Config from_options();
   };
   explicit Bda(Config config);
-  static void declare_options();
 
   std::string name() const override { return "bda"; }
   void setup(Problem& problem, Vec x0) override;

@@ -19,10 +19,10 @@ public:
     InnerSteps inner;
     double eta;   ///< the control of the QP's constraint
     double gamma; ///< outer step
+    Reporting reporting;
     static Config from_options();
   };
   explicit Bome(Config config);
-  static void declare_options();
 
   std::string name() const override { return "bome"; }
   void setup(Problem& problem, Vec x0) override;

@@ -23,7 +23,6 @@ public:
     static Config from_options();
   };
   explicit BoxQpHypergrad(Config config);
-  static void declare_options();
 
   std::string name() const override { return "box_qp_hypergrad"; }
   void setup(Problem& problem, Vec x0) override;

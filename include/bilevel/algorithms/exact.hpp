@@ -12,7 +12,6 @@ public:
     static Config from_options();
   };
   explicit Exact(Config config);
-  static void declare_options();
 
   std::string name() const override { return "exact"; }
   void setup(Problem& problem, Vec x0) override;

@@ -21,9 +21,11 @@
 #include "bilevel/algorithms/algorithm.hpp"
 #include "bilevel/algorithms/switching_gradient.hpp"
 #include "bilevel/core/rank_groups.hpp"
+#include "bilevel/problems/run_spec.hpp"
 
 #include <Eigen/Dense>
 
+#include <functional>
 #include <memory>
 
 namespace bilevel {
@@ -31,17 +33,18 @@ namespace bilevel {
 class Igfm final : public Algorithm {
 public:
   struct Config {
-    double eta;   ///< outer step
-    double delta; ///< smoothing radius
-    int batch;    ///< B directions per iteration
-    int groups;   ///< G rank groups sharing the 2B evaluations
-    long long seed;
+    double eta;     ///< outer step
+    double delta;   ///< smoothing radius
+    int batch;      ///< B directions per iteration
+    int groups;     ///< G rank groups sharing the 2B evaluations
+    long long seed; ///< the run's: the directions and the reservoir draws
     bool warm_start;
     SwitchingGradient::Config sgm;
-    static Config from_options();
+    /// Builds the run's problem on a rank group's communicator (RunSpec::make_problem).
+    std::function<std::unique_ptr<Problem>(MPI_Comm)> replicate;
+    static Config from_options(const RunSpec& run);
   };
-  explicit Igfm(Config config) : config_(config) {}
-  static void declare_options() { (void)Config::from_options(); }
+  explicit Igfm(Config config) : config_(std::move(config)) {}
 
   std::string name() const override { return "igfm"; }
   void setup(Problem& problem, Vec x0) override;

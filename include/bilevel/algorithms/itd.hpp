@@ -19,7 +19,6 @@ public:
     static Config from_options();
   };
   explicit Itd(Config config);
-  static void declare_options();
 
   std::string name() const override { return "itd"; }
   void setup(Problem& problem, Vec x0) override;

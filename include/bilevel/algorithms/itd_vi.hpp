@@ -31,7 +31,6 @@ public:
     static Config from_options();
   };
   explicit ItdVi(Config config);
-  static void declare_options();
 
   std::string name() const override { return "itd_vi"; }
   void setup(Problem& problem, Vec x0) override;

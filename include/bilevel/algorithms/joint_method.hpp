@@ -21,6 +21,14 @@ namespace bilevel {
 
 class JointMethod : public Algorithm {
 public:
+  /// What report() computes: -alg_true_hypergrad and the options of its solves (-alg_ksp_*,
+  /// -alg_true_snesvi_*), declared here and read by those solvers when setup() builds them.
+  struct Reporting {
+    bool true_hypergradient;
+    static Reporting from_options();
+  };
+  explicit JointMethod(Reporting reporting) : reporting_(reporting) {}
+
   /// Rejects constrained problems: the joint step moves x and y without projecting.
   void setup(Problem& problem, Vec x0) override;
   Vec lower_iterate() const override { return y_; }
@@ -28,9 +36,6 @@ public:
   /// y and the reports' warm starts (v, y*, v*): a restart without them reports other numbers.
   void save_state(hid_t group) const override;
   void load_state(hid_t group) override;
-
-  /// The reporting switch (-alg_true_hypergrad) and the reporting solve's options (-alg_ksp_*).
-  static void declare_options();
 
 protected:
   Problem& problem() const { return *problem_; }
@@ -47,6 +52,7 @@ protected:
   OwnedVec grad_f_; ///< joint
 
 private:
+  Reporting reporting_;
   Curvature curvature_{};
   /// The hypergradient formula at (x, y) with the Krylov solve warm-started from v; records
   /// `<prefix>_converged/_iterations` and returns its norm (NaN if the solve failed).

@@ -34,7 +34,6 @@ public:
     static Config from_options();
   };
   explicit KktVi(Config config);
-  static void declare_options();
 
   std::string name() const override { return "kkt_vi"; }
   void setup(Problem& problem, Vec x0) override;

@@ -9,6 +9,7 @@
 #include "bilevel/algorithms/joint_method.hpp"
 #include "bilevel/algorithms/lower_gradient_descent.hpp"
 #include "bilevel/algorithms/lower_stationarity.hpp"
+#include "bilevel/problems/run_spec.hpp"
 
 #include <memory>
 
@@ -19,17 +20,17 @@ public:
   enum class Rho { kGrad2, kSqrtH0 };
   struct Config {
     Rho rho;
-    int outer_iters;    ///< K, which alpha and gamma depend on (the driver's -outer_iters)
+    int outer_iters;    ///< K, which alpha and gamma depend on (the run's -outer_iters)
     double alpha;       ///< <= 0: the theorem's value
     double gamma;       ///< <= 0: the theorem's value
     double l_f, l_h;    ///< <= 0: estimated at z_0 (see estimate_l_f, estimate_l_h)
     double c0;          ///< warm start target h(z_0) <= alpha^2 C_0
     int warm_start_max; ///< gradient steps allowed for the warm start
     double inner_eta;   ///< warm-start step; <= 0: 1/L from the problem's curvature estimate
-    static Config from_options();
+    Reporting reporting;
+    static Config from_options(const RunSpec& run);
   };
   explicit PgdQp(Config config);
-  static void declare_options();
 
   std::string name() const override { return "pgd_qp"; }
   void setup(Problem& problem, Vec x0) override;

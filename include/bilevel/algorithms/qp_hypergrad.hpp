@@ -27,7 +27,6 @@ public:
     static Config from_options();
   };
   explicit QpHypergrad(Config config);
-  static void declare_options();
 
   std::string name() const override { return "qp_hypergrad"; }
   void setup(Problem& problem, Vec x0) override;

@@ -25,7 +25,6 @@ public:
     static Config from_options();
   };
   explicit QpLayerTraining(Config config);
-  static void declare_options() { (void)Config::from_options(); }
 
   std::string name() const override { return "qp_layer"; }
   void setup(Problem& problem, Vec x0) override;

@@ -5,6 +5,7 @@
 #include "bilevel/algorithms/hypergradient_validation.hpp"
 #include "bilevel/driver/run_validity.hpp"
 #include "bilevel/problems/problem.hpp"
+#include "bilevel/problems/run_spec.hpp"
 
 #include <memory>
 #include <optional>
@@ -14,6 +15,7 @@ namespace bilevel::cli {
 
 struct Experiment {
   std::string problem_name, algorithm_name;
+  RunSpec run; ///< the run's seed, budget and problem factory, which built both
   std::unique_ptr<Problem> problem;
   std::unique_ptr<Algorithm> algorithm; ///< null when the mode needs none
   OwnedVec x;
@@ -35,8 +37,9 @@ bool read_allow_weaker_convexity();
 
 /// Reads -problem (and -algorithm if `with_algorithm`), refuses a pair the algorithm cannot
 /// solve correctly (InputError naming the algorithms that apply) before anything is built,
-/// creates both and x, and checks the built problem against its declared structure.
-Experiment make_experiment(MPI_Comm comm, bool with_algorithm);
+/// creates both for `run` (RunSpec::from_options, read by the mode) and x, and checks the built
+/// problem against its declared structure.
+Experiment make_experiment(const RunSpec& run, bool with_algorithm);
 
 /// Builds experiment.validator when `settings` enable -validate, with the algorithm's documented
 /// tolerance; call before options::reject_unused(), as the reference solver reads options.

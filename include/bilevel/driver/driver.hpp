@@ -6,6 +6,7 @@
 // core/interrupt.hpp stops even a long inner solve within one inner step).
 #include "bilevel/core/petsc_handle.hpp"
 #include "bilevel/core/run_status.hpp"
+#include "bilevel/problems/run_spec.hpp"
 
 #include <string>
 
@@ -17,14 +18,14 @@ class ResultWriter;
 class RunValidity;
 
 struct DriverConfig {
-  int outer_iters = 100;
+  int outer_iters = 100;    ///< the run's budget K (RunSpec::outer_iters)
   double tolerance = 0.0;   ///< stop ("converged") when hypergrad_norm <= tolerance
   double time_budget = 0.0; ///< seconds of algorithm time; 0 = none
   int monitor_every = 0;    ///< a rank-0 progress line every N iterations; 0 = quiet
   int report_every = 1;     ///< problem metrics every N iterations (NaN in between)
 
-  /// Reads -outer_iters, -tol, -time_budget, -monitor, -report_every.
-  static DriverConfig from_options();
+  /// Reads -tol, -time_budget, -monitor, -report_every; K is the run's.
+  static DriverConfig from_options(const RunSpec& run);
 };
 
 struct RunOutcome {

@@ -35,9 +35,9 @@ struct FashionMnist {
 };
 
 /// Reads the data options shared by the Fashion-MNIST problems (-problem_data_dir, -problem_train,
-/// -problem_val, -problem_test, -problem_corruption, -seed) into the caller's option section;
-/// `defaults` holds the values of the options not given (its seed is unused: -seed defaults 0).
-FashionMnistConfig fashion_mnist_options(const FashionMnistConfig& defaults);
+/// -problem_val, -problem_test, -problem_corruption) into the caller's option section;
+/// `defaults` holds the values of the options not given; `seed` (the run's) draws the corruption.
+FashionMnistConfig fashion_mnist_options(const FashionMnistConfig& defaults, long long seed);
 
 /// Loads this rank's rows of each split (collective only in the sense that every rank reads).
 /// InputError naming the Debian package when the files are missing.

@@ -12,6 +12,7 @@
 // Data: the diabetes set (442 x 10) that Debian's python3-sklearn ships, standardised, or a
 // synthetic set of any size; rows of A and the entries of y, b, m are distributed across ranks.
 #include "bilevel/problems/problem.hpp"
+#include "bilevel/problems/run_spec.hpp"
 
 namespace bilevel {
 
@@ -23,10 +24,9 @@ public:
     PetscInt n, d; ///< synthetic sizes (the diabetes set fixes its own)
     double lambda, sigma_min, sigma_max;
     long long seed;
-    static Config from_options();
+    static Config from_options(const RunSpec& run);
   };
   AdversarialLs(MPI_Comm comm, Config config);
-  static void declare_options() { (void)Config::from_options(); }
 
   std::string name() const override { return "adversarial_ls"; }
   PetscInt nx() const override { return d_; }

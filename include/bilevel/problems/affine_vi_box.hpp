@@ -5,6 +5,7 @@
 // mu = lambda_min(S) (the symmetric part of M) and L = ||M||_2 are computed exactly. All data is
 // dense, replicated on every rank and drawn from CounterRng, so any rank count builds the same
 // instance; x and y are distributed Vecs like every problem's.
+#include "bilevel/problems/run_spec.hpp"
 #include "bilevel/problems/vi_problem.hpp"
 #include "bilevel/sets/box.hpp"
 
@@ -23,10 +24,9 @@ public:
     double lo, hi, x_bound, alpha;
     long long seed;
     DGap gap;
-    static Config from_options();
+    static Config from_options(const RunSpec& run);
   };
   AffineViBox(MPI_Comm comm, Config config);
-  static void declare_options() { (void)Config::from_options(); }
 
   std::string name() const override { return "affine_vi_box"; }
   PetscInt nx() const override { return config_.nx; }

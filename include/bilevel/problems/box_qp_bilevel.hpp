@@ -14,6 +14,7 @@
 // on every rank count. There is no closed form; the tests check against central differences.
 #include "bilevel/problems/box_qp_lower_level.hpp"
 #include "bilevel/problems/problem.hpp"
+#include "bilevel/problems/run_spec.hpp"
 #include "bilevel/sets/vector_box.hpp"
 
 #include <memory>
@@ -26,10 +27,9 @@ public:
     PetscInt nx, ny;
     double shift, lower, upper, r;
     long long seed;
-    static Config from_options();
+    static Config from_options(const RunSpec& run);
   };
   BoxQpBilevel(MPI_Comm comm, Config config);
-  static void declare_options() { (void)Config::from_options(); }
 
   std::string name() const override { return "box_qp_bilevel"; }
   PetscInt nx() const override { return config_.nx; }

@@ -6,6 +6,7 @@
 // so every rank layout builds the same instance. y*(x) = A softmax(x), so
 // grad Phi = 2 J' A' (A softmax(x) - y_0) with J = diag(s) - s s' the softmax Jacobian.
 #include "bilevel/problems/replicated_problem.hpp"
+#include "bilevel/problems/run_spec.hpp"
 
 namespace bilevel {
 
@@ -13,10 +14,9 @@ class Coreset final : public ReplicatedProblem {
 public:
   struct Config {
     long long seed;
-    static Config from_options();
+    static Config from_options(const RunSpec& run);
   };
   Coreset(MPI_Comm comm, Config config);
-  static void declare_options() { (void)Config::from_options(); }
 
   std::string name() const override { return "coreset"; }
   PetscInt nx() const override { return 4; }

@@ -13,6 +13,7 @@
 // offset the firms' market power). Firms are distributed across ranks (a PETSc Vec of N
 // entries); c, d and e come from CounterRng by the firm's global index, so every rank count
 // builds the same market.
+#include "bilevel/problems/run_spec.hpp"
 #include "bilevel/problems/vi_problem.hpp"
 #include "bilevel/sets/box.hpp"
 
@@ -25,10 +26,9 @@ public:
     double demand_intercept, demand_slope, cap, damage, tax_cost, x_bound;
     long long seed;
     DGap gap;
-    static Config from_options();
+    static Config from_options(const RunSpec& run);
   };
   Cournot(MPI_Comm comm, Config config);
-  static void declare_options() { (void)Config::from_options(); }
 
   std::string name() const override { return "cournot"; }
   PetscInt nx() const override { return config_.firms; }

@@ -9,6 +9,7 @@
 // method, split across ranks).
 #include "bilevel/problems/mlp.hpp"
 #include "bilevel/problems/qp_layer_problem.hpp"
+#include "bilevel/problems/run_spec.hpp"
 
 namespace bilevel {
 
@@ -20,10 +21,9 @@ public:
     PetscInt hidden; ///< width of the MLP's hidden layer; 0 = the linear model
     double noise;
     long long seed;
-    static Config from_options();
+    static Config from_options(const RunSpec& run);
   };
   DflQp(MPI_Comm comm, Config config);
-  static void declare_options() { (void)Config::from_options(); }
 
   std::string name() const override { return "dfl_qp"; }
   PetscInt nx() const override { return net_.parameters(); }

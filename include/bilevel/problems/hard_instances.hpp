@@ -5,6 +5,7 @@
 // hyper-objective phi(x) = min_{y in Y*(x)} f(x, y) in closed form, which exact() returns
 // together with the minimising y* (the ground truth SGM and IGFM are tested against).
 #include "bilevel/problems/replicated_problem.hpp"
+#include "bilevel/problems/run_spec.hpp"
 #include "bilevel/sets/box.hpp"
 
 namespace bilevel {
@@ -48,10 +49,11 @@ private:
 class HardNonsmooth final : public HardUnitInterval {
 public:
   struct Config : Settings {
-    static Config from_options() { return {read_settings("problem hard_nonsmooth", 1.0)}; }
+    static Config from_options(const RunSpec& /*no random data*/) {
+      return {read_settings("problem hard_nonsmooth", 1.0)};
+    }
   };
   HardNonsmooth(MPI_Comm comm, Config config) : HardUnitInterval(comm, config) {}
-  static void declare_options() { (void)Config::from_options(); }
 
   std::string name() const override { return "hard_nonsmooth"; }
 
@@ -75,10 +77,11 @@ protected:
 class HardLiu final : public HardInstance {
 public:
   struct Config : Settings {
-    static Config from_options() { return {read_settings("problem hard_liu", 0.0)}; }
+    static Config from_options(const RunSpec& /*no random data*/) {
+      return {read_settings("problem hard_liu", 0.0)};
+    }
   };
   HardLiu(MPI_Comm comm, Config config) : HardInstance(comm, config) {}
-  static void declare_options() { (void)Config::from_options(); }
 
   std::string name() const override { return "hard_liu"; }
   PetscInt ny() const override { return 2; }
@@ -100,10 +103,11 @@ protected:
 class HardDiscontinuous final : public HardUnitInterval {
 public:
   struct Config : Settings {
-    static Config from_options() { return {read_settings("problem hard_discontinuous", 1.0)}; }
+    static Config from_options(const RunSpec& /*no random data*/) {
+      return {read_settings("problem hard_discontinuous", 1.0)};
+    }
   };
   HardDiscontinuous(MPI_Comm comm, Config config) : HardUnitInterval(comm, config) {}
-  static void declare_options() { (void)Config::from_options(); }
 
   std::string name() const override { return "hard_discontinuous"; }
 

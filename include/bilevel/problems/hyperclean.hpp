@@ -9,6 +9,7 @@
 #include "bilevel/io/fashion_mnist.hpp"
 #include "bilevel/problems/pca.hpp"
 #include "bilevel/problems/replicated_problem.hpp"
+#include "bilevel/problems/run_spec.hpp"
 #include "bilevel/problems/softmax_loss.hpp"
 
 #include <optional>
@@ -22,10 +23,9 @@ public:
     double lambda;
     int pca; ///< principal components kept; 0 keeps all pixels
     double x0;
-    static Config from_options();
+    static Config from_options(const RunSpec& run);
   };
   Hyperclean(MPI_Comm comm, Config config);
-  static void declare_options() { (void)Config::from_options(); }
 
   std::string name() const override { return "hyperclean"; }
   PetscInt nx() const override { return static_cast<PetscInt>(config_.data.train); }

@@ -7,6 +7,7 @@
 // model weights are replicated.
 #include "bilevel/io/fashion_mnist.hpp"
 #include "bilevel/problems/replicated_problem.hpp"
+#include "bilevel/problems/run_spec.hpp"
 #include "bilevel/problems/softmax_loss.hpp"
 
 namespace bilevel {
@@ -25,10 +26,9 @@ public:
     FashionMnistConfig data;
     bool scalar_reg;
     double x0;
-    static Config from_options(const LogregHyperDefaults& defaults = {});
+    static Config from_options(const RunSpec& run, const LogregHyperDefaults& defaults = {});
   };
   LogregHyper(MPI_Comm comm, Config config);
-  static void declare_options() { (void)Config::from_options(); }
 
   /// The registry name the instance was built under (IGFM rebuilds it on rank groups by name).
   std::string name() const override { return config_.name; }
@@ -65,10 +65,9 @@ private:
 class HyperparamLogreg final : public LogregHyper {
 public:
   struct Config : LogregHyper::Config {
-    static Config from_options();
+    static Config from_options(const RunSpec& run);
   };
   HyperparamLogreg(MPI_Comm comm, Config config) : LogregHyper(comm, std::move(config)) {}
-  static void declare_options() { (void)Config::from_options(); }
 };
 
 } // namespace bilevel

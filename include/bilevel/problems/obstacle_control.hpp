@@ -5,6 +5,7 @@
 //   strongly monotone with mu = lambda_min(K), L = lambda_max(K), both known in closed form),
 //   Y = {y >= psi},  f = 1/2 ||y - y_d||^2 h^2 + (alpha/2) ||x||^2 h^2,  X = [-xb, xb]^{N^2}.
 // nx = ny = N^2: x is the distributed load, so reverse-mode ITD is the natural choice.
+#include "bilevel/problems/run_spec.hpp"
 #include "bilevel/problems/vi_problem.hpp"
 #include "bilevel/sets/box.hpp"
 #include "bilevel/sets/lower_bound.hpp"
@@ -19,10 +20,9 @@ public:
     PetscInt grid;
     double alpha, x_bound, load;
     DGap gap;
-    static Config from_options();
+    static Config from_options(const RunSpec& run);
   };
   ObstacleControl(MPI_Comm comm, Config config);
-  static void declare_options() { (void)Config::from_options(); }
 
   std::string name() const override { return "obstacle_control"; }
   PetscInt nx() const override { return config_.grid * config_.grid; }

@@ -10,6 +10,7 @@
 // (Goldfarb-Idnani), and dy*/dx = L^{-T} P_N L^{-1} B with P_N the projection's Jacobian.
 #include "bilevel/problems/qp_lower_level.hpp"
 #include "bilevel/problems/replicated_problem.hpp"
+#include "bilevel/problems/run_spec.hpp"
 #include "bilevel/sets/polyhedron.hpp"
 
 #include <memory>
@@ -22,10 +23,9 @@ public:
     PetscInt nx, ny, inequalities, equalities;
     double r;
     long long seed;
-    static Config from_options();
+    static Config from_options(const RunSpec& run);
   };
   QpBilevel(MPI_Comm comm, Config config);
-  static void declare_options() { (void)Config::from_options(); }
 
   std::string name() const override { return "qp_bilevel"; }
   PetscInt nx() const override { return config_.nx; }

@@ -8,6 +8,7 @@
 // rows of B and C are distributed; every entry comes from a counter-based generator, so any rank
 // count builds the same instance.
 #include "bilevel/problems/problem.hpp"
+#include "bilevel/problems/run_spec.hpp"
 
 namespace bilevel {
 
@@ -18,10 +19,9 @@ public:
     double cond, r;
     long long seed;
     bool inject_nan; ///< corrupt d[0] in memory: exercises the driver's divergence detection
-    static Config from_options();
+    static Config from_options(const RunSpec& run);
   };
   Quadratic(MPI_Comm comm, Config config);
-  static void declare_options() { (void)Config::from_options(); }
 
   std::string name() const override { return "quadratic"; }
   PetscInt nx() const override { return config_.nx; }

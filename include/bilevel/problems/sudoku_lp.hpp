@@ -11,6 +11,7 @@
 // then all but -problem_clues cells removed (uniqueness of the solution is not enforced).
 // Test metric test_error: the fraction of test boards whose cell-wise argmax breaks a rule.
 #include "bilevel/problems/qp_layer_problem.hpp"
+#include "bilevel/problems/run_spec.hpp"
 
 namespace bilevel {
 
@@ -20,10 +21,9 @@ public:
     SampleSplit split;
     PetscInt clues, equalities;
     long long seed;
-    static Config from_options();
+    static Config from_options(const RunSpec& run);
   };
   SudokuLp(MPI_Comm comm, Config config);
-  static void declare_options() { (void)Config::from_options(); }
 
   static constexpr Eigen::Index kCells = 64;
 

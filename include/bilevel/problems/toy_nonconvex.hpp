@@ -13,12 +13,11 @@ class ToyNonconvex final : public ToySc {
 public:
   /// toy_sc's options, listed by -help under this problem's name.
   struct Config {
-    static ToySc::Config from_options() {
-      return ToySc::Config::from_options("problem toy_nonconvex");
+    static ToySc::Config from_options(const RunSpec& run) {
+      return ToySc::Config::from_options(run, "problem toy_nonconvex");
     }
   };
   using ToySc::ToySc;
-  static void declare_options() { (void)Config::from_options(); }
 
   std::string name() const override { return "toy_nonconvex"; }
   bool has_exact_hypergradient() const override { return false; }

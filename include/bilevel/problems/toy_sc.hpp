@@ -5,6 +5,7 @@
 // (cond(H) <= 10 as the paper asks). y*(x) = H^{-1} x gives the exact hypergradient.
 // toy_nonconvex derives from it: same data and upper level, lower level cos of this g.
 #include "bilevel/problems/replicated_problem.hpp"
+#include "bilevel/problems/run_spec.hpp"
 
 namespace bilevel {
 
@@ -15,10 +16,9 @@ public:
     double cond_h;
     long long seed;
     /// Reads the options under `section` (toy_nonconvex shares them under its own name).
-    static Config from_options(const char* section = "problem toy_sc");
+    static Config from_options(const RunSpec& run, const char* section = "problem toy_sc");
   };
   ToySc(MPI_Comm comm, Config config);
-  static void declare_options() { (void)Config::from_options(); }
 
   std::string name() const override { return "toy_sc"; }
   PetscInt nx() const override { return config_.n; }
