@@ -9,14 +9,14 @@
 //    nx = N grows (-bench_firms), T = -bench_inner_iters.
 #include "collective_timer.hpp"
 
-#include "bilevel/algorithms/algorithm.hpp"
-#include "bilevel/algorithms/natural_map.hpp"
-#include "bilevel/algorithms/natural_map_iteration.hpp"
-#include "bilevel/algorithms/snes_vi_solver.hpp"
 #include "bilevel/catalog.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
+#include "bilevel/methods/algorithm.hpp"
 #include "bilevel/problems/problem.hpp"
+#include "bilevel/solvers/natural_map.hpp"
+#include "bilevel/solvers/natural_map_iteration.hpp"
+#include "bilevel/solvers/snes_vi_solver.hpp"
 
 #include <petscsys.h>
 

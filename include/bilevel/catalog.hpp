@@ -1,9 +1,9 @@
 #pragma once
 // The registries of every problem and algorithm the suite ships (-problem, -algorithm, -list).
 // Adding one is one line in src/catalog.cpp.
-#include "bilevel/algorithms/algorithm.hpp"
 #include "bilevel/capabilities.hpp"
 #include "bilevel/core/registry.hpp"
+#include "bilevel/methods/algorithm.hpp"
 #include "bilevel/problems/problem.hpp"
 #include "bilevel/problems/run_spec.hpp"
 

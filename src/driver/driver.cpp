@@ -1,12 +1,12 @@
 #include "bilevel/driver/driver.hpp"
 
-#include "bilevel/algorithms/algorithm.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/interrupt.hpp"
 #include "bilevel/core/log_events.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/driver/run_validity.hpp"
 #include "bilevel/io/result_writer.hpp"
+#include "bilevel/methods/algorithm.hpp"
 #include "bilevel/problems/problem.hpp"
 
 #include <petsctime.h>

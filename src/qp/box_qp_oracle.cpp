@@ -1,6 +1,6 @@
 #include "bilevel/qp/box_qp_oracle.hpp"
 
-#include "bilevel/algorithms/operator_solver.hpp"
+#include "bilevel/core/operator_solver.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/qp/box_ffoqp_oracle.hpp"
 #include "bilevel/qp/box_kkt_oracle.hpp"

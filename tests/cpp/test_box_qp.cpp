@@ -4,9 +4,9 @@
 // through TAO, a wrong active set being visibly wrong, and crossed bounds reported as such.
 #include "test_support.hpp"
 
-#include "bilevel/algorithms/algorithm.hpp"
 #include "bilevel/core/record.hpp"
 #include "bilevel/core/replicated_vec.hpp"
+#include "bilevel/methods/algorithm.hpp"
 #include "bilevel/problems/box_qp_bilevel.hpp"
 #include "bilevel/qp/interior_point_qp.hpp"
 #include "bilevel/qp/tao_box_qp_solver.hpp"

@@ -3,7 +3,7 @@
 // the rate of the inner gradient iteration, 1 - 1/cond.
 #include "test_support.hpp"
 
-#include "bilevel/algorithms/algorithm.hpp"
+#include "bilevel/methods/algorithm.hpp"
 
 #include <gtest/gtest.h>
 

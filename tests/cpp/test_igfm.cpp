@@ -5,9 +5,9 @@
 // on hard_nonsmooth (phi = -|x|, descent has no stationary point to stop at).
 #include "test_support.hpp"
 
-#include "bilevel/algorithms/igfm.hpp"
-#include "bilevel/algorithms/switching_gradient.hpp"
 #include "bilevel/core/replicated_vec.hpp"
+#include "bilevel/methods/igfm.hpp"
+#include "bilevel/solvers/switching_gradient.hpp"
 
 #include <gtest/gtest.h>
 

@@ -4,10 +4,10 @@
 // equality when lambda > 0) along 200 iterates, D measured from the iterates themselves.
 #include "test_support.hpp"
 
-#include "bilevel/algorithms/algorithm.hpp"
-#include "bilevel/algorithms/joint_vector.hpp"
-#include "bilevel/algorithms/lower_stationarity.hpp"
-#include "bilevel/algorithms/single_constraint_qp.hpp"
+#include "bilevel/methods/algorithm.hpp"
+#include "bilevel/solvers/joint_vector.hpp"
+#include "bilevel/solvers/lower_stationarity.hpp"
+#include "bilevel/solvers/single_constraint_qp.hpp"
 
 #include <gtest/gtest.h>
 

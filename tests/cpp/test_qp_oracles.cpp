@@ -6,7 +6,7 @@
 #include "qp_test_support.hpp"
 #include "test_support.hpp"
 
-#include "bilevel/algorithms/algorithm.hpp"
+#include "bilevel/methods/algorithm.hpp"
 #include "bilevel/qp/interior_point_qp.hpp"
 #include "bilevel/qp/qp_layer_oracle.hpp"
 

@@ -4,11 +4,11 @@
 // D-gap, which must be >= 0 everywhere and zero at the solution.
 #include "test_support.hpp"
 
-#include "bilevel/algorithms/algorithm.hpp"
-#include "bilevel/algorithms/natural_map.hpp"
-#include "bilevel/algorithms/natural_map_iteration.hpp"
-#include "bilevel/algorithms/snes_vi_solver.hpp"
+#include "bilevel/methods/algorithm.hpp"
 #include "bilevel/problems/problem.hpp"
+#include "bilevel/solvers/natural_map.hpp"
+#include "bilevel/solvers/natural_map_iteration.hpp"
+#include "bilevel/solvers/snes_vi_solver.hpp"
 
 #include <gtest/gtest.h>
 

@@ -3,14 +3,14 @@
 // hypergradient converging to kkt_vi's and the closed form at the rate Prop. 14 predicts.
 #include "test_support.hpp"
 
-#include "bilevel/algorithms/algorithm.hpp"
-#include "bilevel/algorithms/itd_vi.hpp"
-#include "bilevel/algorithms/natural_map.hpp"
-#include "bilevel/algorithms/natural_map_iteration.hpp"
 #include "bilevel/core/replicated_vec.hpp"
+#include "bilevel/methods/algorithm.hpp"
+#include "bilevel/methods/itd_vi.hpp"
 #include "bilevel/problems/d_gap.hpp"
 #include "bilevel/problems/problem.hpp"
 #include "bilevel/sets/constraint_set.hpp"
+#include "bilevel/solvers/natural_map.hpp"
+#include "bilevel/solvers/natural_map_iteration.hpp"
 
 #include <gtest/gtest.h>
 

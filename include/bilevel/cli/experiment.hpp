@@ -1,11 +1,11 @@
 #pragma once
 // What every mode that runs something builds first: the problem and (optionally) the algorithm
 // selected by -problem / -algorithm, and the starting x (-x_from's /x, else the problem's own).
-#include "bilevel/algorithms/algorithm.hpp"
-#include "bilevel/algorithms/hypergradient_validation.hpp"
 #include "bilevel/driver/run_validity.hpp"
+#include "bilevel/methods/algorithm.hpp"
 #include "bilevel/problems/problem.hpp"
 #include "bilevel/problems/run_spec.hpp"
+#include "bilevel/validation/hypergradient_validation.hpp"
 
 #include <memory>
 #include <optional>

@@ -11,7 +11,7 @@
 // H_ii s_l s_u + lambda_l s_u + lambda_u s_l), which keeps the true residual as the stopping test.
 // A singular block (a degenerate row) is left unpreconditioned; then GMRES may not converge,
 // which the outcome reports.
-#include "bilevel/algorithms/operator_solver.hpp"
+#include "bilevel/core/operator_solver.hpp"
 #include "bilevel/qp/box_qp_oracle.hpp"
 
 #include <vector>

@@ -7,7 +7,7 @@
 //   kkt    the full KKT system of all 2n bound rows and their multipliers (OptNet), solved by
 //          GMRES on a MatShell of size 3n
 // With strict complementarity both give the same w.
-#include "bilevel/algorithms/operator_solver.hpp"
+#include "bilevel/core/operator_solver.hpp"
 #include "bilevel/qp/box_qp.hpp"
 
 #include <memory>
