@@ -26,15 +26,13 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import sweep
 from .common import AnalysisError, HelpFormatter
+from .options import REPO, add_binary_argument, option_value, scale_option
+from .status import FINISHED, MISSING, RESUMABLE, file_status
 
-REPO = Path(__file__).resolve().parents[2]
 #: Written into every campaign's result directory: what was planned, for `bba compare`.
 MANIFEST = "campaign.json"
-#: Statuses after which a run is not run again.
-FINISHED = {"completed", "converged", "diverged"}
-#: Statuses a run can be resumed from with -restart_from (its /state holds what it needs).
-RESUMABLE = {"interrupted", "running"}
 #: Options the runner sets itself.
 RUNNER_OPTIONS = {"output", "restart_from", "problem", "algorithm", "seed", "outer_iters",
                   "time_budget"}
@@ -78,7 +76,7 @@ class Campaign:
     runs: list
 
 
-def option_value(value) -> str:
+def toml_value(value) -> str:
     """A TOML value as bilevelbench reads it (PETSc booleans as true/false)."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -93,7 +91,7 @@ def _option_words(options: dict, where: str) -> list:
         if name.lstrip("-") in RUNNER_OPTIONS:
             raise AnalysisError(f"{where}: option '{name}' is set by the campaign itself "
                                 f"(problems, algorithms, seeds, budget)")
-        words += ["-" + name.lstrip("-"), option_value(value)]
+        words += ["-" + name.lstrip("-"), toml_value(value)]
     return words
 
 
@@ -150,10 +148,7 @@ def expand_study(study: dict, defaults: dict, where: str) -> list:
         words += _option_words(per_algorithm.get(algorithm, {}), f"{where}: {algorithm}")
         words += _option_words(variant, f"{where}: grid")
         for opt in weak:  # weak scaling: the per-rank size times the rank count
-            if "-" + opt not in words:
-                raise AnalysisError(f"{where}: weak_scale '{opt}' is not among the options")
-            i = words.index("-" + opt) + 1
-            words[i] = str(int(words[i]) * int(n))
+            words = scale_option(words, opt, int(n), f"{where}: weak_scale")
         runs += [PlannedRun(name, problem, algorithm, int(seed), int(n), words, variant, rep)
                  for rep in range(1, repetitions + 1)]
     return runs
@@ -272,8 +267,7 @@ def check_names(campaign: Campaign, binary: Path) -> None:
             raise _unknown(run.algorithm, algorithms, f"study {run.study}: algorithm")
         pair = (run.problem, run.algorithm)
         mark = matrix.get(pair)
-        weaker = "-allow_weaker_convexity" in run.words and run.words[
-            run.words.index("-allow_weaker_convexity") + 1] == "true"
+        weaker = option_value(run.words, "-allow_weaker_convexity") == "true"
         if mark == "." or (mark == "w" and not weaker):
             hint = (" unless allow_weaker_convexity = true (the run is then invalid)"
                     if mark == "w" else "")
@@ -295,24 +289,6 @@ def check_names(campaign: Campaign, binary: Path) -> None:
 
 
 # --- running -----------------------------------------------------------------------------------
-
-def file_status(path: Path) -> str:
-    """The run's `status` attribute, or missing / unreadable / unknown (as jobs/h5status)."""
-    if not path.exists():
-        return "missing"
-    import h5py
-
-    try:
-        with h5py.File(path, "r", locking=False) as f:
-            value = f.attrs.get("status")
-            has_state = "state" in f
-    except OSError:
-        return "unreadable"
-    if value is None:
-        return "unknown"
-    value = value.decode() if isinstance(value, bytes) else str(value)
-    return value if value not in RESUMABLE or has_state else "unresumable"
-
 
 class Stop(Exception):
     """The runner was signalled: the current run saved its state; stop the campaign."""
@@ -340,7 +316,7 @@ def run_one(run: PlannedRun, out: Path, binary: Path, mpiexec: str, log) -> str:
     else:
         if path.exists():
             path.replace(path.with_suffix(".h5.prev"))  # kept for a post-mortem
-        start, what = ["-output", str(path)], "run" if status == "missing" else f"rerun ({status})"
+        start, what = ["-output", str(path)], "run" if status == MISSING else f"rerun ({status})"
     cmd = [mpiexec, "-n", str(run.ranks), str(binary)] + run.words + start
     print(f"{what}: {run.name}", file=log, flush=True)
     with open(out / (run.name + ".log"), "a") as err:
@@ -396,16 +372,15 @@ def run_local(campaign: Campaign, out: Path, binary: Path, mpiexec: str) -> int:
 
 
 def run_slurm(campaign: Campaign, out: Path, binary: Path, extra: list) -> int:
-    """Hand the runs to jobs/bbsweep (kind campaign): one job per run, writing the same file
+    """Hand the runs to bbsweep (kind campaign): one job per run, writing the same file
     names as a local run, so either can resume what the other started."""
     runs_file = out / "runs.json"
     runs_file.write_text(json.dumps([{"name": r.name, "ranks": r.ranks, "options": r.words}
                                      for r in unique_runs(campaign)], indent=1) + "\n")
-    cmd = [str(REPO / "jobs" / "bbsweep"), "submit", "--kind", "campaign", "--runs-file",
-           str(runs_file), "--name", out.name, "--results-dir", str(out.parent),
-           "--exe", str(binary)] + extra
-    print(shlex.join(cmd), flush=True)
-    return subprocess.run(cmd).returncode
+    words = ["submit", "--kind", "campaign", "--runs-file", str(runs_file), "--name", out.name,
+             "--results-dir", str(out.parent), "--exe", str(binary)] + extra
+    print(shlex.join(["jobs/bbsweep"] + words), flush=True)
+    return sweep.main(words)
 
 
 def run(args) -> int:
@@ -450,9 +425,7 @@ def register(subparsers) -> None:
     p.add_argument("file", help="campaign file (benchmarks/campaigns/*.toml)")
     p.add_argument("-o", "--output", help="result directory (default: "
                                           "results/campaigns/<campaign name>)")
-    p.add_argument("--binary", default=os.environ.get("BILEVELBENCH",
-                                                      str(REPO / "build" / "bilevelbench")),
-                   help="bilevelbench executable (default: $BILEVELBENCH or build/bilevelbench)")
+    add_binary_argument(p, "--binary")
     p.add_argument("--study", action="append", metavar="NAME",
                    help="only this study (repeatable); default: all")
     p.add_argument("--mpiexec", default="mpiexec", help="MPI launcher for local runs")

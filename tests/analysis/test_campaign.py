@@ -12,7 +12,8 @@ import h5py
 import numpy as np
 import pytest
 
-from bilevel_analysis.campaign import assign_ids, file_status, load_campaign
+from bilevel_analysis.campaign import assign_ids, load_campaign
+from bilevel_analysis.status import file_status
 from bilevel_analysis.common import AnalysisError
 
 HERE = Path(__file__).resolve().parent
