@@ -20,6 +20,7 @@ from collections import defaultdict
 
 from .common import AnalysisError, HelpFormatter, markdown_table
 from .io import Run, load_runs
+from .status import DIVERGED, RAN_TO_END as FINISHED
 
 #: Chen, Xu & Zhang (the IGFM paper, 2023), Table 2: MSE mean, std on LIBSVM "abalone".
 PAPER_TABLE2 = {"aid": (1.781, 0.418), "itd": (0.982, 0.015), "bgs": (0.995, 0.259),
@@ -30,8 +31,6 @@ PAPER_TABLE3 = {"aid": (75.8, 87.5, 91.3), "itd": (75.8, 87.5, 91.3), "bgs": (75
                 "bda": (81.2, 89.3, 91.5), "bome": (86.7, 88.9, 89.3),
                 "ia-gm": (86.9, 90.3, 90.5), "igfm": (88.4, 91.0, 91.8)}
 PAPER_P = (0.5, 0.3, 0.1)
-FINISHED = ("completed", "converged")
-DIVERGED = "diverged"
 DEFAULT_CORRUPTION = 0.1
 
 
