@@ -12,6 +12,7 @@ names are checked against the binary (``-list``, ``-help``) before anything runs
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import itertools
@@ -29,7 +30,7 @@ from pathlib import Path
 from . import sweep
 from .common import AnalysisError, HelpFormatter
 from .options import REPO, add_binary_argument, option_value, scale_option
-from .status import FINISHED, MISSING, RESUMABLE, file_status
+from .status import FINISHED, MISSING, RAN_TO_END, RESUMABLE, file_status
 
 #: Written into every campaign's result directory: what was planned, for `bba compare`.
 MANIFEST = "campaign.json"
@@ -383,24 +384,45 @@ def run_slurm(campaign: Campaign, out: Path, binary: Path, extra: list) -> int:
     return sweep.main(words)
 
 
+def print_files(campaign: Campaign, out: Path) -> int:
+    """The result files of the selected studies that ran to the end, one a line: the input of
+    an analysis step (bba model, scaling, tables) for one study of this build's results."""
+    done = [out / (r.name + ".h5") for r in unique_runs(campaign)]
+    done = [p for p in done if file_status(p) in RAN_TO_END]
+    if not done:
+        raise AnalysisError(f"{out}: none of the {len(unique_runs(campaign))} selected runs has "
+                            f"finished with this binary (bba campaign plan shows their state)")
+    print("\n".join(map(str, done)))
+    return 0
+
+
+def selected(campaign: Campaign, studies: list | None) -> Campaign:
+    """The campaign restricted to some studies. Names are given before (assign_ids): a run
+    two studies share keeps the one file name whichever of them is selected."""
+    if not studies:
+        return campaign
+    known = {r.study for r in campaign.runs}
+    unknown = sorted(set(studies) - known)
+    if unknown:
+        raise AnalysisError(f"--study {unknown[0]}: the campaign's studies are "
+                            f"{', '.join(sorted(known))}")
+    return dataclasses.replace(campaign, runs=[r for r in campaign.runs if r.study in studies])
+
+
 def run(args) -> int:
-    campaign = load_campaign(Path(args.file))
-    if args.study:
-        known = {r.study for r in campaign.runs}
-        unknown = sorted(set(args.study) - known)
-        if unknown:
-            raise AnalysisError(f"--study {unknown[0]}: the campaign's studies are "
-                                f"{', '.join(sorted(known))}")
-        campaign.runs = [r for r in campaign.runs if r.study in args.study]
+    whole = load_campaign(Path(args.file))
     binary = Path(args.binary).resolve()
     if not os.access(binary, os.X_OK):
         raise AnalysisError(f"{binary}: not an executable (build it, or pass --binary)")
     build = binary_id(binary)
-    assign_ids(campaign, build)
-    check_names(campaign, binary)
+    assign_ids(whole, build)
+    campaign = selected(whole, args.study)
     out = Path(args.output or REPO / "results" / "campaigns" / campaign.name).resolve()
+    if args.action == "files":
+        return print_files(campaign, out)
+    check_names(campaign, binary)
     out.mkdir(parents=True, exist_ok=True)
-    write_manifest(campaign, out, binary, build)
+    write_manifest(whole, out, binary, build)  # every study, for bba compare's grouping
     if args.action == "plan":
         unique = unique_runs(campaign)
         for r in unique:
@@ -418,10 +440,12 @@ def register(subparsers) -> None:
         description="Expand a campaign file into runs, check every name against the binary, "
                     "and run what is not finished: here with mpiexec, or as Slurm jobs through "
                     "jobs/bbsweep (--slurm). Rerunning skips finished runs and resumes "
-                    "interrupted ones. 'plan' lists the runs and their state. Exit 0 when "
-                    "every run finished, 1 when some did not, 3 when stopped by a signal.",
+                    "interrupted ones. 'plan' lists the runs and their state; 'files' prints "
+                    "the result files that ran to the end (for bba model, scaling, tables: "
+                    "one study with --study). Exit 0 when every run finished, 1 when some did "
+                    "not, 3 when stopped by a signal.",
         formatter_class=HelpFormatter)
-    p.add_argument("action", choices=["run", "plan"])
+    p.add_argument("action", choices=["run", "plan", "files"])
     p.add_argument("file", help="campaign file (benchmarks/campaigns/*.toml)")
     p.add_argument("-o", "--output", help="result directory (default: "
                                           "results/campaigns/<campaign name>)")

@@ -11,11 +11,11 @@ import argparse
 import sys
 
 from . import (__version__, campaign, compare, curves, history, model, qp_layers, rates, regress,
-               report, scaling, sweep, tables)
+               report, scaling, sweep, tables, tuning)
 from .common import AnalysisError
 
 SUBCOMMANDS = (campaign, sweep, compare, rates, scaling, model, regress, history, report, curves,
-               qp_layers, tables)
+               qp_layers, tables, tuning)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,7 +12,7 @@ import h5py
 import numpy as np
 import pytest
 
-from bilevel_analysis.campaign import assign_ids, load_campaign
+from bilevel_analysis.campaign import assign_ids, load_campaign, selected
 from bilevel_analysis.status import file_status
 from bilevel_analysis.common import AnalysisError
 
@@ -70,6 +70,29 @@ weak_scale = ["problem_ny"]
 """))
     sizes = [r.words[r.words.index("-problem_ny") + 1] for r in c.runs]
     assert sizes == ["1000", "4000"]
+
+
+def test_a_run_two_studies_share_keeps_its_name_when_one_study_is_selected(tmp_path):
+    """The weak study's 2-rank point is the strong study's 2-rank run: selecting the weak
+    study alone (run --study, files --study) must find that run under the strong study's
+    file name, not plan it again under another."""
+    c = load_campaign(write(tmp_path, """
+[defaults]
+problem = "quadratic"
+algorithm = "aid"
+ranks = [1, 2]
+[[study]]
+name = "strong"
+options = { problem_ny = 2000 }
+[[study]]
+name = "weak"
+options = { problem_ny = 1000 }
+weak_scale = ["problem_ny"]
+"""))
+    assign_ids(c, "build")
+    weak = selected(c, ["weak"]).runs
+    assert [r.name.split("-")[0] for r in weak] == ["weak", "strong"]
+    assert weak[1].name == c.runs[1].name
 
 
 @pytest.mark.parametrize("text, message", [
