@@ -29,6 +29,7 @@ from pathlib import Path
 
 from . import sweep
 from .common import AnalysisError, HelpFormatter
+from .model import KERNELS
 from .options import REPO, add_binary_argument, option_value, scale_option
 from .status import FINISHED, MISSING, RAN_TO_END, RESUMABLE, file_status
 
@@ -39,7 +40,7 @@ RUNNER_OPTIONS = {"output", "restart_from", "problem", "algorithm", "seed", "out
                   "time_budget"}
 STUDY_KEYS = {"name", "problem", "problems", "algorithm", "algorithms", "options", "grid",
               "seeds", "ranks", "budget", "algorithm_options", "weak_scale", "description",
-              "repetitions"}
+              "repetitions", "model_kernel"}
 #: PETSc's own options that -help does not list but every run accepts.
 PETSC_GLOBAL = {"-log_view", "-options_file"}
 #: Debian's OpenMPI as root, more ranks than cores, idle ranks yielding (docs/user-guide.md).
@@ -57,6 +58,7 @@ class PlannedRun:
     words: list                 #: bilevelbench options, without -output/-restart_from
     variant: dict = field(default_factory=dict)  #: the grid point: what distinguishes it
     repetition: int = 1         #: timing repetitions of the same options (part of the id)
+    model_kernel: str | None = None  #: bba model's --kernel for the study (bba compare)
     run_id: str = ""
     name: str = ""
 
@@ -64,7 +66,7 @@ class PlannedRun:
         return {"id": self.run_id, "name": self.name, "file": self.name + ".h5",
                 "study": self.study, "problem": self.problem, "algorithm": self.algorithm,
                 "seed": self.seed, "ranks": self.ranks, "variant": self.variant,
-                "repetition": self.repetition,
+                "repetition": self.repetition, "model_kernel": self.model_kernel,
                 "options": self.words}
 
 
@@ -133,6 +135,9 @@ def expand_study(study: dict, defaults: dict, where: str) -> list:
                             f"does not run")
     weak = [w.lstrip("-") for w in s.get("weak_scale", [])]
     repetitions = int(s.get("repetitions", 1))
+    kernel = s.get("model_kernel")
+    if kernel not in (None, *KERNELS):
+        raise AnalysisError(f"{where}: model_kernel '{kernel}' (accepted: {', '.join(KERNELS)})")
     if repetitions < 1:
         raise AnalysisError(f"{where}: repetitions must be at least 1")
     runs = []
@@ -150,8 +155,8 @@ def expand_study(study: dict, defaults: dict, where: str) -> list:
         words += _option_words(variant, f"{where}: grid")
         for opt in weak:  # weak scaling: the per-rank size times the rank count
             words = scale_option(words, opt, int(n), f"{where}: weak_scale")
-        runs += [PlannedRun(name, problem, algorithm, int(seed), int(n), words, variant, rep)
-                 for rep in range(1, repetitions + 1)]
+        runs += [PlannedRun(name, problem, algorithm, int(seed), int(n), words, variant, rep,
+                            kernel) for rep in range(1, repetitions + 1)]
     return runs
 
 
