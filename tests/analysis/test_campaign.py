@@ -194,3 +194,11 @@ def test_campaign_stopped_halfway_and_resumed_equals_an_uninterrupted_one(tmp_pa
     again = campaign(out)  # everything finished: nothing runs
     log, _ = again.communicate(timeout=60)
     assert again.returncode == 0 and "3 already done" in log and "run: " not in log
+
+    # One study's finished results, for the analysis steps (bba tables, curves, model, ...).
+    listed = subprocess.run([sys.executable, str(BBA), "campaign", "files", str(TINY), "-o",
+                             str(out), "--binary", BINARY, "--study", "aid"],
+                            capture_output=True, text=True)
+    assert listed.returncode == 0, listed.stderr
+    assert sorted(Path(p).name for p in listed.stdout.split()) == sorted(
+        n for n in b if n.startswith("aid-"))
