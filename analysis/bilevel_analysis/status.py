@@ -25,8 +25,9 @@ FINISHED = RAN_TO_END | {DIVERGED}
 RESUMABLE = frozenset({INTERRUPTED, RUNNING})
 
 
-def file_status(path) -> str:
-    """The status word of a result file, or MISSING / UNREADABLE / UNKNOWN / UNRESUMABLE.
+def file_status(path, check_state: bool = True) -> str:
+    """The status word of a result file, or MISSING / UNREADABLE / UNKNOWN, or (with
+    ``check_state``) UNRESUMABLE for a running or interrupted file without /state.
 
     Reads without HDF5 file locks: a run killed hard can leave its file locked by a process
     that no longer exists, and a status must still be read.
@@ -45,4 +46,4 @@ def file_status(path) -> str:
     if value is None:
         return UNKNOWN
     value = value.decode() if isinstance(value, bytes) else str(value)
-    return value if value not in RESUMABLE or has_state else UNRESUMABLE
+    return value if value not in RESUMABLE or has_state or not check_state else UNRESUMABLE
