@@ -357,24 +357,27 @@ def scaling_groups(runs: list[Run], manifest: dict | None) -> list[ScalingGroup]
 def add_models(groups: list[ScalingGroup], model_args) -> list[str]:
     """bba model's cluster prediction for each strong group, fitted to its runs at 1 and 2
     ranks (weak groups hold another size at each rank count, which the fit does not take);
-    returns why a group got none."""
+    returns why a group got none, and what the fit had to assume."""
     notes = []
     for g in groups:
         if g.mode != "strong":
             continue
         pair = [r for r in g.runs if int(r.attr("nranks", 1)) in (1, 2)]
         try:
-            *_, rows = model_runs(pair, model_args, g.kernel)
+            fit, *_, rows = model_runs(pair, model_args, g.kernel)
         except AnalysisError as exc:
             notes.append(f"{g.name}: no model ({exc})")
             continue
         g.model = {r.p: (r.strong_speedup, r.strong_efficiency) for r in rows}
+        notes += [f"{g.name}: model fit: {note}" for note in fit.notes]
     return notes
 
 
 def scaling_figure(groups: list[ScalingGroup]):
     plt = pyplot()
-    from matplotlib.ticker import NullFormatter, ScalarFormatter
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    plain = FuncFormatter(lambda v, _: f"{v:g}")  # 0.25, 1, 1024: no powers of two
 
     colours = plt.get_cmap("tab10" if len(groups) <= 10 else "tab20")
     fig, (sp, ef) = plt.subplots(1, 2, figsize=(12, 4.2 + 0.28 * len(groups)))
@@ -407,13 +410,14 @@ def scaling_figure(groups: list[ScalingGroup]):
         ax.set_ylabel(name)
         if modelled:  # the model reaches far past the measured rank counts
             ax.set_xscale("log", base=2)
-            ax.xaxis.set_major_formatter(ScalarFormatter())
+            ax.xaxis.set_major_formatter(plain)
             ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xticks(ticks)
         ax.grid(True, alpha=0.35)
     if modelled:
         sp.set_yscale("log", base=2)
-        sp.yaxis.set_major_formatter(ScalarFormatter())
+        sp.yaxis.set_major_formatter(plain)
+        sp.yaxis.set_minor_formatter(NullFormatter())
     ef.set_ylim(0, max(1.2, ef.get_ylim()[1]))
     height = fig.get_size_inches()[1]
     legend_height = 0.28 * (len(groups) + len(modelled) + 1) / 2 + 0.4
