@@ -570,10 +570,12 @@ def register(subparsers) -> None:
         "compare", help="one HTML page comparing methods: overlaid curves, targets, scaling",
         description="Compare the runs in result files or directories (a campaign's result "
                     "directory also gives its title and targets): per problem, each metric "
-                    "against iterations and time with the methods overlaid (median over seeds "
-                    "and the 20-80 %% band), time to target, final values, every run's "
-                    "validity; speedup and efficiency across rank counts. Unreadable or "
-                    "foreign files are reported and skipped.",
+                    "against iterations, time and oracle calls (oracle_* columns) with the "
+                    "methods overlaid (median over seeds and the 20-80 %% band), time to "
+                    "target, rates against the papers' bounds, final values, every run's "
+                    "validity; speedup and efficiency across rank counts, with bba model's "
+                    "cluster prediction given --machine. Unreadable or foreign files are "
+                    "reported and skipped.",
         formatter_class=HelpFormatter)
     p.add_argument("paths", nargs="+", metavar="PATH", help="result files or directories")
     p.add_argument("-o", "--output", default="compare.html", help="HTML file to write")
