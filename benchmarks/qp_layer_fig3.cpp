@@ -1,4 +1,4 @@
-// bilevel_qp_layer_fig3: the shape of seed 002's Fig. 3. For each QP size n (with n
+// bilevel_qp_layer_fig3: the shape of the FFO-layer paper's Fig. 3. For each QP size n (with n
 // inequalities, no equalities, Q = I as in the decision-focused-learning layer) a batch of QPs
 // is split across the ranks in contiguous blocks; each rank solves its block by the interior
 // point method (forward) and runs each oracle's backward pass (kkt, ffoqp, ffo), followed by the

@@ -1,5 +1,6 @@
-// bilevel_vi_bench: seed 000's solver benchmarks (docs/seed000-itd-vi.md), written as JSON by
-// rank 0. Not a test (no CTest entry); run it with benchmarks/run-vi.
+// bilevel_vi_bench: the ITD-VI paper's (Kaushik & Jin) solver benchmarks
+// (docs/itd-vi-kaushik-jin.md), written as JSON by rank 0. Not a test (no CTest entry); run it with
+// benchmarks/run-vi.
 //  - `inner`: time to a D-gap of -bench_gap on obstacle_control at each -bench_grids size, for
 //    the natural-map fixed point (b = (L + mu)/2, the best step for the symmetric K) and for
 //    PETSc's SNESVI (vinewtonrsls, GMRES + BoomerAMG on the reduced Laplacian). The fixed point is

@@ -12,6 +12,7 @@ names are checked against the binary (``-list``, ``-help``) before anything runs
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import itertools
@@ -26,21 +27,20 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import sweep
 from .common import AnalysisError, HelpFormatter
+from .model import KERNELS
+from .options import REPO, add_binary_argument, option_value, scale_option
+from .status import FINISHED, MISSING, RAN_TO_END, RESUMABLE, file_status
 
-REPO = Path(__file__).resolve().parents[2]
 #: Written into every campaign's result directory: what was planned, for `bba compare`.
 MANIFEST = "campaign.json"
-#: Statuses after which a run is not run again.
-FINISHED = {"completed", "converged", "diverged"}
-#: Statuses a run can be resumed from with -restart_from (its /state holds what it needs).
-RESUMABLE = {"interrupted", "running"}
 #: Options the runner sets itself.
 RUNNER_OPTIONS = {"output", "restart_from", "problem", "algorithm", "seed", "outer_iters",
                   "time_budget"}
 STUDY_KEYS = {"name", "problem", "problems", "algorithm", "algorithms", "options", "grid",
               "seeds", "ranks", "budget", "algorithm_options", "weak_scale", "description",
-              "repetitions"}
+              "repetitions", "model_kernel"}
 #: PETSc's own options that -help does not list but every run accepts.
 PETSC_GLOBAL = {"-log_view", "-options_file"}
 #: Debian's OpenMPI as root, more ranks than cores, idle ranks yielding (docs/user-guide.md).
@@ -58,6 +58,7 @@ class PlannedRun:
     words: list                 #: bilevelbench options, without -output/-restart_from
     variant: dict = field(default_factory=dict)  #: the grid point: what distinguishes it
     repetition: int = 1         #: timing repetitions of the same options (part of the id)
+    model_kernel: str | None = None  #: bba model's --kernel for the study (bba compare)
     run_id: str = ""
     name: str = ""
 
@@ -65,7 +66,7 @@ class PlannedRun:
         return {"id": self.run_id, "name": self.name, "file": self.name + ".h5",
                 "study": self.study, "problem": self.problem, "algorithm": self.algorithm,
                 "seed": self.seed, "ranks": self.ranks, "variant": self.variant,
-                "repetition": self.repetition,
+                "repetition": self.repetition, "model_kernel": self.model_kernel,
                 "options": self.words}
 
 
@@ -78,7 +79,7 @@ class Campaign:
     runs: list
 
 
-def option_value(value) -> str:
+def toml_value(value) -> str:
     """A TOML value as bilevelbench reads it (PETSc booleans as true/false)."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -93,7 +94,7 @@ def _option_words(options: dict, where: str) -> list:
         if name.lstrip("-") in RUNNER_OPTIONS:
             raise AnalysisError(f"{where}: option '{name}' is set by the campaign itself "
                                 f"(problems, algorithms, seeds, budget)")
-        words += ["-" + name.lstrip("-"), option_value(value)]
+        words += ["-" + name.lstrip("-"), toml_value(value)]
     return words
 
 
@@ -134,6 +135,9 @@ def expand_study(study: dict, defaults: dict, where: str) -> list:
                             f"does not run")
     weak = [w.lstrip("-") for w in s.get("weak_scale", [])]
     repetitions = int(s.get("repetitions", 1))
+    kernel = s.get("model_kernel")
+    if kernel not in (None, *KERNELS):
+        raise AnalysisError(f"{where}: model_kernel '{kernel}' (accepted: {', '.join(KERNELS)})")
     if repetitions < 1:
         raise AnalysisError(f"{where}: repetitions must be at least 1")
     runs = []
@@ -150,12 +154,9 @@ def expand_study(study: dict, defaults: dict, where: str) -> list:
         words += _option_words(per_algorithm.get(algorithm, {}), f"{where}: {algorithm}")
         words += _option_words(variant, f"{where}: grid")
         for opt in weak:  # weak scaling: the per-rank size times the rank count
-            if "-" + opt not in words:
-                raise AnalysisError(f"{where}: weak_scale '{opt}' is not among the options")
-            i = words.index("-" + opt) + 1
-            words[i] = str(int(words[i]) * int(n))
-        runs += [PlannedRun(name, problem, algorithm, int(seed), int(n), words, variant, rep)
-                 for rep in range(1, repetitions + 1)]
+            words = scale_option(words, opt, int(n), f"{where}: weak_scale")
+        runs += [PlannedRun(name, problem, algorithm, int(seed), int(n), words, variant, rep,
+                            kernel) for rep in range(1, repetitions + 1)]
     return runs
 
 
@@ -272,8 +273,7 @@ def check_names(campaign: Campaign, binary: Path) -> None:
             raise _unknown(run.algorithm, algorithms, f"study {run.study}: algorithm")
         pair = (run.problem, run.algorithm)
         mark = matrix.get(pair)
-        weaker = "-allow_weaker_convexity" in run.words and run.words[
-            run.words.index("-allow_weaker_convexity") + 1] == "true"
+        weaker = option_value(run.words, "-allow_weaker_convexity") == "true"
         if mark == "." or (mark == "w" and not weaker):
             hint = (" unless allow_weaker_convexity = true (the run is then invalid)"
                     if mark == "w" else "")
@@ -295,24 +295,6 @@ def check_names(campaign: Campaign, binary: Path) -> None:
 
 
 # --- running -----------------------------------------------------------------------------------
-
-def file_status(path: Path) -> str:
-    """The run's `status` attribute, or missing / unreadable / unknown (as jobs/h5status)."""
-    if not path.exists():
-        return "missing"
-    import h5py
-
-    try:
-        with h5py.File(path, "r", locking=False) as f:
-            value = f.attrs.get("status")
-            has_state = "state" in f
-    except OSError:
-        return "unreadable"
-    if value is None:
-        return "unknown"
-    value = value.decode() if isinstance(value, bytes) else str(value)
-    return value if value not in RESUMABLE or has_state else "unresumable"
-
 
 class Stop(Exception):
     """The runner was signalled: the current run saved its state; stop the campaign."""
@@ -340,7 +322,7 @@ def run_one(run: PlannedRun, out: Path, binary: Path, mpiexec: str, log) -> str:
     else:
         if path.exists():
             path.replace(path.with_suffix(".h5.prev"))  # kept for a post-mortem
-        start, what = ["-output", str(path)], "run" if status == "missing" else f"rerun ({status})"
+        start, what = ["-output", str(path)], "run" if status == MISSING else f"rerun ({status})"
     cmd = [mpiexec, "-n", str(run.ranks), str(binary)] + run.words + start
     print(f"{what}: {run.name}", file=log, flush=True)
     with open(out / (run.name + ".log"), "a") as err:
@@ -396,36 +378,56 @@ def run_local(campaign: Campaign, out: Path, binary: Path, mpiexec: str) -> int:
 
 
 def run_slurm(campaign: Campaign, out: Path, binary: Path, extra: list) -> int:
-    """Hand the runs to jobs/bbsweep (kind campaign): one job per run, writing the same file
+    """Hand the runs to bbsweep (kind campaign): one job per run, writing the same file
     names as a local run, so either can resume what the other started."""
     runs_file = out / "runs.json"
     runs_file.write_text(json.dumps([{"name": r.name, "ranks": r.ranks, "options": r.words}
                                      for r in unique_runs(campaign)], indent=1) + "\n")
-    cmd = [str(REPO / "jobs" / "bbsweep"), "submit", "--kind", "campaign", "--runs-file",
-           str(runs_file), "--name", out.name, "--results-dir", str(out.parent),
-           "--exe", str(binary)] + extra
-    print(shlex.join(cmd), flush=True)
-    return subprocess.run(cmd).returncode
+    words = ["submit", "--kind", "campaign", "--runs-file", str(runs_file), "--name", out.name,
+             "--results-dir", str(out.parent), "--exe", str(binary)] + extra
+    print(shlex.join(["jobs/bbsweep"] + words), flush=True)
+    return sweep.main(words)
+
+
+def print_files(campaign: Campaign, out: Path) -> int:
+    """The result files of the selected studies that ran to the end, one a line: the input of
+    an analysis step (bba model, scaling, tables) for one study of this build's results."""
+    done = [out / (r.name + ".h5") for r in unique_runs(campaign)]
+    done = [p for p in done if file_status(p) in RAN_TO_END]
+    if not done:
+        raise AnalysisError(f"{out}: none of the {len(unique_runs(campaign))} selected runs has "
+                            f"finished with this binary (bba campaign plan shows their state)")
+    print("\n".join(map(str, done)))
+    return 0
+
+
+def selected(campaign: Campaign, studies: list | None) -> Campaign:
+    """The campaign restricted to some studies. Names are given before (assign_ids): a run
+    two studies share keeps the one file name whichever of them is selected."""
+    if not studies:
+        return campaign
+    known = {r.study for r in campaign.runs}
+    unknown = sorted(set(studies) - known)
+    if unknown:
+        raise AnalysisError(f"--study {unknown[0]}: the campaign's studies are "
+                            f"{', '.join(sorted(known))}")
+    return dataclasses.replace(campaign, runs=[r for r in campaign.runs if r.study in studies])
 
 
 def run(args) -> int:
-    campaign = load_campaign(Path(args.file))
-    if args.study:
-        known = {r.study for r in campaign.runs}
-        unknown = sorted(set(args.study) - known)
-        if unknown:
-            raise AnalysisError(f"--study {unknown[0]}: the campaign's studies are "
-                                f"{', '.join(sorted(known))}")
-        campaign.runs = [r for r in campaign.runs if r.study in args.study]
+    whole = load_campaign(Path(args.file))
     binary = Path(args.binary).resolve()
     if not os.access(binary, os.X_OK):
         raise AnalysisError(f"{binary}: not an executable (build it, or pass --binary)")
     build = binary_id(binary)
-    assign_ids(campaign, build)
-    check_names(campaign, binary)
+    assign_ids(whole, build)
+    campaign = selected(whole, args.study)
     out = Path(args.output or REPO / "results" / "campaigns" / campaign.name).resolve()
+    if args.action == "files":
+        return print_files(campaign, out)
+    check_names(campaign, binary)
     out.mkdir(parents=True, exist_ok=True)
-    write_manifest(campaign, out, binary, build)
+    write_manifest(whole, out, binary, build)  # every study, for bba compare's grouping
     if args.action == "plan":
         unique = unique_runs(campaign)
         for r in unique:
@@ -443,16 +445,16 @@ def register(subparsers) -> None:
         description="Expand a campaign file into runs, check every name against the binary, "
                     "and run what is not finished: here with mpiexec, or as Slurm jobs through "
                     "jobs/bbsweep (--slurm). Rerunning skips finished runs and resumes "
-                    "interrupted ones. 'plan' lists the runs and their state. Exit 0 when "
-                    "every run finished, 1 when some did not, 3 when stopped by a signal.",
+                    "interrupted ones. 'plan' lists the runs and their state; 'files' prints "
+                    "the result files that ran to the end (for bba model, scaling, tables: "
+                    "one study with --study). Exit 0 when every run finished, 1 when some did "
+                    "not, 3 when stopped by a signal.",
         formatter_class=HelpFormatter)
-    p.add_argument("action", choices=["run", "plan"])
+    p.add_argument("action", choices=["run", "plan", "files"])
     p.add_argument("file", help="campaign file (benchmarks/campaigns/*.toml)")
     p.add_argument("-o", "--output", help="result directory (default: "
                                           "results/campaigns/<campaign name>)")
-    p.add_argument("--binary", default=os.environ.get("BILEVELBENCH",
-                                                      str(REPO / "build" / "bilevelbench")),
-                   help="bilevelbench executable (default: $BILEVELBENCH or build/bilevelbench)")
+    add_binary_argument(p, "--binary")
     p.add_argument("--study", action="append", metavar="NAME",
                    help="only this study (repeatable); default: all")
     p.add_argument("--mpiexec", default="mpiexec", help="MPI launcher for local runs")

@@ -11,11 +11,11 @@ import argparse
 import sys
 
 from . import (__version__, campaign, compare, curves, history, model, qp_layers, rates, regress,
-               report, scaling, tables)
+               report, scaling, sweep, tables, tuning)
 from .common import AnalysisError
 
-SUBCOMMANDS = (campaign, compare, rates, scaling, model, regress, history, report, curves,
-               qp_layers, tables)
+SUBCOMMANDS = (campaign, sweep, compare, rates, scaling, model, regress, history, report, curves,
+               qp_layers, tables, tuning)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,7 +30,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    # Options after "--" are bilevelbench's (bba sweep passes them to every run); argparse's
+    # own "--" handling does not reach into a subcommand, so they are split off here.
+    argv = sys.argv[1:] if argv is None else list(argv)
+    cut = argv.index("--") if "--" in argv else len(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv[:cut])
+    args.program_options = argv[cut + 1:]
+    args.own_words = argv[argv.index(args.command) + 1:cut]
+    if cut < len(argv) and not getattr(args, "takes_program_options", False):
+        parser.error(f"bba {args.command} takes no bilevelbench options after '--'")
     try:
         return args.func(args)
     except AnalysisError as exc:

@@ -1,11 +1,14 @@
 """`bba compare`: one HTML page comparing methods across a campaign's (or any) result files.
 
-Per problem: every metric against iterations and against algorithm time, one colour per
-variant (an algorithm and the options that distinguish its runs from the others'), the median
-over seeds as a line and the 20-80 % quantile band around it; a time-to-target table (median
-time and iterations to reach each target, and how many seeds reached it); the final values;
-every run's status and validity verdict. Across rank counts: speedup and efficiency with the
-ideal line. Files that cannot be read, or are not bilevelbench results, are listed and skipped.
+Per problem: every metric against iterations, algorithm time and, when the traces count them
+(columns named ``oracle_*``), oracle calls, one colour per variant (an algorithm and the
+options that distinguish its runs from the others'), the median over seeds as a line and the
+20-80 % quantile band around it; a time-to-target table (median time, iterations and oracle
+calls to reach each target, and how many seeds reached it); the rates measured against the
+papers' bounds (bba rates' table); the final values; every run's status and validity verdict.
+Across rank counts: speedup and efficiency with the ideal line and, given the machine's
+parameters, bba model's prediction. Files that cannot be read, or are not bilevelbench
+results, are listed and skipped.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import numpy as np
 
 from .common import AnalysisError, HelpFormatter, fmt_num, pyplot
 from .io import REQUIRED_TRACE, Run, read_file, result_files
+from .model import add_model_arguments, model_runs
+from .rates import PREDICTIONS, fit_last_decade, rate_check, verdict
 from .report import Raw, html_table, save_figure
 
 #: Metrics plotted when a run has them: the contract's three, then the problems' own.
@@ -29,6 +34,11 @@ METRICS = ("upper_objective", "hypergrad_norm", "lower_residual", "validation_lo
            "test_accuracy", "test_loss", "test_error", "phi", "corrupted_weight_fraction")
 #: x-axes of the convergence figures: trace column and axis label.
 X_AXES = (("iteration", "outer iteration"), ("time", "algorithm time [s]"))
+#: Trace columns that count oracle calls (cumulative at each row) start with this: each one
+#: found becomes a further x-axis and a time-to-target column.
+ORACLE_PREFIX = "oracle_"
+#: |measured - predicted| slope within which a rate counts as reproduced (bba rates' default).
+RATE_TOLERANCE = 0.15
 #: Options that say where a run writes or how often it reports, not what it computes.
 NOT_VARIANT = {"-output", "-restart_from", "-seed", "-monitor", "-flush_interval",
                "-report_every", "-problem", "-algorithm"}
@@ -147,14 +157,27 @@ def spans_decades(values: np.ndarray) -> bool:
     return len(finite) > 0 and finite.min() > 0 and finite.max() > 10 * finite.min()
 
 
+def oracle_columns(variants: list) -> list:
+    return sorted({c for v in variants for r in v.runs for c in r.trace
+                   if c.startswith(ORACLE_PREFIX)})
+
+
+def x_axes(variants: list) -> tuple:
+    """Iterations and time, then one axis per oracle-call column the traces have."""
+    return X_AXES + tuple((c, c[len(ORACLE_PREFIX):].replace("_", " ") + " oracle calls")
+                          for c in oracle_columns(variants))
+
+
 def convergence_figure(problem: str, variants: list, metrics: list):
     plt = pyplot()
     colours = plt.get_cmap("tab10" if len(variants) <= 10 else "tab20")
-    fig, axes = plt.subplots(len(metrics), len(X_AXES), squeeze=False,
-                             figsize=(12, 2.9 * len(metrics) + 0.9))
+    axes_shown = x_axes(variants)
+    width = 6 * len(axes_shown)
+    fig, axes = plt.subplots(len(metrics), len(axes_shown), squeeze=False,
+                             figsize=(width, 2.9 * len(metrics) + 0.9))
     for row, metric in enumerate(metrics):
         shown = []
-        for col, (axis, xlabel) in enumerate(X_AXES):
+        for col, (axis, xlabel) in enumerate(axes_shown):
             ax = axes[row][col]
             for i, v in enumerate(variants):
                 series = [s for s in (_finite_series(r, metric, axis) for r in v.runs) if s]
@@ -184,7 +207,7 @@ def convergence_figure(problem: str, variants: list, metrics: list):
     ncol = 1 if max(len(h.get_label()) for h in handles) > 60 else 2
     nrows = math.ceil(len(handles) / ncol)
     legend_height = 0.28 * nrows + 0.5
-    fig.set_size_inches(12, fig.get_size_inches()[1] + legend_height)
+    fig.set_size_inches(width, fig.get_size_inches()[1] + legend_height)
     height = fig.get_size_inches()[1]
     # The legend gets its own strip under the panels, so it never covers a curve.
     fig.legend(handles=handles, loc="lower center", ncol=ncol, frameon=False,
@@ -196,31 +219,58 @@ def convergence_figure(problem: str, variants: list, metrics: list):
 
 
 def reached(run: Run, metric: str, target: float):
-    """(time, iterations) at the first row that meets the target, or None."""
+    """The first trace row that meets the target, or None."""
     y = run.trace.get(metric)
     if y is None:
         return None
     with np.errstate(invalid="ignore"):
         hit = y >= target if higher_is_better(metric) else y <= target
     rows = np.flatnonzero(hit & np.isfinite(y))
-    if not len(rows):
-        return None
-    k = rows[0]
-    return float(run.trace["time"][k]), k + 1
+    return int(rows[0]) if len(rows) else None
 
 
-def target_rows(variants: list, targets: dict):
+def target_rows(variants: list, targets: dict, oracles: list):
+    """Per target and variant: seeds that reached it, then the medians over those seeds of
+    the time, the iterations and each oracle-call count at the row where each reached it."""
     for metric, values in targets.items():
         if not any(metric in r.trace for v in variants for r in v.runs):
             continue
         for target in values:
             for v in variants:
-                hits = [h for h in (reached(r, metric, target) for r in v.runs) if h]
+                hits = [(r, k) for r, k in ((r, reached(r, metric, target)) for r in v.runs)
+                        if k is not None]
                 relation = ">=" if higher_is_better(metric) else "<="
                 yield [f"{metric} {relation} {fmt_num(target)}", v.label,
                        f"{len(hits)}/{len(v.runs)}",
-                       float(np.median([h[0] for h in hits])) if hits else math.nan,
-                       float(np.median([h[1] for h in hits])) if hits else math.nan]
+                       median_or_nan([float(r.trace["time"][k]) for r, k in hits]),
+                       median_or_nan([k + 1 for r, k in hits]),
+                       *(median_or_nan([float(r.trace[c][k]) for r, k in hits if c in r.trace])
+                         for c in oracles)]
+
+
+def rate_rows(variants: list):
+    """Each variant's rate over the last decade of its runs' iterations against the bound of
+    its method's paper (rates.rate_check), where the trace has the quantity."""
+    for v in variants:
+        check = rate_check(v.algorithm, dict(v.options))
+        if check is None:
+            continue
+        fits = []
+        for r in v.runs:
+            if check.metric in r.trace:
+                try:
+                    fits.append(fit_last_decade(r, check))
+                except AnalysisError:  # too few positive points: the run is not counted
+                    pass
+        if not fits:
+            continue
+        slopes = [f.slope for f in fits]
+        measured = float(np.median(slopes))
+        predicted = PREDICTIONS[check.prediction].slope
+        lo, hi = fits[0].x_range
+        yield [v.label, check.quantity, f"{len(fits)}/{len(v.runs)}", f"{lo:g}..{hi:g}",
+               measured, f"{min(slopes):.3g} .. {max(slopes):.3g}", predicted,
+               check.prediction, verdict(measured, predicted, RATE_TOLERANCE)]
 
 
 def final_value(run: Run, metric: str) -> float:
@@ -269,6 +319,9 @@ class ScalingGroup:
     name: str
     mode: str                   #: strong (same options at every rank count) or weak
     points: dict                #: {ranks: [seconds per iteration]}
+    runs: list = field(default_factory=list)
+    kernel: str | None = None   #: the campaign study's model_kernel (bba model --kernel)
+    model: dict = field(default_factory=dict)  #: {ranks: (speedup, efficiency)} predicted
 
 
 def scaling_groups(runs: list[Run], manifest: dict | None) -> list[ScalingGroup]:
@@ -276,8 +329,10 @@ def scaling_groups(runs: list[Run], manifest: dict | None) -> list[ScalingGroup]
     runs whose options agree apart from the rank count."""
     groups = defaultdict(list)
     studies = defaultdict(list)  # a run two studies share (weak and strong) is in both
+    kernels = {}
     for planned in (manifest or {}).get("runs", []):
         studies[planned["file"]].append(planned["study"])
+        kernels[planned["study"]] = planned.get("model_kernel")
     for run in runs:
         keys = studies.get(run.path.name) or [
             f"{run.attr('problem')}/{run.attr('algorithm')} " + " ".join(
@@ -294,15 +349,42 @@ def scaling_groups(runs: list[Run], manifest: dict | None) -> list[ScalingGroup]
         for r in members:
             if len(r.trace["time"]):
                 points[int(r.attr("nranks", 1))].append(r.time_per_iteration())
-        out.append(ScalingGroup(name, "strong" if len(settings) == 1 else "weak", dict(points)))
+        out.append(ScalingGroup(name, "strong" if len(settings) == 1 else "weak", dict(points),
+                                members, kernels.get(name)))
     return out
+
+
+def add_models(groups: list[ScalingGroup], model_args) -> list[str]:
+    """bba model's cluster prediction for each strong group, fitted to its runs at 1 and 2
+    ranks (weak groups hold another size at each rank count, which the fit does not take);
+    returns why a group got none, and what the fit had to assume."""
+    notes = []
+    for g in groups:
+        if g.mode != "strong":
+            continue
+        pair = [r for r in g.runs if int(r.attr("nranks", 1)) in (1, 2)]
+        try:
+            fit, *_, rows = model_runs(pair, model_args, g.kernel)
+        except AnalysisError as exc:
+            notes.append(f"{g.name}: no model ({exc})")
+            continue
+        g.model = {r.p: (r.strong_speedup, r.strong_efficiency) for r in rows}
+        notes += [f"{g.name}: model fit: {note}" for note in fit.notes]
+    return notes
 
 
 def scaling_figure(groups: list[ScalingGroup]):
     plt = pyplot()
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    plain = FuncFormatter(lambda v, _: f"{v:g}")  # 0.25, 1, 1024: no powers of two
+
     colours = plt.get_cmap("tab10" if len(groups) <= 10 else "tab20")
     fig, (sp, ef) = plt.subplots(1, 2, figsize=(12, 4.2 + 0.28 * len(groups)))
     top = max(max(g.points) for g in groups)
+    modelled = [g for g in groups if g.model]
+    if modelled:
+        top = max(top, max(max(g.model) for g in modelled))
     for i, g in enumerate(groups):
         ranks = sorted(g.points)
         t = np.array([np.median(g.points[p]) for p in ranks])
@@ -314,17 +396,31 @@ def scaling_figure(groups: list[ScalingGroup]):
         label = f"{g.name} ({g.mode})"
         sp.plot(p, speed, "o-", color=colours(i % colours.N), label=label)
         ef.plot(p, eff, "o-", color=colours(i % colours.N))
+        if g.model:
+            mp = sorted(g.model)
+            sp.plot(mp, [g.model[q][0] for q in mp], ":", lw=1.8, color=colours(i % colours.N),
+                    label=f"{g.name}: cluster model")
+            ef.plot(mp, [g.model[q][1] for q in mp], ":", lw=1.8, color=colours(i % colours.N))
     ideal = np.array([1, top])
     sp.plot(ideal, ideal, "k--", lw=1, label="ideal")
     ef.axhline(1.0, color="k", ls="--", lw=1)
+    ticks = sorted({p for g in groups for p in g.points} | {p for g in modelled for p in g.model})
     for ax, name in ((sp, "speedup (weak: scaled)"), (ef, "parallel efficiency")):
         ax.set_xlabel("MPI ranks")
         ax.set_ylabel(name)
-        ax.set_xticks(sorted({p for g in groups for p in g.points}))
+        if modelled:  # the model reaches far past the measured rank counts
+            ax.set_xscale("log", base=2)
+            ax.xaxis.set_major_formatter(plain)
+            ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xticks(ticks)
         ax.grid(True, alpha=0.35)
+    if modelled:
+        sp.set_yscale("log", base=2)
+        sp.yaxis.set_major_formatter(plain)
+        sp.yaxis.set_minor_formatter(NullFormatter())
     ef.set_ylim(0, max(1.2, ef.get_ylim()[1]))
     height = fig.get_size_inches()[1]
-    legend_height = 0.28 * (len(groups) + 1) / 2 + 0.4
+    legend_height = 0.28 * (len(groups) + len(modelled) + 1) / 2 + 0.4
     fig.legend(loc="lower center", ncol=2, frameon=False, bbox_to_anchor=(0.5, 0.0))
     fig.subplots_adjust(left=0.07, right=0.98, top=0.92, bottom=(legend_height + 0.6) / height,
                         wspace=0.22)
@@ -339,6 +435,8 @@ def scaling_rows(groups: list[ScalingGroup]):
             tp = float(np.median(g.points[p]))
             eff = t1 / tp / (p if g.mode == "strong" else 1)
             yield [g.name, g.mode, p, len(g.points[p]), tp, eff * p, eff]
+        for p in sorted(set(g.model) - set(g.points)):
+            yield [g.name, "cluster model", p, "—", "—", *g.model[p]]
 
 
 def read_manifest(paths) -> dict | None:
@@ -365,7 +463,10 @@ def parse_targets(specs: list) -> dict:
     return targets
 
 
-def build(paths, output: Path, title: str | None, embed: bool, targets: dict) -> dict:
+def build(paths, output: Path, title: str | None, embed: bool, targets: dict,
+          model_args=None) -> dict:
+    """The page; ``model_args`` (machine, cluster and workload options) add bba model's
+    prediction to the scaling figure."""
     runs, skipped = load(paths)
     manifest = read_manifest(paths)
     if manifest:
@@ -405,12 +506,25 @@ def build(paths, output: Path, title: str | None, embed: bool, targets: dict) ->
         parts += [f"<h2 id='{html.escape(problem)}'>{html.escape(problem)}</h2>",
                   f"<img src='{html.escape(src)}' alt='{html.escape(problem)}: metrics against "
                   f"iterations and time'>"]
-        rows = list(target_rows(variants, targets))
+        oracles = oracle_columns(variants)
+        rows = list(target_rows(variants, targets, oracles))
         parts.append("<h3>Time to target</h3>")
         parts.append(html_table(["target", "variant", "seeds reached", "median time [s]",
-                                 "median iterations"], rows) if rows else
+                                 "median iterations", *(f"median {c}" for c in oracles)], rows)
+                     if rows else
                      "<p class='note'>No targets for this problem's metrics (give them in the "
                      "campaign's [targets] or with --target METRIC=V1,V2).</p>")
+        rates = list(rate_rows(variants))
+        if rates:
+            parts += ["<h3>Rates against the papers' bounds</h3>",
+                      "<p class='note'>Slope of log(quantity) against log K over each run's "
+                      "last decade of iterations (median over runs), against the rate of the "
+                      "method's paper (docs/algorithms.md §8, <code>bba rates "
+                      "--list-predictions</code>): a bound is met when the verdict is "
+                      f"reproduced (within ±{RATE_TOLERANCE}) or faster.</p>",
+                      html_table(["variant", "quantity", "runs fitted", "K range",
+                                  "measured slope", "range over runs", "bound", "rate",
+                                  "verdict"], rates)]
         parts += ["<h3>Variants</h3>",
                   html_table(["variant", "options (besides -problem, -algorithm, -seed)"],
                              settings_rows(variants)),
@@ -422,9 +536,15 @@ def build(paths, output: Path, title: str | None, embed: bool, targets: dict) ->
                               "iterations", "time [s]"], run_rows(variants))]
     groups = scaling_groups(runs, manifest)
     if groups:
+        notes = add_models(groups, model_args) if model_args else []
         src = figure(scaling_figure(groups), "scaling")
         parts += ["<h2 id='scaling'>Scaling</h2>",
                   f"<img src='{html.escape(src)}' alt='speedup and efficiency'>",
+                  "<p class='note'>Dotted: bba model's prediction for a cluster "
+                  "(docs/performance-model.md), fitted to each strong setting's runs at 1 and "
+                  "2 ranks here" + ("" if model_args else
+                                    "; give the machine's parameters (--machine) to draw it")
+                  + ".</p>", *(f"<p class='note'>{html.escape(n)}</p>" for n in notes),
                   html_table(["setting", "mode", "ranks", "runs", "median s/iteration",
                               "speedup", "efficiency"], scaling_rows(groups))]
     if skipped:
@@ -436,8 +556,9 @@ def build(paths, output: Path, title: str | None, embed: bool, targets: dict) ->
 
 
 def run(args) -> int:
+    modelled = args.machine or args.stream_gbs
     result = build(args.paths, Path(args.output), args.title, args.embed,
-                   parse_targets(args.target))
+                   parse_targets(args.target), args if modelled else None)
     for path, why in result["skipped"]:
         print(f"bba compare: skipped {path}: {why}", file=sys.stderr)
     print(result["page"])
@@ -449,10 +570,12 @@ def register(subparsers) -> None:
         "compare", help="one HTML page comparing methods: overlaid curves, targets, scaling",
         description="Compare the runs in result files or directories (a campaign's result "
                     "directory also gives its title and targets): per problem, each metric "
-                    "against iterations and time with the methods overlaid (median over seeds "
-                    "and the 20-80 %% band), time to target, final values, every run's "
-                    "validity; speedup and efficiency across rank counts. Unreadable or "
-                    "foreign files are reported and skipped.",
+                    "against iterations, time and oracle calls (oracle_* columns) with the "
+                    "methods overlaid (median over seeds and the 20-80 %% band), time to "
+                    "target, rates against the papers' bounds, final values, every run's "
+                    "validity; speedup and efficiency across rank counts, with bba model's "
+                    "cluster prediction given --machine. Unreadable or foreign files are "
+                    "reported and skipped.",
         formatter_class=HelpFormatter)
     p.add_argument("paths", nargs="+", metavar="PATH", help="result files or directories")
     p.add_argument("-o", "--output", default="compare.html", help="HTML file to write")
@@ -462,4 +585,5 @@ def register(subparsers) -> None:
                         "beside the page in <output stem>_files/")
     p.add_argument("--target", action="append", default=[], metavar="METRIC=V1,V2",
                    help="targets for the time-to-target table (added to the campaign's)")
+    add_model_arguments(p)  # --machine draws bba model's prediction beside measured scaling
     p.set_defaults(func=run)

@@ -287,7 +287,7 @@ def _machine_file(path: Path) -> tuple[tuple[float, float], float, float | None]
                             f"{type(exc).__name__} {exc}") from None
 
 
-def read_machine(args) -> tuple[tuple[float, float], float, float]:
+def read_machine(args, kernel: str) -> tuple[tuple[float, float], float, float]:
     """(STREAM GB/s per rank at 1 and 2 ranks, allreduce latency at 2 ranks in s, one core's
     dense flop rate in GFLOP/s or 0 if unknown) from --machine JSON, each overridden by
     --stream-gbs / --allreduce-latency / --here-gflops if given."""
@@ -303,7 +303,7 @@ def read_machine(args) -> tuple[tuple[float, float], float, float]:
     if not all(math.isfinite(v) and v > 0 for v in (*stream, latency)):
         raise AnalysisError(f"machine parameters must be positive: stream {stream[0]}, "
                             f"{stream[1]} GB/s, allreduce latency {latency} s")
-    if args.kernel == "compute" and not (gflops and gflops > 0):
+    if kernel == "compute" and not (gflops and gflops > 0):
         raise AnalysisError("--kernel compute needs this machine's flop rate per core: give "
                             '--here-gflops G or "core_gflops" in the --machine file')
     return (float(stream[0]), float(stream[1])), float(latency), float(gflops or 0.0)
@@ -382,19 +382,29 @@ def write_csvs(rows: list[Prediction], outdir: Path) -> None:
                                     for c in ("time", "speedup", "efficiency")])
 
 
-def run(args) -> int:
-    stream, latency, gflops = read_machine(args)
-    runs = load_runs(args.paths)
+def model_runs(runs: list[Run], args, kernel: str | None = None):
+    """(fit, communication, here, cluster, predictions) for one benchmark's runs at 1 and 2
+    ranks, with the machine, cluster and workload options of add_model_arguments; ``kernel``
+    overrides --kernel (bba compare takes it from the campaign's study)."""
+    kernel = kernel or args.kernel
+    stream, latency, gflops = read_machine(args, kernel)
     t1, t2, run2 = measured_pair(runs)
     comm = communication(run2, args.reduce_bytes, args.scatter_bytes)
     here = here_machine(stream, latency, gflops)
     cluster = Machine(args.ranks_per_node, args.node_gbs, args.core_gbs, args.alpha_intra,
                       args.alpha_inter, args.link_gbs, args.core_gflops)
     # A compute-bound part loses no speed when a second rank shares the memory system.
-    ratio = stream[0] / stream[1] if args.kernel == "bandwidth" else 1.0
+    ratio = stream[0] / stream[1] if kernel == "bandwidth" else 1.0
     fit = fit_two_point(t1, t2, comm.time(here, 2), ratio)
     ranks = [2 ** k for k in range(int(math.log2(args.max_ranks)) + 1)]
-    rows = predict(fit, comm, here, cluster, ranks, args.weak_work, args.kernel)
+    return fit, comm, here, cluster, predict(fit, comm, here, cluster, ranks, args.weak_work,
+                                             kernel)
+
+
+def run(args) -> int:
+    runs = load_runs(args.paths)
+    fit, comm, here, cluster, rows = model_runs(runs, args)
+    t1, t2 = fit.t1, fit.t2
     title = key_label(runs[0].benchmark_key())
 
     if args.out_dir:
@@ -450,9 +460,20 @@ def register(subparsers) -> None:
                     "--max-ranks on a latency-bandwidth model of an InfiniBand cluster "
                     "(docs/performance-model.md).",
         formatter_class=HelpFormatter)
-    pos, num = _positive(float), _positive(int)
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="result files or directories: the runs at 1 and at 2 ranks")
+    add_model_arguments(p)
+    p.add_argument("--out-dir", metavar="DIR",
+                   help="write model_strong.csv, model_weak.csv (for bba scaling --model) "
+                        "and model.png here")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=run)
+
+
+def add_model_arguments(p) -> None:
+    """The machine measured here, the cluster and the workload: bba model's and bba
+    compare's (which draws the model beside measured scaling)."""
+    pos, num = _positive(float), _positive(int)
     m = p.add_argument_group("machine measured here")
     m.add_argument("--machine", metavar="JSON",
                    help='{"stream_gbs_per_rank": {"1": B1, "2": B2}, "allreduce_latency_s": S, '
@@ -494,8 +515,3 @@ def register(subparsers) -> None:
     w.add_argument("--weak-work", type=pos, default=1.0,
                    help="weak scaling's parallel work per rank, as a fraction of the "
                         "1-rank run's (e.g. 0.5 if the weak size per rank is half of it)")
-    p.add_argument("--out-dir", metavar="DIR",
-                   help="write model_strong.csv, model_weak.csv (for bba scaling --model) "
-                        "and model.png here")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=run)

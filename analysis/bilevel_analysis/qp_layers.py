@@ -1,4 +1,4 @@
-"""Seed 002 (QP layers, docs/seed002-ffo.md): training curves of ``qp_layer`` runs and the
+"""The FFO-layer paper's QP layers (docs/ffo-qp-layers.md): training curves of ``qp_layer`` runs and the
 Fig. 3 table of ``bilevel_qp_layer_fig3``.
 
 ``bba training RUNS --png curves.png``: for each run of the ``qp_layer`` algorithm (dfl_qp), the

@@ -157,6 +157,47 @@ def resolve_prediction(spec: str | None, q: float | None, loglinear: bool):
     return slope, pred.loglinear, spec
 
 
+@dataclass(frozen=True)
+class RateCheck:
+    """A bound of the table above that a run of one method can be checked against from its
+    own trace: which metric, transformed how (the theorems' running averages and minima)."""
+
+    metric: str
+    prediction: str
+    square: bool = False
+    how: str | None = None  #: running-average | running-min
+
+    @property
+    def quantity(self) -> str:
+        label = f"{self.metric}^2" if self.square else self.metric
+        return {"running-average": f"(1/K) sum {label}",
+                "running-min": f"min_k {label}"}.get(self.how, label)
+
+
+def rate_check(algorithm: str, options: dict) -> RateCheck | None:
+    """The bound a run of ``algorithm`` (with ``options``, {"-name": value}) is measured
+    against in bba compare, or None where its rate needs what a single run does not give (a
+    contraction factor q, a sweep over delta or T)."""
+    if algorithm == "pgd_qp":
+        # avg_delta_sq is already the running mean (1/K) sum ||Delta_k||^2.
+        rho = options.get("-alg_rho", "grad2")
+        return RateCheck("avg_delta_sq", "pgd_qp_sqrt_h0" if rho == "sqrt_h0" else "pgd_qp_grad2")
+    if algorithm == "itd_vi":
+        return RateCheck("hypergrad_norm", "itd_vi_outer", square=True, how="running-min")
+    if algorithm == "igfm":
+        return RateCheck("hypergrad_norm", "igfm", how="running-min")
+    return None
+
+
+def fit_last_decade(run: Run, check: RateCheck) -> Fit:
+    """The check's quantity against K over the run's last decade of iterations (all of them
+    when it has fewer than ten): the papers' rates are asymptotic, so the first steps, where
+    constants dominate, are left out."""
+    y = transform(run.metric(check.metric), check.square, check.how)
+    k = np.arange(1, len(y) + 1, dtype=float)
+    return fit_slope(k, y, lo=max(1.0, len(y) / 10), label=run.label)
+
+
 def _reduce(values: np.ndarray, how: str) -> float:
     finite = values[np.isfinite(values)]
     if len(finite) == 0:
@@ -167,7 +208,7 @@ def _reduce(values: np.ndarray, how: str) -> float:
 def collect_fits(runs: list[Run], args) -> list[Fit]:
     """One fit per run for trace axes (K, iteration, time); one fit across runs when the
     x-axis is a run parameter (T, delta, ...)."""
-    how = "running-average" if args.running_average else "running-min" if args.running_min else None
+    how = _how(args)
     lo, hi = args.range if args.range else (-math.inf, math.inf)
     fits = []
     if args.x in TRACE_AXES:
@@ -217,13 +258,12 @@ def plot_fits(fits: list[Fit], predicted, loglinear, xlabel, ylabel, out: str):
     plt.close(fig)
 
 
+def _how(args) -> str | None:
+    return "running-average" if args.running_average else "running-min" if args.running_min else None
+
+
 def _metric_label(args) -> str:
-    label = f"{args.metric}^2" if args.square else args.metric
-    if args.running_average:
-        label = f"(1/K) sum {label}"
-    elif args.running_min:
-        label = f"min_k {label}"
-    return label
+    return RateCheck(args.metric, "", args.square, _how(args)).quantity
 
 
 def _print_table(fits: list[Fit], verdicts: list[str], predicted, source: str, args) -> None:

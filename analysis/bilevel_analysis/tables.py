@@ -17,9 +17,13 @@ from __future__ import annotations
 import math
 import statistics
 from collections import defaultdict
+from pathlib import Path
 
 from .common import AnalysisError, HelpFormatter, markdown_table
+from .hyperobjective_gap import gap_tables
+from .options import add_binary_argument
 from .io import Run, load_runs
+from .status import DIVERGED, RAN_TO_END as FINISHED
 
 #: Chen, Xu & Zhang (the IGFM paper, 2023), Table 2: MSE mean, std on LIBSVM "abalone".
 PAPER_TABLE2 = {"aid": (1.781, 0.418), "itd": (0.982, 0.015), "bgs": (0.995, 0.259),
@@ -30,8 +34,6 @@ PAPER_TABLE3 = {"aid": (75.8, 87.5, 91.3), "itd": (75.8, 87.5, 91.3), "bgs": (75
                 "bda": (81.2, 89.3, 91.5), "bome": (86.7, 88.9, 89.3),
                 "ia-gm": (86.9, 90.3, 90.5), "igfm": (88.4, 91.0, 91.8)}
 PAPER_P = (0.5, 0.3, 0.1)
-FINISHED = ("completed", "converged")
-DIVERGED = "diverged"
 DEFAULT_CORRUPTION = 0.1
 
 
@@ -144,6 +146,9 @@ def run(args) -> int:
     if args.table in ("3", "both"):
         parts.append("Table 3: hyperparam_logreg, final test accuracy % (seeds in brackets; "
                      "paper: MNIST)\n\n" + table3(runs, args.min_seeds))
+    if args.table == "gaps":
+        parts.append("Table 2: distance to the optimum, phi* per instance by least squares\n\n"
+                     + gap_tables(runs, Path(args.binary).resolve()))
     print("\n\n".join(parts))
     return 0
 
@@ -153,7 +158,10 @@ def register(subparsers) -> None:
         "tables", help="the IGFM paper's Tables 2 and 3 (ours beside the paper's)",
         description=__doc__, formatter_class=HelpFormatter)
     p.add_argument("paths", nargs="+", help="result files or directories")
-    p.add_argument("--table", choices=("2", "3", "both"), default="both")
+    p.add_argument("--table", choices=("2", "3", "both", "gaps"), default="both",
+                   help="gaps: Table 2's runs against phi* of their instances (exported by "
+                        "the binary)")
+    add_binary_argument(p, "--binary")
     p.add_argument("--min-seeds", type=int, default=5,
                    help="seeds every shown method needs (fewer: refused)")
     p.set_defaults(func=run)

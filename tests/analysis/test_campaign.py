@@ -12,7 +12,8 @@ import h5py
 import numpy as np
 import pytest
 
-from bilevel_analysis.campaign import assign_ids, file_status, load_campaign
+from bilevel_analysis.campaign import assign_ids, load_campaign, selected
+from bilevel_analysis.status import file_status
 from bilevel_analysis.common import AnalysisError
 
 HERE = Path(__file__).resolve().parent
@@ -69,6 +70,29 @@ weak_scale = ["problem_ny"]
 """))
     sizes = [r.words[r.words.index("-problem_ny") + 1] for r in c.runs]
     assert sizes == ["1000", "4000"]
+
+
+def test_a_run_two_studies_share_keeps_its_name_when_one_study_is_selected(tmp_path):
+    """The weak study's 2-rank point is the strong study's 2-rank run: selecting the weak
+    study alone (run --study, files --study) must find that run under the strong study's
+    file name, not plan it again under another."""
+    c = load_campaign(write(tmp_path, """
+[defaults]
+problem = "quadratic"
+algorithm = "aid"
+ranks = [1, 2]
+[[study]]
+name = "strong"
+options = { problem_ny = 2000 }
+[[study]]
+name = "weak"
+options = { problem_ny = 1000 }
+weak_scale = ["problem_ny"]
+"""))
+    assign_ids(c, "build")
+    weak = selected(c, ["weak"]).runs
+    assert [r.name.split("-")[0] for r in weak] == ["weak", "strong"]
+    assert weak[1].name == c.runs[1].name
 
 
 @pytest.mark.parametrize("text, message", [
@@ -170,3 +194,11 @@ def test_campaign_stopped_halfway_and_resumed_equals_an_uninterrupted_one(tmp_pa
     again = campaign(out)  # everything finished: nothing runs
     log, _ = again.communicate(timeout=60)
     assert again.returncode == 0 and "3 already done" in log and "run: " not in log
+
+    # One study's finished results, for the analysis steps (bba tables, curves, model, ...).
+    listed = subprocess.run([sys.executable, str(BBA), "campaign", "files", str(TINY), "-o",
+                             str(out), "--binary", BINARY, "--study", "aid"],
+                            capture_output=True, text=True)
+    assert listed.returncode == 0, listed.stderr
+    assert sorted(Path(p).name for p in listed.stdout.split()) == sorted(
+        n for n in b if n.startswith("aid-"))

@@ -142,3 +142,88 @@ def test_page_opens_in_headless_chromium(page):
     assert all(i["ok"] and i["width"] >= 800 for i in report.images), report.images
     assert report.errors == []
     assert shot.read_bytes()[:4] == b"\x89PNG" and shot.stat().st_size > 50_000
+
+
+def png_width(path):
+    return int.from_bytes(Path(path).read_bytes()[16:20], "big")
+
+
+def test_oracle_call_columns_add_an_axis_and_a_target_column(tmp_path, bba):
+    """Traces with oracle_* columns (cumulative calls per row) get one more x-axis per column
+    and its median at the target in the time-to-target table; traces without keep two axes."""
+    k = np.arange(40.0)
+    for seed in range(3):
+        write_run(tmp_path / "res" / f"o{seed}.h5", problem="quadratic", algorithm="aid",
+                  seed=seed, options=f"-problem quadratic -algorithm aid -seed {seed}",
+                  trace={"iteration": k, "time": 0.01 * (k + 1),
+                         "hypergrad_norm": 0.5 ** k * (1 + seed),
+                         "oracle_hessian_vector": 7.0 * (k + 1)})
+    out = tmp_path / "o.html"
+    rc, _, err = bba("compare", tmp_path / "res", "-o", out, "--target", "hypergrad_norm=1e-3")
+    assert rc == 0, err
+    page = out.read_text()
+    assert "<th>median oracle_hessian_vector</th>" in page
+    # seeds reach 1e-3 at k = 10, 11, 11 (0.5^k (1 + seed)): 12 iterations done, 84 calls
+    row = re.search(r"aid</td><td>3/3</td><td class=\"num\">[\d.e-]+</td><td class=\"num\">"
+                    r"([\d.]+)</td><td class=\"num\">([\d.]+)</td>", page)
+    assert row and (float(row.group(1)), float(row.group(2))) == (12.0, 84.0)
+    assert png_width(tmp_path / "o_files" / "quadratic_convergence.png") == 1800  # 3 axes
+    plain = tmp_path / "p.html"
+    for f in (tmp_path / "res").glob("*.h5"):
+        with h5py.File(f, "a") as h:
+            del h["trace/oracle_hessian_vector"]
+    assert bba("compare", tmp_path / "res", "-o", plain)[0] == 0
+    assert "oracle_" not in plain.read_text()
+    assert png_width(tmp_path / "p_files" / "quadratic_convergence.png") == 1200
+
+
+def test_rates_against_the_papers_bounds(tmp_path, bba):
+    """pgd_qp with avg_delta_sq = K^(-2/3) meets Theorem 4.2's rate (reproduced) and beats
+    Theorem 4.5's K^(-1/3) (faster); an IGFM run whose hypergradient does not fall misses
+    its T^(-1/4) (slower); a method without a single-run bound (aid) gets no row."""
+    K = np.arange(1.0, 401.0)
+    for rho in ("grad2", "sqrt_h0"):
+        for seed in range(2):
+            write_run(tmp_path / f"pgd-{rho}-{seed}.h5", problem="toy_sc", algorithm="pgd_qp",
+                      seed=seed, options=f"-problem toy_sc -algorithm pgd_qp -alg_rho {rho}",
+                      trace={"avg_delta_sq": (1 + seed) * K ** (-2 / 3)})
+    write_run(tmp_path / "igfm.h5", problem="toy_sc", algorithm="igfm",
+              options="-problem toy_sc -algorithm igfm", trace={"hypergrad_norm": 0 * K + 1})
+    write_run(tmp_path / "aid.h5", problem="toy_sc", algorithm="aid",
+              options="-problem toy_sc -algorithm aid")
+    out = tmp_path / "r.html"
+    rc, _, err = bba("compare", tmp_path, "-o", out)
+    assert rc == 0, err
+    table = out.read_text().split("Rates against the papers' bounds", 1)[1].split("</table>")[0]
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"<tr><td>([^<]+)</td>(.*?)</tr>", table)}
+    assert set(rows) == {"pgd_qp (alg_rho=grad2)", "pgd_qp (alg_rho=sqrt_h0)", "igfm"}
+    assert rows["pgd_qp (alg_rho=grad2)"].startswith(
+        '<td>avg_delta_sq</td><td>2/2</td><td>40..400</td><td class="num">-0.666667</td>')
+    assert rows["pgd_qp (alg_rho=grad2)"].endswith("<td>pgd_qp_grad2</td><td>reproduced</td>")
+    assert rows["pgd_qp (alg_rho=sqrt_h0)"].endswith("<td>pgd_qp_sqrt_h0</td><td>faster</td>")
+    assert rows["igfm"].endswith("<td>igfm</td><td>slower</td>")
+
+
+def test_scaling_figure_has_the_cluster_model(tmp_path, bba):
+    """A strong setting at 1 and 2 ranks gets bba model's prediction: the page's model rows
+    are what bba model --json predicts for the same runs and machine."""
+    timing = {"VecDot": (100 * 20, 0.1, 0.0)}
+    ledger = {"allreduce": (0, 0), "gather": (0, 0)}
+    for n, t in ((1, 0.2), (2, 0.12)):
+        write_run(tmp_path / "res" / f"n{n}.h5", n=20, time_per_iter=t, nranks=n,
+                  timing=timing, communication=ledger, problem="cournot", algorithm="itd_vi",
+                  options="-problem cournot -algorithm itd_vi")
+    machine = ["--stream-gbs", "10", "8", "--allreduce-latency", "1e-3"]
+    out = tmp_path / "s.html"
+    rc, _, err = bba("compare", tmp_path / "res", "-o", out, *machine)
+    assert rc == 0, err
+    rc, model, err = bba("model", tmp_path / "res", *machine, "--json")
+    assert rc == 0, err
+    at_1024 = json.loads(model)["rows"][-1]
+    row = re.search(r"<td>cluster model</td><td class=\"num\">1024</td><td>—</td><td>—</td>"
+                    r"<td class=\"num\">([\d.e+-]+)</td><td class=\"num\">([\d.e+-]+)</td>",
+                    out.read_text())
+    assert row, out.read_text()[-3000:]
+    assert float(row.group(1)) == pytest.approx(at_1024["strong_speedup"], rel=1e-3)
+    assert float(row.group(2)) == pytest.approx(at_1024["strong_efficiency"], rel=1e-3)
+    assert "Dotted: bba model's prediction" in out.read_text()

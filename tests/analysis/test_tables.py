@@ -1,8 +1,12 @@
 """`bba tables`: the IGFM paper's Tables 2 and 3 from synthetic runs with known means and stds."""
 
+import os
 import statistics
+import subprocess
 
+import h5py
 import numpy as np
+import pytest
 from synth import write_run
 
 NAN = float("nan")
@@ -74,3 +78,32 @@ def test_too_few_seeds_is_refused(tmp_path, bba):
     assert rc == 2 and "4 seed(s)" in err and "at least 5" in err
     rc, _, _ = bba("tables", tmp_path, "--table", "2", "--min-seeds", "4")
     assert rc == 0
+
+
+BINARY = os.environ.get("BILEVELBENCH")
+
+
+@pytest.mark.skipif(not BINARY or not os.access(BINARY, os.X_OK),
+                    reason="needs $BILEVELBENCH (set by ctest) to export the instances")
+def test_gaps_against_the_least_squares_optimum_of_each_instance(tmp_path, bba):
+    """A run at x* (least squares on the weighted half, from the instance exported here) has
+    gap 0; one at x = 0 the gap phi(0)/phi* - 1 (lambda = 1: phi = sum r^2 / (8 n))."""
+    subprocess.run([BINARY, "-problem", "adversarial_ls", "-seed", "3", "-export_problem",
+                    str(tmp_path / "instance.h5")], check=True, capture_output=True)
+    with h5py.File(tmp_path / "instance.h5", "r") as f:
+        A, b, m = (f["problem"][k][()] for k in ("A", "b", "m"))
+    w = m > 0
+    x_star = np.linalg.lstsq(A[w], b[w], rcond=None)[0]
+    phi = lambda x: float(((A @ x - b)[w]) @ ((A @ x - b)[w])) / (8 * len(b))
+    runs = tmp_path / "runs"
+    for algorithm, x in (("bda", x_star), ("itd", np.zeros_like(x_star))):
+        write_run(runs / f"{algorithm}.h5", problem="adversarial_ls", algorithm=algorithm,
+                  seed=3, options=f"-problem adversarial_ls -algorithm {algorithm} -seed 3")
+        with h5py.File(runs / f"{algorithm}.h5", "a") as f:
+            del f["x"]
+            f["x"] = x
+    rc, out, err = bba("tables", runs, "--table", "gaps", "--binary", BINARY)
+    assert rc == 0, err
+    assert f"phi* per seed: 3: {phi(x_star):.5f}" in out
+    assert row(out, "BDA")[1:3] == ["1", "0.00 %"]
+    assert row(out, "ITD")[2] == f"{100 * (phi(x_star * 0) / phi(x_star) - 1):.2f} %"

@@ -106,6 +106,19 @@ check "campaign: ranks" has "$s" "#SBATCH --ntasks=2"
 check "generate prints the next steps" grep -q "compare: .*analysis/bba compare $work/camp" \
   "$work/next"
 
+# bba sweep is the same command as jobs/bbsweep (the analysis package's sweep module).
+/usr/bin/python3 "$repo/analysis/bba" sweep generate --results-dir "$work/via-bba" \
+  --exe /opt/bb/bilevelbench --kind strong --problem quadratic --algorithm aid --ranks 1,2,4,8 \
+  --ranks-per-node 4 --time 30 --partition batch -- -problem_n 1000 >/dev/null 2>&1
+same_scripts() { # the scripts of one sweep generated into two results directories
+  local f
+  for f in "$1"/*.sbatch; do
+    diff <(sed "s|$1|DIR|g" "$f") <(sed "s|$2|DIR|g" "$2/$(basename "$f")") || return 1
+  done
+}
+check "bba sweep writes what jobs/bbsweep writes" \
+  same_scripts "$work/strong-quadratic-aid" "$work/via-bba/strong-quadratic-aid"
+
 for s in "$work"/*/*.sbatch; do
   bash -n "$s" || failures=$((failures + 1))
 done

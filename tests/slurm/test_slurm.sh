@@ -10,6 +10,10 @@
 #      made in one go (every column but the timings, to 1e-12 relative), which holds only if
 #      the stop kept every piece of state a step depends on;
 # all submitted with `jobs/bbsweep submit --wait`; then checks every result file with h5py.
+# Then a small campaign (tests/slurm/campaign.toml) through Slurm, `bba campaign run
+# --slurm`: cancelled (scancel of its jobs) a second into its first runs, run again through
+# Slurm to finish it, and compared with the same campaign run here in one go: the same result
+# files, every one finished alike, the same iterations and final objectives.
 # Runs 1 and 2 are sized in seconds (-time_budget, algorithm time summed over restarts), not
 # iterations, so that they last long enough whatever the program's speed.
 #
@@ -113,16 +117,6 @@ for launcher in srun mpirun; do
 done
 
 # Stop run 2 once it has been running for 2 s.
-# A campaign through Slurm (bba campaign run --slurm: one job per run, via bbsweep's campaign
-# kind), in the same result files a local run of the campaign uses.
-campaign=$repo/tests/analysis/data/tiny.toml
-bba() { /usr/bin/python3 "$repo/analysis/bba" "$@"; }
-bba campaign run "$campaign" --slurm -o "$results/campaign-tiny" --binary "$exe" \
-  --bbsweep-option=--wait --bbsweep-option=--timeout="$timeout" \
-  --bbsweep-option=--launcher=mpirun --bbsweep-option=--mpirun-local \
-  --bbsweep-option=--time=5 >"$work/campaign.txt" 2>&1 &
-waiters+=("$!")
-
 signal_file=$results/signal-mpirun/single-$problem-$algorithm-n2.h5
 deadline=$((SECONDS + timeout))
 until [ "$("$repo/jobs/h5status" "$signal_file")" = running ]; do
@@ -163,12 +157,107 @@ waiters=()
 elapsed "all jobs done:"
 cat "$work"/*.txt
 
-# Every run of the campaign finished under Slurm, so running it here has nothing left to do.
-bba campaign run "$campaign" -o "$results/campaign-tiny" --binary "$exe" >"$work/campaign-local.txt" ||
+# The campaign through Slurm (bba campaign run --slurm: one job per run, via bbsweep's
+# campaign kind), on a node the sweeps above have left free.
+campaign=$here/campaign.toml
+camp=$results/campaign-tiny
+bba() { /usr/bin/python3 "$repo/analysis/bba" "$@"; }
+slurm_campaign() { # log file: submit the campaign's unfinished runs and wait for their jobs
+  bba campaign run "$campaign" --slurm -o "$camp" --binary "$exe" \
+    --bbsweep-option=--wait --bbsweep-option=--timeout="$timeout" \
+    --bbsweep-option=--launcher=mpirun --bbsweep-option=--mpirun-local \
+    --bbsweep-option=--time=5 >"$1" 2>&1
+}
+started() { # a run of the campaign has created its result file (a test as cheap as can be:
+  # under load, polling with h5py let the runs end before the cancel)
+  compgen -G "$camp/*.h5" >/dev/null
+}
+slurm_campaign "$work/campaign-cancelled.txt" &
+campaign_pid=$!
+waiters+=("$campaign_pid")
+deadline=$((SECONDS + timeout))
+until started; do
+  [ "$SECONDS" -lt "$deadline" ] || fail "campaign: no run started: $(cat "$work/campaign-cancelled.txt")"
+  sleep 0.05
+done
+# bbsweep prints "<job id> <script>" for each job it submits.
+jobs_of() { awk '$2 ~ /[.]sbatch$/ {print $1}' "$1"; }
+until [ "$(jobs_of "$work/campaign-cancelled.txt" | wc -l)" -eq 3 ]; do
+  [ "$SECONDS" -lt "$deadline" ] || fail "campaign: not 3 jobs: $(cat "$work/campaign-cancelled.txt")"
+  sleep 0.05
+done
+mapfile -t campaign_jobs < <(jobs_of "$work/campaign-cancelled.txt")
+sleep 1 # into the runs' iterations (each lasts several seconds)
+scancel "${campaign_jobs[@]}" || fail "scancel of the campaign's jobs failed"
+if wait "$campaign_pid"; then
+  fail "campaign: bba campaign run --slurm --wait did not report the cancelled jobs"
+fi
+waiters=()
+# The cancelled jobs end (KillWait, then their scripts' own exit) before the next submission
+# may touch their files.
+active() { squeue --me --noheader --format=%i | grep -qxF -f <(printf '%s\n' "${campaign_jobs[@]}"); }
+while active; do
+  [ "$SECONDS" -lt "$deadline" ] || fail "campaign: cancelled jobs still listed"
+  sleep 0.5
+done
+statuses=$(for f in "$camp"/*.h5; do [ ! -f "$f" ] || "$repo/jobs/h5status" "$f"; done | sort |
+  uniq -c | tr -s ' \n' ' ')
+elapsed "campaign cancelled; its result files:${statuses:- none}"
+# The runs under way saved their state and stayed cancelled (the job script once requeued
+# them, undoing the cancel); the pending one never ran.
+grep -q "interrupted" <<<"$statuses" ||
+  fail "campaign: no run was cancelled in the middle (result files:${statuses:- none})"
+
+slurm_campaign "$work/campaign-resumed.txt" ||
+  fail "campaign: the second submission did not finish it: $(cat "$work/campaign-resumed.txt")"
+elapsed "campaign resumed through Slurm"
+# The same campaign here in one go (the same binary: the same run identities and file names);
+# and here the Slurm one has nothing left to do.
+bba campaign run "$campaign" -o "$results/campaign-whole" --binary "$exe" >"$work/campaign-whole.txt" ||
+  fail "campaign: the uninterrupted local run failed: $(cat "$work/campaign-whole.txt")"
+bba campaign run "$campaign" -o "$camp" --binary "$exe" >"$work/campaign-local.txt" ||
   fail "campaign: a local rerun after Slurm failed: $(cat "$work/campaign-local.txt")"
 grep -q "0 run, 3 already done" "$work/campaign-local.txt" ||
-  fail "campaign: Slurm left runs to do: $(cat "$work/campaign.txt" "$work/campaign-local.txt")"
-elapsed "campaign through Slurm: 3 runs, none left for a local rerun"
+  fail "campaign: Slurm left runs to do: $(cat "$work/campaign-resumed.txt" "$work/campaign-local.txt")"
+HDF5_USE_FILE_LOCKING=FALSE /usr/bin/python3 - "$camp" "$results/campaign-whole" <<'EOF' ||
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+
+def results(d):
+    out = {}
+    for p in sorted(Path(d).glob("*.h5")):
+        with h5py.File(p, "r") as f:
+            status, history = (a.decode() if isinstance(a, bytes) else str(a)
+                               for a in (f.attrs["status"], f.attrs["options_history"]))
+            out[p.name] = (status, f["trace/iteration"][()], f["trace/upper_objective"][-1],
+                           len(history.splitlines()))
+    return out
+
+
+resumed, whole = results(sys.argv[1]), results(sys.argv[2])
+errors = []
+if sorted(resumed) != sorted(whole) or len(whole) != 3:
+    errors.append(f"files differ: {sorted(resumed)} against {sorted(whole)}")
+for name in sorted(set(resumed) & set(whole)):
+    a, b = resumed[name], whole[name]
+    print(f"campaign {name}: {a[0]}, {len(a[1])} rows, {a[3]} start(s); final objective "
+          f"{a[2]:.15g} (in one go {b[2]:.15g})")
+    if a[0] not in ("completed", "converged") or a[0] != b[0]:
+        errors.append(f"{name}: {a[0]} after the resume, {b[0]} in one go")
+    elif not np.array_equal(a[1], b[1]):
+        errors.append(f"{name}: iterations differ")
+    elif abs(a[2] - b[2]) > 1e-12 * abs(b[2]):
+        errors.append(f"{name}: final objective {a[2]!r} against {b[2]!r}")
+if not any(r[3] > 1 for r in resumed.values()):
+    errors.append("no run of the campaign was resumed")
+sys.exit("\n".join(errors) or None)
+EOF
+  fail "campaign: the resumed result set differs from the uninterrupted one"
+elapsed "campaign: cancelled, resumed, equal to an uninterrupted run; nothing left for a local rerun"
 
 for name in signal-mpirun timelimit-srun inner-signal; do
   grep -q "requeueing to resume" "$results/$name"/*.out || fail "$name was never requeued"
