@@ -13,21 +13,6 @@
 namespace bilevel::test {
 namespace {
 
-/// One hypergradient of `algorithm` (with `options`) at the problem's initial x, compared with
-/// the closed form; the relative error.
-double hypergradient_error(Problem& problem, const std::string& algorithm,
-                           const std::string& options) {
-  ScopedOptions scoped(options);
-  auto alg = algorithm_registry().at(algorithm).create(current_run());
-  OwnedVec x = problem.create_x(), grad = problem.create_x(), exact = problem.create_x();
-  problem.initial_x(x);
-  alg->setup(problem, x);
-  Record record;
-  alg->hypergradient(x, grad, record);
-  problem.exact_hypergradient(x, exact, nullptr);
-  return relative_error(grad, exact);
-}
-
 TEST(Hypergradients, AidMatchesClosedForm) {
   auto problem = make_problem("quadratic", "-problem_ny 300 -problem_nx 12 -problem_cond 30");
   const double error = hypergradient_error(

@@ -108,17 +108,7 @@ struct BilevelCase {
   std::unique_ptr<Problem> problem =
       make_problem("qp_bilevel", "-problem_nx 6 -problem_ny 30 -problem_ineq 40 -problem_eq 3");
   double error(const std::string& options, Record* out = nullptr) {
-    ScopedOptions scoped(options);
-    auto alg = algorithm_registry().at("qp_hypergrad").create(current_run());
-    OwnedVec x = problem->create_x(), grad = problem->create_x(), exact = problem->create_x();
-    problem->initial_x(x);
-    alg->setup(*problem, x);
-    Record record;
-    alg->hypergradient(x, grad, record);
-    if (out)
-      *out = record;
-    problem->exact_hypergradient(x, exact, nullptr);
-    return relative_error(grad, exact);
+    return hypergradient_error(*problem, "qp_hypergrad", options, out);
   }
 };
 

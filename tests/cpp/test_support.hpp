@@ -114,4 +114,22 @@ inline double dot(Vec a, Vec b) {
   return value;
 }
 
+/// The relative error of the hypergradient of `algorithm` (built under `options`) at the
+/// problem's initial x against the problem's closed form; `out`, if given, receives the row the
+/// estimate recorded.
+inline double hypergradient_error(Problem& problem, const std::string& algorithm,
+                                  const std::string& options, Record* out = nullptr) {
+  ScopedOptions scoped(options);
+  auto alg = algorithm_registry().at(algorithm).create(current_run());
+  OwnedVec x = problem.create_x(), grad = problem.create_x(), exact = problem.create_x();
+  problem.initial_x(x);
+  alg->setup(problem, x);
+  Record record;
+  alg->hypergradient(x, grad, record);
+  if (out)
+    *out = record;
+  problem.exact_hypergradient(x, exact, nullptr);
+  return relative_error(grad, exact);
+}
+
 } // namespace bilevel::test
