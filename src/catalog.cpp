@@ -1,6 +1,7 @@
 #include "bilevel/catalog.hpp"
 
 #include "bilevel/methods/aid.hpp"
+#include "bilevel/methods/aid_neumann.hpp"
 #include "bilevel/methods/bda.hpp"
 #include "bilevel/methods/bome.hpp"
 #include "bilevel/methods/box_qp_hypergrad.hpp"
@@ -184,6 +185,10 @@ const AlgorithmRegistry& algorithm_registry() {
     r.add("aid", algorithm_entry<Aid>(
                      "approximate implicit differentiation: T inner steps + Krylov Hessian solve",
                      validated_to(kGradientBaseline, kDescentDirection)));
+    r.add("aid_neumann",
+          algorithm_entry<AidNeumann>("AID with the adjoint by a Q-term Neumann series "
+                                      "(Hessian products only, no Krylov solve)",
+                                      validated_to(kGradientBaseline, kDescentDirection)));
     r.add("itd", algorithm_entry<Itd>(
                      "iterative differentiation: reverse mode through T unrolled inner steps",
                      validated_to(kGradientBaseline, kDescentDirection)));
