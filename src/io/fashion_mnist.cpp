@@ -3,6 +3,7 @@
 #include "bilevel/core/counter_rng.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
+#include "bilevel/io/hdf5.hpp"
 #include "bilevel/io/idx_reader.hpp"
 
 #include <filesystem>
@@ -56,6 +57,14 @@ FashionMnistConfig fashion_mnist_options(const FashionMnistConfig& defaults, lon
                                    "probability that a training label is corrupted");
   c.seed = seed;
   return c;
+}
+
+void export_fashion_mnist_config(hid_t group, const FashionMnistConfig& config) {
+  h5::write_attribute(group, "train", static_cast<long long>(config.train));
+  h5::write_attribute(group, "validation", static_cast<long long>(config.validation));
+  h5::write_attribute(group, "test", static_cast<long long>(config.test));
+  h5::write_attribute(group, "corruption", config.corruption);
+  h5::write_attribute(group, "data_directory", config.directory);
 }
 
 FashionMnist load_fashion_mnist(MPI_Comm comm, const FashionMnistConfig& config) {

@@ -145,11 +145,7 @@ void Hyperclean::metrics(const Vector& x, const Vector& y, Record& record) {
 }
 
 void Hyperclean::export_data(hid_t group) const {
-  h5::write_attribute(group, "train", static_cast<long long>(config_.data.train));
-  h5::write_attribute(group, "validation", static_cast<long long>(config_.data.validation));
-  h5::write_attribute(group, "test", static_cast<long long>(config_.data.test));
-  h5::write_attribute(group, "corruption", config_.data.corruption);
-  h5::write_attribute(group, "data_directory", config_.data.directory);
+  export_fashion_mnist_config(group, config_.data);
   h5::write_attribute(group, "lambda", config_.lambda);
   h5::write_attribute(group, "pca_components", static_cast<long long>(config_.pca));
 }

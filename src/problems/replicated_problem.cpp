@@ -14,6 +14,17 @@ OwnedVec create_distributed(MPI_Comm comm, PetscInt n) {
   return v;
 }
 
+/// Evaluates a replicated gradient `(vx, vy)` into the parts the caller asked for (gx, gy not
+/// null), computing only those.
+template <class Gradient> void distributed_gradient(Gradient gradient, Vec gx, Vec gy) {
+  Eigen::VectorXd vx, vy;
+  gradient(gx ? &vx : nullptr, gy ? &vy : nullptr);
+  if (gx)
+    scatter_owned(vx, gx);
+  if (gy)
+    scatter_owned(vy, gy);
+}
+
 } // namespace
 
 OwnedVec ReplicatedProblem::create_x() const {
@@ -44,12 +55,8 @@ double ReplicatedProblem::upper_value(Vec x, Vec y) {
 }
 
 void ReplicatedProblem::upper_gradient(Vec x, Vec y, Vec gx, Vec gy) {
-  Vector vx, vy;
-  grad_f(gather(x), gather(y), gx ? &vx : nullptr, gy ? &vy : nullptr);
-  if (gx)
-    scatter(vx, gx);
-  if (gy)
-    scatter(vy, gy);
+  distributed_gradient([&](Vector* vx, Vector* vy) { grad_f(gather(x), gather(y), vx, vy); }, gx,
+                       gy);
 }
 
 double ReplicatedProblem::lower_value(Vec x, Vec y) {
@@ -57,12 +64,8 @@ double ReplicatedProblem::lower_value(Vec x, Vec y) {
 }
 
 void ReplicatedProblem::lower_gradient(Vec x, Vec y, Vec gx, Vec gy) {
-  Vector vx, vy;
-  grad_g(gather(x), gather(y), gx ? &vx : nullptr, gy ? &vy : nullptr);
-  if (gx)
-    scatter(vx, gx);
-  if (gy)
-    scatter(vy, gy);
+  distributed_gradient([&](Vector* vx, Vector* vy) { grad_g(gather(x), gather(y), vx, vy); }, gx,
+                       gy);
 }
 
 void ReplicatedProblem::lower_hess_yy(Vec x, Vec y, Vec v, Vec out) {

@@ -4,6 +4,7 @@
 // images) and test (from the 10 000 t10k images). Each rank keeps a contiguous block of every
 // split's rows; pixels are scaled to [0, 1] and a constant 1 is appended as the bias feature.
 #include <Eigen/Dense>
+#include <hdf5.h>
 #include <mpi.h>
 
 #include <string>
@@ -38,6 +39,10 @@ struct FashionMnist {
 /// -problem_val, -problem_test, -problem_corruption) into the caller's option section;
 /// `defaults` holds the values of the options not given; `seed` (the run's) draws the corruption.
 FashionMnistConfig fashion_mnist_options(const FashionMnistConfig& defaults, long long seed);
+
+/// Writes the data settings as attributes of `group` (train, validation, test, corruption,
+/// data_directory: the names docs/result-format.md gives the exported problems).
+void export_fashion_mnist_config(hid_t group, const FashionMnistConfig& config);
 
 /// Loads this rank's rows of each split (collective only in the sense that every rank reads).
 /// InputError naming the Debian package when the files are missing.
