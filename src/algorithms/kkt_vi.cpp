@@ -5,7 +5,10 @@
 #include "bilevel/core/options.hpp"
 #include "bilevel/io/hdf5.hpp"
 #include "bilevel/problems/problem.hpp"
+#include "bilevel/problems/vi_problem.hpp"
 #include "bilevel/sets/constraint_set.hpp"
+
+#include <cmath>
 
 namespace bilevel {
 
@@ -32,13 +35,21 @@ KktVi::Config KktVi::Config::from_options() {
                                       "snesvi: stop when the D-gap is at most this");
   c.check_exact = options::get_bool("-alg_check_exact", false,
                                     "trace hypergrad_error against the problem's closed form");
+  c.matrix_free_adjoint =
+      options::get_choice("-alg_adjoint", "auto", {"auto", "matrix_free"},
+                          "adjoint solve: auto = multigrid-preconditioned Krylov on the free block "
+                          "when Y is given by bounds and grad_y F is assembled, else matrix-free "
+                          "GMRES; matrix_free = always the latter") == "matrix_free";
+  c.check_adjoint = options::get_bool(
+      "-alg_check_adjoint", false,
+      "trace adjoint_residual and free_set_asymmetry of each adjoint solve (not timed)");
   return c;
 }
 
 void KktVi::declare_options() {
   (void)Config::from_options();
   OptionSection section("algorithm kkt_vi");
-  OperatorSolver::declare_options(kPrefix, KSPGMRES, kKspRtol);
+  FreeSetSolver::declare_options(kPrefix, kKspRtol);
   SnesViSolver::declare_options(kSnesViPrefix);
 }
 
@@ -49,7 +60,18 @@ void KktVi::setup(Problem& problem, Vec x0) {
   const double b = resolve_natural_map_parameter(config_.b, problem, x0, y_, "kkt_vi").b;
   map_ = std::make_unique<NaturalMap>(problem, y_, b);
   inner_ = std::make_unique<NaturalMapIteration>(*map_, y_);
-  solver_ = std::make_unique<OperatorSolver>(problem.comm(), y_, kPrefix, KSPGMRES, kKspRtol);
+  const auto* vi = dynamic_cast<const ViProblem*>(&problem);
+  const Mat assembled = vi ? vi->constant_jacobian_y() : nullptr;
+  const ConstraintSet* set = problem.lower_set();
+  work_ = problem.create_y();
+  work2_ = problem.create_y();
+  // DP_Y(u) is a 0/1 diagonal exactly when Y is given by coordinate-wise bounds.
+  const bool diagonal_projection = !set || set->bounds(work_, work2_);
+  if (assembled && diagonal_projection && !config_.matrix_free_adjoint)
+    free_set_solver_ =
+        std::make_unique<FreeSetSolver>(problem.comm(), assembled, kPrefix, kKspRtol);
+  else
+    solver_ = std::make_unique<OperatorSolver>(problem.comm(), y_, kPrefix, KSPGMRES, kKspRtol);
   if (config_.snesvi)
     snesvi_ = std::make_unique<SnesViSolver>(problem, y_, kSnesViPrefix);
   if (config_.check_exact)
@@ -59,9 +81,10 @@ void KktVi::setup(Problem& problem, Vec x0) {
   lambda_ = problem.create_y();
   BB_PETSC(VecSet(lambda_, 0.0));
   rhs_ = problem.create_y();
-  work_ = problem.create_y();
-  work2_ = problem.create_y();
+  mask_ = problem.create_y();
   gx_ = duplicate(x0);
+  if (config_.check_adjoint)
+    x_adjoint_ = duplicate(x0);
 }
 
 void KktVi::step(Vec x, Record& record) {
@@ -73,6 +96,29 @@ void KktVi::step(Vec x, Record& record) {
 void KktVi::report(Vec, Record& record) {
   if (check_)
     check_->report(grad_, record);
+  if (config_.check_adjoint)
+    report_adjoint(record);
+}
+
+void KktVi::report_adjoint(Record& record) {
+  // The residual of the system actually solved, measured with the full-size operator (so the
+  // free-block path is checked by the matrix-free one), and the asymmetry
+  // |<lambda, A r> - <A lambda, r>| / (||A lambda|| ||r||) of that operator, which is zero
+  // exactly when the free block J_FF' is symmetric (CG's premise).
+  OwnedVec a_lambda = duplicate(rhs_), a_rhs = duplicate(rhs_);
+  apply_adjoint(x_adjoint_, lambda_, a_lambda);
+  apply_adjoint(x_adjoint_, rhs_, a_rhs);
+  PetscScalar lambda_a_rhs = 0, a_lambda_rhs = 0;
+  BB_PETSC(VecDot(lambda_, a_rhs, &lambda_a_rhs));
+  BB_PETSC(VecDot(a_lambda, rhs_, &a_lambda_rhs));
+  PetscReal rhs_norm = 0, a_lambda_norm = 0, residual = 0;
+  BB_PETSC(VecNorm(rhs_, NORM_2, &rhs_norm));
+  BB_PETSC(VecNorm(a_lambda, NORM_2, &a_lambda_norm));
+  BB_PETSC(VecAXPY(a_lambda, -1.0, rhs_));
+  BB_PETSC(VecNorm(a_lambda, NORM_2, &residual));
+  const double scale = a_lambda_norm * rhs_norm;
+  record.set("adjoint_residual", rhs_norm > 0 ? residual / rhs_norm : residual);
+  record.set("free_set_asymmetry", scale > 0 ? std::abs(lambda_a_rhs - a_lambda_rhs) / scale : 0.0);
 }
 
 void KktVi::free_part(Vec v, Vec out) const {
@@ -80,6 +126,13 @@ void KktVi::free_part(Vec v, Vec out) const {
     set->project_jacobian(u_, v, out);
   else
     BB_PETSC(VecCopy(v, out));
+}
+
+void KktVi::apply_adjoint(Vec x, Vec v, Vec out) {
+  free_part(v, work_);                                  // P_F v
+  problem().vi_jac_y_transpose(x, y_, work_, work2_);   // grad_y F' P_F v
+  free_part(work2_, out);                               // P_F grad_y F' P_F v
+  BB_PETSC(VecAXPBYPCZ(out, 1.0, -1.0, 1.0, v, work_)); // + (I - P_F) v
 }
 
 void KktVi::solve_lower(Vec x, Vec y, Record* record) {
@@ -107,17 +160,20 @@ void KktVi::hypergradient(Vec x, Vec grad, Record& record) {
   map_->step(x, y_, u_, y_next_); // u* = y* - F(y*, x)/b fixes P_F
   problem().upper_gradient(x, y_, gx_, work_);
   free_part(work_, rhs_);
-  const OperatorSolver::Apply apply = [&](Vec v, Vec out) {
-    free_part(v, work_);                                  // P_F v
-    problem().vi_jac_y_transpose(x, y_, work_, work2_);   // grad_y F' P_F v
-    free_part(work2_, out);                               // P_F grad_y F' P_F v
-    BB_PETSC(VecAXPBYPCZ(out, 1.0, -1.0, 1.0, v, work_)); // + (I - P_F) v
-  };
-  OperatorSolver::Outcome solve{};
+  KrylovOutcome solve{};
   {
     LogScope scope(log_events().linear_solve);
-    solve = solver_->solve(apply, rhs_, lambda_);
+    if (free_set_solver_) {
+      BB_PETSC(VecSet(work_, 1.0));
+      free_part(work_, mask_);
+      solve = free_set_solver_->solve(mask_, rhs_, lambda_);
+    } else {
+      const OperatorSolver::Apply apply = [&](Vec v, Vec out) { apply_adjoint(x, v, out); };
+      solve = solver_->solve(apply, rhs_, lambda_);
+    }
   }
+  if (x_adjoint_)
+    BB_PETSC(VecCopy(x, x_adjoint_));
   record.solve("ksp", solve.converged, static_cast<double>(solve.iterations));
   problem().vi_jac_x_transpose(x, y_, lambda_, grad);
   BB_PETSC(VecAYPX(grad, -1.0, gx_)); // grad = grad_x f - grad_x F' lambda
