@@ -14,6 +14,8 @@ namespace bilevel {
 
 namespace {
 constexpr double kKspRtol = 1e-12;
+/// Grid sequencing stops halving before the grid has fewer points per side than this.
+constexpr PetscInt kCoarsestGrid = 32;
 const char* const kPrefix = "alg_";
 const char* const kSnesViPrefix = "alg_snesvi_";
 } // namespace
@@ -33,6 +35,10 @@ KktVi::Config KktVi::Config::from_options() {
                                  "(vinewtonrsls)") == "snesvi";
   c.inner_gap_tol = options::get_real("-alg_inner_gap_tol", 1e-12, 0.0, 1e300,
                                       "snesvi: stop when the D-gap is at most this");
+  c.grid_sequence = options::get_bool(
+      "-alg_grid_sequence", true,
+      "snesvi from the problem's initial y (a cold start): start from the solutions on coarser "
+      "grids, on problems that have them");
   c.check_exact = options::get_bool("-alg_check_exact", false,
                                     "trace hypergrad_error against the problem's closed form");
   c.matrix_free_adjoint =
@@ -74,6 +80,8 @@ void KktVi::setup(Problem& problem, Vec x0) {
     solver_ = std::make_unique<OperatorSolver>(problem.comm(), y_, kPrefix, KSPGMRES, kKspRtol);
   if (config_.snesvi)
     snesvi_ = std::make_unique<SnesViSolver>(problem, y_, kSnesViPrefix);
+  if (config_.snesvi && config_.grid_sequence)
+    sequencing_.emplace(kSnesViPrefix, config_.inner_gap_tol, kCoarsestGrid);
   if (config_.check_exact)
     check_.emplace(problem, x0, name());
   u_ = problem.create_y();
@@ -135,16 +143,30 @@ void KktVi::apply_adjoint(Vec x, Vec v, Vec out) {
   BB_PETSC(VecAXPBYPCZ(out, 1.0, -1.0, 1.0, v, work_)); // + (I - P_F) v
 }
 
+bool KktVi::is_cold_start(Vec x, Vec y) {
+  // Decided from y itself rather than from a first-call flag, so that a restart from a state
+  // saved before the first solve completed sequences exactly as the run made in one go did.
+  problem().initial_y(x, work_);
+  PetscBool equal = PETSC_FALSE;
+  BB_PETSC(VecEqual(y, work_, &equal));
+  return equal;
+}
+
 void KktVi::solve_lower(Vec x, Vec y, Record* record) {
   if (snesvi_) {
     SnesViSolver::Outcome inner{};
+    PetscInt coarse_steps = 0;
     {
       LogScope scope(log_events().inner_solve); // the natural-map loop times its own steps
+      if (sequencing_ && is_cold_start(x, y))
+        coarse_steps = sequencing_->run(problem(), x, y);
       inner = snesvi_->solve(x, y, config_.inner_gap_tol);
     }
     if (record) {
       record->solve("inner", inner.converged, static_cast<double>(inner.newton_steps));
       record->set("inner_linear_iterations", static_cast<double>(inner.linear_iterations));
+      if (sequencing_)
+        record->set("inner_coarse_iterations", static_cast<double>(coarse_steps));
     }
     return;
   }

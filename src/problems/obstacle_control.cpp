@@ -3,6 +3,7 @@
 #include "bilevel/core/collective_ledger.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
+#include "bilevel/problems/grid_resample.hpp"
 
 #include <petscdmda.h>
 
@@ -146,6 +147,23 @@ void ObstacleControl::report_metrics(Vec, Vec y, Record& record) {
   BB_PETSC(VecRestoreArrayRead(work_, &gap));
   logged_allreduce(comm(), &contact, 1, MPI_SUM);
   record.set("contact_fraction", contact / static_cast<double>(ny()));
+}
+
+std::unique_ptr<Problem> ObstacleControl::coarsened(PetscInt min_grid) const {
+  Config coarse = config_;
+  coarse.grid = (config_.grid - 1) / 2;
+  if (coarse.grid < min_grid)
+    return nullptr;
+  return std::make_unique<ObstacleControl>(comm(), coarse);
+}
+
+void ObstacleControl::restrict_x(const Problem& coarse, Vec x, Vec x_coarse) const {
+  resample_bilinear(da_, x, dynamic_cast<const ObstacleControl&>(coarse).da_, x_coarse);
+}
+
+void ObstacleControl::prolong_y(const Problem& coarse, Vec y_coarse, Vec y) const {
+  resample_bilinear(dynamic_cast<const ObstacleControl&>(coarse).da_, y_coarse, da_, y);
+  lower_set_->project(y, y);
 }
 
 } // namespace bilevel

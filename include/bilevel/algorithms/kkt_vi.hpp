@@ -13,6 +13,7 @@
 // The lower solve is the natural-map loop or, with -alg_inner_solver snesvi, PETSc's
 // semismooth Newton (SnesViSolver, for bound-constrained Y) run to a D-gap tolerance.
 #include "bilevel/algorithms/free_set_solver.hpp"
+#include "bilevel/algorithms/grid_sequenced_start.hpp"
 #include "bilevel/algorithms/hypergradient_check.hpp"
 #include "bilevel/algorithms/hypergradient_method.hpp"
 #include "bilevel/algorithms/natural_map_iteration.hpp"
@@ -32,6 +33,7 @@ public:
     int inner_max_steps;
     bool snesvi;          ///< lower solve by SnesViSolver instead of natural-map steps
     double inner_gap_tol; ///< SnesViSolver: stop when the lower residual (D-gap) is at most this
+    bool grid_sequence;   ///< SnesViSolver from the problem's initial y: start on coarser grids
     double b;             ///< <= 0: L (objective) or L^2/mu (VI)
     bool check_exact;
     bool matrix_free_adjoint; ///< GMRES on the full-size MatShell even when J is assembled
@@ -57,6 +59,8 @@ protected:
 private:
   /// The tight lower solve at x, in place from y; records its counters when `record` is given.
   void solve_lower(Vec x, Vec y, Record* record);
+  /// Whether y is the problem's initial y at x, where grid sequencing pays.
+  bool is_cold_start(Vec x, Vec y);
   /// out = DP_Y(u*) v.
   void free_part(Vec v, Vec out) const;
   /// out = (P_F grad_y F' P_F + I - P_F) v at (x, y_), the adjoint system's operator.
@@ -70,6 +74,7 @@ private:
   std::unique_ptr<OperatorSolver> solver_;
   std::unique_ptr<FreeSetSolver> free_set_solver_; ///< when Y is bounds and J is assembled
   std::unique_ptr<SnesViSolver> snesvi_;
+  std::optional<GridSequencedStart> sequencing_;
   std::optional<HypergradientCheck> check_;
   OwnedVec u_, y_next_, lambda_, rhs_, gx_, work_, work2_, mask_;
   OwnedVec x_adjoint_; ///< -alg_check_adjoint: the x of the last adjoint solve
