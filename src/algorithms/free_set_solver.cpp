@@ -4,6 +4,7 @@
 #include "bilevel/core/interrupt.hpp"
 #include "bilevel/core/options.hpp"
 
+#include <utility>
 #include <vector>
 
 namespace bilevel {
@@ -63,24 +64,32 @@ FreeSetSolver::FreeSetSolver(MPI_Comm comm, Mat jacobian, const std::string& pre
 
 FreeSetSolver::Outcome FreeSetSolver::solve(Vec mask, Vec rhs, Vec lambda) {
   BB_PETSC(VecPointwiseMult(lambda, mask, lambda)); // lambda_A = 0
-  const OwnedIS free = free_indices(comm_, mask);
+  OwnedIS free = free_indices(comm_, mask);
   PetscInt size = 0;
   BB_PETSC(ISGetSize(free, &size));
   if (size == 0) // every coordinate active: lambda = 0 solves it
     return Outcome{0, true};
-  OwnedMat block;
-  BB_PETSC(MatCreateSubMatrix(symmetric_ ? jacobian_ : transpose_.get(), free, free,
-                              MAT_INITIAL_MATRIX, block.receive()));
-  // The block's size changes with the free set: drop the previous set-up (work vectors, the
-  // multigrid hierarchy) but keep the type and options.
-  BB_PETSC(KSPReset(ksp_));
-  BB_PETSC(KSPSetOperators(ksp_, block, block));
+  PetscBool same = PETSC_FALSE;
+  if (free_)
+    BB_PETSC(ISEqual(free, free_, &same));
+  // J is constant, so an unchanged free set (the usual case between warm outer iterations) keeps
+  // its block and multigrid hierarchy, whose set-up costs more than the warm solve itself (3.3 of
+  // 3.6 s per warm hypergradient at 2047^2).
+  if (!same) {
+    free_ = std::move(free);
+    BB_PETSC(MatCreateSubMatrix(symmetric_ ? jacobian_ : transpose_.get(), free_, free_,
+                                MAT_INITIAL_MATRIX, block_.receive()));
+    // The block's size changes with the free set: drop the previous set-up (work vectors, the
+    // hierarchy) but keep the type and options.
+    BB_PETSC(KSPReset(ksp_));
+    BB_PETSC(KSPSetOperators(ksp_, block_, block_));
+  }
   Vec rhs_free = nullptr, lambda_free = nullptr;
-  BB_PETSC(VecGetSubVector(rhs, free, &rhs_free));
-  BB_PETSC(VecGetSubVector(lambda, free, &lambda_free));
+  BB_PETSC(VecGetSubVector(rhs, free_, &rhs_free));
+  BB_PETSC(VecGetSubVector(lambda, free_, &lambda_free));
   const PetscErrorCode code = KSPSolve(ksp_, rhs_free, lambda_free);
-  BB_PETSC(VecRestoreSubVector(lambda, free, &lambda_free));
-  BB_PETSC(VecRestoreSubVector(rhs, free, &rhs_free));
+  BB_PETSC(VecRestoreSubVector(lambda, free_, &lambda_free));
+  BB_PETSC(VecRestoreSubVector(rhs, free_, &rhs_free));
   BB_PETSC(code);
   return krylov_outcome(ksp_);
 }

@@ -39,6 +39,8 @@ private:
   Mat jacobian_;       ///< J, borrowed
   OwnedMat transpose_; ///< J' when J is not known to be symmetric
   bool symmetric_ = false;
+  OwnedIS free_;   ///< the free set of the last solve
+  OwnedMat block_; ///< its block of J' (J when symmetric)
   OwnedKSP ksp_;
 };
 
