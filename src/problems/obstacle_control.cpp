@@ -162,7 +162,16 @@ void ObstacleControl::restrict_x(const Problem& coarse, Vec x, Vec x_coarse) con
 }
 
 void ObstacleControl::prolong_y(const Problem& coarse, Vec y_coarse, Vec y) const {
-  resample_bilinear(dynamic_cast<const ObstacleControl&>(coarse).da_, y_coarse, da_, y);
+  // Interpolating the gap y - psi rather than y keeps the contact set: the bilinear interpolant
+  // of the convex psi lies above psi between coarse points, so interpolated y would leave every
+  // contact point slightly off the obstacle, and Newton would rebuild the contact set one grid
+  // line a step again (16 steps at 790^2 from 394^2, where no fine point is a coarse one; 5
+  // with the gap).
+  const auto& c = dynamic_cast<const ObstacleControl&>(coarse);
+  OwnedVec gap = copy_of(y_coarse);
+  BB_PETSC(VecAXPY(gap, -1.0, c.psi_));
+  resample_bilinear(c.da_, gap, da_, y);
+  BB_PETSC(VecAXPY(y, 1.0, psi_));
   lower_set_->project(y, y);
 }
 
