@@ -5,12 +5,17 @@
 #include "bilevel/core/options.hpp"
 #include "bilevel/io/hdf5.hpp"
 #include "bilevel/problems/problem.hpp"
+#include "bilevel/problems/vi_problem.hpp"
 #include "bilevel/sets/constraint_set.hpp"
+
+#include <cmath>
 
 namespace bilevel {
 
 namespace {
 constexpr double kKspRtol = 1e-12;
+/// Grid sequencing stops halving before the grid has fewer points per side than this.
+constexpr PetscInt kCoarsestGrid = 32;
 const char* const kPrefix = "alg_";
 const char* const kSnesViPrefix = "alg_snesvi_";
 } // namespace
@@ -30,10 +35,22 @@ KktVi::Config KktVi::Config::from_options() {
                                  "(vinewtonrsls)") == "snesvi";
   c.inner_gap_tol = options::get_real("-alg_inner_gap_tol", 1e-12, 0.0, 1e300,
                                       "snesvi: stop when the D-gap is at most this");
+  c.grid_sequence = options::get_bool(
+      "-alg_grid_sequence", true,
+      "snesvi from the problem's initial y (a cold start): start from the solutions on coarser "
+      "grids, on problems that have them");
   c.check_exact = options::get_bool("-alg_check_exact", false,
                                     "trace hypergrad_error against the problem's closed form");
+  c.matrix_free_adjoint =
+      options::get_choice("-alg_adjoint", "auto", {"auto", "matrix_free"},
+                          "adjoint solve: auto = multigrid-preconditioned Krylov on the free block "
+                          "when Y is given by bounds and grad_y F is assembled, else matrix-free "
+                          "GMRES; matrix_free = always the latter") == "matrix_free";
+  c.check_adjoint = options::get_bool(
+      "-alg_check_adjoint", false,
+      "trace adjoint_residual and free_set_asymmetry of each adjoint solve (not timed)");
   // Read by the adjoint's KSP and SNESVI when they are built at setup.
-  OperatorSolver::declare_options(kPrefix, KSPGMRES, kKspRtol);
+  FreeSetSolver::declare_options(kPrefix, kKspRtol);
   SnesViSolver::declare_options(kSnesViPrefix);
   return c;
 }
@@ -45,9 +62,22 @@ void KktVi::setup(Problem& problem, Vec x0) {
   const double b = resolve_natural_map_parameter(config_.b, problem, x0, y_, "kkt_vi").b;
   map_ = std::make_unique<NaturalMap>(problem, y_, b);
   inner_ = std::make_unique<NaturalMapIteration>(*map_, y_);
-  solver_ = std::make_unique<OperatorSolver>(problem.comm(), y_, kPrefix, KSPGMRES, kKspRtol);
+  const auto* vi = dynamic_cast<const ViProblem*>(&problem);
+  const Mat assembled = vi ? vi->constant_jacobian_y() : nullptr;
+  const ConstraintSet* set = problem.lower_set();
+  work_ = problem.create_y();
+  work2_ = problem.create_y();
+  // DP_Y(u) is a 0/1 diagonal exactly when Y is given by coordinate-wise bounds.
+  const bool diagonal_projection = !set || set->bounds(work_, work2_);
+  if (assembled && diagonal_projection && !config_.matrix_free_adjoint)
+    free_set_solver_ =
+        std::make_unique<FreeSetSolver>(problem.comm(), assembled, kPrefix, kKspRtol);
+  else
+    solver_ = std::make_unique<OperatorSolver>(problem.comm(), y_, kPrefix, KSPGMRES, kKspRtol);
   if (config_.snesvi)
     snesvi_ = std::make_unique<SnesViSolver>(problem, y_, kSnesViPrefix);
+  if (config_.snesvi && config_.grid_sequence)
+    sequencing_.emplace(kSnesViPrefix, config_.inner_gap_tol, kCoarsestGrid);
   if (config_.check_exact)
     check_.emplace(problem, x0, name());
   u_ = problem.create_y();
@@ -55,9 +85,10 @@ void KktVi::setup(Problem& problem, Vec x0) {
   lambda_ = problem.create_y();
   BB_PETSC(VecSet(lambda_, 0.0));
   rhs_ = problem.create_y();
-  work_ = problem.create_y();
-  work2_ = problem.create_y();
+  mask_ = problem.create_y();
   gx_ = duplicate(x0);
+  if (config_.check_adjoint)
+    x_adjoint_ = duplicate(x0);
 }
 
 void KktVi::step(Vec x, Record& record) {
@@ -69,6 +100,29 @@ void KktVi::step(Vec x, Record& record) {
 void KktVi::report(Vec, Record& record) {
   if (check_)
     check_->report(grad_, record);
+  if (config_.check_adjoint)
+    report_adjoint(record);
+}
+
+void KktVi::report_adjoint(Record& record) {
+  // The residual of the system actually solved, measured with the full-size operator (so the
+  // free-block path is checked by the matrix-free one), and the asymmetry
+  // |<lambda, A r> - <A lambda, r>| / (||A lambda|| ||r||) of that operator, which is zero
+  // exactly when the free block J_FF' is symmetric (CG's premise).
+  OwnedVec a_lambda = duplicate(rhs_), a_rhs = duplicate(rhs_);
+  apply_adjoint(x_adjoint_, lambda_, a_lambda);
+  apply_adjoint(x_adjoint_, rhs_, a_rhs);
+  PetscScalar lambda_a_rhs = 0, a_lambda_rhs = 0;
+  BB_PETSC(VecDot(lambda_, a_rhs, &lambda_a_rhs));
+  BB_PETSC(VecDot(a_lambda, rhs_, &a_lambda_rhs));
+  PetscReal rhs_norm = 0, a_lambda_norm = 0, residual = 0;
+  BB_PETSC(VecNorm(rhs_, NORM_2, &rhs_norm));
+  BB_PETSC(VecNorm(a_lambda, NORM_2, &a_lambda_norm));
+  BB_PETSC(VecAXPY(a_lambda, -1.0, rhs_));
+  BB_PETSC(VecNorm(a_lambda, NORM_2, &residual));
+  const double scale = a_lambda_norm * rhs_norm;
+  record.set("adjoint_residual", rhs_norm > 0 ? residual / rhs_norm : residual);
+  record.set("free_set_asymmetry", scale > 0 ? std::abs(lambda_a_rhs - a_lambda_rhs) / scale : 0.0);
 }
 
 void KktVi::free_part(Vec v, Vec out) const {
@@ -78,16 +132,37 @@ void KktVi::free_part(Vec v, Vec out) const {
     BB_PETSC(VecCopy(v, out));
 }
 
+void KktVi::apply_adjoint(Vec x, Vec v, Vec out) {
+  free_part(v, work_);                                  // P_F v
+  problem().vi_jac_y_transpose(x, y_, work_, work2_);   // grad_y F' P_F v
+  free_part(work2_, out);                               // P_F grad_y F' P_F v
+  BB_PETSC(VecAXPBYPCZ(out, 1.0, -1.0, 1.0, v, work_)); // + (I - P_F) v
+}
+
+bool KktVi::is_cold_start(Vec x, Vec y) {
+  // Decided from y itself rather than from a first-call flag, so that a restart from a state
+  // saved before the first solve completed sequences exactly as the run made in one go did.
+  problem().initial_y(x, work_);
+  PetscBool equal = PETSC_FALSE;
+  BB_PETSC(VecEqual(y, work_, &equal));
+  return equal;
+}
+
 void KktVi::solve_lower(Vec x, Vec y, Record* record) {
   if (snesvi_) {
     SnesViSolver::Outcome inner{};
+    PetscInt coarse_steps = 0;
     {
       LogScope scope(log_events().inner_solve); // the natural-map loop times its own steps
+      if (sequencing_ && is_cold_start(x, y))
+        coarse_steps = sequencing_->run(problem(), x, y);
       inner = snesvi_->solve(x, y, config_.inner_gap_tol);
     }
     if (record) {
       record->solve("inner", inner.converged, static_cast<double>(inner.newton_steps));
       record->set("inner_linear_iterations", static_cast<double>(inner.linear_iterations));
+      if (sequencing_)
+        record->set("inner_coarse_iterations", static_cast<double>(coarse_steps));
     }
     return;
   }
@@ -103,17 +178,20 @@ void KktVi::hypergradient(Vec x, Vec grad, Record& record) {
   map_->step(x, y_, u_, y_next_); // u* = y* - F(y*, x)/b fixes P_F
   problem().upper_gradient(x, y_, gx_, work_);
   free_part(work_, rhs_);
-  const OperatorSolver::Apply apply = [&](Vec v, Vec out) {
-    free_part(v, work_);                                  // P_F v
-    problem().vi_jac_y_transpose(x, y_, work_, work2_);   // grad_y F' P_F v
-    free_part(work2_, out);                               // P_F grad_y F' P_F v
-    BB_PETSC(VecAXPBYPCZ(out, 1.0, -1.0, 1.0, v, work_)); // + (I - P_F) v
-  };
-  OperatorSolver::Outcome solve{};
+  KrylovOutcome solve{};
   {
     LogScope scope(log_events().linear_solve);
-    solve = solver_->solve(apply, rhs_, lambda_);
+    if (free_set_solver_) {
+      BB_PETSC(VecSet(work_, 1.0));
+      free_part(work_, mask_);
+      solve = free_set_solver_->solve(mask_, rhs_, lambda_);
+    } else {
+      const OperatorSolver::Apply apply = [&](Vec v, Vec out) { apply_adjoint(x, v, out); };
+      solve = solver_->solve(apply, rhs_, lambda_);
+    }
   }
+  if (x_adjoint_)
+    BB_PETSC(VecCopy(x, x_adjoint_));
   record.solve("ksp", solve.converged, static_cast<double>(solve.iterations));
   problem().vi_jac_x_transpose(x, y_, lambda_, grad);
   BB_PETSC(VecAYPX(grad, -1.0, gx_)); // grad = grad_x f - grad_x F' lambda

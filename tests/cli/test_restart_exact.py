@@ -35,6 +35,9 @@ CASES = {
     "itd_vi_affine_vi_box": ["-algorithm", "itd_vi", "-problem", "affine_vi_box"],
     "kkt_vi_obstacle": ["-algorithm", "kkt_vi", "-problem", "obstacle_control", "-problem_grid",
                         "16"],
+    # Grid sequencing starts the cold SNESVI solve on the 34^2 grid: the restart must not redo it.
+    "kkt_vi_snesvi_obstacle": ["-algorithm", "kkt_vi", "-problem", "obstacle_control",
+                               "-problem_grid", "70", "-alg_inner_solver", "snesvi"],
     "kkt_vi_snesvi_logreg": ["-algorithm", "kkt_vi", *LOGREG, "-alg_inner_solver", "snesvi",
                              "-alg_inner_gap_tol", "1e-8"],
     "bda_toy_sc": ["-algorithm", "bda", "-problem", "toy_sc"],

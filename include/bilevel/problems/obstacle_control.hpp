@@ -5,6 +5,7 @@
 //   strongly monotone with mu = lambda_min(K), L = lambda_max(K), both known in closed form),
 //   Y = {y >= psi},  f = 1/2 ||y - y_d||^2 h^2 + (alpha/2) ||x||^2 h^2,  X = [-xb, xb]^{N^2}.
 // nx = ny = N^2: x is the distributed load, so reverse-mode ITD is the natural choice.
+#include "bilevel/problems/grid_hierarchy.hpp"
 #include "bilevel/problems/run_spec.hpp"
 #include "bilevel/problems/vi_problem.hpp"
 #include "bilevel/sets/box.hpp"
@@ -14,7 +15,7 @@
 
 namespace bilevel {
 
-class ObstacleControl final : public ViProblem {
+class ObstacleControl final : public ViProblem, public GridHierarchy {
 public:
   struct Config {
     PetscInt grid;
@@ -48,6 +49,11 @@ public:
   Mat constant_jacobian_y() const override { return K_; }
   /// `contact_fraction`: the share of grid points where the lower iterate touches psi.
   void report_metrics(Vec x, Vec y, Record& record) override;
+
+  /// Grid (N - 1)/2: nested in this one when N is odd.
+  std::unique_ptr<Problem> coarsened(PetscInt min_grid) const override;
+  void restrict_x(const Problem& coarse, Vec x, Vec x_coarse) const override;
+  void prolong_y(const Problem& coarse, Vec y_coarse, Vec y) const override;
 
 private:
   Config config_;
