@@ -32,7 +32,8 @@ void QpLayerTraining::setup(Problem& problem, Vec) {
   problem_ = dynamic_cast<QpLayerProblem*>(&problem);
   if (!problem_)
     throw InputError(
-        "algorithm qp_layer needs a problem with a batch of QP layers (dfl_qp, sudoku_lp); "
+        "algorithm qp_layer needs a problem with a batch of QP layers (dfl_qp, sudoku_lp, "
+        "portfolio_layer, ball_layer); "
         "problem '" +
         problem.name() + "' is not one");
   y_ = problem.create_y();
@@ -80,8 +81,8 @@ void QpLayerTraining::step(Vec x, Record& record) {
       const QpAdjoint adjoint = oracle_->adjoint(qp, solution, dl);
       sums[nx + kInnerIterations] += adjoint.inner_iterations;
       sums[nx + kInnerFailures] += adjoint.inner_converged ? 0.0 : 1.0;
-      p.add_model_gradient(model, sample, adjoint.gradient(solution, p.needs_matrix_gradients()),
-                           grad);
+      p.add_model_gradient(model, sample,
+                           adjoint.gradient(qp, solution, p.needs_matrix_gradients()), grad);
     }
     times[0] += t1 - t0;
     times[1] += MPI_Wtime() - t1;
