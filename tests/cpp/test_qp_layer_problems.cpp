@@ -102,6 +102,13 @@ TEST(QpLayerProblems, SudokuRuleCheck) {
   EXPECT_FALSE(SudokuLp::valid_board(board));
   std::vector<int> latin = {0, 1, 2, 3, 1, 2, 3, 0, 2, 3, 0, 1, 3, 0, 1, 2}; // boxes repeat
   EXPECT_FALSE(SudokuLp::valid_board(latin));
+  std::vector<int> big(81); // the base 9x9 board (3 (r mod 3) + r / 3 + c) mod 9
+  for (int r = 0; r < 9; ++r)
+    for (int c = 0; c < 9; ++c)
+      big[static_cast<std::size_t>(9 * r + c)] = (3 * (r % 3) + r / 3 + c) % 9;
+  EXPECT_TRUE(SudokuLp::valid_board(big));
+  std::swap(big[0], big[9]); // column 0 still distinct, rows and box 0 not
+  EXPECT_FALSE(SudokuLp::valid_board(big));
 }
 
 } // namespace
