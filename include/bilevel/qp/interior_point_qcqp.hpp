@@ -9,8 +9,10 @@
 // affine, so a full step does not cut the primal residual by the step length: each step
 // backtracks until the KKT residual (with the centring target) has decreased (the merit of
 // Boyd & Vandenberghe's primal-dual method, 11.7). Mehrotra's predictor sets the centring.
-// No infeasibility detection and no polishing: an empty feasible set ends at the iteration
-// limit, and the status says so.
+// When the line search stalls near the solution, Newton's method on the active set's KKT
+// system polishes the iterate (as the QP method polishes). No infeasibility detection: an
+// empty feasible set ends at the iteration limit or in a stalled line search, and the status
+// says so.
 #include "bilevel/qp/interior_point_qp.hpp"
 
 namespace bilevel {
