@@ -15,6 +15,7 @@
 #include "bilevel/methods/qp_layer_training.hpp"
 #include "bilevel/problems/adversarial_ls.hpp"
 #include "bilevel/problems/affine_vi_box.hpp"
+#include "bilevel/problems/ball_layer.hpp"
 #include "bilevel/problems/box_qp_bilevel.hpp"
 #include "bilevel/problems/coreset.hpp"
 #include "bilevel/problems/cournot.hpp"
@@ -23,6 +24,7 @@
 #include "bilevel/problems/hyperclean.hpp"
 #include "bilevel/problems/logreg_hyper.hpp"
 #include "bilevel/problems/obstacle_control.hpp"
+#include "bilevel/problems/portfolio_layer.hpp"
 #include "bilevel/problems/qp_bilevel.hpp"
 #include "bilevel/problems/quadratic.hpp"
 #include "bilevel/problems/sudoku_lp.hpp"
@@ -169,6 +171,17 @@ const ProblemRegistry& problem_registry() {
           problem_entry<SudokuLp>("OptNet's 4x4 Sudoku through a QP layer with learned A, b; "
                                   "puzzles split across ranks",
                                   {.constraints = C::layers}));
+    r.add("portfolio_layer",
+          problem_entry<PortfolioLayer>("decision-focused portfolio: linear model -> per-sample "
+                                        "convex layer (max return - ridge, y'Sigma y <= sigma^2, "
+                                        "y in the simplex), loss -mu'y*; samples split across "
+                                        "ranks",
+                                        {.constraints = C::layers}));
+    r.add("ball_layer",
+          problem_entry<BallLayer>("projection onto a learned ball: linear model and centre -> "
+                                   "per-sample layer with the constraint ||y - c|| <= rho, "
+                                   "squared loss to targets; samples split across ranks",
+                                   {.constraints = C::layers}));
     r.add("adversarial_ls",
           problem_entry<AdversarialLs>("the hyper-objective paper's Example 5.4: adversarial "
                                        "least squares, M half zero (diabetes data or "
@@ -231,9 +244,10 @@ const AlgorithmRegistry& algorithm_registry() {
               "-alg_oracle ffoqp|kkt (Krylov on Vecs)",
               {.interface = ProblemInterface::box_qp_lower_level, .validation_tolerance = 1e-4}));
     r.add("qp_layer",
-          algorithm_entry<QpLayerTraining>("minibatch training through QP layers (dfl_qp, "
-                                           "sudoku_lp): interior-point forward, -alg_oracle "
-                                           "ffo|ffoqp|kkt backward, Adam or SGD",
+          algorithm_entry<QpLayerTraining>("minibatch training through QP and convex layers "
+                                           "(dfl_qp, sudoku_lp, portfolio_layer, ball_layer): "
+                                           "interior-point forward, -alg_oracle ffo|ffoqp|kkt "
+                                           "backward, Adam or SGD",
                                            {.interface = ProblemInterface::qp_layers}));
     return r;
   }();

@@ -19,7 +19,7 @@ enum class LowerConstraints {
   none,   ///< unconstrained
   bounds, ///< coordinate bounds, through Problem::lower_set() (box, orthant, per-entry bounds)
   set,    ///< a general closed convex set through lower_set() (ball, simplex, polyhedron)
-  layers, ///< QP layers whose constraints only the QP-layer interface describes
+  layers, ///< QP or convex layers whose constraints only the QP-layer interface describes
 };
 
 /// The weakest property of g(x, .) (or monotonicity of F) the instance guarantees, strongest

@@ -20,19 +20,33 @@ constexpr double kDefaultLearningRate = 1e-3;
 
 QpLayerTraining::Config QpLayerTraining::Config::from_options() {
   OptionSection section("algorithm qp_layer");
-  return {InteriorPointQp::Config::from_options("alg_"), QpLayerOracleConfig::from_options("alg_"),
-          ModelOptimizer::Config::from_options(kDefaultLearningRate)};
+  Config c{InteriorPointQp::Config::from_options("alg_"), QpLayerOracleConfig::from_options("alg_"),
+           ModelOptimizer::Config::from_options(kDefaultLearningRate), ""};
+  c.check_oracle = options::get_choice("-alg_check_oracle", "none", {"none", "ffo", "ffoqp", "kkt"},
+                                       "also compute each minibatch's gradient with this oracle "
+                                       "(same settings otherwise) and record oracle_error, "
+                                       "oracle_cosine against it (outside forward/backward time)");
+  if (c.check_oracle == "none")
+    c.check_oracle.clear();
+  return c;
 }
 
 QpLayerTraining::QpLayerTraining(Config config)
     : config_(std::move(config)), ipm_(config_.ipm), oracle_(make_qp_layer_oracle(config_.oracle)),
-      optimizer_(config_.optimizer) {}
+      optimizer_(config_.optimizer) {
+  if (!config_.check_oracle.empty()) {
+    QpLayerOracleConfig reference = config_.oracle;
+    reference.oracle = config_.check_oracle;
+    check_oracle_ = make_qp_layer_oracle(reference);
+  }
+}
 
 void QpLayerTraining::setup(Problem& problem, Vec) {
   problem_ = dynamic_cast<QpLayerProblem*>(&problem);
   if (!problem_)
     throw InputError(
-        "algorithm qp_layer needs a problem with a batch of QP layers (dfl_qp, sudoku_lp); "
+        "algorithm qp_layer needs a problem with a batch of QP layers (dfl_qp, sudoku_lp, "
+        "portfolio_layer, ball_layer); "
         "problem '" +
         problem.name() + "' is not one");
   y_ = problem.create_y();
@@ -46,7 +60,7 @@ void QpLayerTraining::step(Vec x, Record& record) {
   p.local_block(begin, end);
   Eigen::VectorXd model = gather_to_all(x);
   const Eigen::Index n = p.layer_size(), nx = model.size();
-  Eigen::VectorXd grad = Eigen::VectorXd::Zero(nx);
+  Eigen::VectorXd grad = Eigen::VectorXd::Zero(nx), reference = Eigen::VectorXd::Zero(nx);
   // Reduced in one allreduce: the model gradient, then loss, IPM iterations, unsolved QPs, the
   // oracle's inner iterations and its inner solves that missed their tolerance.
   enum Sum { kLoss, kQpIterations, kQpFailures, kInnerIterations, kInnerFailures, kSums };
@@ -80,11 +94,18 @@ void QpLayerTraining::step(Vec x, Record& record) {
       const QpAdjoint adjoint = oracle_->adjoint(qp, solution, dl);
       sums[nx + kInnerIterations] += adjoint.inner_iterations;
       sums[nx + kInnerFailures] += adjoint.inner_converged ? 0.0 : 1.0;
-      p.add_model_gradient(model, sample, adjoint.gradient(solution, p.needs_matrix_gradients()),
-                           grad);
+      p.add_model_gradient(model, sample,
+                           adjoint.gradient(qp, solution, p.needs_matrix_gradients()), grad);
     }
     times[0] += t1 - t0;
     times[1] += MPI_Wtime() - t1;
+    if (check_oracle_)
+      p.add_model_gradient(
+          model, sample,
+          check_oracle_->backward(qp, solution,
+                                  p.sample_loss_gradient(sample, solution.y) / p.batch_size(),
+                                  p.needs_matrix_gradients()),
+          reference);
   }
   PetscScalar* y = nullptr;
   BB_PETSC(VecGetArray(y_, &y));
@@ -95,6 +116,11 @@ void QpLayerTraining::step(Vec x, Record& record) {
   logged_allreduce(p.comm(), times, 2, MPI_MAX);
   grad = sums.head(nx);
   record.set("hypergrad_norm", grad.norm());
+  if (check_oracle_) {
+    logged_allreduce(p.comm(), reference.data(), static_cast<int>(nx), MPI_SUM);
+    record.set("oracle_error", (grad - reference).norm() / reference.norm());
+    record.set("oracle_cosine", grad.dot(reference) / (grad.norm() * reference.norm()));
+  }
   {
     LogScope scope(log_events().outer_step);
     optimizer_.apply(model, grad);

@@ -6,13 +6,15 @@
 #include "bilevel/core/replicated_vec.hpp"
 #include "bilevel/io/eigen_dense.hpp"
 #include "bilevel/io/hdf5.hpp"
+#include "bilevel/problems/decision_samples.hpp"
 
 #include <cmath>
 
 namespace bilevel {
 
 namespace {
-enum Stream : std::uint64_t { kCost = 1, kMap, kNoise, kInit };
+// Streams 1-3 are the data's (decision_samples).
+constexpr std::uint64_t kInit = 4;
 constexpr double kClamp = 10.0;
 
 std::vector<Eigen::Index> widths(const DflQp::Config& c) {
@@ -46,22 +48,11 @@ DflQp::Config DflQp::Config::from_options(const RunSpec& run) {
 
 DflQp::DflQp(MPI_Comm comm, Config config)
     : QpLayerProblem(comm, config.split), config_(config), net_(widths(config_)) {
-  const Eigen::Index n = config_.n, d = config_.features, total = split().train + split().test;
-  const auto seed = static_cast<std::uint64_t>(config_.seed);
-  const CounterRng cost(seed, kCost), map(seed, kMap), noise(seed, kNoise);
-  Eigen::MatrixXd M(d, n);
-  for (Eigen::Index i = 0; i < d; ++i)
-    for (Eigen::Index j = 0; j < n; ++j)
-      M(i, j) = map.normal(static_cast<std::uint64_t>(i * n + j)) / std::sqrt(double(n));
-  costs_.resize(n, total);
-  features_.resize(d, total);
-  for (Eigen::Index s = 0; s < total; ++s) {
-    for (Eigen::Index i = 0; i < n; ++i)
-      costs_(i, s) = cost.uniform(static_cast<std::uint64_t>(s * n + i));
-    features_.col(s) = (M * costs_.col(s)).array().tanh();
-    for (Eigen::Index j = 0; j < d; ++j)
-      features_(j, s) += config_.noise * noise.uniform(static_cast<std::uint64_t>(s * d + j));
-  }
+  DecisionSamples data =
+      decision_samples(static_cast<std::uint64_t>(config_.seed), config_.n, config_.features,
+                       split().train + split().test, config_.noise);
+  costs_ = std::move(data.costs);
+  features_ = std::move(data.features);
 }
 
 DflQp::Vector DflQp::initial_model() const {

@@ -9,6 +9,7 @@
 #include "bilevel/qp/interior_point_qp.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 namespace bilevel {
@@ -123,6 +124,16 @@ double QpLayerProblem::upper_value(Vec x, Vec y) {
                           return sample_loss(sample, ys);
                         }) /
          batch_size();
+}
+
+double QpLayerProblem::lower_residual(Vec x, Vec y) {
+  return std::sqrt(sum_over_batch(
+      x, y, [this](const Vector& model, int sample, const Eigen::Ref<const Vector>& ys) {
+        const DenseQp qp = sample_qp(model, sample);
+        const Vector y_sample = ys;
+        return qp.slack(y_sample).cwiseMin(0.0).squaredNorm() +
+               (qp.A.rows() > 0 ? (qp.A * y_sample - qp.b).squaredNorm() : 0.0);
+      }));
 }
 
 void QpLayerProblem::upper_gradient(Vec, Vec y, Vec gx, Vec gy) {

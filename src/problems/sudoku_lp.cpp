@@ -31,23 +31,31 @@ std::vector<int> permutation(const CounterRng& rng, int n, std::uint64_t offset)
   return p;
 }
 
-/// A permuted 2x2-box base board, row-major digits 0..3, and which cells stay as clues.
-std::vector<int> random_board(const CounterRng& rng) {
-  const auto digits = permutation(rng, 4, 0), bands = permutation(rng, 2, 10),
-             stacks = permutation(rng, 2, 20);
-  const std::array<std::vector<int>, 2> in_band = {permutation(rng, 2, 30),
-                                                   permutation(rng, 2, 40)};
-  const std::array<std::vector<int>, 2> in_stack = {permutation(rng, 2, 50),
-                                                    permutation(rng, 2, 60)};
-  std::vector<int> board(16);
-  for (int r = 0; r < 4; ++r)
-    for (int c = 0; c < 4; ++c) {
-      const int br = 2 * bands[static_cast<std::size_t>(r / 2)] +
-                     in_band[static_cast<std::size_t>(r / 2)][static_cast<std::size_t>(r % 2)];
-      const int bc = 2 * stacks[static_cast<std::size_t>(c / 2)] +
-                     in_stack[static_cast<std::size_t>(c / 2)][static_cast<std::size_t>(c % 2)];
-      const int base = (2 * (br % 2) + br / 2 + bc) % 4; // rows 0123, 2301, 1230, 3012
-      board[static_cast<std::size_t>(4 * r + c)] = digits[static_cast<std::size_t>(base)];
+/// The side of a board's boxes: 2 for 4x4, 3 for 9x9.
+int box_side(std::size_t cells) {
+  return cells == 81 ? 3 : 2;
+}
+
+/// A permuted base board of side N = k^2 (boxes k x k), row-major digits 0..N-1. The base board
+/// (k (r mod k) + r / k + c) mod N is valid; the digit, band, row-within-band, stack and
+/// column-within-stack permutations keep it valid. The 4x4 draws are those of the 4x4-only
+/// generator, so its puzzles are unchanged.
+std::vector<int> random_board(const CounterRng& rng, int k) {
+  const int N = k * k;
+  const auto digits = permutation(rng, N, 0), bands = permutation(rng, k, 10),
+             stacks = permutation(rng, k, 20);
+  std::vector<std::vector<int>> in_band, in_stack;
+  for (int i = 0; i < k; ++i) {
+    in_band.push_back(permutation(rng, k, 30 + 10 * static_cast<std::uint64_t>(i)));
+    in_stack.push_back(permutation(rng, k, 30 + 10 * static_cast<std::uint64_t>(k + i)));
+  }
+  const auto at = [](const std::vector<int>& v, int i) { return v[static_cast<std::size_t>(i)]; };
+  std::vector<int> board(static_cast<std::size_t>(N * N));
+  for (int r = 0; r < N; ++r)
+    for (int c = 0; c < N; ++c) {
+      const int br = k * at(bands, r / k) + at(in_band[static_cast<std::size_t>(r / k)], r % k);
+      const int bc = k * at(stacks, c / k) + at(in_stack[static_cast<std::size_t>(c / k)], c % k);
+      board[static_cast<std::size_t>(N * r + c)] = at(digits, (k * (br % k) + br / k + bc) % N);
     }
   return board;
 }
@@ -57,8 +65,16 @@ SudokuLp::Config SudokuLp::Config::from_options(const RunSpec& run) {
   OptionSection section("problem sudoku_lp");
   Config c{};
   c.split = SampleSplit::from_options(200, 50, "puzzles");
-  c.clues = options::get_int("-problem_clues", 8, 0, 16, "given cells per puzzle");
-  c.equalities = options::get_int("-problem_eq", 40, 1, 63, "rows of the learned A");
+  c.size = options::get_choice("-problem_size", "4", {"4", "9"}, "board side N (4x4 or 9x9)") == "9"
+               ? 9
+               : 4;
+  const PetscInt cells = c.size * c.size;
+  // The defaults: half the cells given at 4x4; 9x9 as OptNet's puzzles, about a third; the
+  // rank of the true constraint matrix, 40 and 249.
+  c.clues =
+      options::get_int("-problem_clues", c.size == 9 ? 30 : 8, 0, cells, "given cells per puzzle");
+  c.equalities = options::get_int("-problem_eq", c.size == 9 ? 249 : 40, 1, cells * c.size - 1,
+                                  "rows of the learned A");
   c.seed = run.seed;
   return c;
 }
@@ -66,28 +82,30 @@ SudokuLp::Config SudokuLp::Config::from_options(const RunSpec& run) {
 SudokuLp::SudokuLp(MPI_Comm comm, Config config)
     : QpLayerProblem(comm, config.split), config_(config) {
   const Eigen::Index total = split().train + split().test;
-  clues_ = Matrix::Zero(kCells, total);
-  solutions_ = Matrix::Zero(kCells, total);
+  const int N = static_cast<int>(config_.size);
+  clues_ = Matrix::Zero(cells(), total);
+  solutions_ = Matrix::Zero(cells(), total);
   for (Eigen::Index s = 0; s < total; ++s) {
     const CounterRng rng(static_cast<std::uint64_t>(config_.seed),
                          kBoard * 1000000007ULL + static_cast<std::uint64_t>(s));
-    const std::vector<int> board = random_board(rng);
-    const std::vector<int> keep = permutation(rng, 16, 100);
-    for (int cell = 0; cell < 16; ++cell) {
+    const std::vector<int> board = random_board(rng, N == 9 ? 3 : 2);
+    const std::vector<int> keep = permutation(rng, N * N, 100);
+    for (int cell = 0; cell < N * N; ++cell) {
       const int d = board[static_cast<std::size_t>(cell)];
-      solutions_(4 * cell + d, s) = 1.0;
+      solutions_(N * cell + d, s) = 1.0;
     }
     for (int k = 0; k < config_.clues; ++k) {
       const int cell = keep[static_cast<std::size_t>(k)];
-      clues_(4 * cell + board[static_cast<std::size_t>(cell)], s) = 1.0;
+      clues_(N * cell + board[static_cast<std::size_t>(cell)], s) = 1.0;
     }
   }
 }
 
 bool SudokuLp::valid_board(const std::vector<int>& board) {
+  const int b = box_side(board.size()), N = b * b;
   auto distinct = [&](auto cell_of) {
-    std::array<bool, 4> seen{};
-    for (int k = 0; k < 4; ++k) {
+    std::array<bool, 9> seen{};
+    for (int k = 0; k < N; ++k) {
       const int d = board[static_cast<std::size_t>(cell_of(k))];
       if (seen[static_cast<std::size_t>(d)])
         return false;
@@ -95,11 +113,11 @@ bool SudokuLp::valid_board(const std::vector<int>& board) {
     }
     return true;
   };
-  for (int i = 0; i < 4; ++i) {
-    if (!distinct([&](int k) { return 4 * i + k; }) || !distinct([&](int k) { return 4 * k + i; }))
+  for (int i = 0; i < N; ++i) {
+    if (!distinct([&](int k) { return N * i + k; }) || !distinct([&](int k) { return N * k + i; }))
       return false;
-    const int r0 = 2 * (i / 2), c0 = 2 * (i % 2);
-    if (!distinct([&](int k) { return 4 * (r0 + k / 2) + c0 + k % 2; }))
+    const int r0 = b * (i / b), c0 = b * (i % b);
+    if (!distinct([&](int k) { return N * (r0 + k / b) + c0 + k % b; }))
       return false;
   }
   return true;
@@ -108,7 +126,7 @@ bool SudokuLp::valid_board(const std::vector<int>& board) {
 SudokuLp::Vector SudokuLp::initial_model() const {
   const CounterRng rng(static_cast<std::uint64_t>(config_.seed), kInit);
   Vector x0 = Vector::Zero(nx()); // z0 = 0: b = A 1
-  const Eigen::Index entries = config_.equalities * kCells;
+  const Eigen::Index entries = config_.equalities * cells();
   for (Eigen::Index i = 0; i < entries; ++i)
     x0[i] = rng.uniform(static_cast<std::uint64_t>(i));
   return x0;
@@ -121,39 +139,31 @@ void SudokuLp::initial_x(Vec x) const {
 DenseQp SudokuLp::sample_qp(const Vector& x, int sample) const {
   const Eigen::Index m = config_.equalities;
   DenseQp qp;
-  qp.Q = kQuadratic * Matrix::Identity(kCells, kCells);
+  qp.Q = kQuadratic * Matrix::Identity(cells(), cells());
   qp.q = -clues_.col(sample);
-  qp.G = -Matrix::Identity(kCells, kCells);
-  qp.h = Vector::Zero(kCells);
-  qp.A = Eigen::Map<const RowMajor>(x.data(), m, kCells);
-  qp.b = qp.A * x.tail(kCells).array().exp().matrix();
+  qp.G = -Matrix::Identity(cells(), cells());
+  qp.h = Vector::Zero(cells());
+  qp.A = Eigen::Map<const RowMajor>(x.data(), m, cells());
+  qp.b = qp.A * x.tail(cells()).array().exp().matrix();
   return qp;
 }
 
 double SudokuLp::sample_loss(int sample, const Vector& y) const {
-  return (y - solutions_.col(sample)).squaredNorm() / kCells;
+  return (y - solutions_.col(sample)).squaredNorm() / cells();
 }
 
 SudokuLp::Vector SudokuLp::sample_loss_gradient(int sample, const Vector& y) const {
-  return 2.0 * (y - solutions_.col(sample)) / kCells;
+  return 2.0 * (y - solutions_.col(sample)) / cells();
 }
 
 void SudokuLp::add_model_gradient(const Vector& x, int, const QpLayerGradient& layer,
                                   Vector& grad) const {
   const Eigen::Index m = config_.equalities;
-  const Vector e = x.tail(kCells).array().exp();
-  Eigen::Map<RowMajor> dA(grad.data(), m, kCells);
+  const Vector e = x.tail(cells()).array().exp();
+  Eigen::Map<RowMajor> dA(grad.data(), m, cells());
   dA += layer.dA + layer.db * e.transpose(); // b = A e
-  const Eigen::Map<const RowMajor> A(x.data(), m, kCells);
-  grad.tail(kCells) += (A.transpose() * layer.db).cwiseProduct(e);
-}
-
-double SudokuLp::lower_residual(Vec x, Vec y) {
-  return std::sqrt(sum_over_batch(
-      x, y, [this](const Vector& model, int sample, const Eigen::Ref<const Vector>& ys) {
-        const DenseQp qp = sample_qp(model, sample);
-        return (qp.A * ys - qp.b).squaredNorm() + ys.cwiseMin(0.0).squaredNorm();
-      }));
+  const Eigen::Map<const RowMajor> A(x.data(), m, cells());
+  grad.tail(cells()) += (A.transpose() * layer.db).cwiseProduct(e);
 }
 
 void SudokuLp::report_metrics(Vec x, Vec, Record& record) {
@@ -163,9 +173,10 @@ void SudokuLp::report_metrics(Vec x, Vec, Record& record) {
   const auto sums = sum_over_test_solutions(
       gather_to_all(x), 2,
       [&](int sample, const Vector& y, std::vector<double>& out) {
-        std::vector<int> board(16);
-        for (int cell = 0; cell < 16; ++cell)
-          y.segment(4 * cell, 4).maxCoeff(&board[static_cast<std::size_t>(cell)]);
+        const int N = static_cast<int>(config_.size);
+        std::vector<int> board(static_cast<std::size_t>(N * N));
+        for (int cell = 0; cell < N * N; ++cell)
+          y.segment(N * cell, N).maxCoeff(&board[static_cast<std::size_t>(cell)]);
         out[0] += valid_board(board) ? 0.0 : 1.0;
         out[1] += sample_loss(sample, y);
       },
@@ -183,6 +194,7 @@ void SudokuLp::export_data(hid_t group) const {
   h5::write_attribute(group, "train", static_cast<long long>(split().train));
   h5::write_attribute(group, "test", static_cast<long long>(split().test));
   h5::write_attribute(group, "equalities", static_cast<long long>(config_.equalities));
+  h5::write_attribute(group, "size", static_cast<long long>(config_.size));
   h5::write_attribute(group, "quadratic", kQuadratic);
 }
 

@@ -2,6 +2,7 @@
 
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
+#include "bilevel/qp/interior_point_qcqp.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -209,6 +210,8 @@ InteriorPointQp::Config InteriorPointQp::Config::from_options(const std::string&
 }
 
 QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
+  if (!qp.quadratic.empty())
+    return InteriorPointQcqp(config_).solve(qp);
   qp.validate();
   const Eigen::Index m = qp.G.rows();
   const double scale =

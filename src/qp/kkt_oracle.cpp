@@ -4,13 +4,14 @@ namespace bilevel {
 
 QpAdjoint KktOracle::adjoint(const DenseQp& qp, const QpSolution& solution,
                              const Eigen::VectorXd& dl_dy) const {
-  const Eigen::Index n = qp.n(), m = qp.G.rows(), p = qp.A.rows();
+  const Eigen::Index n = qp.n(), m = qp.inequalities(), p = qp.A.rows();
   Eigen::MatrixXd K = Eigen::MatrixXd::Zero(n + m + p, n + m + p);
-  K.topLeftCorner(n, n) = qp.Q;
+  K.topLeftCorner(n, n) = qp.lagrangian_hessian(solution.lambda);
   if (m > 0) {
-    K.block(0, n, n, m) = qp.G.transpose() * solution.lambda.asDiagonal();
-    K.block(n, 0, m, n) = qp.G;
-    K.block(n, n, m, m).diagonal() = qp.G * solution.y - qp.h;
+    const Eigen::MatrixXd J = qp.inequality_jacobian(solution.y);
+    K.block(0, n, n, m) = J.transpose() * solution.lambda.asDiagonal();
+    K.block(n, 0, m, n) = J;
+    K.block(n, n, m, m).diagonal() = -qp.slack(solution.y);
   }
   if (p > 0) {
     K.block(0, n + m, n, p) = qp.A.transpose();

@@ -7,13 +7,17 @@
 
 namespace bilevel {
 
-QpLayerGradient QpAdjoint::gradient(const QpSolution& solution, bool matrices) const {
+QpLayerGradient QpAdjoint::gradient(const DenseQp& qp, const QpSolution& solution,
+                                    bool matrices) const {
+  const Eigen::Index m = qp.linear_rows(), K = qp.inequalities() - m;
   QpLayerGradient g;
   g.dq = d_y;
-  g.dh = -w;
+  g.dh = -w.head(m);
   g.db = -d_nu;
+  g.ds = -w.tail(K);
+  g.dr = w.tail(K) * y_outer.transpose() + solution.lambda.tail(K) * d_y.transpose();
   if (matrices) {
-    g.dG = w * y_outer.transpose() + solution.lambda * d_y.transpose();
+    g.dG = w.head(m) * y_outer.transpose() + solution.lambda.head(m) * d_y.transpose();
     g.dA = d_nu * y_outer.transpose() + solution.nu * d_y.transpose();
   }
   return g;

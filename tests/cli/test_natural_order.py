@@ -53,6 +53,10 @@ DISTRIBUTED = {
                "-algorithm", "qp_layer"],
     "sudoku_lp": ["-problem", "sudoku_lp", "-problem_train", "16", "-problem_test", "8",
                   "-algorithm", "qp_layer"],
+    "portfolio_layer": ["-problem", "portfolio_layer", "-problem_train", "16",
+                        "-problem_test", "8", "-algorithm", "qp_layer"],
+    "ball_layer": ["-problem", "ball_layer", "-problem_train", "16", "-problem_test", "8",
+                   "-algorithm", "qp_layer"],
 }
 # Problems whose data are replicated on every rank and whose oracles work on the gathered whole x
 # and y. Their x and y are still distributed Vecs, written collectively, and the methods' own
@@ -71,7 +75,7 @@ REPLICATED = {
     "affine_vi_box": ["-problem", "affine_vi_box", "-algorithm", "kkt_vi"],
 }
 RUNS = {**DISTRIBUTED, **REPLICATED}
-WITHOUT_HYPERGRADIENT = {"dfl_qp", "sudoku_lp"}
+WITHOUT_HYPERGRADIENT = {"dfl_qp", "sudoku_lp", "portfolio_layer", "ball_layer"}
 OUTER_ITERS = 3
 
 

@@ -31,6 +31,8 @@ SMALL = {
     "box_qp_bilevel": ["-problem_ny", "100"],
     "dfl_qp": ["-problem_train", "16", "-problem_test", "8"],
     "sudoku_lp": ["-problem_train", "16", "-problem_test", "8"],
+    "portfolio_layer": ["-problem_train", "16", "-problem_test", "8"],
+    "ball_layer": ["-problem_train", "16", "-problem_test", "8"],
 }
 # Options a pair needs beyond the defaults (each says why).
 EXTRA = {

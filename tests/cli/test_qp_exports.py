@@ -106,10 +106,11 @@ def test_dfl_qp_export_reproduces_the_test_loss(run, tmp_path):
     assert abs(np.mean(losses) - reported) <= 1e-7 * abs(reported), (np.mean(losses), reported)
 
 
-def _valid_board(digits):
-    board = digits.reshape(4, 4)
-    boxes = board.reshape(2, 2, 2, 2).transpose(0, 2, 1, 3).reshape(4, 4)
-    return all(len(set(group)) == 4 for group in (*board, *board.T, *boxes))
+def _valid_board(digits, box=2):
+    n = box * box
+    board = digits.reshape(n, n)
+    boxes = board.reshape(box, box, box, box).transpose(0, 2, 1, 3).reshape(n, n)
+    return all(len(set(group)) == n for group in (*board, *board.T, *boxes))
 
 
 def test_sudoku_lp_export_puzzles_and_test_loss(run, tmp_path):
@@ -144,3 +145,22 @@ def test_sudoku_lp_export_puzzles_and_test_loss(run, tmp_path):
         losses.append(np.mean((y - solutions[s]) ** 2))
     reported = trace(out)["test_loss"][-1]
     assert abs(np.mean(losses) - reported) <= 1e-7 * abs(reported), (np.mean(losses), reported)
+
+
+def test_sudoku_lp_9x9_export_puzzles(run, tmp_path):
+    """-problem_size 9: 729 indicators per puzzle, 249 learned rows, 30 clues; the exported
+    solutions are valid 9x9 boards and the clues a subset of them."""
+    exported = tmp_path / "data.h5"
+    result = run("-export_problem", exported, "-problem", "sudoku_lp", "-problem_size", "9",
+                 "-problem_train", "6", "-problem_test", "2", "-problem_batch", "2", ranks=2)
+    assert result.returncode == 0, result.stderr
+    with h5py.File(exported, "r") as f:
+        p = f["problem"]
+        clues, solutions, x0 = p["clues"][()], p["solutions"][()], p["x0"][()]
+        m, size = p.attrs["equalities"], p.attrs["size"]
+    assert (m, size) == (249, 9)
+    assert clues.shape == solutions.shape == (8, 729) and x0.shape == (249 * 729 + 729,)
+    cells = solutions.reshape(8, 81, 9)
+    assert np.all(cells.sum(axis=2) == 1)
+    assert all(_valid_board(board.argmax(axis=1), box=3) for board in cells)
+    assert np.all(clues <= solutions) and np.all(clues.sum(axis=1) == 30)

@@ -68,6 +68,33 @@ TEST(QpLayerProblems, SudokuModelGradientMatchesCentralDifferences) {
     expect_model_gradient("sudoku_lp", "-problem_train 16 -problem_test 0", oracle, 1e-5);
 }
 
+TEST(QpLayerProblems, ConvexLayerModelGradientsMatchCentralDifferences) {
+  // portfolio_layer: mu_hat through the clamp and the linear model, the risk budget binding;
+  // ball_layer: the model and the learned centre (dl/dr, dl/ds of the ball constraint).
+  for (const char* oracle : {"kkt", "ffoqp", "ffo"}) {
+    expect_model_gradient("portfolio_layer", "-problem_train 16 -problem_test 0", oracle, 1e-6);
+    expect_model_gradient("ball_layer", "-problem_train 16 -problem_test 0", oracle, 1e-6);
+  }
+}
+
+TEST(QpLayerProblems, PortfolioRiskBudgetBinds) {
+  // Without a binding budget the layer would be a QP: at the initial model most samples'
+  // allocations sit on it.
+  auto problem = make_problem("portfolio_layer", "-problem_train 16 -problem_test 0");
+  auto& p = dynamic_cast<QpLayerProblem&>(*problem);
+  OwnedVec xv = p.create_x();
+  p.initial_x(xv);
+  const Vector x = gather_to_all(xv);
+  int binding = 0;
+  for (int sample = 0; sample < 16; ++sample) {
+    const DenseQp qp = p.sample_qp(x, sample);
+    const QpSolution s = InteriorPointQp({}).solve(qp);
+    ASSERT_EQ(s.status, QpStatus::kSolved);
+    binding += s.lambda[qp.linear_rows()] > 1e-6 ? 1 : 0;
+  }
+  EXPECT_GE(binding, 8);
+}
+
 TEST(QpLayerProblems, SudokuRuleCheck) {
   std::vector<int> board = {0, 1, 2, 3, 2, 3, 0, 1, 1, 2, 3, 0, 3, 0, 1, 2};
   EXPECT_TRUE(SudokuLp::valid_board(board));
@@ -75,6 +102,13 @@ TEST(QpLayerProblems, SudokuRuleCheck) {
   EXPECT_FALSE(SudokuLp::valid_board(board));
   std::vector<int> latin = {0, 1, 2, 3, 1, 2, 3, 0, 2, 3, 0, 1, 3, 0, 1, 2}; // boxes repeat
   EXPECT_FALSE(SudokuLp::valid_board(latin));
+  std::vector<int> big(81); // the base 9x9 board (3 (r mod 3) + r / 3 + c) mod 9
+  for (int r = 0; r < 9; ++r)
+    for (int c = 0; c < 9; ++c)
+      big[static_cast<std::size_t>(9 * r + c)] = (3 * (r % 3) + r / 3 + c) % 9;
+  EXPECT_TRUE(SudokuLp::valid_board(big));
+  std::swap(big[0], big[9]); // column 0 still distinct, rows and box 0 not
+  EXPECT_FALSE(SudokuLp::valid_board(big));
 }
 
 } // namespace

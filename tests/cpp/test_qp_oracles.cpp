@@ -71,6 +71,30 @@ TEST(QpLayerOracles, KktMatchesCentralDifferencesOfTheSolutionMap) {
   EXPECT_GT(grad.dh.head(5).lpNorm<Eigen::Infinity>(), 1e-3);
 }
 
+TEST(QpLayerOracles, EqualityOnlyLayerIsOneSolveEachWay) {
+  // FFOLayer's ffoqp_eq: with no inequality the interior point's starting solve is the KKT
+  // solve (no iteration), and ffoqp's backward is one reduced solve, which must be the
+  // implicit derivative [Q A'; A 0]^{-1} applied to (-dl/dy, 0).
+  const KnownQp k = known_qp(71, 15, 0, 5, 0, /*degenerate=*/false);
+  const QpSolution solution = InteriorPointQp({}).solve(k.qp);
+  EXPECT_EQ(solution.status, QpStatus::kSolved);
+  EXPECT_EQ(solution.iterations, 0);
+  EXPECT_LE((solution.y - k.y).lpNorm<Eigen::Infinity>(), 1e-10);
+  const Vector v = random_matrix(CounterRng(72, 1), 15, 1, 0);
+  Matrix K = Matrix::Zero(20, 20);
+  K.topLeftCorner(15, 15) = k.qp.Q;
+  K.block(15, 0, 5, 15) = k.qp.A;
+  K.block(0, 15, 15, 5) = k.qp.A.transpose();
+  Vector rhs = Vector::Zero(20);
+  rhs.head(15) = -v;
+  const Vector adjoint = K.partialPivLu().solve(rhs);
+  QpLayerOracleConfig config; // ffoqp
+  const QpLayerGradient g =
+      make_qp_layer_oracle(config)->backward(k.qp, solution, v, /*matrices=*/false);
+  EXPECT_LE((g.dq - adjoint.head(15)).lpNorm<Eigen::Infinity>(), 1e-10);
+  EXPECT_LE((g.db + adjoint.tail(5)).lpNorm<Eigen::Infinity>(), 1e-10);
+}
+
 TEST(QpLayerOracles, FfoqpAndFfoAgreeWithKkt) {
   for (std::uint64_t seed : {31u, 32u, 33u}) {
     const KnownQp k = known_qp(seed, 20, 30, 4, 8, /*degenerate=*/false);

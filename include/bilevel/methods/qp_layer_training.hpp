@@ -22,6 +22,9 @@ public:
     InteriorPointQp::Config ipm;
     QpLayerOracleConfig oracle;
     ModelOptimizer::Config optimizer;
+    /// -alg_check_oracle: an oracle whose minibatch gradient each step also computes, for the
+    /// trace's oracle_error and oracle_cosine (empty: none).
+    std::string check_oracle;
     static Config from_options();
   };
   explicit QpLayerTraining(Config config);
@@ -36,7 +39,7 @@ public:
 private:
   Config config_;
   InteriorPointQp ipm_;
-  std::unique_ptr<QpLayerOracle> oracle_;
+  std::unique_ptr<QpLayerOracle> oracle_, check_oracle_;
   ModelOptimizer optimizer_;
   QpLayerProblem* problem_ = nullptr;
   OwnedVec y_;

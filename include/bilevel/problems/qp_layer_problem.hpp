@@ -58,6 +58,9 @@ public:
   double upper_value(Vec x, Vec y) override;
   /// grad_x f = 0 (f depends on x only through y*), grad_y f = the per-sample loss gradients.
   void upper_gradient(Vec x, Vec y, Vec gx, Vec gy) override;
+  /// The minibatch's primal infeasibility: the 2-norm of the violated inequalities (slack < 0)
+  /// and of A y - b over every sample's layer.
+  double lower_residual(Vec x, Vec y) override;
 
 protected:
   virtual long long permutation_seed() const = 0;

@@ -1,14 +1,26 @@
 #pragma once
 // A small dense convex QP, one per sample of a QP layer (docs/algorithms.md §6.1):
-//   min 1/2 y'Qy + q'y  s.t.  G y <= h,  A y = b,
+//   min 1/2 y'Qy + q'y  s.t.  G y <= h,  1/2 y'P_k y + r_k'y <= s_k (k = 1..K),  A y = b,
 // what a solver returns for it, and the measures of optimality every solver and test shares
-// (KKT residuals; the active set by slack, as FFOLayer chooses it).
+// (KKT residuals; the active set by slack, as FFOLayer chooses it). The convex quadratic
+// constraints (P_k positive semidefinite: a risk budget y'Sigma y <= sigma^2, a ball) make it a
+// general smooth convex layer (FFOLayer's ffocp case); without them it is a QP. Every row-wise
+// quantity (slacks, multipliers, the active set) numbers the rows of G first, then the K
+// quadratic constraints.
 #include <Eigen/Dense>
 
 #include <string>
 #include <vector>
 
 namespace bilevel {
+
+/// 1/2 y'P y + r'y <= s, P symmetric positive semidefinite.
+struct QuadraticConstraint {
+  Eigen::MatrixXd P;
+  Eigen::VectorXd r;
+  double s = 0;
+  double value(const Eigen::VectorXd& y) const { return 0.5 * y.dot(P * y) + r.dot(y); }
+};
 
 struct DenseQp {
   Eigen::MatrixXd Q; ///< n x n, symmetric positive definite (g strongly convex)
@@ -17,8 +29,20 @@ struct DenseQp {
   Eigen::VectorXd h; ///< m
   Eigen::MatrixXd A; ///< p x n (p may be 0)
   Eigen::VectorXd b; ///< p
+  std::vector<QuadraticConstraint> quadratic; ///< K (usually 0)
 
   Eigen::Index n() const { return q.size(); }
+  Eigen::Index linear_rows() const { return G.rows(); }
+  /// m + K: every inequality, linear rows first.
+  Eigen::Index inequalities() const {
+    return G.rows() + static_cast<Eigen::Index>(quadratic.size());
+  }
+  /// The m + K slacks of the inequalities at y (h - G y, then s_k - 1/2 y'P_k y - r_k'y).
+  Eigen::VectorXd slack(const Eigen::VectorXd& y) const;
+  /// Their (m + K) x n Jacobian at y, up to the sign: rows G, then (P_k y + r_k)'.
+  Eigen::MatrixXd inequality_jacobian(const Eigen::VectorXd& y) const;
+  /// The Hessian of the Lagrangian in y: Q + sum_k lambda_{m+k} P_k.
+  Eigen::MatrixXd lagrangian_hessian(const Eigen::VectorXd& lambda) const;
   /// Throws InputError naming the inconsistent dimensions.
   void validate() const;
 };
@@ -33,7 +57,7 @@ std::string to_string(QpStatus status);
 
 struct QpSolution {
   Eigen::VectorXd y;      ///< primal
-  Eigen::VectorXd lambda; ///< inequality multipliers, >= 0, one per row of G
+  Eigen::VectorXd lambda; ///< inequality multipliers, >= 0, one per inequality (m + K)
   Eigen::VectorXd nu;     ///< equality multipliers, one per row of A
   QpStatus status = QpStatus::kSolved;
   int iterations = 0;
@@ -41,15 +65,15 @@ struct QpSolution {
 
 /// Infinity norms of the four KKT conditions at a candidate solution.
 struct KktResiduals {
-  double stationarity;    ///< ||Q y + q + G'lambda + A'nu||
-  double primal;          ///< max((G y - h)_+, |A y - b|)
+  double stationarity;    ///< ||Q y + q + J(y)'lambda + A'nu|| (J = inequality_jacobian)
+  double primal;          ///< max((-slack)_+, |A y - b|)
   double dual;            ///< max((-lambda)_+)
-  double complementarity; ///< max |lambda_i (h - G y)_i|
+  double complementarity; ///< max |lambda_i slack_i|
   double max() const;
 };
 KktResiduals kkt_residuals(const DenseQp& qp, const QpSolution& solution);
 
-/// Rows with slack h_i - G_i y <= tau (FFOLayer's rule, tau = 1e-8 there).
+/// Rows with slack <= tau (FFOLayer's rule, tau = 1e-8 there).
 std::vector<Eigen::Index> active_by_slack(const DenseQp& qp, const Eigen::VectorXd& y, double tau);
 
 /// The rows the backward passes treat as active: slack h_i - G_i y <= tau, or a multiplier above

@@ -11,6 +11,9 @@
 //   gradient = [grad_theta L_delta(y_delta, nu_delta) - grad_theta L_0(y*, nu_0)] / delta.
 // Its error is the inner tolerance over delta (the ghost problem of a QP layer is quadratic, so
 // there is no O(delta) term here; qp_bilevel's nonlinear upper level shows that one).
+// On a layer with quadratic constraints this is FFOLayer's ffocp: an active quadratic row enters
+// the ghost objective as lambda_k (1/2 y'P_k y + r_k'y) and its constraint linearised at y*;
+// dl/dr_k = w_k y_delta + lambda_k d_y then carries an O(delta) error.
 #include "bilevel/qp/qp_layer_oracle.hpp"
 
 namespace bilevel {

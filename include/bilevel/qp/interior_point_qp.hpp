@@ -12,6 +12,7 @@
 // strictly complementary (active multipliers and inactive slacks above the tolerance): the
 // backward passes need binding rows at zero slack and inactive rows at zero multiplier, which
 // the interior point reaches only to its tolerance. Degenerate solutions keep the iterate.
+// A layer with quadratic constraints goes to InteriorPointQcqp, with the same settings.
 #include "bilevel/qp/dense_qp.hpp"
 
 #include <vector>

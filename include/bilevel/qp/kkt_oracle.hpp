@@ -5,6 +5,8 @@
 //   [G  D(G y - h)   0 ] [d_lambda] = [  0   ]
 //   [A  0            0 ] [d_nu    ]   [  0   ]
 // solved by a dense LU of size n + m + p (these layers are small), w = lambda .* d_lambda.
+// With quadratic constraints, Q is the Hessian of the Lagrangian, G the constraints' Jacobian
+// at y* and G y - h their values: the full nonlinear KKT system differentiated.
 #include "bilevel/qp/qp_layer_oracle.hpp"
 
 namespace bilevel {
