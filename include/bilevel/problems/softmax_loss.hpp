@@ -4,14 +4,14 @@
 // W are (features x classes), the model's y stored feature-major (y[j * classes + c]). Every
 // function returns this rank's partial sum (already divided by the split's global row count);
 // the caller reduces over ranks. The optional `weights` (one per local row) scale each sample's
-// term, as in hyper-cleaning's sigma(x_i) CE_i; nullptr means all ones.
+// term, as in hyper-cleaning's sigma(x_i) CE_i; nullptr means all ones. Each function reads
+// the rows' features once (row_block_pass.hpp).
 #include "bilevel/io/fashion_mnist.hpp"
+#include "bilevel/problems/row_block_pass.hpp"
 
 #include <Eigen/Dense>
 
 namespace bilevel {
-
-using WeightMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 /// Row-wise softmax probabilities of the rows' scores X W.
 Eigen::MatrixXd softmax_probabilities(const LabeledRows& rows, const WeightMatrix& w);
