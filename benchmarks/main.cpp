@@ -87,6 +87,8 @@ struct Logreg {
     problem->initial_x(x);
     y = problem->create_y();
     fill_random(y, 1, 0.01);
+    other_y = bilevel::duplicate(y);
+    fill_random(other_y, 5, 0.01);
     v = bilevel::duplicate(y);
     fill_random(v, 2, 1.0);
     out = bilevel::duplicate(y);
@@ -116,8 +118,14 @@ struct Logreg {
   bench::Cost gradient_cost() const {
     return {8 * rows * columns, 2 * 2 * rows * columns * kClasses};
   }
-  /// grad^2_yy g v: one pass, three products (X W for the probabilities, Z = X V, X' R).
+  /// grad^2_yy g v at a new y: one pass, three products (X W for the probabilities, Z = X V,
+  /// X' R).
   bench::Cost hvp_cost() const { return {8 * rows * columns, 3 * 2 * rows * columns * kClasses}; }
+  /// grad^2_yy g v at the y of the previous product (CG's case): the probabilities are kept,
+  /// so one pass and two products (X V, X' R).
+  bench::Cost kept_hvp_cost() const {
+    return {8 * rows * columns, 2 * 2 * rows * columns * kClasses};
+  }
   /// MatMult reads the matrix once, writes N outputs, and every rank reads the whole gathered
   /// input vector.
   bench::Cost matmult_cost() const {
@@ -136,7 +144,8 @@ struct Logreg {
   const bilevel::LabeledRows& train;
   double rows, columns;
   int ranks = 1;
-  bilevel::OwnedVec x, y, v, out;
+  bilevel::OwnedVec x, y, other_y, v, out;
+  bool at_other_y = false; ///< which y lower_hess_yy_new_y used last
   bilevel::OwnedMat features;
   bilevel::OwnedVec features_in, features_out;
   bilevel::OwnedMat local_features, weights, scores;
@@ -178,8 +187,13 @@ void register_benchmarks(MPI_Comm comm, Logreg& lr, Hyperclean& hc, bench::Triad
         ->UseManualTime()
         ->Unit(benchmark::kMillisecond);
   };
-  add("logreg_hyper/lower_hess_yy", 10, lr.hvp_cost(),
+  add("logreg_hyper/lower_hess_yy", 10, lr.kept_hvp_cost(),
       [&lr] { lr.problem->lower_hess_yy(lr.x, lr.y, lr.v, lr.out); });
+  // Alternating between two y makes every call compute the probabilities again (ITD's case).
+  add("logreg_hyper/lower_hess_yy_new_y", 10, lr.hvp_cost(), [&lr] {
+    lr.at_other_y = !lr.at_other_y;
+    lr.problem->lower_hess_yy(lr.x, lr.at_other_y ? lr.other_y : lr.y, lr.v, lr.out);
+  });
   add("logreg_hyper/lower_gradient", 10, lr.gradient_cost(),
       [&lr] { lr.problem->lower_gradient(lr.x, lr.y, nullptr, lr.out); });
   add("hyperclean/lower_hess_xy", 10, hc.cross_cost(),

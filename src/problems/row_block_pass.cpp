@@ -135,10 +135,11 @@ void check_shape(const char* what, Eigen::Index rows, Eigen::Index cols, Eigen::
 
 } // namespace
 
-void row_block_pass(const Eigen::MatrixXd& features, const WeightMatrix& w, const WeightMatrix* v,
+void row_block_pass(const Eigen::MatrixXd& features, const WeightMatrix* w, const WeightMatrix* v,
                     WeightMatrix* accumulate, const std::function<void(RowBlock&)>& visit) {
   const Eigen::Index n = features.rows(), f = features.cols();
-  check_shape("W", w.rows(), w.cols(), f);
+  if (w)
+    check_shape("W", w->rows(), w->cols(), f);
   if (v)
     check_shape("V", v->rows(), v->cols(), f);
   if (accumulate)
@@ -147,7 +148,7 @@ void row_block_pass(const Eigen::MatrixXd& features, const WeightMatrix& w, cons
   // Buffers with one spare tile: a block's last rows (fewer than kTile) are computed from a
   // zero-padded copy, whose zero rows add nothing to X' R.
   constexpr Eigen::Index stride = kBlock + kTile;
-  Eigen::MatrixXd scores(stride, kClasses), directions(v ? stride : 0, kClasses),
+  Eigen::MatrixXd scores(w ? stride : 0, kClasses), directions(v ? stride : 0, kClasses),
       residual(accumulate ? stride : 0, kClasses);
   Eigen::MatrixXd tail = Eigen::MatrixXd::Zero(kTile, f);
 
@@ -163,14 +164,16 @@ void row_block_pass(const Eigen::MatrixXd& features, const WeightMatrix& w, cons
       if (whole < rows)
         scores_kernel(tail.data(), kTile, kTile, f, m.data(), out.data() + whole, stride);
     };
-    scores_of(w, scores);
+    if (w)
+      scores_of(*w, scores);
     if (v)
       scores_of(*v, directions);
     if (accumulate)
       residual.setZero();
 
     RowBlock view{
-        first, BlockMatrix(scores.data(), rows, kClasses, Eigen::OuterStride<>(stride)),
+        first, rows,
+        BlockMatrix(scores.data(), w ? rows : 0, kClasses, Eigen::OuterStride<>(stride)),
         BlockMatrix(directions.data(), v ? rows : 0, kClasses, Eigen::OuterStride<>(stride)),
         BlockMatrix(residual.data(), accumulate ? rows : 0, kClasses,
                     Eigen::OuterStride<>(stride))};

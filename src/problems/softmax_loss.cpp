@@ -32,7 +32,7 @@ void subtract_labels(BlockMatrix& probabilities, const LabeledRows& rows, Eigen:
 Eigen::VectorXd row_scales(const LabeledRows& rows, const Eigen::VectorXd* weights,
                            const RowBlock& block) {
   const double n = static_cast<double>(rows.global_rows);
-  const Eigen::Index count = block.scores.rows();
+  const Eigen::Index count = block.rows;
   return weights ? Eigen::VectorXd(weights->segment(block.first, count) / n)
                  : Eigen::VectorXd::Constant(count, 1.0 / n);
 }
@@ -40,7 +40,7 @@ Eigen::VectorXd row_scales(const LabeledRows& rows, const Eigen::VectorXd* weigh
 
 Eigen::MatrixXd softmax_probabilities(const LabeledRows& rows, const WeightMatrix& w) {
   Eigen::MatrixXd probabilities(rows.features.rows(), w.cols());
-  row_block_pass(rows.features, w, nullptr, nullptr, [&](RowBlock& block) {
+  row_block_pass(rows.features, &w, nullptr, nullptr, [&](RowBlock& block) {
     softmax_in_place(block.scores);
     probabilities.middleRows(block.first, block.scores.rows()) = block.scores;
   });
@@ -49,7 +49,7 @@ Eigen::MatrixXd softmax_probabilities(const LabeledRows& rows, const WeightMatri
 
 Eigen::VectorXd softmax_sample_losses(const LabeledRows& rows, const WeightMatrix& w) {
   Eigen::VectorXd losses(rows.features.rows());
-  row_block_pass(rows.features, w, nullptr, nullptr, [&](RowBlock& block) {
+  row_block_pass(rows.features, &w, nullptr, nullptr, [&](RowBlock& block) {
     const Eigen::VectorXd max = block.scores.rowwise().maxCoeff();
     const Eigen::VectorXd sums =
         (block.scores.colwise() - max).array().exp().matrix().rowwise().sum();
@@ -70,7 +70,7 @@ double softmax_loss(const LabeledRows& rows, const WeightMatrix& w,
 
 void add_softmax_gradient(const LabeledRows& rows, const WeightMatrix& w, WeightMatrix& grad,
                           const Eigen::VectorXd* weights) {
-  row_block_pass(rows.features, w, nullptr, &grad, [&](RowBlock& block) {
+  row_block_pass(rows.features, &w, nullptr, &grad, [&](RowBlock& block) {
     softmax_in_place(block.scores);
     subtract_labels(block.scores, rows, block.first);
     block.residual = row_scales(rows, weights, block).asDiagonal() * block.scores;
@@ -79,14 +79,28 @@ void add_softmax_gradient(const LabeledRows& rows, const WeightMatrix& w, Weight
 
 void add_softmax_hessian_product(const LabeledRows& rows, const WeightMatrix& w,
                                  const WeightMatrix& v, WeightMatrix& out,
-                                 const Eigen::VectorXd* weights) {
+                                 const Eigen::VectorXd* weights, ProbabilityCache* cache) {
+  const bool kept = cache && cache->w.rows() == w.rows() && cache->w.cols() == w.cols() &&
+                    cache->w == w && cache->probabilities.rows() == rows.features.rows();
+  if (cache && !kept) {
+    cache->w = w;
+    cache->probabilities.resize(rows.features.rows(), w.cols());
+  }
   // Per row: d(softmax)[z] = p .* z - p (p'z), with z = x_i' V.
-  row_block_pass(rows.features, w, &v, &out, [&](RowBlock& block) {
+  row_block_pass(rows.features, kept ? nullptr : &w, &v, &out, [&](RowBlock& block) {
+    const auto residual = [&](const auto& p) {
+      const Eigen::MatrixXd pz = p.cwiseProduct(block.directions);
+      const Eigen::VectorXd ptz = pz.rowwise().sum();
+      block.residual = row_scales(rows, weights, block).asDiagonal() * (pz - ptz.asDiagonal() * p);
+    };
+    if (kept) {
+      residual(cache->probabilities.middleRows(block.first, block.rows));
+      return;
+    }
     softmax_in_place(block.scores);
-    const auto& p = block.scores;
-    const Eigen::MatrixXd pz = p.cwiseProduct(block.directions);
-    const Eigen::VectorXd ptz = pz.rowwise().sum();
-    block.residual = row_scales(rows, weights, block).asDiagonal() * (pz - ptz.asDiagonal() * p);
+    if (cache)
+      cache->probabilities.middleRows(block.first, block.rows) = block.scores;
+    residual(block.scores);
   });
 }
 
@@ -94,7 +108,7 @@ Eigen::VectorXd softmax_sample_directional(const LabeledRows& rows, const Weight
                                            const WeightMatrix& v) {
   // <x_i (p_i - e_{b_i})', V> = <p_i - e_{b_i}, x_i' V>.
   Eigen::VectorXd directional(rows.features.rows());
-  row_block_pass(rows.features, w, &v, nullptr, [&](RowBlock& block) {
+  row_block_pass(rows.features, &w, &v, nullptr, [&](RowBlock& block) {
     softmax_in_place(block.scores);
     subtract_labels(block.scores, rows, block.first);
     directional.segment(block.first, block.scores.rows()) =
@@ -105,7 +119,7 @@ Eigen::VectorXd softmax_sample_directional(const LabeledRows& rows, const Weight
 
 long long correct_predictions(const LabeledRows& rows, const WeightMatrix& w) {
   long long correct = 0;
-  row_block_pass(rows.features, w, nullptr, nullptr, [&](RowBlock& block) {
+  row_block_pass(rows.features, &w, nullptr, nullptr, [&](RowBlock& block) {
     for (Eigen::Index i = 0; i < block.scores.rows(); ++i) {
       Eigen::Index best = 0;
       block.scores.row(i).maxCoeff(&best);

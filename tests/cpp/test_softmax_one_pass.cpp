@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <array>
 #include <cmath>
 
 namespace bilevel::test {
@@ -147,6 +148,20 @@ TEST_P(SoftmaxOnePass, HessianProductMatchesTwoPassProducts) {
   EXPECT_LE(relative_difference(reduced(weighted),
                                 reduced(reference_hessian_product(rows, w, v, weights))),
             kTolerance);
+}
+
+TEST_P(SoftmaxOnePass, KeptProbabilitiesGiveTheSameHessianProductsToTheBit) {
+  // First call fills the cache, the second reads it (one product with X fewer); a new W must
+  // refill it. Every result equals the uncached product exactly.
+  ProbabilityCache cache;
+  const WeightMatrix w2 = random_weights(GetParam(), 3, 0.3);
+  const std::array<const WeightMatrix*, 4> sequence = {&w, &w, &w2, &w2};
+  for (const WeightMatrix* at : sequence) {
+    WeightMatrix plain = WeightMatrix::Zero(GetParam(), kClasses), kept = plain;
+    add_softmax_hessian_product(rows, *at, v, plain, &weights);
+    add_softmax_hessian_product(rows, *at, v, kept, &weights, &cache);
+    EXPECT_TRUE(kept == plain) << "largest difference " << (kept - plain).cwiseAbs().maxCoeff();
+  }
 }
 
 TEST_P(SoftmaxOnePass, PerSampleResultsMatchTwoPassProducts) {

@@ -59,6 +59,8 @@ private:
   Config config_;
   FashionMnist data_;
   std::optional<PcaBasis> pca_;
+  /// softmax(X W) of the training rows at the last y of a Hessian-vector product.
+  ProbabilityCache train_probabilities_;
   int features_; ///< model inputs including the bias
 };
 

@@ -25,7 +25,9 @@ using BlockMatrix = Eigen::Map<Eigen::MatrixXd, 0, Eigen::OuterStride<>>;
 /// What the visitor of one block of rows sees and fills.
 struct RowBlock {
   Eigen::Index first; ///< local index of the block's first row
-  BlockMatrix scores; ///< X_b W
+  Eigen::Index rows;  ///< rows in the block
+  /// X_b W when the pass was given a W (else 0 x classes).
+  BlockMatrix scores;
   /// X_b V when the pass was given a V (else 0 x classes).
   BlockMatrix directions;
   /// Zero on entry; when the pass accumulates, what the visitor leaves here is added as
@@ -33,10 +35,10 @@ struct RowBlock {
   BlockMatrix residual;
 };
 
-/// Visits every block of rows of `features` in order. `v` (optional) adds X_b V to each block;
-/// `accumulate` (optional) receives += X' R over all blocks. `w`, `v` and `accumulate` are
-/// features.cols() x FashionMnist::kClasses.
-void row_block_pass(const Eigen::MatrixXd& features, const WeightMatrix& w, const WeightMatrix* v,
+/// Visits every block of rows of `features` in order. `w` and `v` (each optional) add X_b W and
+/// X_b V to each block; `accumulate` (optional) receives += X' R over all blocks. `w`, `v` and
+/// `accumulate` are features.cols() x FashionMnist::kClasses.
+void row_block_pass(const Eigen::MatrixXd& features, const WeightMatrix* w, const WeightMatrix* v,
                     WeightMatrix* accumulate, const std::function<void(RowBlock&)>& visit);
 
 } // namespace bilevel
