@@ -20,24 +20,46 @@ struct Cost {
   double flops; ///< floating-point operations
 };
 
-/// Sets the counters every kernel reports: bytes and flops per iteration, their rates, and
-/// stream_fraction, the achieved bandwidth over the STREAM triad bandwidth of this run.
-void report_counters(benchmark::State& state, const Cost& cost, double seconds,
-                     double stream_bytes_per_second);
+/// A reference kernel's rate over wall-clock time and over CPU time (the latter discounts the
+/// time other processes of a shared machine take the cores away).
+struct Rate {
+  double per_second;
+  double per_cpu_second;
+};
+
+/// The machine's limits, measured at the start of the run: the two bounds of every kernel.
+struct Limits {
+  Rate stream_bytes; ///< STREAM triad bandwidth (Triad), all ranks
+  Rate dgemm_flops;  ///< BLAS dgemm rate (Dgemm), all ranks
+};
+
+/// CPU seconds this process has used so far.
+double process_cpu_seconds();
+
+/// Sets the counters every kernel reports: bytes and flops per iteration, their rates,
+/// stream_fraction (the achieved bandwidth over the triad's), and the kernel's time over each
+/// bound: stream_bound_ratio (over bytes / STREAM), dgemm_bound_ratio (over flops / dgemm rate)
+/// and bound_ratio (over the larger of the two, the time the kernel could take at best); and
+/// cpu_bound_ratio, the same from CPU times (`cpu_seconds`: the slowest rank's, all iterations).
+void report_counters(benchmark::State& state, const Cost& cost, double seconds, double cpu_seconds,
+                     const Limits& limits);
 
 /// The body of a benchmark: one untimed warm-up call (first-touch page faults, allocator
 /// growth), then each iteration timed by time_collective (UseManualTime).
 template <class Kernel>
-void run_collective(benchmark::State& state, MPI_Comm comm, const Cost& cost,
-                    double stream_bytes_per_second, Kernel&& kernel) {
+void run_collective(benchmark::State& state, MPI_Comm comm, const Cost& cost, const Limits& limits,
+                    Kernel&& kernel) {
   (void)time_collective(comm, kernel);
   double total = 0.0;
+  double cpu = -process_cpu_seconds();
   for (auto _ : state) {
     const double seconds = time_collective(comm, kernel);
     state.SetIterationTime(seconds);
     total += seconds;
   }
-  report_counters(state, cost, total, stream_bytes_per_second);
+  cpu += process_cpu_seconds();
+  MPI_Allreduce(MPI_IN_PLACE, &cpu, 1, MPI_DOUBLE, MPI_MAX, comm);
+  report_counters(state, cost, total, cpu, limits);
 }
 
 /// The reporter of ranks other than 0: they run every benchmark but print nothing.
@@ -70,10 +92,28 @@ public:
   /// Bytes per second of the median of `trials` collective triads. STREAM reports the best
   /// trial, but the kernels report mean times, and on a shared machine the best trial is an
   /// outlier that would understate every kernel's fraction.
-  double reference_bandwidth(int trials);
+  Rate reference_bandwidth(int trials);
 
 private:
   MPI_Comm comm_;
+  std::vector<double> a_, b_, c_;
+};
+
+/// Square BLAS dgemm C = A B (n x n, OpenBLAS here) on every rank at once: the arithmetic rate
+/// the kernels' flops are compared with, the best a dense product reaches on this machine.
+class Dgemm {
+public:
+  /// Allocates three n x n matrices per rank.
+  Dgemm(MPI_Comm comm, int n);
+  void operator()();
+  /// 2 n^3 flops per rank, summed over ranks (bytes: the three matrices once).
+  Cost cost() const;
+  /// Flops per second of the median of `trials` collective products (as Triad's bandwidth).
+  Rate reference_rate(int trials);
+
+private:
+  MPI_Comm comm_;
+  int n_;
   std::vector<double> a_, b_, c_;
 };
 

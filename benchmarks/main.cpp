@@ -1,5 +1,6 @@
 // bilevel_benchmarks: micro-benchmarks of the oracles' hot kernels under MPI, each compared with
-// the STREAM triad bandwidth measured at the start of the same run (docs/performance.md). Start
+// both of its bounds, bytes / STREAM triad bandwidth and flops / dgemm rate, the two measured at
+// the start of the same run (docs/performance.md). Start
 // it with mpiexec at any rank count (benchmarks/run-micro does); rank 0 reports, the other ranks
 // run the same collective benchmarks silently.
 #include "harness.hpp"
@@ -8,6 +9,7 @@
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/core/petsc_handle.hpp"
+#include "bilevel/problems/hyperclean.hpp"
 #include "bilevel/problems/logreg_hyper.hpp"
 
 #include <petscmat.h>
@@ -16,6 +18,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,9 +28,14 @@ namespace {
 // 128 MiB per array, four times the 32 MiB L3 of the machine in docs/performance.md.
 constexpr std::size_t kTriadDoubles = std::size_t{1} << 24;
 constexpr int kReferenceTrials = 21;
-// 20 000 training rows make the feature matrix 126 MB (63 MB per rank at 2 ranks): every pass
-// over it streams from memory, as with the full data set.
-const char* const kLogregOptions = "-problem_train 20000 -problem_val 1000 -problem_test 1000";
+// 1000^3: large enough for OpenBLAS's full rate (2 GFLOP, tens of ms per product).
+constexpr int kDgemmSize = 1000;
+constexpr int kDgemmTrials = 11;
+// The instance: 10 000 training rows, a 63 MB feature matrix (31 MB per rank at 2 ranks,
+// with the other rank's half 2 x the 32 MiB L3): every pass over it streams from memory.
+const char* const kLogregOptions = "-problem_train 10000 -problem_val 1000 -problem_test 1000";
+// Hyper-cleaning on the same rows, for the cross derivative d_x grad_y g (per-sample).
+const char* const kHypercleanOptions = "-problem_train 10000 -problem_val 1000 -problem_test 1000";
 
 // Flags that let ranks diverge and deadlock: random interleaving shuffles the benchmarks with a
 // per-process random seed, and a warm-up time lets each rank choose its own warm-up count.
@@ -58,21 +66,20 @@ void fill_random(Vec v, unsigned long seed, double scale) {
   BB_PETSC(VecScale(v, scale));
 }
 
-std::unique_ptr<bilevel::Problem> create_logreg(MPI_Comm comm) {
-  const bilevel::ScopedOptions scoped(kLogregOptions);
-  return bilevel::problem_registry()
-      .at("logreg_hyper")
-      .create(bilevel::RunSpec::from_options(comm));
+std::unique_ptr<bilevel::Problem> create_problem(MPI_Comm comm, const char* name,
+                                                 const char* options) {
+  const bilevel::ScopedOptions scoped(options);
+  return bilevel::problem_registry().at(name).create(bilevel::RunSpec::from_options(comm));
 }
 
 /// logreg_hyper with the vectors its oracles take, and its training features as PETSc matrices.
 /// Byte models count the passes over the local feature matrices (N x F doubles summed over
-/// ranks), the traffic that dominates: the N x C score matrices are C / F = 1.3% of a pass each,
-/// and the replicated x and y (7850 doubles) are smaller still. Flops count the products with
-/// the features (2 N F C per pass), not the softmax exponentials.
+/// ranks), the traffic that dominates: the oracles read X once (row_block_pass.hpp), and the
+/// replicated x and y (7850 doubles) are small. Flops count the products with the features
+/// (2 N F C per product with a weight matrix), not the softmax exponentials.
 struct Logreg {
   explicit Logreg(MPI_Comm comm)
-      : problem(create_logreg(comm)),
+      : problem(create_problem(comm, "logreg_hyper", kLogregOptions)),
         train(dynamic_cast<const bilevel::LogregHyper&>(*problem).data().train),
         rows(static_cast<double>(train.global_rows)),
         columns(static_cast<double>(train.features.cols())) {
@@ -80,6 +87,8 @@ struct Logreg {
     problem->initial_x(x);
     y = problem->create_y();
     fill_random(y, 1, 0.01);
+    other_y = bilevel::duplicate(y);
+    fill_random(other_y, 5, 0.01);
     v = bilevel::duplicate(y);
     fill_random(v, 2, 1.0);
     out = bilevel::duplicate(y);
@@ -104,15 +113,18 @@ struct Logreg {
     MPI_Comm_size(comm, &ranks);
   }
 
-  /// grad_y g (gx not requested, as the inner solvers call it): the scores X W and the gradient
-  /// X' R each pass over the features once.
+  /// grad_y g (gx not requested, as the inner solvers call it): one pass, two products (the
+  /// scores X W and the gradient X' R).
   bench::Cost gradient_cost() const {
-    return {2 * 8 * rows * columns, 2 * 2 * rows * columns * kClasses};
+    return {8 * rows * columns, 2 * 2 * rows * columns * kClasses};
   }
-  /// grad^2_yy g v: the probabilities softmax(X W) are recomputed on every call, then Z = X V
-  /// and X' R: three passes.
-  bench::Cost hvp_cost() const {
-    return {3 * 8 * rows * columns, 3 * 2 * rows * columns * kClasses};
+  /// grad^2_yy g v at a new y: one pass, three products (X W for the probabilities, Z = X V,
+  /// X' R).
+  bench::Cost hvp_cost() const { return {8 * rows * columns, 3 * 2 * rows * columns * kClasses}; }
+  /// grad^2_yy g v at the y of the previous product (CG's case): the probabilities are kept,
+  /// so one pass and two products (X V, X' R).
+  bench::Cost kept_hvp_cost() const {
+    return {8 * rows * columns, 2 * 2 * rows * columns * kClasses};
   }
   /// MatMult reads the matrix once, writes N outputs, and every rank reads the whole gathered
   /// input vector.
@@ -132,27 +144,60 @@ struct Logreg {
   const bilevel::LabeledRows& train;
   double rows, columns;
   int ranks = 1;
-  bilevel::OwnedVec x, y, v, out;
+  bilevel::OwnedVec x, y, other_y, v, out;
+  bool at_other_y = false; ///< which y lower_hess_yy_new_y used last
   bilevel::OwnedMat features;
   bilevel::OwnedVec features_in, features_out;
   bilevel::OwnedMat local_features, weights, scores;
 };
 
+/// hyperclean's cross derivative d_x grad_y g [v] (one entry per training sample): one pass, two
+/// products (X W, X V); the per-sample results (N doubles) are reduced over ranks.
+struct Hyperclean {
+  explicit Hyperclean(MPI_Comm comm)
+      : problem(create_problem(comm, "hyperclean", kHypercleanOptions)),
+        train(dynamic_cast<const bilevel::Hyperclean&>(*problem).data().train) {
+    x = problem->create_x();
+    problem->initial_x(x);
+    y = problem->create_y();
+    fill_random(y, 1, 0.01);
+    v = bilevel::duplicate(y);
+    fill_random(v, 2, 1.0);
+    out_x = bilevel::duplicate(x);
+  }
+  bench::Cost cross_cost() const {
+    const double rows = static_cast<double>(train.global_rows);
+    const double columns = static_cast<double>(train.features.cols());
+    return {8 * rows * columns, 2 * 2 * rows * columns * bilevel::FashionMnist::kClasses};
+  }
+  std::unique_ptr<bilevel::Problem> problem;
+  const bilevel::LabeledRows& train;
+  bilevel::OwnedVec x, y, v, out_x;
+};
+
 // None of these kernels calls VecNorm, whose cached value on an unchanged Vec would make a
 // repeated call free; each call recomputes from the same inputs.
-void register_benchmarks(MPI_Comm comm, Logreg& lr, bench::Triad& triad, double stream) {
-  const auto add = [comm, stream](const char* name, int iterations, bench::Cost cost, auto kernel) {
+void register_benchmarks(MPI_Comm comm, Logreg& lr, Hyperclean& hc, bench::Triad& triad,
+                         bench::Dgemm& dgemm, const bench::Limits& limits) {
+  const auto add = [comm, limits](const char* name, int iterations, bench::Cost cost, auto kernel) {
     benchmark::RegisterBenchmark(
         name,
-        [=](benchmark::State& state) { bench::run_collective(state, comm, cost, stream, kernel); })
+        [=](benchmark::State& state) { bench::run_collective(state, comm, cost, limits, kernel); })
         ->Iterations(iterations)
         ->UseManualTime()
         ->Unit(benchmark::kMillisecond);
   };
-  add("logreg_hyper/lower_hess_yy", 10, lr.hvp_cost(),
+  add("logreg_hyper/lower_hess_yy", 10, lr.kept_hvp_cost(),
       [&lr] { lr.problem->lower_hess_yy(lr.x, lr.y, lr.v, lr.out); });
+  // Alternating between two y makes every call compute the probabilities again (ITD's case).
+  add("logreg_hyper/lower_hess_yy_new_y", 10, lr.hvp_cost(), [&lr] {
+    lr.at_other_y = !lr.at_other_y;
+    lr.problem->lower_hess_yy(lr.x, lr.at_other_y ? lr.other_y : lr.y, lr.v, lr.out);
+  });
   add("logreg_hyper/lower_gradient", 10, lr.gradient_cost(),
       [&lr] { lr.problem->lower_gradient(lr.x, lr.y, nullptr, lr.out); });
+  add("hyperclean/lower_hess_xy", 10, hc.cross_cost(),
+      [&hc] { hc.problem->lower_hess_xy(hc.x, hc.y, hc.v, hc.out_x); });
   add("logreg_hyper/features_matmult", 100, lr.matmult_cost(),
       [&lr] { BB_PETSC(MatMult(lr.features, lr.features_in, lr.features_out)); });
   add("logreg_hyper/features_matmatmult", 20, lr.matmatmult_cost(), [&lr] {
@@ -160,18 +205,42 @@ void register_benchmarks(MPI_Comm comm, Logreg& lr, bench::Triad& triad, double 
     BB_PETSC(MatMatMult(lr.local_features, lr.weights, MAT_REUSE_MATRIX, PETSC_DEFAULT, &scores));
   });
   add("stream_triad", 20, triad.cost(), [&triad] { triad(); });
+  add("dgemm", 5, dgemm.cost(), [&dgemm] { dgemm(); });
+}
+
+/// The 1, 5 and 15 minute load averages when the run started (the machine is shared: a figure
+/// means little without them).
+std::string load_average() {
+  std::ifstream file("/proc/loadavg");
+  std::string one, five, fifteen;
+  file >> one >> five >> fifteen;
+  return one + " " + five + " " + fifteen;
 }
 
 void run(MPI_Comm comm, int rank, int size) {
+  const std::string load = load_average();
   bench::Triad triad(comm, kTriadDoubles);
-  const double stream = triad.reference_bandwidth(kReferenceTrials);
+  bench::Dgemm dgemm(comm, kDgemmSize);
+  const bench::Limits limits{triad.reference_bandwidth(kReferenceTrials),
+                             dgemm.reference_rate(kDgemmTrials)};
   Logreg logreg(comm);
-  register_benchmarks(comm, logreg, triad, stream);
+  Hyperclean hyperclean(comm);
+  register_benchmarks(comm, logreg, hyperclean, triad, dgemm, limits);
   // bba regress reads the rank count from the context; the rest documents the run.
   benchmark::AddCustomContext("nranks", std::to_string(size));
-  benchmark::AddCustomContext("stream_triad_bytes_per_second", std::to_string(stream));
+  benchmark::AddCustomContext("load_average", load);
+  benchmark::AddCustomContext("stream_triad_bytes_per_second",
+                              std::to_string(limits.stream_bytes.per_second));
+  benchmark::AddCustomContext("stream_triad_bytes_per_cpu_second",
+                              std::to_string(limits.stream_bytes.per_cpu_second));
+  benchmark::AddCustomContext("dgemm_flops_per_second",
+                              std::to_string(limits.dgemm_flops.per_second));
+  benchmark::AddCustomContext("dgemm_flops_per_cpu_second",
+                              std::to_string(limits.dgemm_flops.per_cpu_second));
+  benchmark::AddCustomContext("dgemm_size", std::to_string(kDgemmSize));
   benchmark::AddCustomContext("triad_doubles_per_rank", std::to_string(kTriadDoubles));
   benchmark::AddCustomContext("logreg_hyper_options", kLogregOptions);
+  benchmark::AddCustomContext("hyperclean_options", kHypercleanOptions);
   bench::NullReporter silent;
   benchmark::RunSpecifiedBenchmarks(rank == 0 ? nullptr : &silent);
 }

@@ -106,7 +106,8 @@ void Hyperclean::grad_g(const Vector& x, const Vector& y, Vector* gx, Vector* gy
 Hyperclean::Vector Hyperclean::hess_yy_g(const Vector& x, const Vector& y, const Vector& v) {
   const Eigen::VectorXd sample_weights = sigmoid(local_entries(x));
   WeightMatrix out = WeightMatrix::Zero(features_, kClasses);
-  add_softmax_hessian_product(data_.train, weights(y), weights(v), out, &sample_weights);
+  add_softmax_hessian_product(data_.train, weights(y), weights(v), out, &sample_weights,
+                              &train_probabilities_);
   return reduce(out) + 2.0 * config_.lambda * v;
 }
 

@@ -90,7 +90,7 @@ void LogregHyper::grad_g(const Vector& x, const Vector& y, Vector* gx, Vector* g
 LogregHyper::Vector LogregHyper::hess_yy_g(const Vector& x, const Vector& y, const Vector& v) {
   const ConstWeights w(y.data(), kFeatures, kClasses), vm(v.data(), kFeatures, kClasses);
   WeightMatrix out = WeightMatrix::Zero(kFeatures, kClasses);
-  add_softmax_hessian_product(data_.train, w, vm, out);
+  add_softmax_hessian_product(data_.train, w, vm, out, nullptr, &train_probabilities_);
   Vector result = reduce(std::move(out));
   Eigen::Map<WeightMatrix>(result.data(), kFeatures, kClasses) +=
       2.0 * penalty_weights(x).asDiagonal() * vm;

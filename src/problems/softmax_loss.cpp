@@ -1,46 +1,63 @@
 #include "bilevel/problems/softmax_loss.hpp"
 
+#include "bilevel/problems/row_block_pass.hpp"
+
 #include <cmath>
+
+// Every function is one row_block_pass: the block's scores are turned into per-row results, or
+// into the residual whose X' product the pass accumulates, while the block is in cache.
 
 namespace bilevel {
 
 namespace {
-/// Subtracts the row max before exponentiating, so large scores never overflow.
-Eigen::MatrixXd stable_softmax(Eigen::MatrixXd scores) {
-  for (Eigen::Index i = 0; i < scores.rows(); ++i) {
-    const double m = scores.row(i).maxCoeff();
-    scores.row(i) = (scores.row(i).array() - m).exp();
-    scores.row(i) /= scores.row(i).sum();
-  }
-  return scores;
+// The visitors work on whole blocks, column by column: a block's columns are contiguous, so
+// Eigen vectorises the exponentials and products (a row of a block is strided).
+
+/// The rows of `scores` become their softmax probabilities; the row max is subtracted before
+/// exponentiating, so large scores never overflow.
+void softmax_in_place(BlockMatrix& scores) {
+  const Eigen::VectorXd max = scores.rowwise().maxCoeff();
+  scores = (scores.colwise() - max).array().exp().matrix();
+  const Eigen::VectorXd inverse_sum = scores.rowwise().sum().cwiseInverse();
+  scores = inverse_sum.asDiagonal() * scores;
 }
 
-/// d CE_i / d scores_i = p_i - e_{b_i}, one row per local sample.
-Eigen::MatrixXd softmax_residual(const LabeledRows& rows, const WeightMatrix& w) {
-  Eigen::MatrixXd residual = softmax_probabilities(rows, w);
-  for (Eigen::Index i = 0; i < residual.rows(); ++i)
-    residual(i, rows.labels[static_cast<std::size_t>(i)]) -= 1.0;
-  return residual;
+/// p_i - e_{b_i} = d CE_i / d scores_i for the block's rows, in place of the probabilities.
+void subtract_labels(BlockMatrix& probabilities, const LabeledRows& rows, Eigen::Index first) {
+  for (Eigen::Index i = 0; i < probabilities.rows(); ++i)
+    probabilities(i, rows.labels[static_cast<std::size_t>(first + i)]) -= 1.0;
 }
 
-void scale_rows(Eigen::MatrixXd& m, const Eigen::VectorXd* weights) {
-  if (weights)
-    m = weights->asDiagonal() * m;
+/// The block's rows' sample weights over N (1 / N without weights).
+Eigen::VectorXd row_scales(const LabeledRows& rows, const Eigen::VectorXd* weights,
+                           const RowBlock& block) {
+  const double n = static_cast<double>(rows.global_rows);
+  const Eigen::Index count = block.rows;
+  return weights ? Eigen::VectorXd(weights->segment(block.first, count) / n)
+                 : Eigen::VectorXd::Constant(count, 1.0 / n);
 }
 } // namespace
 
 Eigen::MatrixXd softmax_probabilities(const LabeledRows& rows, const WeightMatrix& w) {
-  return stable_softmax(rows.features * w);
+  Eigen::MatrixXd probabilities(rows.features.rows(), w.cols());
+  row_block_pass(rows.features, &w, nullptr, nullptr, [&](RowBlock& block) {
+    softmax_in_place(block.scores);
+    probabilities.middleRows(block.first, block.scores.rows()) = block.scores;
+  });
+  return probabilities;
 }
 
 Eigen::VectorXd softmax_sample_losses(const LabeledRows& rows, const WeightMatrix& w) {
-  const Eigen::MatrixXd scores = rows.features * w;
-  Eigen::VectorXd losses(scores.rows());
-  for (Eigen::Index i = 0; i < scores.rows(); ++i) {
-    const double m = scores.row(i).maxCoeff();
-    const double log_sum = m + std::log((scores.row(i).array() - m).exp().sum());
-    losses[i] = log_sum - scores(i, rows.labels[static_cast<std::size_t>(i)]);
-  }
+  Eigen::VectorXd losses(rows.features.rows());
+  row_block_pass(rows.features, &w, nullptr, nullptr, [&](RowBlock& block) {
+    const Eigen::VectorXd max = block.scores.rowwise().maxCoeff();
+    const Eigen::VectorXd sums =
+        (block.scores.colwise() - max).array().exp().matrix().rowwise().sum();
+    for (Eigen::Index i = 0; i < block.scores.rows(); ++i)
+      losses[block.first + i] =
+          max[i] + std::log(sums[i]) -
+          block.scores(i, rows.labels[static_cast<std::size_t>(block.first + i)]);
+  });
   return losses;
 }
 
@@ -53,38 +70,62 @@ double softmax_loss(const LabeledRows& rows, const WeightMatrix& w,
 
 void add_softmax_gradient(const LabeledRows& rows, const WeightMatrix& w, WeightMatrix& grad,
                           const Eigen::VectorXd* weights) {
-  Eigen::MatrixXd residual = softmax_residual(rows, w);
-  scale_rows(residual, weights);
-  grad.noalias() += rows.features.transpose() * residual / static_cast<double>(rows.global_rows);
+  row_block_pass(rows.features, &w, nullptr, &grad, [&](RowBlock& block) {
+    softmax_in_place(block.scores);
+    subtract_labels(block.scores, rows, block.first);
+    block.residual = row_scales(rows, weights, block).asDiagonal() * block.scores;
+  });
 }
 
 void add_softmax_hessian_product(const LabeledRows& rows, const WeightMatrix& w,
                                  const WeightMatrix& v, WeightMatrix& out,
-                                 const Eigen::VectorXd* weights) {
+                                 const Eigen::VectorXd* weights, ProbabilityCache* cache) {
+  const bool kept = cache && cache->w.rows() == w.rows() && cache->w.cols() == w.cols() &&
+                    cache->w == w && cache->probabilities.rows() == rows.features.rows();
+  if (cache && !kept) {
+    cache->w = w;
+    cache->probabilities.resize(rows.features.rows(), w.cols());
+  }
   // Per row: d(softmax)[z] = p .* z - p (p'z), with z = x_i' V.
-  const Eigen::MatrixXd p = softmax_probabilities(rows, w);
-  const Eigen::MatrixXd z = rows.features * v;
-  Eigen::MatrixXd r = p.cwiseProduct(z);
-  const Eigen::VectorXd pz = r.rowwise().sum();
-  r -= p.cwiseProduct(pz.replicate(1, p.cols()));
-  scale_rows(r, weights);
-  out.noalias() += rows.features.transpose() * r / static_cast<double>(rows.global_rows);
+  row_block_pass(rows.features, kept ? nullptr : &w, &v, &out, [&](RowBlock& block) {
+    const auto residual = [&](const auto& p) {
+      const Eigen::MatrixXd pz = p.cwiseProduct(block.directions);
+      const Eigen::VectorXd ptz = pz.rowwise().sum();
+      block.residual = row_scales(rows, weights, block).asDiagonal() * (pz - ptz.asDiagonal() * p);
+    };
+    if (kept) {
+      residual(cache->probabilities.middleRows(block.first, block.rows));
+      return;
+    }
+    softmax_in_place(block.scores);
+    if (cache)
+      cache->probabilities.middleRows(block.first, block.rows) = block.scores;
+    residual(block.scores);
+  });
 }
 
 Eigen::VectorXd softmax_sample_directional(const LabeledRows& rows, const WeightMatrix& w,
                                            const WeightMatrix& v) {
   // <x_i (p_i - e_{b_i})', V> = <p_i - e_{b_i}, x_i' V>.
-  return softmax_residual(rows, w).cwiseProduct(rows.features * v).rowwise().sum();
+  Eigen::VectorXd directional(rows.features.rows());
+  row_block_pass(rows.features, &w, &v, nullptr, [&](RowBlock& block) {
+    softmax_in_place(block.scores);
+    subtract_labels(block.scores, rows, block.first);
+    directional.segment(block.first, block.scores.rows()) =
+        block.scores.cwiseProduct(block.directions).rowwise().sum();
+  });
+  return directional;
 }
 
 long long correct_predictions(const LabeledRows& rows, const WeightMatrix& w) {
-  const Eigen::MatrixXd scores = rows.features * w;
   long long correct = 0;
-  for (Eigen::Index i = 0; i < scores.rows(); ++i) {
-    Eigen::Index best = 0;
-    scores.row(i).maxCoeff(&best);
-    correct += (best == rows.labels[static_cast<std::size_t>(i)]);
-  }
+  row_block_pass(rows.features, &w, nullptr, nullptr, [&](RowBlock& block) {
+    for (Eigen::Index i = 0; i < block.scores.rows(); ++i) {
+      Eigen::Index best = 0;
+      block.scores.row(i).maxCoeff(&best);
+      correct += (best == rows.labels[static_cast<std::size_t>(block.first + i)]);
+    }
+  });
   return correct;
 }
 

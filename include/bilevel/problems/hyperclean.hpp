@@ -31,6 +31,7 @@ public:
   PetscInt nx() const override { return static_cast<PetscInt>(config_.data.train); }
   PetscInt ny() const override { return features_ * FashionMnist::kClasses; }
   void export_data(hid_t group) const override;
+  const FashionMnist& data() const { return data_; }
   /// The PCA basis of the reduced variant (nullopt for the full one).
   const std::optional<PcaBasis>& pca() const { return pca_; }
 
@@ -58,6 +59,8 @@ private:
   Config config_;
   FashionMnist data_;
   std::optional<PcaBasis> pca_;
+  /// softmax(X W) of the training rows at the last y of a Hessian-vector product.
+  ProbabilityCache train_probabilities_;
   int features_; ///< model inputs including the bias
 };
 

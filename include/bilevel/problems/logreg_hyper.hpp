@@ -57,6 +57,8 @@ private:
 
   Config config_;
   FashionMnist data_;
+  /// softmax(X W) of the training rows at the last y of a Hessian-vector product.
+  ProbabilityCache train_probabilities_;
 };
 
 /// The IGFM paper's hyperparameter-tuning instance (docs/algorithms.md §7.3, paper Section 7.2):

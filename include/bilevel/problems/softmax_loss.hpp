@@ -4,14 +4,14 @@
 // W are (features x classes), the model's y stored feature-major (y[j * classes + c]). Every
 // function returns this rank's partial sum (already divided by the split's global row count);
 // the caller reduces over ranks. The optional `weights` (one per local row) scale each sample's
-// term, as in hyper-cleaning's sigma(x_i) CE_i; nullptr means all ones.
+// term, as in hyper-cleaning's sigma(x_i) CE_i; nullptr means all ones. Each function reads
+// the rows' features once (row_block_pass.hpp).
 #include "bilevel/io/fashion_mnist.hpp"
+#include "bilevel/problems/row_block_pass.hpp"
 
 #include <Eigen/Dense>
 
 namespace bilevel {
-
-using WeightMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 /// Row-wise softmax probabilities of the rows' scores X W.
 Eigen::MatrixXd softmax_probabilities(const LabeledRows& rows, const WeightMatrix& w);
@@ -22,10 +22,21 @@ double softmax_loss(const LabeledRows& rows, const WeightMatrix& w,
 /// Adds (1/N) sum_i w_i d CE_i / dW to `grad`.
 void add_softmax_gradient(const LabeledRows& rows, const WeightMatrix& w, WeightMatrix& grad,
                           const Eigen::VectorXd* weights = nullptr);
-/// Adds (1/N) sum_i w_i d^2 CE_i / dW^2 [V] to `out`.
+/// softmax(X W) of a set of rows, kept for the W it was last computed at: Hessian-vector
+/// products at one W (a CG solve at a fixed y) then multiply X by V and X' by R only, one
+/// product with X fewer per call. The kept values are the computed ones, so a product is the
+/// same to the bit with or without the cache.
+struct ProbabilityCache {
+  WeightMatrix w;                ///< the W of `probabilities` (0 x 0: nothing kept yet)
+  Eigen::MatrixXd probabilities; ///< local rows x classes
+};
+
+/// Adds (1/N) sum_i w_i d^2 CE_i / dW^2 [V] to `out`; `cache` (optional) is used when it holds
+/// this W and refilled when not.
 void add_softmax_hessian_product(const LabeledRows& rows, const WeightMatrix& w,
                                  const WeightMatrix& v, WeightMatrix& out,
-                                 const Eigen::VectorXd* weights = nullptr);
+                                 const Eigen::VectorXd* weights = nullptr,
+                                 ProbabilityCache* cache = nullptr);
 /// Per local row, unscaled: CE(x_i' W, b_i).
 Eigen::VectorXd softmax_sample_losses(const LabeledRows& rows, const WeightMatrix& w);
 /// Per local row, unscaled: <d CE_i / dW, V>, the samples' directional derivatives along V.
