@@ -16,6 +16,11 @@ namespace bilevel {
 
 class ObstacleControl final : public ViProblem {
 public:
+  static constexpr ProblemStructure kStructure{.form = LowerForm::vi,
+                                               .constraints = LowerConstraints::bounds,
+                                               .upper_constrained = true,
+                                               .constant_vi_jacobian = true};
+  const ProblemStructure& structure() const override { return kStructure; }
   struct Config {
     PetscInt grid;
     double alpha, x_bound, load;
