@@ -1,10 +1,7 @@
 #include "bilevel/capabilities.hpp"
 
 #include "bilevel/core/petsc_handle.hpp"
-#include "bilevel/problems/box_qp_lower_level.hpp"
-#include "bilevel/problems/problem.hpp"
-#include "bilevel/problems/qp_layer_problem.hpp"
-#include "bilevel/problems/qp_lower_level.hpp"
+#include "bilevel/problems/interfaces.hpp"
 #include "bilevel/sets/constraint_set.hpp"
 
 #include <stdexcept>
@@ -122,8 +119,13 @@ void check_declared_structure(const Problem& problem, const ProblemStructure& de
     throw std::logic_error("problem '" + problem.name() + "' does not match its declared " +
                            "structure: " + what);
   };
-  if (problem.has_lower_objective() != (declared.form == LowerForm::objective))
+  const ProblemStructure& structure = problem.structure();
+  // A subclass that does not restate kStructure answers with its base's.
+  if (!(structure == declared))
+    fail("structure() differs from the catalog's declaration");
+  if (implements<ViProblem>(problem) != declares<ViProblem>(problem))
     fail("lower form");
+  // The sets are the one nullable part of the interface: null exactly when declared absent.
   const ConstraintSet* set = problem.lower_set();
   const bool through_set = declared.constraints == LowerConstraints::bounds ||
                            declared.constraints == LowerConstraints::set;
@@ -134,17 +136,18 @@ void check_declared_structure(const Problem& problem, const ProblemStructure& de
     if (set->bounds(lower, upper) != (declared.constraints == LowerConstraints::bounds))
       fail("bounds or general set");
   }
-  if (problem.has_exact_hypergradient() != declared.exact_hypergradient)
-    fail("closed-form hypergradient");
   if ((problem.upper_set() != nullptr) != declared.upper_constrained)
     fail("upper set");
-  if ((dynamic_cast<const QpLowerLevel*>(&problem) != nullptr) != declared.qp_lower_level)
+  if (implements<QpLowerLevel>(problem) != declares<QpLowerLevel>(problem))
     fail("QP lower level");
-  if ((dynamic_cast<const BoxQpLowerLevel*>(&problem) != nullptr) != declared.box_qp_lower_level)
+  if (implements<BoxQpLowerLevel>(problem) != declares<BoxQpLowerLevel>(problem))
     fail("box QP lower level");
-  if ((dynamic_cast<const QpLayerProblem*>(&problem) != nullptr) !=
-      (declared.constraints == LowerConstraints::layers))
+  if (implements<QpLayerProblem>(problem) != declares<QpLayerProblem>(problem))
     fail("QP layers");
+  if (implements<GridHierarchy>(problem) != declares<GridHierarchy>(problem))
+    fail("grid hierarchy");
+  if (declared.constant_vi_jacobian && !require<ViProblem>(problem).constant_jacobian_y())
+    fail("constant VI Jacobian");
 }
 
 } // namespace bilevel

@@ -6,6 +6,7 @@
 #include "bilevel/methods/bome.hpp"
 #include "bilevel/methods/box_qp_hypergrad.hpp"
 #include "bilevel/methods/exact.hpp"
+#include "bilevel/methods/hypergradient_method.hpp"
 #include "bilevel/methods/igfm.hpp"
 #include "bilevel/methods/itd.hpp"
 #include "bilevel/methods/itd_vi.hpp"
@@ -31,22 +32,23 @@
 #include "bilevel/problems/toy_nonconvex.hpp"
 #include "bilevel/problems/toy_sc.hpp"
 
+#include <concepts>
+
 namespace bilevel {
 
 namespace {
 
-using C = LowerConstraints;
 using V = LowerConvexity;
 
 /// A problem built as T(comm, T::Config::from_options(run)): its Config declares and reads all
-/// its options (the same call records them for -help) and takes the seed from the run.
-template <class T>
-ProblemRegistry::Entry problem_entry(std::string description, ProblemStructure structure) {
+/// its options (the same call records them for -help) and takes the seed from the run; its
+/// structure is the class's own T::kStructure.
+template <class T> ProblemRegistry::Entry problem_entry(std::string description) {
   return {std::move(description), [] { (void)T::Config::from_options(RunSpec{}); },
           [](const RunSpec& run) -> std::unique_ptr<Problem> {
             return std::make_unique<T>(run.comm, T::Config::from_options(run));
           },
-          structure};
+          T::kStructure};
 }
 
 /// A method's Config, read by its from_options(run) if the method depends on the run (its seed,
@@ -58,18 +60,17 @@ template <class T> typename T::Config method_config(const RunSpec& run) {
     return T::Config::from_options();
 }
 
-/// A method built as T(its Config), which declares and reads all its options.
+/// A method built as T(its Config), which declares and reads all its options; whether it has a
+/// hypergradient oracle follows from its class.
 template <class T>
 AlgorithmRegistry::Entry algorithm_entry(std::string description, Requirements requirements) {
+  requirements.hypergradient_oracle = std::derived_from<T, HypergradientMethod>;
   return {std::move(description), [] { (void)method_config<T>(RunSpec{}); },
           [](const RunSpec& run) -> std::unique_ptr<Algorithm> {
             return std::make_unique<T>(method_config<T>(run));
           },
           requirements};
 }
-
-// A problem's structure names what differs from an unconstrained, strongly convex objective.
-constexpr auto vi = LowerForm::vi;
 
 // The algorithms' needs, shared by the methods of one kind.
 constexpr Requirements kGradientBaseline{}; // unconstrained, strongly convex, objective
@@ -97,96 +98,68 @@ const ProblemRegistry& problem_registry() {
     ProblemRegistry r("problem");
     r.add("quadratic", problem_entry<Quadratic>(
                            "quadratic lower and upper level with a closed-form hypergradient "
-                           "(y distributed, Q SPD of chosen condition number)",
-                           {.exact_hypergradient = true}));
+                           "(y distributed, Q SPD of chosen condition number)"));
     r.add("toy_sc", problem_entry<ToySc>("strongly convex synthetic instance of the perturbed-"
-                                         "gradient-descent paper, n = 20",
-                                         {.exact_hypergradient = true}));
+                                         "gradient-descent paper, n = 20"));
     r.add("logreg_hyper",
           problem_entry<LogregHyper>("L2 hyperparameters of multinomial logistic regression on "
-                                     "Fashion-MNIST (samples distributed)",
-                                     {}));
+                                     "Fashion-MNIST (samples distributed)"));
     r.add("hyperparam_logreg",
           problem_entry<HyperparamLogreg>("the hyper-objective paper's hyperparameter tuning: "
                                           "logreg_hyper with a scalar x, 40000/20000/10000 "
-                                          "split, corruption 0.1",
-                                          {}));
+                                          "split, corruption 0.1"));
     r.add("hyperclean", problem_entry<Hyperclean>(
                             "data hyper-cleaning on Fashion-MNIST: x = sample weights "
                             "(sigmoid), y a multinomial model (-problem_pca k for k principal "
-                            "components)",
-                            {}));
+                            "components)"));
     r.add("coreset", problem_entry<Coreset>("coreset selection: x in R^4 softmax weights, "
-                                            "y in R^2",
-                                            {.exact_hypergradient = true}));
+                                            "y in R^2"));
     r.add("toy_nonconvex",
-          problem_entry<ToyNonconvex>("nonconvex lower level g = cos(1/2 ||Hy - x||^2), n = 20",
-                                      {.convexity = V::nonconvex}));
+          problem_entry<ToyNonconvex>("nonconvex lower level g = cos(1/2 ||Hy - x||^2), n = 20"));
     r.add("affine_vi_box",
           problem_entry<AffineViBox>("affine VI test instance: F = My + Nx + q (M strongly "
-                                     "monotone, non-symmetric) on a box, closed form",
-                                     {.form = vi,
-                                      .constraints = C::bounds,
-                                      .exact_hypergradient = true,
-                                      .upper_constrained = true}));
+                                     "monotone, non-symmetric) on a box, closed form"));
     r.add("obstacle_control",
-          problem_entry<ObstacleControl>(
-              "optimal control of the obstacle problem on a DMDA grid "
-              "(-problem_grid N: N^2 distributed unknowns)",
-              {.form = vi, .constraints = C::bounds, .upper_constrained = true}));
-    r.add("cournot", problem_entry<Cournot>(
-                         "Nash-Cournot game of N firms (-problem_firms, distributed) "
-                         "with a regulator's per-firm taxes: a VI on a box",
-                         {.form = vi, .constraints = C::bounds, .upper_constrained = true}));
+          problem_entry<ObstacleControl>("optimal control of the obstacle problem on a DMDA grid "
+                                         "(-problem_grid N: N^2 distributed unknowns)"));
+    r.add("cournot",
+          problem_entry<Cournot>("Nash-Cournot game of N firms (-problem_firms, distributed) "
+                                 "with a regulator's per-firm taxes: a VI on a box"));
     r.add("hard_nonsmooth",
-          problem_entry<HardNonsmooth>(
-              "the hyper-objective paper's Example 5.1: f = xy, g = 0, "
-              "Y = [-1, 1], phi = -|x|",
-              {.constraints = C::bounds, .convexity = V::convex, .exact_hypergradient = true}));
+          problem_entry<HardNonsmooth>("the hyper-objective paper's Example 5.1: f = xy, g = 0, "
+                                       "Y = [-1, 1], phi = -|x|"));
     r.add("hard_liu",
           problem_entry<HardLiu>("Liu et al. 2020's example (hyper-objective paper, Ex. 5.3): "
-                                 "singular lower Hessian, phi = (x - 1)^2",
-                                 {.convexity = V::convex, .exact_hypergradient = true}));
+                                 "singular lower Hessian, phi = (x - 1)^2"));
     r.add("hard_discontinuous",
-          problem_entry<HardDiscontinuous>(
-              "the hyper-objective paper's Example 4.1: f = x^2 + y, "
-              "g = -xy on [-1, 1], phi discontinuous at 0",
-              {.constraints = C::bounds, .convexity = V::convex, .exact_hypergradient = true}));
-    r.add("qp_bilevel",
-          problem_entry<QpBilevel>(
-              "QP lower level with inequalities and equalities, "
-              "closed-form hypergradient",
-              {.constraints = C::set, .exact_hypergradient = true, .qp_lower_level = true}));
+          problem_entry<HardDiscontinuous>("the hyper-objective paper's Example 4.1: f = x^2 + y, "
+                                           "g = -xy on [-1, 1], phi discontinuous at 0"));
+    r.add("qp_bilevel", problem_entry<QpBilevel>("QP lower level with inequalities and equalities, "
+                                                 "closed-form hypergradient"));
     r.add("box_qp_bilevel",
           problem_entry<BoxQpBilevel>(
               "bound-constrained QP lower level (1-D Laplacian + shift, y distributed, "
-              "-problem_ny up to millions), x = nx hat-function coefficients",
-              {.constraints = C::bounds, .box_qp_lower_level = true}));
+              "-problem_ny up to millions), x = nx hat-function coefficients"));
     r.add("dfl_qp",
           problem_entry<DflQp>("synthetic decision-focused learning: linear or MLP model -> "
                                "per-sample QP layer (y in [-1, 0]^n, sum y <= 3), loss "
-                               "mean(c .* y*); samples split across ranks",
-                               {.constraints = C::layers}));
+                               "mean(c .* y*); samples split across ranks"));
     r.add("sudoku_lp",
           problem_entry<SudokuLp>("OptNet's 4x4 Sudoku through a QP layer with learned A, b; "
-                                  "puzzles split across ranks",
-                                  {.constraints = C::layers}));
+                                  "puzzles split across ranks"));
     r.add("portfolio_layer",
           problem_entry<PortfolioLayer>("decision-focused portfolio: linear model -> per-sample "
                                         "convex layer (max return - ridge, y'Sigma y <= sigma^2, "
                                         "y in the simplex), loss -mu'y*; samples split across "
-                                        "ranks",
-                                        {.constraints = C::layers}));
+                                        "ranks"));
     r.add("ball_layer",
           problem_entry<BallLayer>("projection onto a learned ball: linear model and centre -> "
                                    "per-sample layer with the constraint ||y - c|| <= rho, "
-                                   "squared loss to targets; samples split across ranks",
-                                   {.constraints = C::layers}));
+                                   "squared loss to targets; samples split across ranks"));
     r.add("adversarial_ls",
           problem_entry<AdversarialLs>("the hyper-objective paper's Example 5.4: adversarial "
                                        "least squares, M half zero (diabetes data or "
-                                       "-problem_data synthetic, rows distributed)",
-                                       {.convexity = V::convex, .exact_hypergradient = true}));
+                                       "-problem_data synthetic, rows distributed)"));
     return r;
   }();
   return registry;

@@ -1,40 +1,17 @@
 #pragma once
-// What a problem's lower level is, and what an algorithm needs of it. Each problem declares its
-// ProblemStructure and each algorithm its Requirements in the catalog, so a pair that cannot give
-// a correct answer is refused before any data is loaded or any file is created, with the reason
-// and the algorithms that do apply. `-list` prints the whole compatibility matrix from the same
-// declarations, and the run checks that the built problem matches what its entry declared.
+// What an algorithm needs of a problem's lower level (Requirements), against what the problem is
+// (ProblemStructure, declared by each problem class). The catalog registers both, so a pair that
+// cannot give a correct answer is refused before any data is loaded or any file is created, with
+// the reason and the algorithms that do apply. `-list` prints the whole compatibility matrix from
+// the same declarations, and the run checks that the built problem matches what its entry declared.
+#include "bilevel/problems/problem_structure.hpp"
+
 #include <optional>
 #include <string>
 
 namespace bilevel {
 
 class Problem;
-
-/// How the lower level is given: an objective g (with F = grad_y g), or only a VI map F.
-enum class LowerForm { objective, vi };
-
-/// The lower level's constraints, as the generic methods can see them.
-enum class LowerConstraints {
-  none,   ///< unconstrained
-  bounds, ///< coordinate bounds, through Problem::lower_set() (box, orthant, per-entry bounds)
-  set,    ///< a general closed convex set through lower_set() (ball, simplex, polyhedron)
-  layers, ///< QP or convex layers whose constraints only the QP-layer interface describes
-};
-
-/// The weakest property of g(x, .) (or monotonicity of F) the instance guarantees, strongest
-/// first so that "at least as strong" is `<=`.
-enum class LowerConvexity { strongly_convex, convex, nonconvex };
-
-struct ProblemStructure {
-  LowerForm form = LowerForm::objective;
-  LowerConstraints constraints = LowerConstraints::none;
-  LowerConvexity convexity = LowerConvexity::strongly_convex;
-  bool exact_hypergradient = false; ///< a closed-form hypergradient (Problem::exact_hypergradient)
-  bool upper_constrained = false;   ///< x lives in a set (Problem::upper_set)
-  bool qp_lower_level = false;      ///< dense QP lower level (QpLowerLevel)
-  bool box_qp_lower_level = false;  ///< distributed bound-constrained QP (BoxQpLowerLevel)
-};
 
 /// Which interface an algorithm talks to the problem through.
 enum class ProblemInterface { generic, qp_lower_level, box_qp_lower_level, qp_layers };
@@ -52,6 +29,9 @@ struct Requirements {
   /// on small instances; 0 when its estimate is not an approximation of grad Phi to a tolerance
   /// (randomized, or the gradient of another objective).
   double validation_tolerance = 0.0;
+  /// Whether Algorithm::hypergradient gives an estimate of grad Phi (-hypergrad, -validate); the
+  /// catalog sets it from the class (a HypergradientMethod), so no entry can contradict it.
+  bool hypergradient_oracle = false;
 };
 
 /// Why `algorithm` cannot give a correct answer on a problem of this structure, or nothing when

@@ -96,11 +96,9 @@ Experiment make_experiment(const RunSpec& run, bool with_algorithm) {
 void prepare_validation(Experiment& e, const HypergradientValidation::Settings& settings) {
   if (!settings.enabled)
     return;
-  const double documented = algorithm_registry().at(e.algorithm_name).traits.validation_tolerance;
-  const LowerConstraints constraints = problem_registry().at(e.problem_name).traits.constraints;
+  const Requirements& method = algorithm_registry().at(e.algorithm_name).traits;
   e.validator = std::make_unique<HypergradientValidator>(
-      *e.problem, settings, documented,
-      constraints == LowerConstraints::none || constraints == LowerConstraints::bounds);
+      *e.problem, settings, method.validation_tolerance, method.hypergradient_oracle);
 }
 
 std::string validate_at_end(Experiment& e, hid_t group, RunValidity& validity, Vec estimate,

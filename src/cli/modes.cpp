@@ -274,7 +274,7 @@ int hypergrad_mode(MPI_Comm comm) {
   refuse_output_over_input(output);
   load_x_from_option(comm, e);
   e.algorithm->setup(*e.problem, e.x);
-  if (!e.algorithm->has_hypergradient())
+  if (!algorithm_registry().at(e.algorithm_name).traits.hypergradient_oracle)
     throw InputError("algorithm '" + e.algorithm_name + "' has no hypergradient oracle");
   prepare_validation(e, validation);
   options::reject_unused();
@@ -290,7 +290,7 @@ int hypergrad_mode(MPI_Comm comm) {
   validity.count_iteration(0, record.failures());
   h5::write_vec(file, "hypergrad", grad);
   h5::write_vec(file, "x", e.x);
-  if (e.problem->has_exact_hypergradient()) {
+  if (e.problem->structure().exact_hypergradient) {
     OwnedVec exact = duplicate(e.x);
     e.problem->exact_hypergradient(e.x, exact, nullptr);
     h5::write_vec(file, "hypergrad_exact", exact);

@@ -4,7 +4,7 @@
 #include "bilevel/core/log_events.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/io/hdf5.hpp"
-#include "bilevel/problems/box_qp_lower_level.hpp"
+#include "bilevel/problems/interfaces.hpp"
 #include "bilevel/problems/problem.hpp"
 
 namespace bilevel {
@@ -24,11 +24,7 @@ BoxQpHypergrad::BoxQpHypergrad(Config config)
     : HypergradientMethod(config.outer), config_(std::move(config)) {}
 
 void BoxQpHypergrad::setup(Problem& problem, Vec x0) {
-  box_problem_ = dynamic_cast<BoxQpLowerLevel*>(&problem);
-  if (!box_problem_)
-    throw InputError("algorithm box_qp_hypergrad needs a problem whose lower level is a "
-                     "bound-constrained QP (box_qp_bilevel); problem '" +
-                     problem.name() + "' is not one");
+  box_problem_ = &require<BoxQpLowerLevel>(problem);
   HypergradientMethod::setup(problem, x0);
   tao_ = std::make_unique<TaoBoxQpSolver>(problem.comm(), y_, kPrefix, config_.tao);
   oracle_ = make_box_qp_oracle(config_.oracle, y_, kPrefix);

@@ -12,7 +12,7 @@ Exact::Config Exact::Config::from_options() {
 Exact::Exact(Config config) : HypergradientMethod(config.outer) {}
 
 void Exact::setup(Problem& problem, Vec x0) {
-  if (!problem.has_exact_hypergradient())
+  if (!problem.structure().exact_hypergradient)
     throw InputError("algorithm exact needs a closed-form hypergradient, which problem '" +
                      problem.name() + "' does not have");
   HypergradientMethod::setup(problem, x0);

@@ -4,6 +4,7 @@
 #include "bilevel/core/log_events.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/io/hdf5.hpp"
+#include "bilevel/problems/interfaces.hpp"
 #include "bilevel/problems/problem.hpp"
 #include "bilevel/problems/vi_problem.hpp"
 #include "bilevel/sets/constraint_set.hpp"
@@ -62,8 +63,9 @@ void KktVi::setup(Problem& problem, Vec x0) {
   const double b = resolve_natural_map_parameter(config_.b, problem, x0, y_, "kkt_vi").b;
   map_ = std::make_unique<NaturalMap>(problem, y_, b);
   inner_ = std::make_unique<NaturalMapIteration>(*map_, y_);
-  const auto* vi = dynamic_cast<const ViProblem*>(&problem);
-  const Mat assembled = vi ? vi->constant_jacobian_y() : nullptr;
+  const Mat assembled = problem.structure().constant_vi_jacobian
+                            ? require<ViProblem>(problem).constant_jacobian_y()
+                            : nullptr;
   const ConstraintSet* set = problem.lower_set();
   work_ = problem.create_y();
   work2_ = problem.create_y();

@@ -4,8 +4,8 @@
 #include "bilevel/core/log_events.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/core/replicated_vec.hpp"
+#include "bilevel/problems/interfaces.hpp"
 #include "bilevel/problems/problem.hpp"
-#include "bilevel/problems/qp_lower_level.hpp"
 #include "bilevel/qp/affine_gradient_descent.hpp"
 
 namespace bilevel {
@@ -21,11 +21,7 @@ QpHypergrad::QpHypergrad(Config config)
       oracle_(make_qp_layer_oracle(config_.oracle)) {}
 
 void QpHypergrad::setup(Problem& problem, Vec x0) {
-  qp_problem_ = dynamic_cast<QpLowerLevel*>(&problem);
-  if (!qp_problem_)
-    throw InputError("algorithm qp_hypergrad needs a problem whose lower level is a QP "
-                     "(qp_bilevel); problem '" +
-                     problem.name() + "' is not one");
+  qp_problem_ = &require<QpLowerLevel>(problem);
   HypergradientMethod::setup(problem, x0);
   gy_ = problem.create_y();
   y_delta_ = problem.create_y();

@@ -7,7 +7,7 @@
 #include "bilevel/core/options.hpp"
 #include "bilevel/core/replicated_vec.hpp"
 #include "bilevel/io/hdf5.hpp"
-#include "bilevel/problems/qp_layer_problem.hpp"
+#include "bilevel/problems/interfaces.hpp"
 
 #include <algorithm>
 #include <string>
@@ -42,13 +42,7 @@ QpLayerTraining::QpLayerTraining(Config config)
 }
 
 void QpLayerTraining::setup(Problem& problem, Vec) {
-  problem_ = dynamic_cast<QpLayerProblem*>(&problem);
-  if (!problem_)
-    throw InputError(
-        "algorithm qp_layer needs a problem with a batch of QP layers (dfl_qp, sudoku_lp, "
-        "portfolio_layer, ball_layer); "
-        "problem '" +
-        problem.name() + "' is not one");
+  problem_ = &require<QpLayerProblem>(problem);
   y_ = problem.create_y();
 }
 

@@ -1,6 +1,6 @@
 #include "bilevel/solvers/grid_sequenced_start.hpp"
 
-#include "bilevel/problems/grid_hierarchy.hpp"
+#include "bilevel/problems/interfaces.hpp"
 #include "bilevel/problems/problem.hpp"
 #include "bilevel/solvers/snes_vi_solver.hpp"
 
@@ -12,17 +12,19 @@ GridSequencedStart::GridSequencedStart(std::string prefix, double tolerance, Pet
     : prefix_(std::move(prefix)), tolerance_(tolerance), min_grid_(min_grid) {}
 
 PetscInt GridSequencedStart::run(Problem& problem, Vec x, Vec y) const {
-  const auto* hierarchy = dynamic_cast<const GridHierarchy*>(&problem);
-  const std::unique_ptr<Problem> coarse = hierarchy ? hierarchy->coarsened(min_grid_) : nullptr;
+  if (!problem.structure().grid_hierarchy)
+    return 0;
+  const GridHierarchy& hierarchy = require<GridHierarchy>(problem);
+  const std::unique_ptr<Problem> coarse = hierarchy.coarsened(min_grid_);
   if (!coarse)
     return 0; // the coarsest level starts where the problem does
   OwnedVec x_coarse = coarse->create_x(), y_coarse = coarse->create_y();
-  hierarchy->restrict_x(*coarse, x, x_coarse);
+  hierarchy.restrict_x(*coarse, x, x_coarse);
   coarse->initial_y(x_coarse, y_coarse);
   PetscInt steps = run(*coarse, x_coarse, y_coarse);
   SnesViSolver solver(*coarse, y_coarse, prefix_);
   steps += solver.solve(x_coarse, y_coarse, tolerance_).newton_steps;
-  hierarchy->prolong_y(*coarse, y_coarse, y);
+  hierarchy.prolong_y(*coarse, y_coarse, y);
   return steps;
 }
 

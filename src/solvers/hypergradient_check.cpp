@@ -9,7 +9,7 @@ namespace bilevel {
 
 HypergradientCheck::HypergradientCheck(Problem& problem, Vec x_model, const std::string& algorithm)
     : problem_(problem), x_(duplicate(x_model)), exact_(duplicate(x_model)) {
-  if (!problem.has_exact_hypergradient())
+  if (!problem.structure().exact_hypergradient)
     throw InputError("-alg_check_exact (algorithm " + algorithm +
                      ") needs a closed-form hypergradient, which problem '" + problem.name() +
                      "' does not have");

@@ -65,7 +65,7 @@ NaturalMapParameter resolve_natural_map_parameter(double b_option, Problem& prob
   // F = grad_y g has a symmetric Jacobian with spectrum in [mu, L]: I - grad_y F / L has spectrum
   // in [0, 1 - mu/L] and the projection is nonexpansive, so b = L contracts by 1 - mu/L, where
   // Lemma 12's b = L^2/mu (for any strongly monotone F) only gives sqrt(1 - mu^2/L^2).
-  const bool gradient_map = problem.has_lower_objective();
+  const bool gradient_map = problem.structure().form == LowerForm::objective;
   const double b = b_option > 0.0 ? b_option : gradient_map ? L : L * L / mu;
   if (!(mu > 0.0))
     return {b, std::nan("")};

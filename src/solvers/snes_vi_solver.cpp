@@ -3,7 +3,7 @@
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/interrupt.hpp"
 #include "bilevel/core/options.hpp"
-#include "bilevel/problems/vi_problem.hpp"
+#include "bilevel/problems/interfaces.hpp"
 #include "bilevel/sets/constraint_set.hpp"
 
 #include <petscsnes.h>
@@ -51,8 +51,9 @@ SnesViSolver::SnesViSolver(Problem& problem, Vec y_model, const std::string& pre
     throw InputError("snesvi: problem '" + problem.name() + "' has a lower set (" + set->name() +
                      ") not given by coordinate-wise bounds; accepted: bounds or none");
   }
-  const auto* vi = dynamic_cast<const ViProblem*>(&problem);
-  Mat assembled = vi ? vi->constant_jacobian_y() : nullptr;
+  Mat assembled = problem.structure().constant_vi_jacobian
+                      ? require<ViProblem>(problem).constant_jacobian_y()
+                      : nullptr;
   BB_PETSC(SNESCreate(problem.comm(), snes_.receive()));
   BB_PETSC(SNESSetOptionsPrefix(snes_, prefix.c_str()));
   // Without bounds the active-set machinery has nothing to do: plain line-search Newton.
@@ -83,7 +84,7 @@ SnesViSolver::SnesViSolver(Problem& problem, Vec y_model, const std::string& pre
   }
   // grad_y F is the Hessian of g when there is an objective: symmetric positive definite, and so
   // is every reduced block, where restarted GMRES stalls on ill-conditioned logistic Hessians.
-  BB_PETSC(KSPSetType(ksp, problem.has_lower_objective() ? KSPCG : KSPGMRES));
+  BB_PETSC(KSPSetType(ksp, problem.structure().form == LowerForm::objective ? KSPCG : KSPGMRES));
   BB_PETSC(KSPSetTolerances(ksp, kKspRtol, 1e-50, PETSC_DEFAULT, 10000));
   BB_PETSC(SNESSetTolerances(snes_, 0.0, 0.0, 0.0, kMaxNewtonSteps, PETSC_MAX_INT));
   BB_PETSC(SNESSetConvergenceTest(snes_, converged, this, nullptr));

@@ -103,15 +103,19 @@ HypergradientValidation::Settings::from_options(bool enabled_by_default) {
 
 HypergradientValidator::HypergradientValidator(Problem& problem,
                                                const HypergradientValidation::Settings& settings,
-                                               double documented, bool bounds_or_unconstrained)
+                                               double documented, bool hypergradient_oracle)
     : problem_(problem), settings_(settings),
-      tolerance_(settings.tolerance > 0 ? settings.tolerance : documented) {
+      tolerance_(settings.tolerance > 0 ? settings.tolerance : documented),
+      hypergradient_oracle_(hypergradient_oracle) {
+  const LowerConstraints constraints = problem.structure().constraints;
+  const bool bounds_or_unconstrained =
+      constraints == LowerConstraints::none || constraints == LowerConstraints::bounds;
   if (!(tolerance_ > 0))
     unavailable_ = "none: the method's estimate is not an approximation of grad Phi to a "
                    "tolerance (randomized, or of a different objective)";
-  else if (!problem.has_exact_hypergradient() && !bounds_or_unconstrained)
+  else if (!problem.structure().exact_hypergradient && !bounds_or_unconstrained)
     unavailable_ = "none: no closed form, and the lower set is not given by bounds";
-  else if (!problem.has_exact_hypergradient()) {
+  else if (!problem.structure().exact_hypergradient) {
     y_ = problem.create_y();
     reference_.emplace(problem, y_, kPrefix);
   }
@@ -123,7 +127,7 @@ HypergradientValidation HypergradientValidator::check(Algorithm& algorithm, Vec 
     start_norm = 0.0;
   HypergradientValidation v;
   v.tolerance = tolerance_;
-  if (!algorithm.has_hypergradient()) {
+  if (!hypergradient_oracle_) {
     v.reference = "none: the method has no hypergradient estimate";
     return v;
   }

@@ -105,7 +105,7 @@ TEST_P(Derivatives, LowerHessianProducts) {
 class ExactHypergradient : public Derivatives {};
 
 TEST_P(ExactHypergradient, MatchesFiniteDifferencesOfPhi) {
-  ASSERT_TRUE(problem_->has_exact_hypergradient());
+  ASSERT_TRUE(problem_->structure().exact_hypergradient);
   OwnedVec grad = problem_->create_x(), y_star = problem_->create_y(),
            scratch = problem_->create_x();
   problem_->exact_hypergradient(x_, grad, y_star);

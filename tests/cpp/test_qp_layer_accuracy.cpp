@@ -6,7 +6,7 @@
 #include "test_support.hpp"
 
 #include "bilevel/core/replicated_vec.hpp"
-#include "bilevel/problems/qp_layer_problem.hpp"
+#include "bilevel/problems/interfaces.hpp"
 #include "bilevel/qp/interior_point_qp.hpp"
 
 #include <gtest/gtest.h>
@@ -31,7 +31,7 @@ using Vector = Eigen::VectorXd;
 std::map<std::string, double> worst_minibatch_errors(const std::string& problem_name) {
   const std::vector<std::string> oracles = {"ffoqp", "kkt"};
   auto problem = make_problem(problem_name, "");
-  auto& p = dynamic_cast<QpLayerProblem&>(*problem);
+  auto& p = require<QpLayerProblem>(*problem);
   OwnedVec xv = p.create_x();
   p.initial_x(xv);
   const Vector x = gather_to_all(xv);

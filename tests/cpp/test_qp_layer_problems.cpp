@@ -6,6 +6,7 @@
 #include "test_support.hpp"
 
 #include "bilevel/core/replicated_vec.hpp"
+#include "bilevel/problems/interfaces.hpp"
 #include "bilevel/problems/sudoku_lp.hpp"
 #include "bilevel/qp/interior_point_qp.hpp"
 
@@ -23,7 +24,7 @@ using Vector = Eigen::VectorXd;
 void expect_model_gradient(const std::string& problem_name, const std::string& options,
                            const std::string& oracle, double tolerance) {
   auto problem = make_problem(problem_name, options);
-  auto& p = dynamic_cast<QpLayerProblem&>(*problem);
+  auto& p = require<QpLayerProblem>(*problem);
   OwnedVec xv = p.create_x();
   p.initial_x(xv);
   const Vector x = gather_to_all(xv);

@@ -63,7 +63,7 @@ protected:
 };
 
 TEST_P(ViDerivatives, HasNoLowerObjective) {
-  EXPECT_FALSE(problem_->has_lower_objective());
+  EXPECT_EQ(problem_->structure().form, LowerForm::vi);
   EXPECT_THROW((void)problem_->lower_value(x_, y_), InputError);
 }
 
@@ -104,7 +104,7 @@ TEST_P(ViDerivatives, UpperGradientMatchesFiniteDifferences) {
 class ViClosedForm : public ViDerivatives {};
 
 TEST_P(ViClosedForm, DGapIsNonnegativeAndVanishesAtTheSolution) {
-  ASSERT_TRUE(problem_->has_exact_hypergradient());
+  ASSERT_TRUE(problem_->structure().exact_hypergradient);
   OwnedVec grad = problem_->create_x(), y_star = problem_->create_y();
   problem_->exact_hypergradient(x_, grad, y_star);
   const double at_solution = problem_->lower_residual(x_, y_star);

@@ -30,9 +30,8 @@ public:
   /// counts as the method's time. Default: nothing.
   virtual void report(Vec x, Record& record);
 
-  /// Whether hypergradient() is meaningful (false for methods with no hypergradient oracle).
-  virtual bool has_hypergradient() const { return false; }
-  /// One hypergradient estimate at x, with the inner solve it needs, from the current state.
+  /// One hypergradient estimate at x, with the inner solve it needs, from the current state; only
+  /// HypergradientMethods have one (the catalog's Requirements::hypergradient_oracle says which).
   virtual void hypergradient(Vec x, Vec grad, Record& record);
 
   /// The vectors a step changes besides x: the lower iterate (the default) and any warm start

@@ -14,7 +14,6 @@ public:
   void setup(Problem& problem, Vec x0) override;
   void step(Vec x, Record& record) override;
   Vec lower_iterate() const override { return y_; }
-  bool has_hypergradient() const override { return true; }
   /// The lower iterate and the outer step's state.
   void save_state(hid_t group) const override;
   void load_state(hid_t group) override;

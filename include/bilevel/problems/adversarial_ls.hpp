@@ -18,6 +18,9 @@ namespace bilevel {
 
 class AdversarialLs final : public Problem {
 public:
+  static constexpr ProblemStructure kStructure{.convexity = LowerConvexity::convex,
+                                               .exact_hypergradient = true};
+  const ProblemStructure& structure() const override { return kStructure; }
   struct Config {
     bool synthetic;
     std::string data_dir;
@@ -46,7 +49,6 @@ public:
   void lower_hess_yx(Vec x, Vec y, Vec w, Vec out_y) override;
   /// grad^2_yy g = ((1 + lambda)/n) M: mu = 0 (half of M is zero), L = (1 + lambda) max m / n.
   Curvature lower_curvature(Vec, Vec, CurvatureNeed) override;
-  bool has_exact_hypergradient() const override { return true; }
   void exact_hypergradient(Vec x, Vec grad, Vec y_star) override;
   /// `phi` (the closed form above at x) and `mse` = (1/n) ||Ax - b||^2.
   void report_metrics(Vec x, Vec y, Record& record) override;

@@ -17,6 +17,11 @@ namespace bilevel {
 
 class AffineViBox final : public ViProblem {
 public:
+  static constexpr ProblemStructure kStructure{.form = LowerForm::vi,
+                                               .constraints = LowerConstraints::bounds,
+                                               .exact_hypergradient = true,
+                                               .upper_constrained = true};
+  const ProblemStructure& structure() const override { return kStructure; }
   struct Config {
     PetscInt nx, ny;
     double mu_shift; ///< S = mu_shift I + G G'
@@ -48,7 +53,6 @@ public:
   const ConstraintSet* upper_set() const override { return &upper_set_; }
   Curvature lower_curvature(Vec, Vec, CurvatureNeed) override { return curvature_; }
 
-  bool has_exact_hypergradient() const override { return true; }
   void exact_hypergradient(Vec x, Vec grad, Vec y_star) override;
   /// `contact_fraction`: the share of coordinates of y*(x) on a bound (outside the timed region).
   void report_metrics(Vec x, Vec y, Record& record) override;

@@ -23,6 +23,9 @@ namespace bilevel {
 
 class BoxQpBilevel final : public Problem, public BoxQpLowerLevel {
 public:
+  static constexpr ProblemStructure kStructure{.constraints = LowerConstraints::bounds,
+                                               .box_qp_lower_level = true};
+  const ProblemStructure& structure() const override { return kStructure; }
   struct Config {
     PetscInt nx, ny;
     double shift, lower, upper, r;

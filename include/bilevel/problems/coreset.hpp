@@ -12,6 +12,8 @@ namespace bilevel {
 
 class Coreset final : public ReplicatedProblem {
 public:
+  static constexpr ProblemStructure kStructure{.exact_hypergradient = true};
+  const ProblemStructure& structure() const override { return kStructure; }
   struct Config {
     long long seed;
     static Config from_options(const RunSpec& run);
@@ -21,7 +23,6 @@ public:
   std::string name() const override { return "coreset"; }
   PetscInt nx() const override { return 4; }
   PetscInt ny() const override { return 2; }
-  bool has_exact_hypergradient() const override { return true; }
   /// grad^2_yy g = 2 I.
   Curvature lower_curvature(Vec, Vec, CurvatureNeed) override { return {2.0, 2.0}; }
   void export_data(hid_t group) const override;

@@ -21,6 +21,9 @@ namespace bilevel {
 
 class Cournot final : public ViProblem {
 public:
+  static constexpr ProblemStructure kStructure{
+      .form = LowerForm::vi, .constraints = LowerConstraints::bounds, .upper_constrained = true};
+  const ProblemStructure& structure() const override { return kStructure; }
   struct Config {
     PetscInt firms;
     double demand_intercept, demand_slope, cap, damage, tax_cost, x_bound;

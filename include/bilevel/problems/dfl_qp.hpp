@@ -15,6 +15,8 @@ namespace bilevel {
 
 class DflQp final : public QpLayerProblem {
 public:
+  static constexpr ProblemStructure kStructure{.constraints = LowerConstraints::layers};
+  const ProblemStructure& structure() const override { return kStructure; }
   struct Config {
     SampleSplit split;
     PetscInt n, features;

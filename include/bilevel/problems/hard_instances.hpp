@@ -19,7 +19,6 @@ public:
   /// Reads -problem_x0 under the help section `section`.
   static Settings read_settings(const char* section, double default_x0);
   PetscInt nx() const override { return 1; }
-  bool has_exact_hypergradient() const override { return true; }
   void export_data(hid_t group) const override;
 
 protected:
@@ -48,6 +47,10 @@ private:
 /// unbounded below, so descent on phi moves |x| up at unit speed.
 class HardNonsmooth final : public HardUnitInterval {
 public:
+  static constexpr ProblemStructure kStructure{.constraints = LowerConstraints::bounds,
+                                               .convexity = LowerConvexity::convex,
+                                               .exact_hypergradient = true};
+  const ProblemStructure& structure() const override { return kStructure; }
   struct Config : Settings {
     static Config from_options(const RunSpec& /*no random data*/) {
       return {read_settings("problem hard_nonsmooth", 1.0)};
@@ -76,6 +79,9 @@ protected:
 /// which is why AID/ITD's implicit formula fails here.
 class HardLiu final : public HardInstance {
 public:
+  static constexpr ProblemStructure kStructure{.convexity = LowerConvexity::convex,
+                                               .exact_hypergradient = true};
+  const ProblemStructure& structure() const override { return kStructure; }
   struct Config : Settings {
     static Config from_options(const RunSpec& /*no random data*/) {
       return {read_settings("problem hard_liu", 0.0)};
@@ -102,6 +108,10 @@ protected:
 /// semicontinuous, discontinuous at 0, minimised at x* = 0 where phi = -1.
 class HardDiscontinuous final : public HardUnitInterval {
 public:
+  static constexpr ProblemStructure kStructure{.constraints = LowerConstraints::bounds,
+                                               .convexity = LowerConvexity::convex,
+                                               .exact_hypergradient = true};
+  const ProblemStructure& structure() const override { return kStructure; }
   struct Config : Settings {
     static Config from_options(const RunSpec& /*no random data*/) {
       return {read_settings("problem hard_discontinuous", 1.0)};

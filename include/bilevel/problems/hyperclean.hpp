@@ -18,6 +18,8 @@ namespace bilevel {
 
 class Hyperclean final : public ReplicatedProblem {
 public:
+  static constexpr ProblemStructure kStructure{};
+  const ProblemStructure& structure() const override { return kStructure; }
   struct Config {
     FashionMnistConfig data;
     double lambda;

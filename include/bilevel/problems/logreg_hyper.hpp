@@ -21,6 +21,8 @@ struct LogregHyperDefaults {
 
 class LogregHyper : public ReplicatedProblem {
 public:
+  static constexpr ProblemStructure kStructure{};
+  const ProblemStructure& structure() const override { return kStructure; }
   struct Config {
     std::string name;
     FashionMnistConfig data;
@@ -66,6 +68,8 @@ private:
 /// corruption 0.1; -problem_corruption p selects the table's column), all still overridable.
 class HyperparamLogreg final : public LogregHyper {
 public:
+  static constexpr ProblemStructure kStructure{};
+  const ProblemStructure& structure() const override { return kStructure; }
   struct Config : LogregHyper::Config {
     static Config from_options(const RunSpec& run);
   };

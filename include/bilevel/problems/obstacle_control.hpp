@@ -17,6 +17,12 @@ namespace bilevel {
 
 class ObstacleControl final : public ViProblem, public GridHierarchy {
 public:
+  static constexpr ProblemStructure kStructure{.form = LowerForm::vi,
+                                               .constraints = LowerConstraints::bounds,
+                                               .upper_constrained = true,
+                                               .constant_vi_jacobian = true,
+                                               .grid_hierarchy = true};
+  const ProblemStructure& structure() const override { return kStructure; }
   struct Config {
     PetscInt grid;
     double alpha, x_bound, load;

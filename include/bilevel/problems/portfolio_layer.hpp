@@ -17,6 +17,8 @@ namespace bilevel {
 
 class PortfolioLayer final : public QpLayerProblem {
 public:
+  static constexpr ProblemStructure kStructure{.constraints = LowerConstraints::layers};
+  const ProblemStructure& structure() const override { return kStructure; }
   struct Config {
     SampleSplit split;
     PetscInt n, features;

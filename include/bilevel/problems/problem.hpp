@@ -2,8 +2,12 @@
 // A bilevel (or VI-constrained) instance: it owns its data, lays out x and y, and evaluates the
 // oracles of docs/algorithms.md §1.2. It never knows which algorithm runs. Vec arguments are
 // borrowed; an output Vec passed as nullptr is not computed. Everything is collective on comm().
+// What the instance offers beyond the mandatory oracles is its structure(): a caller asks it
+// before using an optional oracle (g, the closed form) or interface (problems/interfaces.hpp);
+// the optional oracles' defaults throw, unreachable from a caller that asked.
 #include "bilevel/core/petsc_handle.hpp"
 #include "bilevel/core/record.hpp"
+#include "bilevel/problems/problem_structure.hpp"
 
 #include <hdf5.h>
 
@@ -38,6 +42,8 @@ public:
   virtual OwnedVec create_x() const = 0;
   virtual OwnedVec create_y() const = 0;
   virtual void initial_x(Vec x) const = 0;
+  /// The class's declared kStructure (the catalog registers the same constant).
+  virtual const ProblemStructure& structure() const = 0;
   /// Starting lower iterate; zero unless the problem knows better.
   virtual void initial_y(Vec x, Vec y) const;
 
@@ -45,8 +51,7 @@ public:
   virtual double upper_value(Vec x, Vec y) = 0;
   virtual void upper_gradient(Vec x, Vec y, Vec gx, Vec gy) = 0;
 
-  // ---- lower level g(x, y); VI-only problems override has_lower_objective() to false.
-  virtual bool has_lower_objective() const { return true; }
+  // ---- lower level g(x, y), when structure().form is objective.
   virtual double lower_value(Vec x, Vec y);
   virtual void lower_gradient(Vec x, Vec y, Vec gx, Vec gy);
   /// out = grad^2_yy g v
@@ -63,7 +68,8 @@ public:
   virtual void vi_jac_x(Vec x, Vec y, Vec w, Vec out_y);
   virtual void vi_jac_x_transpose(Vec x, Vec y, Vec v, Vec out_x);
 
-  // ---- constraint sets; nullptr means unconstrained.
+  // ---- constraint sets: null exactly when the structure declares none (lower: constraints none
+  // or layers; upper: !upper_constrained), which check_declared_structure enforces.
   virtual const ConstraintSet* lower_set() const { return nullptr; }
   virtual const ConstraintSet* upper_set() const { return nullptr; }
 
@@ -76,8 +82,7 @@ public:
   /// natural residual; ||grad_y g|| when unconstrained). VI problems may report the D-gap.
   virtual double lower_residual(Vec x, Vec y);
 
-  // ---- ground truth, where the problem has it
-  virtual bool has_exact_hypergradient() const { return false; }
+  // ---- ground truth, when structure().exact_hypergradient
   /// grad Phi(x) and y*(x).
   virtual void exact_hypergradient(Vec x, Vec grad, Vec y_star);
 

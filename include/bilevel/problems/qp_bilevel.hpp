@@ -19,6 +19,9 @@ namespace bilevel {
 
 class QpBilevel final : public ReplicatedProblem, public QpLowerLevel {
 public:
+  static constexpr ProblemStructure kStructure{
+      .constraints = LowerConstraints::set, .exact_hypergradient = true, .qp_lower_level = true};
+  const ProblemStructure& structure() const override { return kStructure; }
   struct Config {
     PetscInt nx, ny, inequalities, equalities;
     double r;
@@ -30,7 +33,6 @@ public:
   std::string name() const override { return "qp_bilevel"; }
   PetscInt nx() const override { return config_.nx; }
   PetscInt ny() const override { return config_.ny; }
-  bool has_exact_hypergradient() const override { return true; }
   const ConstraintSet* lower_set() const override { return set_.get(); }
   DenseQp lower_qp(const Eigen::VectorXd& x) const override;
   void export_data(hid_t group) const override;

@@ -14,6 +14,8 @@ namespace bilevel {
 
 class Quadratic final : public Problem {
 public:
+  static constexpr ProblemStructure kStructure{.exact_hypergradient = true};
+  const ProblemStructure& structure() const override { return kStructure; }
   struct Config {
     PetscInt nx, ny;
     double cond, r;
@@ -38,7 +40,6 @@ public:
   void lower_hess_xy(Vec x, Vec y, Vec v, Vec out_x) override;
   void lower_hess_yx(Vec x, Vec y, Vec w, Vec out_y) override;
   Curvature lower_curvature(Vec, Vec, CurvatureNeed) override { return {1.0, config_.cond}; }
-  bool has_exact_hypergradient() const override { return true; }
   void exact_hypergradient(Vec x, Vec grad, Vec y_star) override;
   void export_data(hid_t group) const override;
 

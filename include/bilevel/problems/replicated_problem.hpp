@@ -27,7 +27,6 @@ public:
   void lower_hess_yy(Vec x, Vec y, Vec v, Vec out) final;
   void lower_hess_xy(Vec x, Vec y, Vec v, Vec out_x) final;
   void lower_hess_yx(Vec x, Vec y, Vec w, Vec out_y) final;
-  bool has_exact_hypergradient() const override { return false; }
   void exact_hypergradient(Vec x, Vec grad, Vec y_star) final;
   void report_metrics(Vec x, Vec y, Record& record) final;
 
@@ -49,7 +48,7 @@ protected:
   virtual Vector hess_yy_g(const Vector& x, const Vector& y, const Vector& v) = 0;
   virtual Vector hess_xy_g(const Vector& x, const Vector& y, const Vector& v) = 0;
   virtual Vector hess_yx_g(const Vector& x, const Vector& y, const Vector& w) = 0;
-  /// Ground truth for problems that have it (has_exact_hypergradient() true).
+  /// Ground truth for problems that have it (structure().exact_hypergradient).
   virtual void exact(const Vector& x, Vector& grad, Vector& y_star);
   virtual void metrics(const Vector& x, const Vector& y, Record& record);
 

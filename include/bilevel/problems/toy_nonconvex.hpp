@@ -11,6 +11,8 @@ namespace bilevel {
 
 class ToyNonconvex final : public ToySc {
 public:
+  static constexpr ProblemStructure kStructure{.convexity = LowerConvexity::nonconvex};
+  const ProblemStructure& structure() const override { return kStructure; }
   /// toy_sc's options, listed by -help under this problem's name.
   struct Config {
     static ToySc::Config from_options(const RunSpec& run) {
@@ -20,7 +22,6 @@ public:
   using ToySc::ToySc;
 
   std::string name() const override { return "toy_nonconvex"; }
-  bool has_exact_hypergradient() const override { return false; }
   /// mu = 0 (not convex); L = |the dominant eigenvalue of grad^2_yy g(x, y)|, a local estimate.
   Curvature lower_curvature(Vec x, Vec y, CurvatureNeed) override;
 

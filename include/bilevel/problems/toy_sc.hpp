@@ -11,6 +11,8 @@ namespace bilevel {
 
 class ToySc : public ReplicatedProblem {
 public:
+  static constexpr ProblemStructure kStructure{.exact_hypergradient = true};
+  const ProblemStructure& structure() const override { return kStructure; }
   struct Config {
     PetscInt n;
     double cond_h;
@@ -23,7 +25,6 @@ public:
   std::string name() const override { return "toy_sc"; }
   PetscInt nx() const override { return config_.n; }
   PetscInt ny() const override { return config_.n; }
-  bool has_exact_hypergradient() const override { return true; }
   Curvature lower_curvature(Vec, Vec, CurvatureNeed) override;
   void export_data(hid_t group) const override;
 

@@ -1,6 +1,6 @@
 #pragma once
 // Base of the VI-constrained instances (docs/algorithms.md §3.1): the lower level is a map F(y, x)
-// on a set Y, with no objective (has_lower_objective() false), and the reported lower residual is
+// on a set Y, with no objective (structure().form is vi), and the reported lower residual is
 // the D-gap phi_ab (d_gap.hpp) instead of the natural residual. Subclasses supply F, its four
 // products, Y and the curvature constants (the default power iteration assumes a symmetric
 // Jacobian, which a VI's need not be).
@@ -11,7 +11,6 @@ namespace bilevel {
 
 class ViProblem : public Problem {
 public:
-  bool has_lower_objective() const final { return false; }
   /// phi_ab(y, x) >= 0, zero exactly at the VI's solution.
   double lower_residual(Vec x, Vec y) override;
   const DGap& d_gap() const { return gap_; }
@@ -23,9 +22,9 @@ public:
   void vi_jac_x(Vec x, Vec y, Vec w, Vec out_y) override = 0;
   void vi_jac_x_transpose(Vec x, Vec y, Vec v, Vec out_x) override = 0;
   Curvature lower_curvature(Vec x, Vec y, CurvatureNeed need) override = 0;
-  /// grad_y F as an assembled matrix when it does not depend on (y, x), so a Newton-type solver
-  /// (SnesViSolver) can precondition it; nullptr when only the products exist.
-  virtual Mat constant_jacobian_y() const { return nullptr; }
+  /// grad_y F as an assembled matrix, when structure().constant_vi_jacobian (it does not depend
+  /// on (y, x)), so a Newton-type solver (SnesViSolver) can precondition it; the default throws.
+  virtual Mat constant_jacobian_y() const;
 
 protected:
   ViProblem(MPI_Comm comm, DGap gap) : Problem(comm), gap_(gap) {}

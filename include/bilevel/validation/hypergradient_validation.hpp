@@ -45,10 +45,11 @@ struct HypergradientValidation {
 class HypergradientValidator {
 public:
   /// `documented` is the method's documented error, used unless the settings give a tolerance;
-  /// `bounds_or_unconstrained` (the problem's declared lower constraints) says whether Newton /
-  /// SNESVI can solve y* for central differences.
+  /// `hypergradient_oracle` whether the method has an estimate to check (both from its
+  /// Requirements). The problem's structure says whether Newton / SNESVI can solve y* for
+  /// central differences (bounds or unconstrained).
   HypergradientValidator(Problem& problem, const HypergradientValidation::Settings& settings,
-                         double documented, bool bounds_or_unconstrained);
+                         double documented, bool hypergradient_oracle);
   HypergradientValidator(const HypergradientValidator&) = delete;
 
   /// The check at x (collective). `estimate`, if given, is the method's hypergradient at x,
@@ -66,6 +67,7 @@ private:
   double tolerance_;
   OwnedVec y_;                            ///< the reference's y*(x + t d)
   std::optional<SnesViSolver> reference_; ///< central differences' lower solver
+  bool hypergradient_oracle_;             ///< the method has an estimate to check
   const char* unavailable_ = nullptr;     ///< why there is no reference, if there is none
 };
 
