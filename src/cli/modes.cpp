@@ -1,18 +1,20 @@
 #include "bilevel/cli/modes.hpp"
 #include "bilevel/catalog.hpp"
 #include "bilevel/cli/experiment.hpp"
+#include "bilevel/cli/prepared_run.hpp"
 #include "bilevel/cli/restart_options.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/driver/driver.hpp"
+#include "bilevel/driver/run_file.hpp"
 #include "bilevel/driver/run_validity.hpp"
 #include "bilevel/io/hdf5.hpp"
-#include "bilevel/io/result_writer.hpp"
 
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 namespace bilevel::cli {
 
@@ -83,15 +85,6 @@ void refuse_output_over_input(const std::string& output) {
   if (input && !input->empty() && fs::weakly_canonical(*input) == fs::weakly_canonical(output))
     throw InputError("-x_from " + *input + " and -output " + output +
                      " are the same file; writing the result would destroy the starting point");
-}
-
-/// Runs `read` (reading a stored run), prefixing its input errors with the option and file.
-template <class Read> void reading(const std::string& option, const std::string& path, Read read) {
-  try {
-    read();
-  } catch (const InputError& e) {
-    throw InputError(option + " " + path + ": " + e.what());
-  }
 }
 
 /// Refuses an output file whose directory is missing or read-only, before anything is built.
@@ -166,12 +159,10 @@ int help_mode() {
 }
 
 int run_mode(MPI_Comm comm) {
-  const RunSpec run = RunSpec::from_options(comm);
-  const DriverConfig config = DriverConfig::from_options(run);
-  const auto validation = HypergradientValidation::Settings::from_options(false);
+  PreparedRun run = read_run(comm, false);
+  Experiment& e = run.experiment;
   const std::string restart = options::get_string(
       "-restart_from", "", "continue the run stored in this file (appending to its trace)");
-  Experiment e = make_experiment(run, true);
   std::string output = options::get_string("-output", restart, "result file");
   if (output.empty())
     output = "results/" + e.problem_name + "_" + e.algorithm_name + ".h5";
@@ -184,57 +175,20 @@ int run_mode(MPI_Comm comm) {
     throw InputError("-restart_from and -x_from both set the starting x; give one");
   refuse_output_over_input(output);
 
-  int first_iteration = 0;
-  double time_offset = 0.0;
-  RunValidity validity;
-  if (!e.invalid_reason.empty())
-    validity.invalidate(e.invalid_reason);
-  h5::File file;
+  std::optional<StoredRun> stored;
   if (!restart.empty()) {
-    reading("-restart_from", restart, [&] {
-      file = h5::open_file(comm, restart, "r");
-      const std::string stored_problem = h5::read_string_attribute(file, "problem");
-      const std::string stored_algorithm = h5::read_string_attribute(file, "algorithm");
-      if (stored_problem != e.problem_name || stored_algorithm != e.algorithm_name)
-        throw InputError("-restart_from " + restart + " holds a run of " + stored_problem + "/" +
-                         stored_algorithm + ", not " + e.problem_name + "/" + e.algorithm_name);
-      if (const auto change =
-              restart_option_change(h5::read_string_attribute(file, "options"), options_string()))
-        throw InputError(*change);
-      if (!h5::exists(file, "state"))
-        throw InputError("group '/state' is missing (the run was never checkpointed)");
-      // The algorithm is set up at the run's first x, as the stopped run was, so what setup
-      // derives from it (1/L inner steps, curvature estimates, the first lower iterate) is the
-      // same; files older than /state/x_start set up at the stored x.
-      h5::read_vec(file, h5::exists(file, "state/x_start") ? "state/x_start" : "x", e.x);
-      if (H5Aexists(file, "validity") > 0) // files older than the validity attribute have none
-        validity.resume_from(h5::read_string_attribute(file, "validity"));
+    stored.emplace(comm, restart, describe(e, options_string()), [](const std::string& options) {
+      return restart_option_change(options, options_string());
     });
+    stored->read_x_start(e.x);
   } else {
     load_x_from_option(comm, e);
   }
-  const OwnedVec x_start = copy_of(e.x);
-  e.algorithm->setup(*e.problem, e.x);
-  if (!restart.empty()) {
-    reading("-restart_from", restart, [&] {
-      h5::Group state = h5::require_group(file, "state");
-      e.algorithm->load_state(state);
-      h5::read_vec(file, "x", e.x);
-      // A run stopped within its first iteration has no trace columns yet.
-      if (h5::exists(file, "trace/iteration")) {
-        const auto iterations = h5::read_all(file, "trace/iteration");
-        const auto times = h5::read_all(file, "trace/time");
-        first_iteration = iterations.empty() ? 0 : static_cast<int>(iterations.back()) + 1;
-        time_offset = times.empty() ? 0.0 : times.back();
-      }
-    });
-  }
-  prepare_validation(e, validation);
-  // Everything is read: an option nobody used is a typo, reported before any file is written.
-  options::reject_unused();
-  if (!restart.empty()) {
+  set_up(run, stored ? &*stored : nullptr);
+  h5::File file;
+  if (stored) {
     // Opened for writing only now, so a refused restart leaves its file untouched.
-    file.reset();
+    stored.reset();
     file = h5::open_file(comm, restart, "r+");
   } else {
     const auto parent = std::filesystem::path(output).parent_path();
@@ -243,19 +197,10 @@ int run_mode(MPI_Comm comm) {
     MPI_Barrier(comm);
     file = h5::open_file(comm, output, "w");
   }
-  ResultWriter writer(comm, file, "/",
-                      {e.problem_name, e.algorithm_name, options_string(), e.run.seed},
-                      !restart.empty(), flush_interval);
-  RunOutcome outcome = run_experiment(*e.problem, *e.algorithm, e.x, writer, config, validity,
-                                      {x_start, first_iteration, time_offset});
-  if (e.validator && ran_to_end(outcome.status)) {
-    const std::string summary =
-        validate_at_end(e, writer.group(), validity, nullptr, outcome.first_hypergrad_norm);
-    outcome.validity = validity.verdict();
-    if (is_root())
-      std::printf("%s/%s: %s\n", e.problem_name.c_str(), e.algorithm_name.c_str(), summary.c_str());
-  }
-  writer.finish(outcome.status, outcome.validity);
+  const auto [outcome, validation] = execute(run, file, "/", options_string(), flush_interval);
+  if (is_root() && !validation.empty())
+    std::printf("%s/%s: %s\n", e.problem_name.c_str(), e.algorithm_name.c_str(),
+                validation.c_str());
   if (is_root())
     std::printf("%s/%s: %s (%s) after %d iterations, %.3f s; f = %.10e, |grad| = %.3e -> %s\n",
                 e.problem_name.c_str(), e.algorithm_name.c_str(),
@@ -279,8 +224,7 @@ int hypergrad_mode(MPI_Comm comm) {
   prepare_validation(e, validation);
   options::reject_unused();
   h5::File file = h5::open_file(comm, output, "w");
-  ResultWriter writer(comm, file, "/",
-                      {e.problem_name, e.algorithm_name, options_string(), e.run.seed}, false, 1e9);
+  RunFile run_file(comm, file, "/", describe(e, options_string()), false, 1e9);
   OwnedVec grad = duplicate(e.x);
   Record record;
   e.algorithm->hypergradient(e.x, grad, record);
@@ -296,12 +240,12 @@ int hypergrad_mode(MPI_Comm comm) {
     h5::write_vec(file, "hypergrad_exact", exact);
   }
   if (e.validator) {
-    const std::string summary = validate_at_end(e, writer.group(), validity, grad);
+    const std::string summary = validate_at_end(e, run_file.group(), validity, grad);
     if (is_root())
       std::printf("%s/%s: %s\n", e.problem_name.c_str(), e.algorithm_name.c_str(), summary.c_str());
   }
   const std::string verdict = validity.verdict();
-  writer.finish(RunStatus::completed, verdict);
+  run_file.finish(RunStatus::completed, verdict);
   PetscReal norm = 0;
   BB_PETSC(VecNorm(grad, NORM_2, &norm));
   if (is_root())

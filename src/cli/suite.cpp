@@ -1,12 +1,11 @@
 #include "bilevel/cli/experiment.hpp"
 #include "bilevel/cli/modes.hpp"
+#include "bilevel/cli/prepared_run.hpp"
 #include "bilevel/cli/suite_summary.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
-#include "bilevel/driver/driver.hpp"
 #include "bilevel/driver/run_validity.hpp"
 #include "bilevel/io/hdf5.hpp"
-#include "bilevel/io/result_writer.hpp"
 #include "bilevel/quick_suite.hpp"
 
 #include <algorithm>
@@ -39,20 +38,10 @@ std::vector<SuiteRun> parse_suite(const std::string& text) {
 }
 
 /// One suite line read and built as it will run, in the current (scoped) options database.
-struct PreparedRun {
-  DriverConfig config;
-  HypergradientValidation::Settings validation;
-  Experiment experiment;
-};
-
 PreparedRun prepare(MPI_Comm comm) {
-  const RunSpec run = RunSpec::from_options(comm);
-  PreparedRun p{DriverConfig::from_options(run),
-                HypergradientValidation::Settings::from_options(true), make_experiment(run, true)};
-  p.experiment.algorithm->setup(*p.experiment.problem, p.experiment.x);
-  prepare_validation(p.experiment, p.validation);
-  options::reject_unused();
-  return p;
+  PreparedRun run = read_run(comm, true);
+  set_up(run, nullptr);
+  return run;
 }
 
 /// Builds every run as it will be run (problem, algorithm, setup, no unused option) without
@@ -118,23 +107,11 @@ int suite_mode(MPI_Comm comm) {
   for (std::size_t i = 0; i < runs.size(); ++i) {
     ScopedOptions scoped(runs[i].options);
     PreparedRun prepared = prepare(comm);
-    const DriverConfig& config = prepared.config;
-    Experiment& e = prepared.experiment;
-    const long long seed = e.run.seed;
+    const Experiment& e = prepared.experiment;
     char group[64];
     std::snprintf(group, sizeof group, "run%02zu_%s_%s", i, e.problem_name.c_str(),
                   e.algorithm_name.c_str());
-    ResultWriter writer(comm, file, group,
-                        {e.problem_name, e.algorithm_name, runs[i].options, seed}, false, 5.0);
-    RunValidity validity;
-    if (!e.invalid_reason.empty())
-      validity.invalidate(e.invalid_reason);
-    RunOutcome outcome = run_experiment(*e.problem, *e.algorithm, e.x, writer, config, validity);
-    if (e.validator && ran_to_end(outcome.status)) {
-      (void)validate_at_end(e, writer.group(), validity, nullptr, outcome.first_hypergrad_norm);
-      outcome.validity = validity.verdict();
-    }
-    writer.finish(outcome.status, outcome.validity);
+    const RunOutcome outcome = execute(prepared, file, group, runs[i].options, 5.0).outcome;
     if (outcome.validity.rfind("invalid", 0) == 0)
       suite_validity.invalidate(group);
     else if (outcome.validity != "valid")

@@ -4,8 +4,8 @@
 #include "bilevel/core/interrupt.hpp"
 #include "bilevel/core/log_events.hpp"
 #include "bilevel/core/options.hpp"
+#include "bilevel/driver/run_file.hpp"
 #include "bilevel/driver/run_validity.hpp"
-#include "bilevel/io/result_writer.hpp"
 #include "bilevel/methods/algorithm.hpp"
 #include "bilevel/problems/problem.hpp"
 
@@ -71,16 +71,6 @@ PhaseTimes phase_times() {
   return {inner.time, hypergradient.time};
 }
 
-/// Writes x and the algorithm's inner state (what -restart_from needs), then flushes the trace.
-void checkpoint(ResultWriter& writer, const Algorithm& algorithm, Vec x, Vec x_start) {
-  writer.flush([&](hid_t group) {
-    h5::Group state = h5::require_group(group, "state");
-    algorithm.save_state(state);
-    h5::write_vec(state, "x_start", x_start);
-    h5::write_vec(group, "x", x);
-  });
-}
-
 } // namespace
 
 DriverConfig DriverConfig::from_options(const RunSpec& run) {
@@ -100,9 +90,10 @@ DriverConfig DriverConfig::from_options(const RunSpec& run) {
   return c;
 }
 
-RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultWriter& writer,
+RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, RunFile& file,
                           const DriverConfig& config, RunValidity& validity,
                           const RunStart& run_start) {
+  ResultWriter& writer = file.trace();
   const int first_iteration = run_start.first_iteration;
   const MPI_Comm comm = problem.comm();
   int rank = 0;
@@ -126,7 +117,6 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
   std::vector<OwnedVec> last_state;
   for (Vec v : step_state)
     last_state.push_back(duplicate(v));
-  const OwnedVec x_start = copy_of(run_start.x_start ? run_start.x_start : x);
 
   for (int k = first_iteration; k < config.outer_iters; ++k) {
     // One collective check per iteration: a signal on any rank, or a flush due on rank 0.
@@ -137,7 +127,7 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
       break;
     }
     if (flags[1])
-      checkpoint(writer, algorithm, x, x_start);
+      file.checkpoint(algorithm, x, run_start.x_start);
 
     record.clear();
     record.set("iteration", k);
@@ -242,7 +232,7 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultW
       break;
   }
   outcome.seconds = elapsed;
-  checkpoint(writer, algorithm, x, x_start);
+  file.checkpoint(algorithm, x, run_start.x_start);
   outcome.iterations = static_cast<int>(writer.rows());
   outcome.first_hypergrad_norm = writer.first("hypergrad_norm");
   outcome.validity = validity.verdict();

@@ -1,8 +1,8 @@
 #pragma once
 // Runs one experiment: K outer iterations of an algorithm on a problem, timed with PETSc log
-// events, streamed to a ResultWriter, stopped by the iteration count, a tolerance on the
-// hypergradient norm, a wall-time budget, a non-finite metric or runaway growth (status
-// "diverged") or SIGTERM/SIGINT (status "interrupted", the file flushed and valid;
+// events, streamed to a RunFile (trace rows and checkpoints), stopped by the iteration count, a
+// tolerance on the hypergradient norm, a wall-time budget, a non-finite metric or runaway growth
+// (status "diverged") or SIGTERM/SIGINT (status "interrupted", the file flushed and valid;
 // core/interrupt.hpp stops even a long inner solve within one inner step).
 #include "bilevel/core/petsc_handle.hpp"
 #include "bilevel/core/run_status.hpp"
@@ -14,7 +14,7 @@ namespace bilevel {
 
 class Algorithm;
 class Problem;
-class ResultWriter;
+class RunFile;
 class RunValidity;
 
 struct DriverConfig {
@@ -38,10 +38,10 @@ struct RunOutcome {
   double first_hypergrad_norm = 0.0; ///< the trace's first row (of the whole run, if resumed)
 };
 
-/// Where a run starts: a new run at its x on entry; a resumed one continues a stored trace.
+/// Where a run starts: a new run at row 0; a resumed one continues a stored trace.
 struct RunStart {
-  /// The run's first x, which every checkpoint keeps (/state/x_start) so that a restart sets
-  /// the algorithm up as the first start did; nullptr: the x on entry.
+  /// The run's first x, at which the algorithm was set up; every checkpoint keeps it
+  /// (/state/x_start) so that a restart sets the algorithm up as the first start did.
   Vec x_start = nullptr;
   int first_iteration = 0;
   double time_offset = 0.0;
@@ -50,8 +50,7 @@ struct RunStart {
 /// Runs the loop. `x` holds the starting point (set by the caller: initial or restarted) and
 /// ends holding the final iterate. Every row gets `inner_ok` (0 when an inner solve of the
 /// step missed its tolerance, Record::solve), counted in `validity`.
-RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, ResultWriter& writer,
-                          const DriverConfig& config, RunValidity& validity,
-                          const RunStart& start = {});
+RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, RunFile& file,
+                          const DriverConfig& config, RunValidity& validity, const RunStart& start);
 
 } // namespace bilevel
