@@ -45,6 +45,15 @@ LabeledRows load_rows(MPI_Comm comm, const std::string& images, const std::strin
 
 } // namespace
 
+void FashionMnistConfig::check() const {
+  if (train + validation > 60000)
+    throw InputError("train + validation = " + std::to_string(train + validation) +
+                     " samples; accepted: at most 60000 (the Fashion-MNIST training set)");
+  if (test > 10000)
+    throw InputError("test = " + std::to_string(test) +
+                     " samples; accepted: at most 10000 (the Fashion-MNIST test set)");
+}
+
 FashionMnistConfig fashion_mnist_options(const FashionMnistConfig& defaults, long long seed) {
   FashionMnistConfig c{};
   c.directory = options::get_string("-problem_data_dir", defaults.directory,
@@ -56,6 +65,7 @@ FashionMnistConfig fashion_mnist_options(const FashionMnistConfig& defaults, lon
   c.corruption = options::get_real("-problem_corruption", defaults.corruption, 0.0, 1.0,
                                    "probability that a training label is corrupted");
   c.seed = seed;
+  c.check(); // before any data is read
   return c;
 }
 
@@ -74,12 +84,7 @@ FashionMnist load_fashion_mnist(MPI_Comm comm, const FashionMnistConfig& config)
     throw InputError("Fashion-MNIST not found in '" + config.directory +
                      "': install the Debian package dataset-fashion-mnist "
                      "(scripts/install-deps does), or point -problem_data_dir at its files");
-  if (config.train + config.validation > 60000)
-    throw InputError("train + validation = " + std::to_string(config.train + config.validation) +
-                     " samples; accepted: at most 60000 (the Fashion-MNIST training set)");
-  if (config.test > 10000)
-    throw InputError("test = " + std::to_string(config.test) +
-                     " samples; accepted: at most 10000 (the Fashion-MNIST test set)");
+  config.check();
   const auto train_labels = (dir / "train-labels-idx1-ubyte.gz").string();
   FashionMnist data;
   data.train = load_rows(comm, train_images, train_labels, 0, config.train);

@@ -27,6 +27,10 @@ struct FashionMnistConfig {
   long long train = 5000, validation = 5000, test = 10000;
   double corruption = 0.0; ///< probability that a training label is replaced by a random one
   long long seed = 0;
+
+  /// The rules between fields (InputError): train + validation come from the 60 000 training
+  /// images, test from the 10 000 t10k ones.
+  void check() const;
 };
 
 struct FashionMnist {
