@@ -7,7 +7,8 @@
 
 namespace bilevel {
 
-HypergradientMethod::HypergradientMethod(OuterStepConfig outer) : step_config_(outer) {}
+HypergradientMethod::HypergradientMethod(OuterStepConfig outer, bool check_exact)
+    : step_config_(outer), check_exact_(check_exact) {}
 
 void HypergradientMethod::setup(Problem& problem, Vec x0) {
   problem_ = &problem;
@@ -16,9 +17,13 @@ void HypergradientMethod::setup(Problem& problem, Vec x0) {
   grad_ = duplicate(x0);
   problem.initial_y(x0, y_);
   outer_ = std::make_unique<OuterStep>(step_config_, x0);
+  if (check_exact_)
+    check_.emplace(problem, x0, name());
 }
 
 void HypergradientMethod::step(Vec x, Record& record) {
+  if (check_)
+    check_->remember(x); // the driver reports after x has moved
   {
     LogScope scope(log_events().hypergradient);
     hypergradient(x, grad_, record);
@@ -29,6 +34,11 @@ void HypergradientMethod::step(Vec x, Record& record) {
   outer_->apply(
       x, grad_, problem().upper_set(), [this](Vec trial) { return hyperobjective_estimate(trial); },
       record);
+}
+
+void HypergradientMethod::report(Vec, Record& record) {
+  if (check_)
+    check_->report(grad_, record);
 }
 
 void HypergradientMethod::save_state(hid_t group) const {

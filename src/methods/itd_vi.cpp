@@ -28,12 +28,12 @@ ItdVi::Config ItdVi::Config::from_options() {
                                       "largest nx for which auto mode runs forward");
   c.warm_start = options::get_bool("-alg_warm_start", true,
                                    "start the inner loop from the last lower iterate");
-  c.check_exact = options::get_bool("-alg_check_exact", false,
-                                    "trace hypergrad_error against the problem's closed form");
+  c.check_exact = HypergradientCheck::requested();
   return c;
 }
 
-ItdVi::ItdVi(Config config) : HypergradientMethod(config.outer), config_(config) {}
+ItdVi::ItdVi(Config config)
+    : HypergradientMethod(config.outer, config.check_exact), config_(config) {}
 
 void ItdVi::setup(Problem& problem, Vec x0) {
   HypergradientMethod::setup(problem, x0);
@@ -47,8 +47,6 @@ void ItdVi::setup(Problem& problem, Vec x0) {
   inner_ = std::make_unique<NaturalMapIteration>(*map_, y_);
   reverse_ = config_.mode == Mode::reverse ||
              (config_.mode == Mode::automatic && problem.nx() > config_.forward_max_nx);
-  if (config_.check_exact)
-    check_.emplace(problem, x0, name());
   y_start_ = copy_of(y_);
   w_ = problem.create_y();
   w_next_ = problem.create_y();
@@ -62,17 +60,6 @@ void ItdVi::setup(Problem& problem, Vec x0) {
     for (PetscInt j = 0; j < problem.nx(); ++j)
       jacobian_.push_back(problem.create_y());
   }
-}
-
-void ItdVi::step(Vec x, Record& record) {
-  if (check_)
-    check_->remember(x);
-  HypergradientMethod::step(x, record);
-}
-
-void ItdVi::report(Vec, Record& record) {
-  if (check_)
-    check_->report(grad_, record);
 }
 
 void ItdVi::record_inner(const NaturalMapIteration::Outcome& outcome, Record& record) const {

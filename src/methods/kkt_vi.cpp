@@ -40,8 +40,7 @@ KktVi::Config KktVi::Config::from_options() {
       "-alg_grid_sequence", true,
       "snesvi from the problem's initial y (a cold start): start from the solutions on coarser "
       "grids, on problems that have them");
-  c.check_exact = options::get_bool("-alg_check_exact", false,
-                                    "trace hypergrad_error against the problem's closed form");
+  c.check_exact = HypergradientCheck::requested();
   c.matrix_free_adjoint =
       options::get_choice("-alg_adjoint", "auto", {"auto", "matrix_free"},
                           "adjoint solve: auto = multigrid-preconditioned Krylov on the free block "
@@ -56,7 +55,8 @@ KktVi::Config KktVi::Config::from_options() {
   return c;
 }
 
-KktVi::KktVi(Config config) : HypergradientMethod(config.outer), config_(config) {}
+KktVi::KktVi(Config config)
+    : HypergradientMethod(config.outer, config.check_exact), config_(config) {}
 
 void KktVi::setup(Problem& problem, Vec x0) {
   HypergradientMethod::setup(problem, x0);
@@ -80,8 +80,6 @@ void KktVi::setup(Problem& problem, Vec x0) {
     snesvi_ = std::make_unique<SnesViSolver>(problem, y_, kSnesViPrefix);
   if (config_.snesvi && config_.grid_sequence)
     sequencing_.emplace(kSnesViPrefix, config_.inner_gap_tol, kCoarsestGrid);
-  if (config_.check_exact)
-    check_.emplace(problem, x0, name());
   u_ = problem.create_y();
   y_next_ = problem.create_y();
   lambda_ = problem.create_y();
@@ -93,15 +91,8 @@ void KktVi::setup(Problem& problem, Vec x0) {
     x_adjoint_ = duplicate(x0);
 }
 
-void KktVi::step(Vec x, Record& record) {
-  if (check_)
-    check_->remember(x);
-  HypergradientMethod::step(x, record);
-}
-
-void KktVi::report(Vec, Record& record) {
-  if (check_)
-    check_->report(grad_, record);
+void KktVi::report(Vec x, Record& record) {
+  HypergradientMethod::report(x, record);
   if (config_.check_adjoint)
     report_adjoint(record);
 }

@@ -1,11 +1,17 @@
 #include "bilevel/solvers/hypergradient_check.hpp"
 
 #include "bilevel/core/error.hpp"
+#include "bilevel/core/options.hpp"
 #include "bilevel/problems/problem.hpp"
 
 #include <algorithm>
 
 namespace bilevel {
+
+bool HypergradientCheck::requested() {
+  return options::get_bool("-alg_check_exact", false,
+                           "trace hypergrad_error against the problem's closed form");
+}
 
 HypergradientCheck::HypergradientCheck(Problem& problem, Vec x_model, const std::string& algorithm)
     : problem_(problem), x_(duplicate(x_model)), exact_(duplicate(x_model)) {

@@ -3,9 +3,11 @@
 // step": AID, ITD, the exact oracle, and later ITD-VI and the KKT baselines. A subclass supplies
 // the estimate and, for line searches, its estimate of Phi at a trial point.
 #include "bilevel/methods/algorithm.hpp"
+#include "bilevel/solvers/hypergradient_check.hpp"
 #include "bilevel/solvers/outer_step.hpp"
 
 #include <memory>
+#include <optional>
 
 namespace bilevel {
 
@@ -13,13 +15,17 @@ class HypergradientMethod : public Algorithm {
 public:
   void setup(Problem& problem, Vec x0) override;
   void step(Vec x, Record& record) override;
+  /// `hypergrad_error` of the last step under -alg_check_exact.
+  void report(Vec x, Record& record) override;
   Vec lower_iterate() const override { return y_; }
   /// The lower iterate and the outer step's state.
   void save_state(hid_t group) const override;
   void load_state(hid_t group) override;
 
 protected:
-  explicit HypergradientMethod(OuterStepConfig outer);
+  /// `check_exact` (-alg_check_exact, HypergradientCheck::requested): trace each step's error
+  /// against the closed form, from report().
+  explicit HypergradientMethod(OuterStepConfig outer, bool check_exact = false);
 
   /// Estimate of Phi(x) used by backtracking; by default f(x, y) at the current lower iterate
   /// after the subclass's inner solve at x (see trial_lower_solution).
@@ -37,6 +43,8 @@ protected:
 private:
   OuterStepConfig step_config_;
   std::unique_ptr<OuterStep> outer_;
+  bool check_exact_;
+  std::optional<HypergradientCheck> check_;
 };
 
 } // namespace bilevel

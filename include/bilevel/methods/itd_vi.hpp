@@ -8,11 +8,9 @@
 // q = sqrt(1 - 2 mu/b + L^2/b^2) (then q = sqrt(1 - mu^2/L^2) < 1), and to L on a lower objective,
 // where the natural map is a projected gradient step with q = 1 - mu/L.
 #include "bilevel/methods/hypergradient_method.hpp"
-#include "bilevel/solvers/hypergradient_check.hpp"
 #include "bilevel/solvers/natural_map_iteration.hpp"
 
 #include <memory>
-#include <optional>
 #include <vector>
 
 namespace bilevel {
@@ -34,9 +32,7 @@ public:
 
   std::string name() const override { return "itd_vi"; }
   void setup(Problem& problem, Vec x0) override;
-  void step(Vec x, Record& record) override;
   void hypergradient(Vec x, Vec grad, Record& record) override;
-  void report(Vec x, Record& record) override;
 
   /// The resolved mode (after `auto`) and constants, for tests and reports.
   bool reverse_mode() const { return reverse_; }
@@ -56,7 +52,6 @@ private:
   double q_ = 0.0;
   std::unique_ptr<NaturalMap> map_;
   std::unique_ptr<NaturalMapIteration> inner_;
-  std::optional<HypergradientCheck> check_;
   NaturalMapIteration::History history_;
   std::vector<OwnedVec> jacobian_; ///< forward mode: the nx columns of J_t
   OwnedVec y_start_, w_, w_next_, gy_, gx_, gx_step_, unit_x_, column_;

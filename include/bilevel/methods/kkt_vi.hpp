@@ -16,7 +16,6 @@
 #include "bilevel/methods/hypergradient_method.hpp"
 #include "bilevel/solvers/free_set_solver.hpp"
 #include "bilevel/solvers/grid_sequenced_start.hpp"
-#include "bilevel/solvers/hypergradient_check.hpp"
 #include "bilevel/solvers/natural_map_iteration.hpp"
 #include "bilevel/solvers/snes_vi_solver.hpp"
 
@@ -44,7 +43,6 @@ public:
 
   std::string name() const override { return "kkt_vi"; }
   void setup(Problem& problem, Vec x0) override;
-  void step(Vec x, Record& record) override;
   void hypergradient(Vec x, Vec grad, Record& record) override;
   void report(Vec x, Record& record) override;
   /// The GMRES warm start lambda is state too: a restart without it would differ.
@@ -74,7 +72,6 @@ private:
   std::unique_ptr<FreeSetSolver> free_set_solver_; ///< when Y is bounds and J is assembled
   std::unique_ptr<SnesViSolver> snesvi_;
   std::optional<GridSequencedStart> sequencing_;
-  std::optional<HypergradientCheck> check_;
   OwnedVec u_, y_next_, lambda_, rhs_, gx_, work_, work2_, mask_;
   OwnedVec x_adjoint_; ///< -alg_check_adjoint: the x of the last adjoint solve
 };

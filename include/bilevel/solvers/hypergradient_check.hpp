@@ -12,6 +12,9 @@ class Problem;
 
 class HypergradientCheck {
 public:
+  /// Reads -alg_check_exact, in the caller's option section.
+  static bool requested();
+
   /// Throws InputError if the problem has no closed-form hypergradient.
   HypergradientCheck(Problem& problem, Vec x_model, const std::string& algorithm);
   /// Call with the x of the hypergradient, before the outer step moves it.
