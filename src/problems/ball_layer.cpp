@@ -95,18 +95,6 @@ void BallLayer::add_model_gradient(const Vector& x, int sample, const QpLayerGra
   grad.tail(n) -= layer.dr.row(0).transpose() + x.tail(n) * layer.ds[0];
 }
 
-void BallLayer::report_metrics(Vec x, Vec, Record& record) {
-  if (split().test == 0)
-    return;
-  const auto sums = sum_over_test_solutions(
-      gather_to_all(x), 1,
-      [&](int sample, const Vector& y, std::vector<double>& out) {
-        out[0] += sample_loss(sample, y);
-      },
-      record);
-  record.set("test_loss", sums[0] / static_cast<double>(split().test));
-}
-
 void BallLayer::export_data(hid_t group) const {
   const MPI_Comm c = comm();
   h5::write_matrix(c, group, "features", features_.transpose());

@@ -111,18 +111,6 @@ double DflQp::lower_residual(Vec x, Vec y) {
       }));
 }
 
-void DflQp::report_metrics(Vec x, Vec, Record& record) {
-  if (split().test == 0)
-    return;
-  const auto sums = sum_over_test_solutions(
-      gather_to_all(x), 1,
-      [&](int sample, const Vector& y, std::vector<double>& out) {
-        out[0] += sample_loss(sample, y);
-      },
-      record);
-  record.set("test_loss", sums[0] / static_cast<double>(split().test));
-}
-
 void DflQp::export_data(hid_t group) const {
   const MPI_Comm c = comm();
   // Sample-major (one row per sample): the first `train` rows are the training split.

@@ -95,6 +95,18 @@ double QpLayerProblem::sum_over_batch(Vec x, Vec y, const BatchTerm& term) const
   return local;
 }
 
+void QpLayerProblem::report_metrics(Vec x, Vec, Record& record) {
+  if (split_.test == 0)
+    return;
+  const auto sums = sum_over_test_solutions(
+      gather_to_all(x), 1,
+      [&](int sample, const Vector& y, std::vector<double>& out) {
+        out[0] += sample_loss(sample, y);
+      },
+      record);
+  record.set("test_loss", sums[0] / static_cast<double>(split_.test));
+}
+
 std::vector<double> QpLayerProblem::sum_over_test_solutions(const Vector& model, int width,
                                                             const TestTerm& term,
                                                             Record& record) const {

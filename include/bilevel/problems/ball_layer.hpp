@@ -40,7 +40,6 @@ public:
                           Vector& grad) const override;
 
   /// test_loss: mean loss over the test split at x.
-  void report_metrics(Vec x, Vec y, Record& record) override;
   /// features, targets (sample-major), the true model, x0 and the split
   /// (docs/result-format.md).
   void export_data(hid_t group) const override;

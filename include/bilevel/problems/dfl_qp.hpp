@@ -42,7 +42,6 @@ public:
   /// binds when y <= 0).
   double lower_residual(Vec x, Vec y) override;
   /// test_loss: mean loss over the test split at x.
-  void report_metrics(Vec x, Vec y, Record& record) override;
   /// costs, features (sample-major), G, h, x0 and the split and model (docs/result-format.md).
   void export_data(hid_t group) const override;
 

@@ -47,6 +47,9 @@ public:
   virtual DenseQp sample_qp(const Vector& x, int sample) const = 0;
   virtual double sample_loss(int sample, const Vector& y) const = 0;
   virtual Vector sample_loss_gradient(int sample, const Vector& y) const = 0;
+  /// `test_loss`: the mean sample_loss over the test split at y*(x) (nothing without a test
+  /// split); a problem with more test metrics overrides it.
+  void report_metrics(Vec x, Vec y, Record& record) override;
   /// grad += d(loss)/dx through the model, given the layer's gradient for sample `sample`.
   virtual void add_model_gradient(const Vector& x, int sample, const QpLayerGradient& layer,
                                   Vector& grad) const = 0;
