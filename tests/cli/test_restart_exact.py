@@ -26,6 +26,8 @@ CASES = {
     "aid_quadratic_backtracking": ["-algorithm", "aid", "-problem", "quadratic", "-problem_ny",
                                    "50", "-alg_line_search", "backtracking", "-alg_step", "10"],
     "itd_logreg": ["-algorithm", "itd", *LOGREG],
+    # The series is not warm-started: y and the outer step are its whole state.
+    "aid_neumann_logreg": ["-algorithm", "aid_neumann", *LOGREG],
     "exact_quadratic": ["-algorithm", "exact", "-problem", "quadratic", "-problem_ny", "50"],
     # By default alpha and gamma follow the run length K = -outer_iters (the theorems'
     # choice), so runs of 3 and 6 iterations are different methods: fix them.
