@@ -82,8 +82,8 @@ LONG_INNER_SOLVES = {
                       "-problem_val", "2000", "-problem_test", "100", "-alg_inner_rtol", "0",
                       "-alg_inner_max_iters", "100000000"],
     # Cold Newton from the obstacle (grid sequencing off): its many steps outlast the signal;
-    # sequenced, the first step ends in about a second on an idle machine, before it.
-    "snesvi_obstacle": ["-problem", "obstacle_control", "-problem_grid", "400", "-algorithm",
+    # sequenced, or at 400^2, the first step ended (1.7-1.8 s) before it on the idle CI machine.
+    "snesvi_obstacle": ["-problem", "obstacle_control", "-problem_grid", "900", "-algorithm",
                         "kkt_vi", "-alg_inner_solver", "snesvi", "-alg_inner_gap_tol", "0",
                         "-alg_snesvi_snes_max_it", "100000000", "-alg_grid_sequence", "false"],
     # A minibatch of 2048 dense QPs of 150 unknowns: each rank's loop of interior-point solves
