@@ -3,6 +3,12 @@
 // y0 and the multipliers are chosen first, then q so that they satisfy the KKT conditions.
 #include "bilevel/core/counter_rng.hpp"
 #include "bilevel/qp/dense_qp.hpp"
+#include "bilevel/qp/interior_point_qp.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
 
 namespace bilevel::test {
 
@@ -44,6 +50,23 @@ inline KnownQp known_qp(std::uint64_t seed, Eigen::Index n, Eigen::Index m, Eige
   k.qp.b = k.qp.A * k.y;
   k.qp.q = -(k.qp.Q * k.y + k.qp.G.transpose() * k.lambda + k.qp.A.transpose() * nu);
   return k;
+}
+
+/// Checks `predicted`, a layer gradient's derivative of l(y*) = v'y* along a perturbation of
+/// `qp`'s data (perturb(qp, t) moves it by t along one direction), against central differences
+/// with tightly solved QPs; `what` names the data in a failure.
+template <class Perturb>
+void expect_layer_derivative(const DenseQp& qp, const Eigen::VectorXd& v, const char* what,
+                             Perturb perturb, double predicted) {
+  const auto loss = [&](const DenseQp& moved) {
+    return v.dot(InteriorPointQp({1e-13, 100}).solve(moved).y);
+  };
+  const double eps = 1e-5;
+  DenseQp plus = qp, minus = qp;
+  perturb(plus, eps);
+  perturb(minus, -eps);
+  const double fd = (loss(plus) - loss(minus)) / (2 * eps);
+  EXPECT_NEAR(predicted, fd, 1e-6 * std::max(1.0, std::abs(fd))) << what;
 }
 
 } // namespace bilevel::test

@@ -15,8 +15,6 @@ namespace bilevel {
 
 class DflQp final : public QpLayerProblem {
 public:
-  static constexpr ProblemStructure kStructure{.constraints = LowerConstraints::layers};
-  const ProblemStructure& structure() const override { return kStructure; }
   struct Config {
     SampleSplit split;
     PetscInt n, features;

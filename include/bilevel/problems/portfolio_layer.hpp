@@ -17,8 +17,6 @@ namespace bilevel {
 
 class PortfolioLayer final : public QpLayerProblem {
 public:
-  static constexpr ProblemStructure kStructure{.constraints = LowerConstraints::layers};
-  const ProblemStructure& structure() const override { return kStructure; }
   struct Config {
     SampleSplit split;
     PetscInt n, features;

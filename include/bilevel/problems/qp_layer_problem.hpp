@@ -25,6 +25,9 @@ struct SampleSplit {
 class QpLayerProblem : public Problem {
 public:
   using Vector = Eigen::VectorXd;
+  /// Every batch of layers has the same structure: the constraints live in the layers.
+  static constexpr ProblemStructure kStructure{.constraints = LowerConstraints::layers};
+  const ProblemStructure& structure() const override { return kStructure; }
   /// Rejects a batch smaller than the rank count: every rank solves at least one QP.
   QpLayerProblem(MPI_Comm comm, SampleSplit split);
 

@@ -19,8 +19,6 @@ namespace bilevel {
 
 class SudokuLp final : public QpLayerProblem {
 public:
-  static constexpr ProblemStructure kStructure{.constraints = LowerConstraints::layers};
-  const ProblemStructure& structure() const override { return kStructure; }
   struct Config {
     SampleSplit split;
     PetscInt size; ///< N, the board's side: 4 or 9
