@@ -42,8 +42,10 @@ DISTRIBUTED = {
     # training samples split by rank, their partial sums reduced (x and the model replicated)
     "logreg_hyper": ["-problem", "logreg_hyper", *SMALL_MNIST, "-algorithm", "itd",
                      "-alg_inner_iters", "10", "-alg_step", "1000"],
-    "hyperparam_logreg": ["-problem", "hyperparam_logreg", *SMALL_MNIST, "-algorithm", "itd",
-                          "-alg_inner_iters", "10", "-alg_step", "1000"],
+    # aid_neumann: its series is all reduced Hessian products (logreg_hyper covers itd).
+    "hyperparam_logreg": ["-problem", "hyperparam_logreg", *SMALL_MNIST, "-algorithm",
+                          "aid_neumann", "-alg_inner_iters", "10", "-alg_neumann_terms", "20",
+                          "-alg_step", "1000"],
     # training samples (and their entries of x) split by rank; the PCA basis from reduced sums
     "hyperclean": ["-problem", "hyperclean", *SMALL_MNIST, "-problem_pca", "20",
                    "-algorithm", "itd", "-alg_inner_iters", "10"],
