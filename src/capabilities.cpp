@@ -89,6 +89,8 @@ std::optional<Refusal> refusal(const Requirements& a, const ProblemStructure& p)
                    false};
   if (a.exact_hypergradient && !p.exact_hypergradient)
     return Refusal{"the problem has no closed-form hypergradient", false};
+  if (a.finite_sum && !p.finite_sum)
+    return Refusal{"it samples minibatches, and f and g here are not sums over samples", false};
   if (a.interface != ProblemInterface::generic)
     return std::nullopt;
   if (a.lower_objective && p.form == LowerForm::vi)
@@ -146,6 +148,8 @@ void check_declared_structure(const Problem& problem, const ProblemStructure& de
     fail("QP layers");
   if (implements<GridHierarchy>(problem) != declares<GridHierarchy>(problem))
     fail("grid hierarchy");
+  if (implements<FiniteSumProblem>(problem) != declares<FiniteSumProblem>(problem))
+    fail("finite sum");
   if (declared.constant_vi_jacobian && !require<ViProblem>(problem).constant_jacobian_y())
     fail("constant VI Jacobian");
 }

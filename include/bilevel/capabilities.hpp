@@ -25,6 +25,7 @@ struct Requirements {
   LowerConvexity weakest = LowerConvexity::strongly_convex; ///< weakest lower level handled
   bool exact_hypergradient = false;                         ///< needs the problem's closed form
   bool upper_unconstrained = false;                         ///< steps x without projecting onto X
+  bool finite_sum = false; ///< samples minibatches through FiniteSumProblem (stochastic solvers)
   /// The relative hypergradient error -validate expects the method's default settings to reach
   /// on small instances; 0 when its estimate is not an approximation of grad Phi to a tolerance
   /// (randomized, or the gradient of another objective).

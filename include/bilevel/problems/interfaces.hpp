@@ -5,6 +5,7 @@
 // object the structure promised, and check_declared_structure verifies that every declared
 // interface is there (and no undeclared one) when a problem is built.
 #include "bilevel/problems/box_qp_lower_level.hpp"
+#include "bilevel/problems/finite_sum.hpp"
 #include "bilevel/problems/grid_hierarchy.hpp"
 #include "bilevel/problems/problem.hpp"
 #include "bilevel/problems/qp_layer_problem.hpp"
@@ -39,6 +40,11 @@ template <> struct InterfaceDeclaration<ViProblem> {
 template <> struct InterfaceDeclaration<GridHierarchy> {
   static constexpr const char* name = "coarser grids (GridHierarchy)";
   static bool in(const ProblemStructure& s) { return s.grid_hierarchy; }
+};
+
+template <> struct InterfaceDeclaration<FiniteSumProblem> {
+  static constexpr const char* name = "per-sample oracles of finite sums (FiniteSumProblem)";
+  static bool in(const ProblemStructure& s) { return s.finite_sum; }
 };
 
 /// Whether `problem`'s structure declares `Interface`.

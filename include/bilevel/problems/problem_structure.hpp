@@ -35,6 +35,9 @@ struct ProblemStructure {
   bool constant_vi_jacobian = false;
   /// Coarser copies of the instance for grid sequencing (GridHierarchy).
   bool grid_hierarchy = false;
+  /// f and g are means over samples with per-sample oracles (FiniteSumProblem): what the
+  /// stochastic solvers need.
+  bool finite_sum = false;
 
   friend constexpr bool operator==(const ProblemStructure&, const ProblemStructure&) = default;
 };
