@@ -5,6 +5,7 @@
 // What the instance offers beyond the mandatory oracles is its structure(): a caller asks it
 // before using an optional oracle (g, the closed form) or interface (problems/interfaces.hpp);
 // the optional oracles' defaults throw, unreachable from a caller that asked.
+#include "bilevel/core/oracle_counts.hpp"
 #include "bilevel/core/petsc_handle.hpp"
 #include "bilevel/core/record.hpp"
 #include "bilevel/problems/problem_structure.hpp"
@@ -36,6 +37,8 @@ public:
   Problem& operator=(const Problem&) = delete;
 
   MPI_Comm comm() const { return comm_; }
+  /// The run's cumulative oracle calls on this instance (core/oracle_counts.hpp).
+  OracleCounts& oracle_counts() const { return counts_; }
   virtual std::string name() const = 0;
   virtual PetscInt nx() const = 0;
   virtual PetscInt ny() const = 0;
@@ -94,6 +97,7 @@ public:
 
 private:
   MPI_Comm comm_;
+  mutable OracleCounts counts_;
 };
 
 } // namespace bilevel
