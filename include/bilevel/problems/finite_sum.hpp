@@ -1,11 +1,11 @@
 #pragma once
 // Problems whose f and g are means over samples, f = (1/m) sum_j f_j and g = (1/n) sum_i g_i,
-// offer their oracles per sample, which is what the stochastic solvers of docs/algorithms.md §8
-// are built from. Samples are partitioned across ranks (each rank owns a contiguous range of the
-// global indices of each sum, like the data itself); a per-sample oracle evaluates the samples
-// this rank owns, one column per sample, and the shared MinibatchOracles component
-// (solvers/minibatch_oracles.hpp) turns them into a minibatch mean with one reduction. x and y
-// are replicated: the models these sums train are small next to their data.
+// offer their oracles per sample, which is what the stochastic solvers (docs/algorithms.md,
+// "Stochastic bilevel solvers") are built from. Samples are partitioned across ranks (each rank
+// owns a contiguous range of the global indices of each sum, like the data itself); a per-sample
+// oracle evaluates the samples this rank owns, one column per sample, and the shared
+// MinibatchOracles component (solvers/minibatch_oracles.hpp) turns them into a minibatch mean with
+// one reduction. x and y are replicated: the models these sums train are small next to their data.
 //
 // A sample's term carries its share of any regulariser, so that the mean over all samples is
 // exactly the problem's f or g (for instance g_i = CE_i(y) + sum_j exp(x_j) ||y_j||^2): the
