@@ -14,6 +14,7 @@
 #include "bilevel/methods/pgd_qp.hpp"
 #include "bilevel/methods/qp_hypergrad.hpp"
 #include "bilevel/methods/qp_layer_training.hpp"
+#include "bilevel/methods/soba.hpp"
 #include "bilevel/problems/adversarial_ls.hpp"
 #include "bilevel/problems/affine_vi_box.hpp"
 #include "bilevel/problems/ball_layer.hpp"
@@ -21,6 +22,7 @@
 #include "bilevel/problems/coreset.hpp"
 #include "bilevel/problems/cournot.hpp"
 #include "bilevel/problems/dfl_qp.hpp"
+#include "bilevel/problems/finite_sum_quadratic.hpp"
 #include "bilevel/problems/hard_instances.hpp"
 #include "bilevel/problems/hyperclean.hpp"
 #include "bilevel/problems/logreg_hyper.hpp"
@@ -87,6 +89,9 @@ constexpr Requirements validated_to(Requirements requirements, double tolerance)
   requirements.validation_tolerance = tolerance;
   return requirements;
 }
+
+/// The stochastic solvers: minibatches of a finite sum, steps on x without projection.
+constexpr Requirements kStochasticSolver{.upper_unconstrained = true, .finite_sum = true};
 
 constexpr Requirements kViMethod{
     .lower_objective = false, .constraints_bounds = true, .constraints_set = true};
@@ -160,6 +165,10 @@ const ProblemRegistry& problem_registry() {
           problem_entry<AdversarialLs>("the hyper-objective paper's Example 5.4: adversarial "
                                        "least squares, M half zero (diabetes data or "
                                        "-problem_data synthetic, rows distributed)"));
+    r.add("finite_sum_quadratic",
+          problem_entry<FiniteSumQuadratic>(
+              "the stochastic benchmark's simulated quadratic: means of n inner / m outer "
+              "rank-one quadratics, samples split across ranks, closed form"));
     return r;
   }();
   return registry;
@@ -222,6 +231,9 @@ const AlgorithmRegistry& algorithm_registry() {
                                            "interior-point forward, -alg_oracle ffo|ffoqp|kkt "
                                            "backward, Adam or SGD",
                                            {.interface = ProblemInterface::qp_layers}));
+    r.add("soba", algorithm_entry<Soba>("SOBA: single-loop stochastic steps on y, the adjoint "
+                                        "v and x from minibatches of a finite sum",
+                                        kStochasticSolver));
     return r;
   }();
   return registry;

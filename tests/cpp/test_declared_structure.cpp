@@ -28,6 +28,7 @@ const std::map<std::string, std::string> kSmall = {
     {"box_qp_bilevel", "-problem_ny 100"},
     {"dfl_qp", "-problem_train 16 -problem_test 8 -problem_batch 8"},
     {"sudoku_lp", "-problem_train 16 -problem_test 8 -problem_batch 8"},
+    {"finite_sum_quadratic", "-problem_n_inner 256 -problem_n_outer 64"},
 };
 
 std::string small_options(const std::string& name) {

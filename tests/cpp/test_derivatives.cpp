@@ -121,6 +121,10 @@ TEST_P(ExactHypergradient, MatchesFiniteDifferencesOfPhi) {
 
 const Case kQuadratic{"quadratic", "-problem_ny 60 -problem_nx 7 -problem_cond 20", 0, 1};
 const Case kToySc{"toy_sc", "", 0, 1};
+const Case kFiniteSumQuadratic{"finite_sum_quadratic",
+                               "-problem_n_inner 300 -problem_n_outer 70 -problem_dim_inner 9 "
+                               "-problem_dim_outer 4",
+                               0, 1};
 const Case kCoreset{"coreset", "", 0, 1};
 // The IGFM paper's hard instances (phi in closed form; g = 0 for hard_nonsmooth must give zeros).
 const Case kHardNonsmooth{"hard_nonsmooth", "", 0, 1};
@@ -142,7 +146,7 @@ std::string case_name(const ::testing::TestParamInfo<Case>& param_info) {
 INSTANTIATE_TEST_SUITE_P(WithClosedForm, ExactHypergradient,
                          ::testing::Values(kQuadratic, kToySc, kCoreset, kHardNonsmooth, kHardLiu,
                                            kHardDiscontinuous, kQpBilevel, kAdversarialDiabetes,
-                                           kAdversarialSynthetic),
+                                           kAdversarialSynthetic, kFiniteSumQuadratic),
                          case_name);
 
 INSTANTIATE_TEST_SUITE_P(
@@ -164,7 +168,8 @@ INSTANTIATE_TEST_SUITE_P(
              "-problem_train 120 -problem_val 80 -problem_test 40 -problem_reg scalar", -3, 0.5},
         Case{"hyperclean", "-problem_train 60 -problem_val 40 -problem_test 20", 0, 1},
         Case{"hyperclean", "-problem_train 60 -problem_val 40 -problem_test 20 -problem_pca 5", 0,
-             1}),
+             1},
+        kFiniteSumQuadratic),
     case_name);
 
 } // namespace
