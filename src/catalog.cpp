@@ -14,6 +14,7 @@
 #include "bilevel/methods/pgd_qp.hpp"
 #include "bilevel/methods/qp_hypergrad.hpp"
 #include "bilevel/methods/qp_layer_training.hpp"
+#include "bilevel/methods/saba.hpp"
 #include "bilevel/methods/soba.hpp"
 #include "bilevel/problems/adversarial_ls.hpp"
 #include "bilevel/problems/affine_vi_box.hpp"
@@ -233,6 +234,9 @@ const AlgorithmRegistry& algorithm_registry() {
                                            {.interface = ProblemInterface::qp_layers}));
     r.add("soba", algorithm_entry<Soba>("SOBA: single-loop stochastic steps on y, the adjoint "
                                         "v and x from minibatches of a finite sum",
+                                        kStochasticSolver));
+    r.add("saba", algorithm_entry<Saba>("SABA: SOBA with SAGA estimates from per-sample "
+                                        "memories distributed like the data",
                                         kStochasticSolver));
     return r;
   }();

@@ -59,6 +59,10 @@ DISTRIBUTED = {
                         "-problem_test", "8", "-algorithm", "qp_layer"],
     "ball_layer": ["-problem", "ball_layer", "-problem_train", "16", "-problem_test", "8",
                    "-algorithm", "qp_layer"],
+    # samples split by rank: saba's minibatch sums and its memories' mean changes reduced once a
+    # step (x, y, v replicated); saba has no hypergradient oracle: runs only
+    "finite_sum_quadratic": ["-problem", "finite_sum_quadratic", "-problem_n_inner", "512",
+                             "-problem_n_outer", "128", "-algorithm", "saba"],
 }
 # Problems whose data are replicated on every rank and whose oracles work on the gathered whole x
 # and y. Their x and y are still distributed Vecs, written collectively, and the methods' own
@@ -77,7 +81,8 @@ REPLICATED = {
     "affine_vi_box": ["-problem", "affine_vi_box", "-algorithm", "kkt_vi"],
 }
 RUNS = {**DISTRIBUTED, **REPLICATED}
-WITHOUT_HYPERGRADIENT = {"dfl_qp", "sudoku_lp", "portfolio_layer", "ball_layer"}
+WITHOUT_HYPERGRADIENT = {"dfl_qp", "sudoku_lp", "portfolio_layer", "ball_layer",
+                         "finite_sum_quadratic"}
 OUTER_ITERS = 3
 
 

@@ -33,6 +33,7 @@ SMALL = {
     "sudoku_lp": ["-problem_train", "16", "-problem_test", "8"],
     "portfolio_layer": ["-problem_train", "16", "-problem_test", "8"],
     "ball_layer": ["-problem_train", "16", "-problem_test", "8"],
+    "finite_sum_quadratic": ["-problem_n_inner", "512", "-problem_n_outer", "128"],
 }
 # Options a pair needs beyond the defaults (each says why).
 EXTRA = {

@@ -20,6 +20,8 @@ TOTAL = 6  # outer iterations; the stopped run does TOTAL // 2 of them
 # One small case per algorithm (more for some), each on a problem the algorithm applies to.
 LOGREG = ["-problem", "logreg_hyper", "-problem_train", "100", "-problem_val", "50",
           "-problem_test", "50"]
+FINITE_SUM = ["-problem", "finite_sum_quadratic", "-problem_n_inner", "256", "-problem_n_outer",
+              "64", "-problem_dim_inner", "8", "-problem_dim_outer", "3"]
 CASES = {
     "aid_logreg": ["-algorithm", "aid", *LOGREG],
     # Backtracking starts each iteration from twice the last accepted step: state too.
@@ -50,6 +52,10 @@ CASES = {
                                 "-problem_ny", "100"],
     "box_qp_hypergrad_kkt": ["-algorithm", "box_qp_hypergrad", "-problem", "box_qp_bilevel",
                              "-problem_ny", "100", "-alg_oracle", "kkt"],
+    # The draw counters and (saba) the five per-sample memories are state: without them the
+    # resumed run draws other batches or restarts its estimates from zero.
+    "soba_finite_sum_quadratic": ["-algorithm", "soba", *FINITE_SUM],
+    "saba_finite_sum_quadratic": ["-algorithm", "saba", *FINITE_SUM],
     "qp_layer_dfl_qp": ["-algorithm", "qp_layer", "-problem", "dfl_qp", "-problem_train", "16",
                         "-problem_test", "8", "-problem_batch", "4"],
 }
