@@ -2,6 +2,7 @@
 
 #include "bilevel/core/options.hpp"
 #include "bilevel/io/hdf5.hpp"
+#include "bilevel/problems/row_batch.hpp"
 
 #include <cmath>
 
@@ -17,6 +18,24 @@ Eigen::VectorXd sigmoid(const Eigen::VectorXd& t) {
 Eigen::VectorXd sigmoid_derivative(const Eigen::VectorXd& t) {
   const Eigen::ArrayXd s = sigmoid(t).array();
   return (s * (1.0 - s)).matrix();
+}
+/// The entries x[i] of the batch's samples i, in the batch's order.
+Eigen::VectorXd batch_entries(const Eigen::VectorXd& x, std::span<const long long> owned) {
+  Eigen::VectorXd entries(static_cast<Eigen::Index>(owned.size()));
+  for (std::size_t k = 0; k < owned.size(); ++k)
+    entries[static_cast<Eigen::Index>(k)] = x[static_cast<Eigen::Index>(owned[k])];
+  return entries;
+}
+
+/// Columns of nx rows, zero but for column k's entry owned[k], which is values[k]: an
+/// x-derivative of a term that involves only its own sample's x_i.
+Eigen::MatrixXd one_entry_columns(Eigen::Index nx, std::span<const long long> owned,
+                                  const Eigen::VectorXd& values) {
+  Eigen::MatrixXd columns = Eigen::MatrixXd::Zero(nx, values.size());
+  for (std::size_t k = 0; k < owned.size(); ++k)
+    columns(static_cast<Eigen::Index>(owned[k]), static_cast<Eigen::Index>(k)) =
+        values[static_cast<Eigen::Index>(k)];
+  return columns;
 }
 } // namespace
 
@@ -149,6 +168,61 @@ void Hyperclean::export_data(hid_t group) const {
   export_fashion_mnist_config(group, config_.data);
   h5::write_attribute(group, "lambda", config_.lambda);
   h5::write_attribute(group, "pca_components", static_cast<long long>(config_.pca));
+}
+
+// The finite sum. Every column is computed from the batch's rows alone (batch_rows), so a
+// sample's column does not depend on how the samples are partitioned across ranks.
+
+long long Hyperclean::samples(SampleRole role) const {
+  return sample_split(data_, role).global_rows;
+}
+
+SampleRange Hyperclean::local_samples(SampleRole role) const {
+  return owned_samples(sample_split(data_, role));
+}
+
+void Hyperclean::sample_gradients(SampleRole role, const Vector& x, const Vector& y,
+                                  std::span<const long long> owned, Columns* gx, Columns* gy) {
+  const auto count = static_cast<Eigen::Index>(owned.size());
+  const LabeledRows batch = batch_rows(sample_split(data_, role), owned);
+  if (role == SampleRole::upper) {
+    if (gx)
+      *gx = Columns::Zero(nx(), count);
+    if (gy)
+      *gy = softmax_gradient_columns(batch, weights(y));
+    return;
+  }
+  const Eigen::VectorXd batch_x = batch_entries(x, owned);
+  if (gx) {
+    // d/dx_i sigmoid(x_i) CE_i = sigmoid'(x_i) CE_i, in entry i only.
+    *gx = one_entry_columns(
+        nx(), owned,
+        sigmoid_derivative(batch_x).cwiseProduct(softmax_sample_losses(batch, weights(y))));
+  }
+  if (gy) {
+    *gy = softmax_gradient_columns(batch, weights(y)) * sigmoid(batch_x).asDiagonal();
+    gy->colwise() += 2.0 * config_.lambda * y;
+  }
+}
+
+Hyperclean::Columns Hyperclean::sample_lower_hess_yy(const Vector& x, const Vector& y,
+                                                     std::span<const long long> owned,
+                                                     const Vector& v) {
+  Columns columns =
+      softmax_hessian_product_columns(batch_rows(data_.train, owned), weights(y), weights(v)) *
+      sigmoid(batch_entries(x, owned)).asDiagonal();
+  columns.colwise() += 2.0 * config_.lambda * v;
+  return columns;
+}
+
+Hyperclean::Columns Hyperclean::sample_lower_hess_xy(const Vector& x, const Vector& y,
+                                                     std::span<const long long> owned,
+                                                     const Vector& v) {
+  // d_x(grad_y g_i)' v = sigmoid'(x_i) <d CE_i / dy, v>, in entry i only.
+  const Eigen::VectorXd directional =
+      softmax_sample_directional(batch_rows(data_.train, owned), weights(y), weights(v));
+  return one_entry_columns(nx(), owned,
+                           sigmoid_derivative(batch_entries(x, owned)).cwiseProduct(directional));
 }
 
 } // namespace bilevel

@@ -2,6 +2,7 @@
 
 #include "bilevel/core/options.hpp"
 #include "bilevel/io/hdf5.hpp"
+#include "bilevel/problems/row_batch.hpp"
 
 namespace bilevel {
 
@@ -43,6 +44,18 @@ Eigen::VectorXd LogregHyper::penalty_weights(const Vector& x) const {
   return weights;
 }
 
+LogregHyper::Vector LogregHyper::regulariser_gradient_x(const Vector& x, const Vector& y) const {
+  // d/dx_j exp(x_j) ||y_j||^2 = exp(x_j) ||y_j||^2 (summed over j for a scalar x).
+  const ConstWeights w(y.data(), kFeatures, kClasses);
+  const Eigen::VectorXd per_feature = penalty_weights(x).cwiseProduct(w.rowwise().squaredNorm());
+  return config_.scalar_reg ? Vector::Constant(1, per_feature.sum())
+                            : Vector(per_feature.head(FashionMnist::kPixels));
+}
+
+WeightMatrix LogregHyper::regulariser_product_y(const Vector& x, const ConstWeights& m) const {
+  return 2.0 * penalty_weights(x).asDiagonal() * m;
+}
+
 LogregHyper::Vector LogregHyper::reduce(WeightMatrix partial) const {
   Vector out = Eigen::Map<const Vector>(partial.data(), partial.size());
   sum_over_ranks(out);
@@ -72,18 +85,13 @@ double LogregHyper::g(const Vector& x, const Vector& y) {
 
 void LogregHyper::grad_g(const Vector& x, const Vector& y, Vector* gx, Vector* gy) {
   const ConstWeights w(y.data(), kFeatures, kClasses);
-  const Eigen::VectorXd penalty = penalty_weights(x);
-  if (gx) {
-    // d/dx_j exp(x_j) ||y_j||^2 = exp(x_j) ||y_j||^2 (summed over j for a scalar x).
-    const Eigen::VectorXd per_feature = penalty.cwiseProduct(w.rowwise().squaredNorm());
-    *gx = config_.scalar_reg ? Vector::Constant(1, per_feature.sum())
-                             : Vector(per_feature.head(FashionMnist::kPixels));
-  }
+  if (gx)
+    *gx = regulariser_gradient_x(x, y);
   if (gy) {
     WeightMatrix grad = WeightMatrix::Zero(kFeatures, kClasses);
     add_softmax_gradient(data_.train, w, grad);
     *gy = reduce(std::move(grad));
-    Eigen::Map<WeightMatrix>(gy->data(), kFeatures, kClasses) += 2.0 * penalty.asDiagonal() * w;
+    Eigen::Map<WeightMatrix>(gy->data(), kFeatures, kClasses) += regulariser_product_y(x, w);
   }
 }
 
@@ -92,8 +100,7 @@ LogregHyper::Vector LogregHyper::hess_yy_g(const Vector& x, const Vector& y, con
   WeightMatrix out = WeightMatrix::Zero(kFeatures, kClasses);
   add_softmax_hessian_product(data_.train, w, vm, out, nullptr, &train_probabilities_);
   Vector result = reduce(std::move(out));
-  Eigen::Map<WeightMatrix>(result.data(), kFeatures, kClasses) +=
-      2.0 * penalty_weights(x).asDiagonal() * vm;
+  Eigen::Map<WeightMatrix>(result.data(), kFeatures, kClasses) += regulariser_product_y(x, vm);
   return result;
 }
 
@@ -127,6 +134,54 @@ void LogregHyper::export_data(hid_t group) const {
   export_fashion_mnist_config(group, config_.data);
   h5::write_attribute(group, "regularisation",
                       std::string(config_.scalar_reg ? "scalar" : "feature"));
+}
+
+// The finite sum. Every column is computed from the batch's rows alone (batch_rows), so a
+// sample's column does not depend on how the samples are partitioned across ranks.
+
+long long LogregHyper::samples(SampleRole role) const {
+  return sample_split(data_, role).global_rows;
+}
+
+SampleRange LogregHyper::local_samples(SampleRole role) const {
+  return owned_samples(sample_split(data_, role));
+}
+
+void LogregHyper::sample_gradients(SampleRole role, const Vector& x, const Vector& y,
+                                   std::span<const long long> owned, Columns* gx, Columns* gy) {
+  const auto count = static_cast<Eigen::Index>(owned.size());
+  const bool lower = role == SampleRole::lower;
+  if (gx) {
+    // f_j does not depend on x; g_i's x-derivative is its regulariser's, the same for every i.
+    *gx = lower ? Columns(regulariser_gradient_x(x, y).replicate(1, count))
+                : Columns::Zero(nx(), count);
+  }
+  if (gy) {
+    const ConstWeights w(y.data(), kFeatures, kClasses);
+    *gy = softmax_gradient_columns(batch_rows(sample_split(data_, role), owned), w);
+    if (lower) {
+      const WeightMatrix regulariser = regulariser_product_y(x, w);
+      gy->colwise() += Eigen::Map<const Vector>(regulariser.data(), regulariser.size());
+    }
+  }
+}
+
+LogregHyper::Columns LogregHyper::sample_lower_hess_yy(const Vector& x, const Vector& y,
+                                                       std::span<const long long> owned,
+                                                       const Vector& v) {
+  const ConstWeights w(y.data(), kFeatures, kClasses), vm(v.data(), kFeatures, kClasses);
+  Columns columns = softmax_hessian_product_columns(batch_rows(data_.train, owned), w, vm);
+  const WeightMatrix regulariser = regulariser_product_y(x, vm);
+  columns.colwise() += Eigen::Map<const Vector>(regulariser.data(), regulariser.size());
+  return columns;
+}
+
+LogregHyper::Columns LogregHyper::sample_lower_hess_xy(const Vector& x, const Vector& y,
+                                                       std::span<const long long> owned,
+                                                       const Vector& v) {
+  // The cross-entropy does not depend on x: the cross term is the regulariser's (hess_xy_g,
+  // which involves no data and no communication).
+  return hess_xy_g(x, y, v).replicate(1, static_cast<Eigen::Index>(owned.size()));
 }
 
 } // namespace bilevel

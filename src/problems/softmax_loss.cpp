@@ -28,6 +28,25 @@ void subtract_labels(BlockMatrix& probabilities, const LabeledRows& rows, Eigen:
     probabilities(i, rows.labels[static_cast<std::size_t>(first + i)]) -= 1.0;
 }
 
+/// d(softmax)[z] = p .* z - p (p'z) for each row, z the row's scores along V: the residual of a
+/// Hessian-vector product before the sample's weight.
+Eigen::MatrixXd hessian_residual(const auto& p, const BlockMatrix& directions) {
+  const Eigen::MatrixXd pz = p.cwiseProduct(directions);
+  const Eigen::VectorXd ptz = pz.rowwise().sum();
+  return pz - ptz.asDiagonal() * p;
+}
+
+/// Columns x_i r_i' (features x classes, feature-major) for each row i of `rows`, r_i the
+/// matching row of `residuals`.
+Eigen::MatrixXd outer_product_columns(const LabeledRows& rows, const Eigen::MatrixXd& residuals) {
+  const Eigen::Index features = rows.features.cols(), classes = residuals.cols();
+  Eigen::MatrixXd columns(features * classes, rows.features.rows());
+  for (Eigen::Index i = 0; i < columns.cols(); ++i)
+    Eigen::Map<WeightMatrix>(columns.col(i).data(), features, classes).noalias() =
+        rows.features.row(i).transpose() * residuals.row(i);
+  return columns;
+}
+
 /// The block's rows' sample weights over N (1 / N without weights).
 Eigen::VectorXd row_scales(const LabeledRows& rows, const Eigen::VectorXd* weights,
                            const RowBlock& block) {
@@ -86,12 +105,10 @@ void add_softmax_hessian_product(const LabeledRows& rows, const WeightMatrix& w,
     cache->w = w;
     cache->probabilities.resize(rows.features.rows(), w.cols());
   }
-  // Per row: d(softmax)[z] = p .* z - p (p'z), with z = x_i' V.
   row_block_pass(rows.features, kept ? nullptr : &w, &v, &out, [&](RowBlock& block) {
     const auto residual = [&](const auto& p) {
-      const Eigen::MatrixXd pz = p.cwiseProduct(block.directions);
-      const Eigen::VectorXd ptz = pz.rowwise().sum();
-      block.residual = row_scales(rows, weights, block).asDiagonal() * (pz - ptz.asDiagonal() * p);
+      block.residual =
+          row_scales(rows, weights, block).asDiagonal() * hessian_residual(p, block.directions);
     };
     if (kept) {
       residual(cache->probabilities.middleRows(block.first, block.rows));
@@ -115,6 +132,27 @@ Eigen::VectorXd softmax_sample_directional(const LabeledRows& rows, const Weight
         block.scores.cwiseProduct(block.directions).rowwise().sum();
   });
   return directional;
+}
+
+Eigen::MatrixXd softmax_gradient_columns(const LabeledRows& rows, const WeightMatrix& w) {
+  Eigen::MatrixXd residuals(rows.features.rows(), w.cols());
+  row_block_pass(rows.features, &w, nullptr, nullptr, [&](RowBlock& block) {
+    softmax_in_place(block.scores);
+    subtract_labels(block.scores, rows, block.first);
+    residuals.middleRows(block.first, block.rows) = block.scores;
+  });
+  return outer_product_columns(rows, residuals);
+}
+
+Eigen::MatrixXd softmax_hessian_product_columns(const LabeledRows& rows, const WeightMatrix& w,
+                                                const WeightMatrix& v) {
+  Eigen::MatrixXd residuals(rows.features.rows(), w.cols());
+  row_block_pass(rows.features, &w, &v, nullptr, [&](RowBlock& block) {
+    softmax_in_place(block.scores);
+    residuals.middleRows(block.first, block.rows) =
+        hessian_residual(block.scores, block.directions);
+  });
+  return outer_product_columns(rows, residuals);
 }
 
 long long correct_predictions(const LabeledRows& rows, const WeightMatrix& w) {

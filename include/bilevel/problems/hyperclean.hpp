@@ -5,8 +5,13 @@
 // x one weight per training sample (nx = N_tr), y a multinomial model on the 784 pixels or, with
 // -problem_pca k, on the top k principal components (plus the bias either way). A fraction
 // -problem_corruption of the training labels is corrupted. Samples are partitioned across ranks;
-// x and y are replicated.
+// x and y are replicated. As a finite sum (FiniteSumProblem): g_i = sigmoid(x_i) CE_i(y) +
+// lambda ||y||^2 over the training samples, f_j = CE_j(y) over the validation samples. A column
+// of grad_x g_i is nx = N_tr long with one nonzero (entry i): a batch of b columns holds b N_tr
+// doubles (10 MB for b = 64 at N_tr = 20 000), which a batch affords and a per-sample memory of
+// every sample (N_tr^2 doubles) does not.
 #include "bilevel/io/fashion_mnist.hpp"
+#include "bilevel/problems/finite_sum.hpp"
 #include "bilevel/problems/pca.hpp"
 #include "bilevel/problems/replicated_problem.hpp"
 #include "bilevel/problems/run_spec.hpp"
@@ -16,9 +21,10 @@
 
 namespace bilevel {
 
-class Hyperclean final : public ReplicatedProblem {
+class Hyperclean final : public ReplicatedProblem, public FiniteSumProblem {
 public:
-  static constexpr ProblemStructure kStructure{};
+  using Vector = ReplicatedProblem::Vector;
+  static constexpr ProblemStructure kStructure{.finite_sum = true};
   const ProblemStructure& structure() const override { return kStructure; }
   struct Config {
     FashionMnistConfig data;
@@ -36,6 +42,16 @@ public:
   const FashionMnist& data() const { return data_; }
   /// The PCA basis of the reduced variant (nullopt for the full one).
   const std::optional<PcaBasis>& pca() const { return pca_; }
+
+  // FiniteSumProblem: lower samples are the training rows, upper samples the validation rows.
+  long long samples(SampleRole role) const override;
+  SampleRange local_samples(SampleRole role) const override;
+  void sample_gradients(SampleRole role, const Vector& x, const Vector& y,
+                        std::span<const long long> owned, Columns* gx, Columns* gy) override;
+  Columns sample_lower_hess_yy(const Vector& x, const Vector& y, std::span<const long long> owned,
+                               const Vector& v) override;
+  Columns sample_lower_hess_xy(const Vector& x, const Vector& y, std::span<const long long> owned,
+                               const Vector& v) override;
 
 protected:
   Vector initial_x() const override { return Vector::Constant(nx(), config_.x0); }

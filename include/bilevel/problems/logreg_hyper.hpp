@@ -4,8 +4,11 @@
 //   f(x, y) = validation CE(y),
 // one x per pixel (nx = 784) or one scalar (-problem_reg scalar). Training labels are corrupted
 // with probability -problem_corruption. Samples are partitioned across ranks; x and the 7850
-// model weights are replicated.
+// model weights are replicated. As a finite sum (FiniteSumProblem): g_i = CE_i(y) + sum_j
+// exp(x_j) ||y_j||^2 over the training samples (each carries the whole regulariser, so their
+// mean is g) and f_j = CE_j(y) over the validation samples.
 #include "bilevel/io/fashion_mnist.hpp"
+#include "bilevel/problems/finite_sum.hpp"
 #include "bilevel/problems/replicated_problem.hpp"
 #include "bilevel/problems/run_spec.hpp"
 #include "bilevel/problems/softmax_loss.hpp"
@@ -19,9 +22,10 @@ struct LogregHyperDefaults {
   bool scalar_reg = false;
 };
 
-class LogregHyper : public ReplicatedProblem {
+class LogregHyper : public ReplicatedProblem, public FiniteSumProblem {
 public:
-  static constexpr ProblemStructure kStructure{};
+  using Vector = ReplicatedProblem::Vector;
+  static constexpr ProblemStructure kStructure{.finite_sum = true};
   const ProblemStructure& structure() const override { return kStructure; }
   struct Config {
     std::string name;
@@ -39,6 +43,17 @@ public:
   void export_data(hid_t group) const override;
   const FashionMnist& data() const { return data_; }
 
+  // FiniteSumProblem: lower samples are the training rows, upper samples the validation rows.
+  long long samples(SampleRole role) const override;
+  SampleRange local_samples(SampleRole role) const override;
+  void sample_gradients(SampleRole role, const Vector& x, const Vector& y,
+                        std::span<const long long> owned, Columns* gx, Columns* gy) override;
+  Columns sample_lower_hess_yy(const Vector& x, const Vector& y, std::span<const long long> owned,
+                               const Vector& v) override;
+  /// The regulariser's cross term, the same column for every sample.
+  Columns sample_lower_hess_xy(const Vector& x, const Vector& y, std::span<const long long> owned,
+                               const Vector& v) override;
+
 protected:
   Vector initial_x() const override { return Vector::Constant(nx(), config_.x0); }
   double f(const Vector& x, const Vector& y) override;
@@ -54,6 +69,12 @@ private:
   static constexpr int kFeatures = FashionMnist::kPixels + 1;
   /// exp(x_j) for each regularised feature (the bias row gets 0).
   Eigen::VectorXd penalty_weights(const Vector& x) const;
+  /// grad_x of the regulariser sum_j exp(x_j) ||y_j||^2: all of grad_x g.
+  Vector regulariser_gradient_x(const Vector& x, const Vector& y) const;
+  /// 2 exp(x_j) m_j in each row j: the regulariser's y-gradient at W = m, and its Hessian along
+  /// a direction m.
+  WeightMatrix regulariser_product_y(const Vector& x,
+                                     const Eigen::Map<const WeightMatrix>& m) const;
   /// The reduced (over ranks) sum of a per-rank partial weight matrix, as a y-vector.
   Vector reduce(WeightMatrix partial) const;
 
@@ -68,7 +89,7 @@ private:
 /// corruption 0.1; -problem_corruption p selects the table's column), all still overridable.
 class HyperparamLogreg final : public LogregHyper {
 public:
-  static constexpr ProblemStructure kStructure{};
+  static constexpr ProblemStructure kStructure{.finite_sum = true};
   const ProblemStructure& structure() const override { return kStructure; }
   struct Config : LogregHyper::Config {
     static Config from_options(const RunSpec& run);

@@ -1,0 +1,37 @@
+#include "bilevel/problems/row_batch.hpp"
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace bilevel {
+
+const LabeledRows& sample_split(const FashionMnist& data, SampleRole role) {
+  return role == SampleRole::lower ? data.train : data.validation;
+}
+
+SampleRange owned_samples(const LabeledRows& split) {
+  return {split.first_row, static_cast<long long>(split.labels.size())};
+}
+
+LabeledRows batch_rows(const LabeledRows& split, std::span<const long long> owned) {
+  const SampleRange range = owned_samples(split);
+  std::vector<Eigen::Index> local(owned.size());
+  LabeledRows batch;
+  batch.labels.resize(owned.size());
+  for (std::size_t k = 0; k < owned.size(); ++k) {
+    if (!range.owns(owned[k]))
+      throw std::logic_error("batch_rows: sample " + std::to_string(owned[k]) +
+                             " is not among this rank's rows [" + std::to_string(range.first) +
+                             ", " + std::to_string(range.first + range.count) + ")");
+    local[k] = static_cast<Eigen::Index>(owned[k] - range.first);
+    batch.labels[k] = split.labels[static_cast<std::size_t>(local[k])];
+  }
+  // Column by column: the features are column-major, so each column of the batch is written
+  // contiguously while its entries are gathered from the split's column.
+  batch.features = split.features(local, Eigen::all);
+  batch.global_rows = static_cast<long long>(owned.size());
+  return batch;
+}
+
+} // namespace bilevel
