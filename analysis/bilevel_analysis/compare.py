@@ -1,7 +1,7 @@
 """`bba compare`: one HTML page comparing methods across a campaign's (or any) result files.
 
 Per problem: every metric against iterations, algorithm time and, when the traces count them
-(columns named ``oracle_*``), oracle calls, one colour per variant (an algorithm and the
+(columns ``calls_*`` and ``samples``), oracle calls and samples touched, one colour per variant (an algorithm and the
 options that distinguish its runs from the others'), the median over seeds as a line and the
 20-80 % quantile band around it; a time-to-target table (median time, iterations and oracle
 calls to reach each target, and how many seeds reached it); the rates measured against the
@@ -34,9 +34,12 @@ METRICS = ("upper_objective", "hypergrad_norm", "lower_residual", "validation_lo
            "test_accuracy", "test_loss", "test_error", "phi", "corrupted_weight_fraction")
 #: x-axes of the convergence figures: trace column and axis label.
 X_AXES = (("iteration", "outer iteration"), ("time", "algorithm time [s]"))
-#: Trace columns that count oracle calls (cumulative at each row) start with this: each one
-#: found becomes a further x-axis and a time-to-target column.
-ORACLE_PREFIX = "oracle_"
+#: Trace columns that count oracle calls (cumulative at each row) start with this; with
+#: SAMPLES_COLUMN (samples the calls touched, finite-sum problems only), each one found that is
+#: not zero throughout becomes a further x-axis and a time-to-target column. (``oracle_error``
+#: and ``oracle_cosine`` of qp_layer's -alg_check_oracle are accuracies, not counts.)
+CALLS_PREFIX = "calls_"
+SAMPLES_COLUMN = "samples"
 #: |measured - predicted| slope within which a rate counts as reproduced (bba rates' default).
 RATE_TOLERANCE = 0.15
 #: Options that say where a run writes or how often it reports, not what it computes.
@@ -157,15 +160,26 @@ def spans_decades(values: np.ndarray) -> bool:
     return len(finite) > 0 and finite.min() > 0 and finite.max() > 10 * finite.min()
 
 
+def is_count_column(column: str) -> bool:
+    return column.startswith(CALLS_PREFIX) or column == SAMPLES_COLUMN
+
+
 def oracle_columns(variants: list) -> list:
+    """The count columns some run's trace has and counts something in (a kind a method never
+    calls stays 0 and would be a flat axis)."""
     return sorted({c for v in variants for r in v.runs for c in r.trace
-                   if c.startswith(ORACLE_PREFIX)})
+                   if is_count_column(c) and np.any(np.asarray(r.trace[c], dtype=float) > 0)})
+
+
+def count_label(column: str) -> str:
+    if column == SAMPLES_COLUMN:
+        return "samples touched"
+    return column[len(CALLS_PREFIX):].replace("_", " ") + " oracle calls"
 
 
 def x_axes(variants: list) -> tuple:
-    """Iterations and time, then one axis per oracle-call column the traces have."""
-    return X_AXES + tuple((c, c[len(ORACLE_PREFIX):].replace("_", " ") + " oracle calls")
-                          for c in oracle_columns(variants))
+    """Iterations and time, then one axis per oracle-call column the traces count in."""
+    return X_AXES + tuple((c, count_label(c)) for c in oracle_columns(variants))
 
 
 def convergence_figure(problem: str, variants: list, metrics: list):
@@ -570,7 +584,8 @@ def register(subparsers) -> None:
         "compare", help="one HTML page comparing methods: overlaid curves, targets, scaling",
         description="Compare the runs in result files or directories (a campaign's result "
                     "directory also gives its title and targets): per problem, each metric "
-                    "against iterations, time and oracle calls (oracle_* columns) with the "
+                    "against iterations, time, oracle calls and samples touched (calls_* and "
+                    "samples columns) with the "
                     "methods overlaid (median over seeds and the 20-80 %% band), time to "
                     "target, rates against the papers' bounds, final values, every run's "
                     "validity; speedup and efficiency across rank counts, with bba model's "

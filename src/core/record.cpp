@@ -28,7 +28,8 @@ bool Record::has(const std::string& name) const {
   return false;
 }
 
-void Record::solve(const std::string& solver, bool converged, double iterations) {
+void Record::solve(const std::string& solver, bool converged, double iterations, long long solves) {
+  solves_ += solves;
   set(solver + "_converged", converged ? 1.0 : 0.0);
   set(solver + "_iterations", iterations);
   if (!converged && std::find(failures_.begin(), failures_.end(), solver) == failures_.end())

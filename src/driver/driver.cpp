@@ -4,6 +4,7 @@
 #include "bilevel/core/interrupt.hpp"
 #include "bilevel/core/log_events.hpp"
 #include "bilevel/core/options.hpp"
+#include "bilevel/core/oracle_counts.hpp"
 #include "bilevel/driver/run_file.hpp"
 #include "bilevel/driver/run_validity.hpp"
 #include "bilevel/methods/algorithm.hpp"
@@ -117,6 +118,11 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, RunFile
   std::vector<OwnedVec> last_state;
   for (Vec v : step_state)
     last_state.push_back(duplicate(v));
+  // Only the steps' oracle calls count: what the setup called is dropped here, what the
+  // reporting calls is dropped after each report, and an interrupted step's are dropped with it.
+  OracleCounts& counts = problem.oracle_counts();
+  counts = run_start.oracle_counts;
+  const bool samples_column = problem.structure().finite_sum;
 
   for (int k = first_iteration; k < config.outer_iters; ++k) {
     // One collective check per iteration: a signal on any rank, or a flush due on rank 0.
@@ -140,6 +146,7 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, RunFile
     BB_PETSC(VecCopy(x, last_x));
     for (std::size_t i = 0; i < step_state.size(); ++i)
       BB_PETSC(VecCopy(step_state[i], last_state[i]));
+    const OracleCounts last_counts = counts;
     try {
       StageScope stage(log_events().iterations);
       BB_PETSC(PetscTime(&t0));
@@ -149,6 +156,7 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, RunFile
       BB_PETSC(VecCopy(last_x, x));
       for (std::size_t i = 0; i < step_state.size(); ++i)
         BB_PETSC(VecCopy(last_state[i], step_state[i]));
+      counts = last_counts;
       outcome.status = RunStatus::interrupted;
       break;
     }
@@ -161,6 +169,9 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, RunFile
     record.set("time", elapsed);
     record.set("inner_time", seconds[1]);
     record.set("hypergrad_time", seconds[2]);
+    counts.add_calls(OracleKind::inner_solve, record.solves());
+    counts.record(record, samples_column);
+    const OracleCounts step_counts = counts;
 
     bool algorithm_set_hypergrad = record.has("hypergrad_norm");
     std::vector<std::string> failures = record.failures();
@@ -198,6 +209,7 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, RunFile
       if (!record.has("hypergrad_norm"))
         record.set("hypergrad_norm", nan);
     }
+    counts = step_counts;
     // Inner solves (of the step or of the reporting) that missed their tolerance flag the row
     // and count against the run's validity.
     record.set("inner_ok", failures.empty() ? 1.0 : 0.0);

@@ -79,6 +79,13 @@ RunStart StoredRun::resume(Algorithm& algorithm, Vec x, Vec x_start) const {
       const auto times = h5::read_all(file_, "trace/time");
       start.first_iteration = iterations.empty() ? 0 : static_cast<int>(iterations.back()) + 1;
       start.time_offset = times.empty() ? 0.0 : times.back();
+      // The last row's cumulative counts (0 for a column the file does not have).
+      start.oracle_counts = OracleCounts::from_row([&](const char* column) {
+        const std::string path = std::string("trace/") + column;
+        if (iterations.empty() || !h5::exists(file_, path))
+          return 0.0;
+        return h5::read_all(file_, path).back();
+      });
     }
   });
   return start;

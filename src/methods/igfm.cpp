@@ -141,6 +141,7 @@ void Igfm::step(Vec x, Record& record) {
     int begin = 0, end = 0, group_rank = 0;
     groups_->owned_items(points, begin, end);
     MPI_Comm_rank(groups_->group_comm(), &group_rank);
+    const OracleCounts group_start = group_problem_->oracle_counts();
     for (int i = begin; i < end; ++i) {
       const double sign = i % 2 == 0 ? 1.0 : -1.0; // point 2b: x + delta u_b, 2b+1: x - delta u_b
       scatter_owned(xf + sign * config_.delta * direction(iteration_, i / 2, nx), group_x_);
@@ -154,6 +155,11 @@ void Igfm::step(Vec x, Record& record) {
       }
     }
     logged_allreduce(problem.comm(), values.data(), static_cast<int>(values.size()), MPI_SUM);
+    // The groups evaluated different points on their own copies: the run's calls are the sum
+    // over the groups (each counted by its rank 0), the same for any rank count.
+    const OracleCounts points_counts =
+        group_rank == 0 ? group_problem_->oracle_counts().since(group_start) : OracleCounts{};
+    problem.oracle_counts() += points_counts.summed_over(problem.comm());
     // Algorithm 2 line 5, averaged over the batch (in a fixed order on every rank).
     grad = Eigen::VectorXd::Zero(nx);
     const double scale = static_cast<double>(nx) / (2.0 * config_.delta);
@@ -172,7 +178,10 @@ void Igfm::step(Vec x, Record& record) {
   // upper_objective is IGFM's own estimate of phi there.
   if (!config_.warm_start)
     BB_PETSC(VecCopy(y_start_, y_));
+  // Every group runs this same solve: its calls count once.
+  const OracleCounts lower_start = group_problem_->oracle_counts();
   const SwitchingGradient::Result r = lower_solution(x_next);
+  problem.oracle_counts() += group_problem_->oracle_counts().since(lower_start);
 
   double f_steps = 0, g_steps = 0, diverged = r.lower_descended ? 0.0 : 1.0;
   for (int i = 0; i < points; ++i) {

@@ -87,7 +87,7 @@ void QpHypergrad::ffo_hypergradient(Vec x, const DenseQp& qp, const QpSolution& 
   const auto perturbed = solver.minimise(gradient, base.y, first_step);
   // A missed tolerance makes the estimate wrong by about the residual over delta.
   record.solve("ffo_inner", base.converged && perturbed.converged,
-               base.iterations + perturbed.iterations);
+               base.iterations + perturbed.iterations, /*solves=*/2);
   // grad_x L_delta(y_delta) - grad_x L_0(y_0), over delta.
   scatter_owned(perturbed.y, y_delta_);
   problem().upper_gradient(x, y_delta_, grad, nullptr);

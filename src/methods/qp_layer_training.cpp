@@ -56,8 +56,16 @@ void QpLayerTraining::step(Vec x, Record& record) {
   const Eigen::Index n = p.layer_size(), nx = model.size();
   Eigen::VectorXd grad = Eigen::VectorXd::Zero(nx), reference = Eigen::VectorXd::Zero(nx);
   // Reduced in one allreduce: the model gradient, then loss, IPM iterations, unsolved QPs, the
-  // oracle's inner iterations and its inner solves that missed their tolerance.
-  enum Sum { kLoss, kQpIterations, kQpFailures, kInnerIterations, kInnerFailures, kSums };
+  // oracle's inner iterations, its inner solves that missed their tolerance and how many it ran.
+  enum Sum {
+    kLoss,
+    kQpIterations,
+    kQpFailures,
+    kInnerIterations,
+    kInnerFailures,
+    kInnerSolves,
+    kSums
+  };
   Eigen::VectorXd sums = Eigen::VectorXd::Zero(nx + kSums);
   double times[2] = {0, 0}; // forward, backward: this rank's
   Eigen::VectorXd y_block(static_cast<Eigen::Index>(end - begin) * n);
@@ -88,6 +96,7 @@ void QpLayerTraining::step(Vec x, Record& record) {
       const QpAdjoint adjoint = oracle_->adjoint(qp, solution, dl);
       sums[nx + kInnerIterations] += adjoint.inner_iterations;
       sums[nx + kInnerFailures] += adjoint.inner_converged ? 0.0 : 1.0;
+      sums[nx + kInnerSolves] += adjoint.inner_solves;
       p.add_model_gradient(model, sample,
                            adjoint.gradient(qp, solution, p.needs_matrix_gradients()), grad);
     }
@@ -125,11 +134,14 @@ void QpLayerTraining::step(Vec x, Record& record) {
   record.set("epoch", static_cast<double>(iteration_ + 1) / per_epoch);
   // Every QP of the minibatch, and every inner solve of the oracle, must meet its tolerance for
   // the row's gradient to be trusted; the counts say how many did not.
-  record.solve("qp", sums[nx + kQpFailures] == 0.0, sums[nx + kQpIterations] / p.batch_size());
+  // One report for the whole minibatch, which stands for its batch_size solves over all ranks.
+  record.solve("qp", sums[nx + kQpFailures] == 0.0, sums[nx + kQpIterations] / p.batch_size(),
+               p.batch_size());
   record.set("qp_failures", sums[nx + kQpFailures]);
   if (const std::string inner = oracle_->inner_solver(); !inner.empty()) {
     record.solve(inner, sums[nx + kInnerFailures] == 0.0,
-                 sums[nx + kInnerIterations] / p.batch_size());
+                 sums[nx + kInnerIterations] / p.batch_size(),
+                 static_cast<long long>(sums[nx + kInnerSolves]));
     record.set(inner + "_failures", sums[nx + kInnerFailures]);
   }
   record.set("forward_time", times[0]);

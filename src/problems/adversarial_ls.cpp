@@ -188,14 +188,14 @@ void AdversarialLs::residual(Vec x, Vec y) const {
   BB_PETSC(VecAXPY(residual_, -1.0, y));
 }
 
-double AdversarialLs::upper_value(Vec x, Vec y) {
+double AdversarialLs::evaluate_upper_value(Vec x, Vec y) {
   residual(x, y);
   PetscReal norm = 0;
   BB_PETSC(VecNorm(residual_, NORM_2, &norm));
   return 0.5 * norm * norm / static_cast<double>(n_);
 }
 
-void AdversarialLs::upper_gradient(Vec x, Vec y, Vec gx, Vec gy) {
+void AdversarialLs::evaluate_upper_gradient(Vec x, Vec y, Vec gx, Vec gy) {
   residual(x, y);
   const double scale = 1.0 / static_cast<double>(n_);
   if (gx) {
@@ -206,7 +206,7 @@ void AdversarialLs::upper_gradient(Vec x, Vec y, Vec gx, Vec gy) {
     BB_PETSC(VecAXPBY(gy, -scale, 0.0, residual_));
 }
 
-double AdversarialLs::lower_value(Vec x, Vec y) {
+double AdversarialLs::evaluate_lower_value(Vec x, Vec y) {
   // (1/2n) (r'Mr + lambda (y - b)'M(y - b)), r = Ax - y
   residual(x, y);
   PetscScalar fit = 0, penalty = 0;
@@ -218,7 +218,7 @@ double AdversarialLs::lower_value(Vec x, Vec y) {
   return 0.5 * (fit + config_.lambda * penalty) / static_cast<double>(n_);
 }
 
-void AdversarialLs::lower_gradient(Vec x, Vec y, Vec gx, Vec gy) {
+void AdversarialLs::evaluate_lower_gradient(Vec x, Vec y, Vec gx, Vec gy) {
   // grad_x g = (1/n) A'M r, grad_y g = (1/n) M(-r + lambda (y - b))
   residual(x, y);
   const double scale = 1.0 / static_cast<double>(n_);
@@ -234,18 +234,18 @@ void AdversarialLs::lower_gradient(Vec x, Vec y, Vec gx, Vec gy) {
   }
 }
 
-void AdversarialLs::lower_hess_yy(Vec, Vec, Vec v, Vec out) {
+void AdversarialLs::evaluate_lower_hess_yy(Vec, Vec, Vec v, Vec out) {
   BB_PETSC(VecPointwiseMult(out, m_, v));
   BB_PETSC(VecScale(out, (1.0 + config_.lambda) / static_cast<double>(n_)));
 }
 
-void AdversarialLs::lower_hess_xy(Vec, Vec, Vec v, Vec out_x) {
+void AdversarialLs::evaluate_lower_hess_xy(Vec, Vec, Vec v, Vec out_x) {
   BB_PETSC(VecPointwiseMult(work_y_, m_, v));
   BB_PETSC(MatMultTranspose(A_, work_y_, out_x));
   BB_PETSC(VecScale(out_x, -1.0 / static_cast<double>(n_)));
 }
 
-void AdversarialLs::lower_hess_yx(Vec, Vec, Vec w, Vec out_y) {
+void AdversarialLs::evaluate_lower_hess_yx(Vec, Vec, Vec w, Vec out_y) {
   BB_PETSC(MatMult(A_, w, work_y_));
   BB_PETSC(VecPointwiseMult(out_y, m_, work_y_));
   BB_PETSC(VecScale(out_y, -1.0 / static_cast<double>(n_)));

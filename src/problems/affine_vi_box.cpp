@@ -87,12 +87,12 @@ void AffineViBox::initial_y(Vec, Vec y) const {
   scatter_owned(Eigen::VectorXd::Zero(config_.ny).cwiseMax(config_.lo).cwiseMin(config_.hi), y);
 }
 
-double AffineViBox::upper_value(Vec x, Vec y) {
+double AffineViBox::evaluate_upper_value(Vec x, Vec y) {
   const Eigen::VectorXd vx = gather_to_all(x), vy = gather_to_all(y);
   return 0.5 * (vy - y_d_).squaredNorm() + 0.5 * config_.alpha * vx.squaredNorm();
 }
 
-void AffineViBox::upper_gradient(Vec x, Vec y, Vec gx, Vec gy) {
+void AffineViBox::evaluate_upper_gradient(Vec x, Vec y, Vec gx, Vec gy) {
   if (gx) {
     BB_PETSC(VecCopy(x, gx));
     BB_PETSC(VecScale(gx, config_.alpha));
@@ -101,19 +101,19 @@ void AffineViBox::upper_gradient(Vec x, Vec y, Vec gx, Vec gy) {
     scatter_owned(gather_to_all(y) - y_d_, gy);
 }
 
-void AffineViBox::vi_map(Vec x, Vec y, Vec out) {
+void AffineViBox::evaluate_vi_map(Vec x, Vec y, Vec out) {
   scatter_owned(M_ * gather_to_all(y) + N_ * gather_to_all(x) + q_, out);
 }
-void AffineViBox::vi_jac_y(Vec, Vec, Vec v, Vec out) {
+void AffineViBox::evaluate_vi_jac_y(Vec, Vec, Vec v, Vec out) {
   scatter_owned(M_ * gather_to_all(v), out);
 }
-void AffineViBox::vi_jac_y_transpose(Vec, Vec, Vec v, Vec out) {
+void AffineViBox::evaluate_vi_jac_y_transpose(Vec, Vec, Vec v, Vec out) {
   scatter_owned(M_.transpose() * gather_to_all(v), out);
 }
-void AffineViBox::vi_jac_x(Vec, Vec, Vec w, Vec out_y) {
+void AffineViBox::evaluate_vi_jac_x(Vec, Vec, Vec w, Vec out_y) {
   scatter_owned(N_ * gather_to_all(w), out_y);
 }
-void AffineViBox::vi_jac_x_transpose(Vec, Vec, Vec v, Vec out_x) {
+void AffineViBox::evaluate_vi_jac_x_transpose(Vec, Vec, Vec v, Vec out_x) {
   scatter_owned(N_.transpose() * gather_to_all(v), out_x);
 }
 

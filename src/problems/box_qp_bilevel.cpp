@@ -104,7 +104,7 @@ void BoxQpBilevel::initial_x(Vec x) const {
   BB_PETSC(VecRestoreArray(x, &px));
 }
 
-double BoxQpBilevel::upper_value(Vec x, Vec y) {
+double BoxQpBilevel::evaluate_upper_value(Vec x, Vec y) {
   BB_PETSC(VecWAXPY(work_y_, -1.0, d_, y));
   PetscReal ry = 0, rx = 0;
   BB_PETSC(VecNorm(work_y_, NORM_2, &ry));
@@ -112,7 +112,7 @@ double BoxQpBilevel::upper_value(Vec x, Vec y) {
   return 0.5 * ry * ry / static_cast<double>(config_.ny) + 0.5 * config_.r * rx * rx;
 }
 
-void BoxQpBilevel::upper_gradient(Vec x, Vec y, Vec gx, Vec gy) {
+void BoxQpBilevel::evaluate_upper_gradient(Vec x, Vec y, Vec gx, Vec gy) {
   if (gx)
     BB_PETSC(VecAXPBY(gx, config_.r, 0.0, x));
   if (gy) {
@@ -126,7 +126,7 @@ BoxQp BoxQpBilevel::lower_box_qp(Vec x) {
   return {H_, q_, lower_, upper_};
 }
 
-double BoxQpBilevel::lower_value(Vec x, Vec y) {
+double BoxQpBilevel::evaluate_lower_value(Vec x, Vec y) {
   const BoxQp qp = lower_box_qp(x);
   BB_PETSC(MatMult(H_, y, work_y_));
   BB_PETSC(VecAXPBY(work_y_, -1.0, 0.5, qp.q)); // 1/2 Hy - q
@@ -135,23 +135,23 @@ double BoxQpBilevel::lower_value(Vec x, Vec y) {
   return value;
 }
 
-void BoxQpBilevel::lower_gradient(Vec x, Vec y, Vec gx, Vec gy) {
+void BoxQpBilevel::evaluate_lower_gradient(Vec x, Vec y, Vec gx, Vec gy) {
   if (gx)
-    lower_hess_xy(x, y, y, gx); // -B'y
+    evaluate_lower_hess_xy(x, y, y, gx); // -B'y
   if (gy)
     box_qp_gradient(lower_box_qp(x), y, gy);
 }
 
-void BoxQpBilevel::lower_hess_yy(Vec, Vec, Vec v, Vec out) {
+void BoxQpBilevel::evaluate_lower_hess_yy(Vec, Vec, Vec v, Vec out) {
   BB_PETSC(MatMult(H_, v, out));
 }
 
-void BoxQpBilevel::lower_hess_xy(Vec, Vec, Vec v, Vec out_x) {
+void BoxQpBilevel::evaluate_lower_hess_xy(Vec, Vec, Vec v, Vec out_x) {
   BB_PETSC(MatMultTranspose(B_, v, out_x));
   BB_PETSC(VecScale(out_x, -1.0));
 }
 
-void BoxQpBilevel::lower_hess_yx(Vec, Vec, Vec w, Vec out_y) {
+void BoxQpBilevel::evaluate_lower_hess_yx(Vec, Vec, Vec w, Vec out_y) {
   BB_PETSC(MatMult(B_, w, out_y));
   BB_PETSC(VecScale(out_y, -1.0));
 }

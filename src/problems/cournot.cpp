@@ -113,7 +113,7 @@ void Cournot::initial_x(Vec x) const {
   BB_PETSC(VecSet(x, 0.0));
 }
 
-double Cournot::upper_value(Vec x, Vec y) {
+double Cournot::evaluate_upper_value(Vec x, Vec y) {
   // [Q, sum (c y + d y^2 / 2), <e, y>, ||x||^2] in one reduction.
   std::array<double, 4> s{};
   {
@@ -130,7 +130,7 @@ double Cournot::upper_value(Vec x, Vec y) {
   return -welfare + config_.damage * s[2] + 0.5 * config_.tax_cost * s[3];
 }
 
-void Cournot::upper_gradient(Vec x, Vec y, Vec gx, Vec gy) {
+void Cournot::evaluate_upper_gradient(Vec x, Vec y, Vec gx, Vec gy) {
   if (gx)
     BB_PETSC(VecAXPBY(gx, config_.tax_cost, 0.0, x));
   if (gy) {
@@ -143,7 +143,7 @@ void Cournot::upper_gradient(Vec x, Vec y, Vec gx, Vec gy) {
   }
 }
 
-void Cournot::vi_map(Vec x, Vec y, Vec out) {
+void Cournot::evaluate_vi_map(Vec x, Vec y, Vec out) {
   // F = c + x + (d + b) y - (a - b Q).
   PetscScalar total = 0;
   BB_PETSC(VecSum(y, &total));
@@ -154,7 +154,7 @@ void Cournot::vi_map(Vec x, Vec y, Vec out) {
   BB_PETSC(VecShift(out, -(config_.demand_intercept - b * total)));
 }
 
-void Cournot::vi_jac_y(Vec, Vec, Vec v, Vec out) {
+void Cournot::evaluate_vi_jac_y(Vec, Vec, Vec v, Vec out) {
   // (diag(d + b) + b 1 1') v: the rank-one part costs one global sum.
   PetscScalar total = 0;
   BB_PETSC(VecSum(v, &total));
@@ -163,13 +163,13 @@ void Cournot::vi_jac_y(Vec, Vec, Vec v, Vec out) {
   BB_PETSC(VecAXPY(out, b, v));
   BB_PETSC(VecShift(out, b * total));
 }
-void Cournot::vi_jac_y_transpose(Vec x, Vec y, Vec v, Vec out) {
-  vi_jac_y(x, y, v, out); // symmetric: the game has a potential
+void Cournot::evaluate_vi_jac_y_transpose(Vec x, Vec y, Vec v, Vec out) {
+  evaluate_vi_jac_y(x, y, v, out); // symmetric: the game has a potential
 }
-void Cournot::vi_jac_x(Vec, Vec, Vec w, Vec out_y) {
+void Cournot::evaluate_vi_jac_x(Vec, Vec, Vec w, Vec out_y) {
   BB_PETSC(VecCopy(w, out_y));
 }
-void Cournot::vi_jac_x_transpose(Vec, Vec, Vec v, Vec out_x) {
+void Cournot::evaluate_vi_jac_x_transpose(Vec, Vec, Vec v, Vec out_x) {
   BB_PETSC(VecCopy(v, out_x));
 }
 

@@ -99,7 +99,7 @@ void ObstacleControl::initial_y(Vec, Vec y) const {
   BB_PETSC(VecCopy(psi_, y));
 }
 
-double ObstacleControl::upper_value(Vec x, Vec y) {
+double ObstacleControl::evaluate_upper_value(Vec x, Vec y) {
   BB_PETSC(VecWAXPY(work_, -1.0, y_d_, y));
   PetscReal ry = 0, rx = 0;
   BB_PETSC(VecNormBegin(work_, NORM_2, &ry));
@@ -109,7 +109,7 @@ double ObstacleControl::upper_value(Vec x, Vec y) {
   return 0.5 * h_ * h_ * (ry * ry + config_.alpha * rx * rx);
 }
 
-void ObstacleControl::upper_gradient(Vec x, Vec y, Vec gx, Vec gy) {
+void ObstacleControl::evaluate_upper_gradient(Vec x, Vec y, Vec gx, Vec gy) {
   if (gx)
     BB_PETSC(VecAXPBY(gx, config_.alpha * h_ * h_, 0.0, x));
   if (gy) {
@@ -118,20 +118,20 @@ void ObstacleControl::upper_gradient(Vec x, Vec y, Vec gx, Vec gy) {
   }
 }
 
-void ObstacleControl::vi_map(Vec x, Vec y, Vec out) {
+void ObstacleControl::evaluate_vi_map(Vec x, Vec y, Vec out) {
   BB_PETSC(MatMult(K_, y, out));
   BB_PETSC(VecAXPY(out, -1.0, x));
 }
-void ObstacleControl::vi_jac_y(Vec, Vec, Vec v, Vec out) {
+void ObstacleControl::evaluate_vi_jac_y(Vec, Vec, Vec v, Vec out) {
   BB_PETSC(MatMult(K_, v, out));
 }
-void ObstacleControl::vi_jac_y_transpose(Vec, Vec, Vec v, Vec out) {
+void ObstacleControl::evaluate_vi_jac_y_transpose(Vec, Vec, Vec v, Vec out) {
   BB_PETSC(MatMult(K_, v, out)); // K is symmetric
 }
-void ObstacleControl::vi_jac_x(Vec, Vec, Vec w, Vec out_y) {
+void ObstacleControl::evaluate_vi_jac_x(Vec, Vec, Vec w, Vec out_y) {
   BB_PETSC(VecAXPBY(out_y, -1.0, 0.0, w));
 }
-void ObstacleControl::vi_jac_x_transpose(Vec, Vec, Vec v, Vec out_x) {
+void ObstacleControl::evaluate_vi_jac_x_transpose(Vec, Vec, Vec v, Vec out_x) {
   BB_PETSC(VecAXPBY(out_x, -1.0, 0.0, v));
 }
 

@@ -130,7 +130,7 @@ std::vector<double> QpLayerProblem::sum_over_test_solutions(const Vector& model,
   return sums;
 }
 
-double QpLayerProblem::upper_value(Vec x, Vec y) {
+double QpLayerProblem::evaluate_upper_value(Vec x, Vec y) {
   return sum_over_batch(x, y,
                         [this](const Vector&, int sample, const Eigen::Ref<const Vector>& ys) {
                           return sample_loss(sample, ys);
@@ -148,7 +148,7 @@ double QpLayerProblem::lower_residual(Vec x, Vec y) {
       }));
 }
 
-void QpLayerProblem::upper_gradient(Vec, Vec y, Vec gx, Vec gy) {
+void QpLayerProblem::evaluate_upper_gradient(Vec, Vec y, Vec gx, Vec gy) {
   if (gx)
     BB_PETSC(VecSet(gx, 0.0));
   if (!gy)

@@ -143,7 +143,7 @@ void Quadratic::residual(Vec y) const {
   BB_PETSC(VecAXPY(residual_, -1.0, d_));
 }
 
-double Quadratic::upper_value(Vec x, Vec y) {
+double Quadratic::evaluate_upper_value(Vec x, Vec y) {
   residual(y);
   PetscReal rn = 0, xn = 0;
   BB_PETSC(VecNorm(residual_, NORM_2, &rn));
@@ -151,7 +151,7 @@ double Quadratic::upper_value(Vec x, Vec y) {
   return 0.5 * rn * rn + 0.5 * config_.r * xn * xn;
 }
 
-void Quadratic::upper_gradient(Vec x, Vec y, Vec gx, Vec gy) {
+void Quadratic::evaluate_upper_gradient(Vec x, Vec y, Vec gx, Vec gy) {
   if (gx) {
     BB_PETSC(VecCopy(x, gx));
     BB_PETSC(VecScale(gx, config_.r));
@@ -162,7 +162,7 @@ void Quadratic::upper_gradient(Vec x, Vec y, Vec gx, Vec gy) {
   }
 }
 
-double Quadratic::lower_value(Vec x, Vec y) {
+double Quadratic::evaluate_lower_value(Vec x, Vec y) {
   // 1/2 y'Qy - y'Bx + c'y = y'(1/2 Qy - Bx + c)
   apply_reflected_diagonal(eigenvalues_, y, work_y_);
   BB_PETSC(VecScale(work_y_, 0.5));
@@ -174,7 +174,7 @@ double Quadratic::lower_value(Vec x, Vec y) {
   return value;
 }
 
-void Quadratic::lower_gradient(Vec x, Vec y, Vec gx, Vec gy) {
+void Quadratic::evaluate_lower_gradient(Vec x, Vec y, Vec gx, Vec gy) {
   if (gx) {
     BB_PETSC(MatMultTranspose(B_, y, gx));
     BB_PETSC(VecScale(gx, -1.0));
@@ -186,16 +186,16 @@ void Quadratic::lower_gradient(Vec x, Vec y, Vec gx, Vec gy) {
   }
 }
 
-void Quadratic::lower_hess_yy(Vec, Vec, Vec v, Vec out) {
+void Quadratic::evaluate_lower_hess_yy(Vec, Vec, Vec v, Vec out) {
   apply_reflected_diagonal(eigenvalues_, v, out);
 }
 
-void Quadratic::lower_hess_xy(Vec, Vec, Vec v, Vec out_x) {
+void Quadratic::evaluate_lower_hess_xy(Vec, Vec, Vec v, Vec out_x) {
   BB_PETSC(MatMultTranspose(B_, v, out_x));
   BB_PETSC(VecScale(out_x, -1.0));
 }
 
-void Quadratic::lower_hess_yx(Vec, Vec, Vec w, Vec out_y) {
+void Quadratic::evaluate_lower_hess_yx(Vec, Vec, Vec w, Vec out_y) {
   BB_PETSC(MatMult(B_, w, out_y));
   BB_PETSC(VecScale(out_y, -1.0));
 }
@@ -205,7 +205,7 @@ void Quadratic::exact_hypergradient(Vec x, Vec grad, Vec y_star) {
   BB_PETSC(MatMult(B_, x, rhs));
   BB_PETSC(VecAXPY(rhs, -1.0, c_));
   apply_q_inverse(rhs, y);
-  upper_gradient(x, y, nullptr, rhs); // rhs = C'(C y* - d)
+  evaluate_upper_gradient(x, y, nullptr, rhs); // rhs = C'(C y* - d): ground truth, not counted
   apply_q_inverse(rhs, v);
   BB_PETSC(MatMultTranspose(B_, v, grad));
   BB_PETSC(VecAXPY(grad, config_.r, x));

@@ -50,33 +50,33 @@ void ReplicatedProblem::initial_y(Vec x, Vec y) const {
   scatter(initial_y(gather(x)), y);
 }
 
-double ReplicatedProblem::upper_value(Vec x, Vec y) {
+double ReplicatedProblem::evaluate_upper_value(Vec x, Vec y) {
   return f(gather(x), gather(y));
 }
 
-void ReplicatedProblem::upper_gradient(Vec x, Vec y, Vec gx, Vec gy) {
+void ReplicatedProblem::evaluate_upper_gradient(Vec x, Vec y, Vec gx, Vec gy) {
   distributed_gradient([&](Vector* vx, Vector* vy) { grad_f(gather(x), gather(y), vx, vy); }, gx,
                        gy);
 }
 
-double ReplicatedProblem::lower_value(Vec x, Vec y) {
+double ReplicatedProblem::evaluate_lower_value(Vec x, Vec y) {
   return g(gather(x), gather(y));
 }
 
-void ReplicatedProblem::lower_gradient(Vec x, Vec y, Vec gx, Vec gy) {
+void ReplicatedProblem::evaluate_lower_gradient(Vec x, Vec y, Vec gx, Vec gy) {
   distributed_gradient([&](Vector* vx, Vector* vy) { grad_g(gather(x), gather(y), vx, vy); }, gx,
                        gy);
 }
 
-void ReplicatedProblem::lower_hess_yy(Vec x, Vec y, Vec v, Vec out) {
+void ReplicatedProblem::evaluate_lower_hess_yy(Vec x, Vec y, Vec v, Vec out) {
   scatter(hess_yy_g(gather(x), gather(y), gather(v)), out);
 }
 
-void ReplicatedProblem::lower_hess_xy(Vec x, Vec y, Vec v, Vec out_x) {
+void ReplicatedProblem::evaluate_lower_hess_xy(Vec x, Vec y, Vec v, Vec out_x) {
   scatter(hess_xy_g(gather(x), gather(y), gather(v)), out_x);
 }
 
-void ReplicatedProblem::lower_hess_yx(Vec x, Vec y, Vec w, Vec out_y) {
+void ReplicatedProblem::evaluate_lower_hess_yx(Vec x, Vec y, Vec w, Vec out_y) {
   scatter(hess_yx_g(gather(x), gather(y), gather(w)), out_y);
 }
 

@@ -54,6 +54,7 @@ QpAdjoint FfoOracle::adjoint(const DenseQp& qp, const QpSolution& solution,
   a.y_outer = perturbed.y;
   a.inner_converged = base.converged && perturbed.converged;
   a.inner_iterations = base.iterations + perturbed.iterations;
+  a.inner_solves = 2;
   return a;
 }
 

@@ -149,20 +149,25 @@ def png_width(path):
 
 
 def test_oracle_call_columns_add_an_axis_and_a_target_column(tmp_path, bba):
-    """Traces with oracle_* columns (cumulative calls per row) get one more x-axis per column
-    and its median at the target in the time-to-target table; traces without keep two axes."""
+    """Traces with calls_* columns (cumulative calls per row) that count something get one more
+    x-axis per column and its median at the target in the time-to-target table; a kind never
+    called (all 0) and qp_layer's oracle_error (an accuracy, not a count) get none; traces
+    without counts keep two axes."""
     k = np.arange(40.0)
     for seed in range(3):
         write_run(tmp_path / "res" / f"o{seed}.h5", problem="quadratic", algorithm="aid",
                   seed=seed, options=f"-problem quadratic -algorithm aid -seed {seed}",
                   trace={"iteration": k, "time": 0.01 * (k + 1),
                          "hypergrad_norm": 0.5 ** k * (1 + seed),
-                         "oracle_hessian_vector": 7.0 * (k + 1)})
+                         "calls_hessian_vector": 7.0 * (k + 1),
+                         "calls_cross_derivative": 0.0 * k,
+                         "oracle_error": 1e-3 * (k + 1)})
     out = tmp_path / "o.html"
     rc, _, err = bba("compare", tmp_path / "res", "-o", out, "--target", "hypergrad_norm=1e-3")
     assert rc == 0, err
     page = out.read_text()
-    assert "<th>median oracle_hessian_vector</th>" in page
+    assert "<th>median calls_hessian_vector</th>" in page
+    assert "calls_cross_derivative" not in page and "median oracle_error" not in page
     # seeds reach 1e-3 at k = 10, 11, 11 (0.5^k (1 + seed)): 12 iterations done, 84 calls
     row = re.search(r"aid</td><td>3/3</td><td class=\"num\">[\d.e-]+</td><td class=\"num\">"
                     r"([\d.]+)</td><td class=\"num\">([\d.]+)</td>", page)
@@ -171,10 +176,24 @@ def test_oracle_call_columns_add_an_axis_and_a_target_column(tmp_path, bba):
     plain = tmp_path / "p.html"
     for f in (tmp_path / "res").glob("*.h5"):
         with h5py.File(f, "a") as h:
-            del h["trace/oracle_hessian_vector"]
+            del h["trace/calls_hessian_vector"]
     assert bba("compare", tmp_path / "res", "-o", plain)[0] == 0
-    assert "oracle_" not in plain.read_text()
+    assert "calls_" not in plain.read_text()
     assert png_width(tmp_path / "p_files" / "quadratic_convergence.png") == 1200
+
+
+def test_samples_column_is_an_axis_of_samples_touched(tmp_path, bba):
+    """A finite-sum problem's trace has `samples`: one more axis, labelled samples touched."""
+    k = np.arange(20.0)
+    write_run(tmp_path / "res" / "s.h5", problem="logreg_hyper", algorithm="aid", seed=0,
+              options="-problem logreg_hyper -algorithm aid",
+              trace={"iteration": k, "time": 0.01 * (k + 1), "hypergrad_norm": 0.5 ** k,
+                     "calls_lower_gradient": 3.0 * (k + 1), "samples": 300.0 * (k + 1)})
+    out = tmp_path / "s.html"
+    rc, _, err = bba("compare", tmp_path / "res", "-o", out, "--target", "hypergrad_norm=1e-3")
+    assert rc == 0, err
+    assert "<th>median samples</th>" in out.read_text()
+    assert png_width(tmp_path / "s_files" / "logreg_hyper_convergence.png") == 2400  # 4 axes
 
 
 def test_rates_against_the_papers_bounds(tmp_path, bba):

@@ -4,6 +4,7 @@
 // tolerance on the hypergradient norm, a wall-time budget, a non-finite metric or runaway growth
 // (status "diverged") or SIGTERM/SIGINT (status "interrupted", the file flushed and valid;
 // core/interrupt.hpp stops even a long inner solve within one inner step).
+#include "bilevel/core/oracle_counts.hpp"
 #include "bilevel/core/petsc_handle.hpp"
 #include "bilevel/core/run_status.hpp"
 #include "bilevel/problems/run_spec.hpp"
@@ -45,11 +46,16 @@ struct RunStart {
   Vec x_start = nullptr;
   int first_iteration = 0;
   double time_offset = 0.0;
+  /// The oracle calls counted up to the stored trace's last row, where a resumed run's
+  /// cumulative calls_* columns continue.
+  OracleCounts oracle_counts;
 };
 
 /// Runs the loop. `x` holds the starting point (set by the caller: initial or restarted) and
 /// ends holding the final iterate. Every row gets `inner_ok` (0 when an inner solve of the
-/// step missed its tolerance, Record::solve), counted in `validity`.
+/// step missed its tolerance, Record::solve), counted in `validity`, and the cumulative oracle
+/// calls of the steps (problem.oracle_counts() plus the inner solves the steps reported), which
+/// the setup and the reporting leave unchanged.
 RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, RunFile& file,
                           const DriverConfig& config, RunValidity& validity, const RunStart& start);
 

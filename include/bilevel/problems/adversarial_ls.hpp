@@ -40,13 +40,6 @@ public:
   /// The true labels b: the adversary starts from the unmodified data.
   void initial_y(Vec x, Vec y) const override;
 
-  double upper_value(Vec x, Vec y) override;
-  void upper_gradient(Vec x, Vec y, Vec gx, Vec gy) override;
-  double lower_value(Vec x, Vec y) override;
-  void lower_gradient(Vec x, Vec y, Vec gx, Vec gy) override;
-  void lower_hess_yy(Vec x, Vec y, Vec v, Vec out) override;
-  void lower_hess_xy(Vec x, Vec y, Vec v, Vec out_x) override;
-  void lower_hess_yx(Vec x, Vec y, Vec w, Vec out_y) override;
   /// grad^2_yy g = ((1 + lambda)/n) M: mu = 0 (half of M is zero), L = (1 + lambda) max m / n.
   Curvature lower_curvature(Vec, Vec, CurvatureNeed) override;
   void exact_hypergradient(Vec x, Vec grad, Vec y_star) override;
@@ -55,6 +48,15 @@ public:
   void export_data(hid_t group) const override;
 
 private:
+  // Problem's public oracles count each call (oracle_counts()) and call these.
+  double evaluate_upper_value(Vec x, Vec y) override;
+  void evaluate_upper_gradient(Vec x, Vec y, Vec gx, Vec gy) override;
+  double evaluate_lower_value(Vec x, Vec y) override;
+  void evaluate_lower_gradient(Vec x, Vec y, Vec gx, Vec gy) override;
+  void evaluate_lower_hess_yy(Vec x, Vec y, Vec v, Vec out) override;
+  void evaluate_lower_hess_xy(Vec x, Vec y, Vec v, Vec out_x) override;
+  void evaluate_lower_hess_yx(Vec x, Vec y, Vec w, Vec out_y) override;
+
   /// residual_ = Ax - y.
   void residual(Vec x, Vec y) const;
   /// The closed-form phi(x); leaves A x - b in work_y_.

@@ -41,14 +41,6 @@ public:
   void initial_x(Vec x) const override;
   void initial_y(Vec x, Vec y) const override;
 
-  double upper_value(Vec x, Vec y) override;
-  void upper_gradient(Vec x, Vec y, Vec gx, Vec gy) override;
-
-  void vi_map(Vec x, Vec y, Vec out) override;
-  void vi_jac_y(Vec x, Vec y, Vec v, Vec out) override;
-  void vi_jac_y_transpose(Vec x, Vec y, Vec v, Vec out) override;
-  void vi_jac_x(Vec x, Vec y, Vec w, Vec out_y) override;
-  void vi_jac_x_transpose(Vec x, Vec y, Vec v, Vec out_x) override;
   const ConstraintSet* lower_set() const override { return &lower_set_; }
   const ConstraintSet* upper_set() const override { return &upper_set_; }
   Curvature lower_curvature(Vec, Vec, CurvatureNeed) override { return curvature_; }
@@ -58,6 +50,15 @@ public:
   void report_metrics(Vec x, Vec y, Record& record) override;
 
 private:
+  // Problem's public oracles count each call (oracle_counts()) and call these.
+  double evaluate_upper_value(Vec x, Vec y) override;
+  void evaluate_upper_gradient(Vec x, Vec y, Vec gx, Vec gy) override;
+  void evaluate_vi_map(Vec x, Vec y, Vec out) override;
+  void evaluate_vi_jac_y(Vec x, Vec y, Vec v, Vec out) override;
+  void evaluate_vi_jac_y_transpose(Vec x, Vec y, Vec v, Vec out) override;
+  void evaluate_vi_jac_x(Vec x, Vec y, Vec w, Vec out_y) override;
+  void evaluate_vi_jac_x_transpose(Vec x, Vec y, Vec v, Vec out_x) override;
+
   struct Solution {
     Eigen::VectorXd y;
     std::vector<PetscInt> free; ///< indices strictly inside the box

@@ -41,13 +41,6 @@ public:
   OwnedVec create_y() const override;
   void initial_x(Vec x) const override;
 
-  double upper_value(Vec x, Vec y) override;
-  void upper_gradient(Vec x, Vec y, Vec gx, Vec gy) override;
-  double lower_value(Vec x, Vec y) override;
-  void lower_gradient(Vec x, Vec y, Vec gx, Vec gy) override;
-  void lower_hess_yy(Vec x, Vec y, Vec v, Vec out) override;
-  void lower_hess_xy(Vec x, Vec y, Vec v, Vec out_x) override;
-  void lower_hess_yx(Vec x, Vec y, Vec w, Vec out_y) override;
   Curvature lower_curvature(Vec, Vec, CurvatureNeed) override {
     return {config_.shift, 4.0 + config_.shift};
   }
@@ -62,6 +55,15 @@ public:
   void export_data(hid_t group) const override;
 
 private:
+  // Problem's public oracles count each call (oracle_counts()) and call these.
+  double evaluate_upper_value(Vec x, Vec y) override;
+  void evaluate_upper_gradient(Vec x, Vec y, Vec gx, Vec gy) override;
+  double evaluate_lower_value(Vec x, Vec y) override;
+  void evaluate_lower_gradient(Vec x, Vec y, Vec gx, Vec gy) override;
+  void evaluate_lower_hess_yy(Vec x, Vec y, Vec v, Vec out) override;
+  void evaluate_lower_hess_xy(Vec x, Vec y, Vec v, Vec out_x) override;
+  void evaluate_lower_hess_yx(Vec x, Vec y, Vec w, Vec out_y) override;
+
   Config config_;
   OwnedMat H_, B_;
   OwnedVec c_, d_, lower_, upper_, q_, work_y_;

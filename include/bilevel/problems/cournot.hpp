@@ -41,14 +41,6 @@ public:
   /// No taxes.
   void initial_x(Vec x) const override;
 
-  double upper_value(Vec x, Vec y) override;
-  void upper_gradient(Vec x, Vec y, Vec gx, Vec gy) override;
-
-  void vi_map(Vec x, Vec y, Vec out) override;
-  void vi_jac_y(Vec x, Vec y, Vec v, Vec out) override;
-  void vi_jac_y_transpose(Vec x, Vec y, Vec v, Vec out) override;
-  void vi_jac_x(Vec x, Vec y, Vec w, Vec out_y) override;
-  void vi_jac_x_transpose(Vec x, Vec y, Vec v, Vec out_x) override;
   const ConstraintSet* lower_set() const override { return &lower_set_; }
   const ConstraintSet* upper_set() const override { return &upper_set_; }
   /// mu = min_i d_i + b (the rank-one part is PSD), L = max_i d_i + b + b N (its norm added).
@@ -57,6 +49,15 @@ public:
   void report_metrics(Vec x, Vec y, Record& record) override;
 
 private:
+  // Problem's public oracles count each call (oracle_counts()) and call these.
+  double evaluate_upper_value(Vec x, Vec y) override;
+  void evaluate_upper_gradient(Vec x, Vec y, Vec gx, Vec gy) override;
+  void evaluate_vi_map(Vec x, Vec y, Vec out) override;
+  void evaluate_vi_jac_y(Vec x, Vec y, Vec v, Vec out) override;
+  void evaluate_vi_jac_y_transpose(Vec x, Vec y, Vec v, Vec out) override;
+  void evaluate_vi_jac_x(Vec x, Vec y, Vec w, Vec out_y) override;
+  void evaluate_vi_jac_x_transpose(Vec x, Vec y, Vec v, Vec out_x) override;
+
   /// b = slope / N.
   double slope() const;
 

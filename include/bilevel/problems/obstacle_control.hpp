@@ -40,14 +40,6 @@ public:
   /// psi itself: feasible.
   void initial_y(Vec x, Vec y) const override;
 
-  double upper_value(Vec x, Vec y) override;
-  void upper_gradient(Vec x, Vec y, Vec gx, Vec gy) override;
-
-  void vi_map(Vec x, Vec y, Vec out) override;
-  void vi_jac_y(Vec x, Vec y, Vec v, Vec out) override;
-  void vi_jac_y_transpose(Vec x, Vec y, Vec v, Vec out) override;
-  void vi_jac_x(Vec x, Vec y, Vec w, Vec out_y) override;
-  void vi_jac_x_transpose(Vec x, Vec y, Vec v, Vec out_x) override;
   const ConstraintSet* lower_set() const override { return lower_set_.get(); }
   const ConstraintSet* upper_set() const override { return &upper_set_; }
   Curvature lower_curvature(Vec, Vec, CurvatureNeed) override { return curvature_; }
@@ -62,6 +54,15 @@ public:
   void prolong_y(const Problem& coarse, Vec y_coarse, Vec y) const override;
 
 private:
+  // Problem's public oracles count each call (oracle_counts()) and call these.
+  double evaluate_upper_value(Vec x, Vec y) override;
+  void evaluate_upper_gradient(Vec x, Vec y, Vec gx, Vec gy) override;
+  void evaluate_vi_map(Vec x, Vec y, Vec out) override;
+  void evaluate_vi_jac_y(Vec x, Vec y, Vec v, Vec out) override;
+  void evaluate_vi_jac_y_transpose(Vec x, Vec y, Vec v, Vec out) override;
+  void evaluate_vi_jac_x(Vec x, Vec y, Vec w, Vec out_y) override;
+  void evaluate_vi_jac_x_transpose(Vec x, Vec y, Vec v, Vec out_x) override;
+
   Config config_;
   double h_;
   OwnedDM da_;

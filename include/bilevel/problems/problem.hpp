@@ -17,6 +17,7 @@
 namespace bilevel {
 
 class ConstraintSet;
+enum class SampleRole; // problems/finite_sum.hpp
 
 /// Estimates of the lower level's curvature in y: strong convexity (monotonicity) mu and
 /// Lipschitz constant L of grad_y g (of F for a VI).
@@ -50,26 +51,31 @@ public:
   /// Starting lower iterate; zero unless the problem knows better.
   virtual void initial_y(Vec x, Vec y) const;
 
+  // ---- The oracles. Each call counts once in oracle_counts() under its kind (values of f and g:
+  // function_value; grad f; grad g and F: lower_gradient; grad^2_yy g v and grad_y F products:
+  // hessian_vector; the x-derivatives of grad_y g and F: cross_derivative), touching the sum's
+  // samples when the structure declares finite_sum; then the subclass's evaluate_* runs.
+
   // ---- upper level f(x, y)
-  virtual double upper_value(Vec x, Vec y) = 0;
-  virtual void upper_gradient(Vec x, Vec y, Vec gx, Vec gy) = 0;
+  double upper_value(Vec x, Vec y);
+  void upper_gradient(Vec x, Vec y, Vec gx, Vec gy);
 
   // ---- lower level g(x, y), when structure().form is objective.
-  virtual double lower_value(Vec x, Vec y);
-  virtual void lower_gradient(Vec x, Vec y, Vec gx, Vec gy);
+  double lower_value(Vec x, Vec y);
+  void lower_gradient(Vec x, Vec y, Vec gx, Vec gy);
   /// out = grad^2_yy g v
-  virtual void lower_hess_yy(Vec x, Vec y, Vec v, Vec out);
+  void lower_hess_yy(Vec x, Vec y, Vec v, Vec out);
   /// out_x = d_x(grad_y g)^T v, an nx-vector
-  virtual void lower_hess_xy(Vec x, Vec y, Vec v, Vec out_x);
+  void lower_hess_xy(Vec x, Vec y, Vec v, Vec out_x);
   /// out_y = d_x(grad_y g) w, an ny-vector
-  virtual void lower_hess_yx(Vec x, Vec y, Vec w, Vec out_y);
+  void lower_hess_yx(Vec x, Vec y, Vec w, Vec out_y);
 
   // ---- VI map F(y, x) and its products; by default F = grad_y g.
-  virtual void vi_map(Vec x, Vec y, Vec out);
-  virtual void vi_jac_y(Vec x, Vec y, Vec v, Vec out);
-  virtual void vi_jac_y_transpose(Vec x, Vec y, Vec v, Vec out);
-  virtual void vi_jac_x(Vec x, Vec y, Vec w, Vec out_y);
-  virtual void vi_jac_x_transpose(Vec x, Vec y, Vec v, Vec out_x);
+  void vi_map(Vec x, Vec y, Vec out);
+  void vi_jac_y(Vec x, Vec y, Vec v, Vec out);
+  void vi_jac_y_transpose(Vec x, Vec y, Vec v, Vec out);
+  void vi_jac_x(Vec x, Vec y, Vec w, Vec out_y);
+  void vi_jac_x_transpose(Vec x, Vec y, Vec v, Vec out_x);
 
   // ---- constraint sets: null exactly when the structure declares none (lower: constraints none
   // or layers; upper: !upper_constrained), which check_declared_structure enforces.
@@ -95,7 +101,26 @@ public:
   /// Writes the instance's data under `group` (docs/result-format.md names the datasets).
   virtual void export_data(hid_t group) const;
 
+protected:
+  // What the public oracles above evaluate, uncounted; an implementation that needs another
+  // oracle calls its evaluate_* (the public one would count that call a second time).
+  virtual double evaluate_upper_value(Vec x, Vec y) = 0;
+  virtual void evaluate_upper_gradient(Vec x, Vec y, Vec gx, Vec gy) = 0;
+  virtual double evaluate_lower_value(Vec x, Vec y);
+  virtual void evaluate_lower_gradient(Vec x, Vec y, Vec gx, Vec gy);
+  virtual void evaluate_lower_hess_yy(Vec x, Vec y, Vec v, Vec out);
+  virtual void evaluate_lower_hess_xy(Vec x, Vec y, Vec v, Vec out_x);
+  virtual void evaluate_lower_hess_yx(Vec x, Vec y, Vec w, Vec out_y);
+  virtual void evaluate_vi_map(Vec x, Vec y, Vec out);
+  virtual void evaluate_vi_jac_y(Vec x, Vec y, Vec v, Vec out);
+  virtual void evaluate_vi_jac_y_transpose(Vec x, Vec y, Vec v, Vec out);
+  virtual void evaluate_vi_jac_x(Vec x, Vec y, Vec w, Vec out_y);
+  virtual void evaluate_vi_jac_x_transpose(Vec x, Vec y, Vec v, Vec out_x);
+
 private:
+  /// One call of `kind` on the sum of `role` (its samples when the problem is a finite sum).
+  void count(OracleKind kind, SampleRole role) const;
+
   MPI_Comm comm_;
   mutable OracleCounts counts_;
 };

@@ -61,14 +61,16 @@ public:
   PetscInt ny() const override { return batch_size() * layer_size(); }
   OwnedVec create_x() const override;
   OwnedVec create_y() const override;
-  double upper_value(Vec x, Vec y) override;
-  /// grad_x f = 0 (f depends on x only through y*), grad_y f = the per-sample loss gradients.
-  void upper_gradient(Vec x, Vec y, Vec gx, Vec gy) override;
   /// The minibatch's primal infeasibility: the 2-norm of the violated inequalities (slack < 0)
   /// and of A y - b over every sample's layer.
   double lower_residual(Vec x, Vec y) override;
 
 protected:
+  // Problem's public oracles count each call (oracle_counts()) and call these.
+  double evaluate_upper_value(Vec x, Vec y) override;
+  /// grad_x f = 0 (f depends on x only through y*), grad_y f = the per-sample loss gradients.
+  void evaluate_upper_gradient(Vec x, Vec y, Vec gx, Vec gy) override;
+
   virtual long long permutation_seed() const = 0;
 
   /// Sum over the current minibatch (every rank its block, reduced) of term(model, sample, y_s),

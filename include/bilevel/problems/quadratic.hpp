@@ -32,13 +32,6 @@ public:
   OwnedVec create_y() const override;
   void initial_x(Vec x) const override;
 
-  double upper_value(Vec x, Vec y) override;
-  void upper_gradient(Vec x, Vec y, Vec gx, Vec gy) override;
-  double lower_value(Vec x, Vec y) override;
-  void lower_gradient(Vec x, Vec y, Vec gx, Vec gy) override;
-  void lower_hess_yy(Vec x, Vec y, Vec v, Vec out) override;
-  void lower_hess_xy(Vec x, Vec y, Vec v, Vec out_x) override;
-  void lower_hess_yx(Vec x, Vec y, Vec w, Vec out_y) override;
   Curvature lower_curvature(Vec, Vec, CurvatureNeed) override { return {1.0, config_.cond}; }
   void exact_hypergradient(Vec x, Vec grad, Vec y_star) override;
   void export_data(hid_t group) const override;
@@ -47,6 +40,15 @@ public:
   void apply_q_inverse(Vec v, Vec out) const;
 
 private:
+  // Problem's public oracles count each call (oracle_counts()) and call these.
+  double evaluate_upper_value(Vec x, Vec y) override;
+  void evaluate_upper_gradient(Vec x, Vec y, Vec gx, Vec gy) override;
+  double evaluate_lower_value(Vec x, Vec y) override;
+  void evaluate_lower_gradient(Vec x, Vec y, Vec gx, Vec gy) override;
+  void evaluate_lower_hess_yy(Vec x, Vec y, Vec v, Vec out) override;
+  void evaluate_lower_hess_xy(Vec x, Vec y, Vec v, Vec out_x) override;
+  void evaluate_lower_hess_yx(Vec x, Vec y, Vec w, Vec out_y) override;
+
   /// out = H diag(scale) H v.
   void apply_reflected_diagonal(Vec scale, Vec v, Vec out) const;
   /// Cy - d into residual_.

@@ -20,13 +20,6 @@ public:
   void initial_x(Vec x) const final;
   void initial_y(Vec x, Vec y) const final;
 
-  double upper_value(Vec x, Vec y) final;
-  void upper_gradient(Vec x, Vec y, Vec gx, Vec gy) final;
-  double lower_value(Vec x, Vec y) final;
-  void lower_gradient(Vec x, Vec y, Vec gx, Vec gy) final;
-  void lower_hess_yy(Vec x, Vec y, Vec v, Vec out) final;
-  void lower_hess_xy(Vec x, Vec y, Vec v, Vec out_x) final;
-  void lower_hess_yx(Vec x, Vec y, Vec w, Vec out_y) final;
   void exact_hypergradient(Vec x, Vec grad, Vec y_star) final;
   void report_metrics(Vec x, Vec y, Record& record) final;
 
@@ -37,6 +30,15 @@ public:
   static void scatter(const Vector& full, Vec v);
 
 protected:
+  // Problem's public oracles count each call (oracle_counts()) and call these.
+  double evaluate_upper_value(Vec x, Vec y) final;
+  void evaluate_upper_gradient(Vec x, Vec y, Vec gx, Vec gy) final;
+  double evaluate_lower_value(Vec x, Vec y) final;
+  void evaluate_lower_gradient(Vec x, Vec y, Vec gx, Vec gy) final;
+  void evaluate_lower_hess_yy(Vec x, Vec y, Vec v, Vec out) final;
+  void evaluate_lower_hess_xy(Vec x, Vec y, Vec v, Vec out_x) final;
+  void evaluate_lower_hess_yx(Vec x, Vec y, Vec w, Vec out_y) final;
+
   explicit ReplicatedProblem(MPI_Comm comm) : Problem(comm) {}
 
   virtual Vector initial_x() const = 0;

@@ -15,18 +15,19 @@ public:
   double lower_residual(Vec x, Vec y) override;
   const DGap& d_gap() const { return gap_; }
 
-  // The VI map and its products must be the subclass's own (the defaults differentiate g).
-  void vi_map(Vec x, Vec y, Vec out) override = 0;
-  void vi_jac_y(Vec x, Vec y, Vec v, Vec out) override = 0;
-  void vi_jac_y_transpose(Vec x, Vec y, Vec v, Vec out) override = 0;
-  void vi_jac_x(Vec x, Vec y, Vec w, Vec out_y) override = 0;
-  void vi_jac_x_transpose(Vec x, Vec y, Vec v, Vec out_x) override = 0;
   Curvature lower_curvature(Vec x, Vec y, CurvatureNeed need) override = 0;
   /// grad_y F as an assembled matrix, when structure().constant_vi_jacobian (it does not depend
   /// on (y, x)), so a Newton-type solver (SnesViSolver) can precondition it; the default throws.
   virtual Mat constant_jacobian_y() const;
 
 protected:
+  // The VI map and its products must be the subclass's own (the defaults differentiate g).
+  void evaluate_vi_map(Vec x, Vec y, Vec out) override = 0;
+  void evaluate_vi_jac_y(Vec x, Vec y, Vec v, Vec out) override = 0;
+  void evaluate_vi_jac_y_transpose(Vec x, Vec y, Vec v, Vec out) override = 0;
+  void evaluate_vi_jac_x(Vec x, Vec y, Vec w, Vec out_y) override = 0;
+  void evaluate_vi_jac_x_transpose(Vec x, Vec y, Vec v, Vec out_x) override = 0;
+
   ViProblem(MPI_Comm comm, DGap gap) : Problem(comm), gap_(gap) {}
 
 private:

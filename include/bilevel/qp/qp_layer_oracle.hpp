@@ -37,6 +37,7 @@ struct QpAdjoint {
   /// a missed tolerance makes the adjoint wrong by about the residual over ffo's delta.
   bool inner_converged = true;
   int inner_iterations = 0;
+  int inner_solves = 0; ///< how many inner solves it ran (ffo: the ghost problem at 0 and delta)
   QpLayerGradient gradient(const DenseQp& qp, const QpSolution& solution, bool matrices) const;
 };
 
