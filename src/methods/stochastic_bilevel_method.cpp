@@ -48,6 +48,8 @@ void StochasticBilevelMethod::setup(Problem& problem, Vec x0) {
                          schedule_.batch_size);
   y_vec_ = problem.create_y();
   problem.initial_y(x0, y_vec_);
+  report_grad_ = duplicate(x0);
+  report_y_star_ = problem.create_y();
   x_ = gather_to_all(x0);
   y_ = gather_to_all(y_vec_);
   v_ = Vector::Zero(y_.size());
@@ -81,12 +83,11 @@ void StochasticBilevelMethod::step(Vec x, Record& record) {
 void StochasticBilevelMethod::report(Vec x, Record& record) {
   if (!problem_->structure().exact_hypergradient)
     return;
-  OwnedVec grad = duplicate(x), y_star = problem_->create_y();
-  problem_->exact_hypergradient(x, grad, y_star);
+  problem_->exact_hypergradient(x, report_grad_, report_y_star_);
   PetscReal grad_norm = 0, distance = 0;
-  BB_PETSC(VecNorm(grad, NORM_2, &grad_norm));
-  BB_PETSC(VecAXPY(y_star, -1.0, y_vec_));
-  BB_PETSC(VecNorm(y_star, NORM_2, &distance));
+  BB_PETSC(VecNorm(report_grad_, NORM_2, &grad_norm));
+  BB_PETSC(VecAXPY(report_y_star_, -1.0, y_vec_));
+  BB_PETSC(VecNorm(report_y_star_, NORM_2, &distance));
   record.set("hypergrad_norm", grad_norm);
   record.set("inner_distance", distance);
 }

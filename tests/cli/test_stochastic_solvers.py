@@ -58,7 +58,7 @@ def test_soba_averaged_hypergradient_decays_with_decreasing_steps(run, tmp_path,
                                                                   expected):
     path = run_to(run, tmp_path / "soba.h5", "-algorithm", "soba", "-outer_iters", "5000",
                   *steps)
-    line = fit(path, "--running-average", "--range", "500", "5000", "--predict", "-0.4")
+    line = fit(path, "--running-average", "--range", "500", "5000", "--predict", "soba")
     print(f"soba {expected}: (1/K) sum ||grad Phi||^2 slope {line['slope']:.3f} "
           f"({line['verdict']})")
     # Constant steps stop at the noise floor of the minibatches: a 'slower' verdict, which is

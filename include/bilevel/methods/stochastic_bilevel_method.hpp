@@ -49,7 +49,7 @@ public:
   void step(Vec x, Record& record) final;
   Vec lower_iterate() const override { return y_vec_; }
   /// hypergrad_norm = ||grad Phi(x)|| and inner_distance = ||y - y*(x)|| when the problem has a
-  /// closed form.
+  /// closed form; without one nothing yet (the driver writes NaN).
   void report(Vec x, Record& record) override;
   void save_state(hid_t group) const override;
   void load_state(hid_t group) override;
@@ -74,6 +74,7 @@ private:
   long long iteration_ = 0;
   std::uint64_t lower_draws_ = 0, upper_draws_ = 0;
   OwnedVec y_vec_;
+  OwnedVec report_grad_, report_y_star_; ///< report()'s closed form
   /// The Vec x as last written by step(): a different one (a restart's) is gathered again.
   PetscObjectId x_id_ = -1;
   PetscObjectState x_state_ = -1;
