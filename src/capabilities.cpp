@@ -113,6 +113,8 @@ std::string describe(const ProblemStructure& p) {
   out += std::string(", ") + words(p.constraints) + ", " + words(p.convexity);
   if (p.exact_hypergradient)
     out += ", closed form";
+  if (p.finite_sum)
+    out += ", finite sum";
   return out;
 }
 

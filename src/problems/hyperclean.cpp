@@ -171,7 +171,8 @@ void Hyperclean::export_data(hid_t group) const {
 }
 
 // The finite sum. Every column is computed from the batch's rows alone (batch_rows), so a
-// sample's column does not depend on how the samples are partitioned across ranks.
+// sample's column does not depend on how the samples are partitioned across ranks (only its
+// position in the batch can change the last bit of its vectorised exponentials).
 
 long long Hyperclean::samples(SampleRole role) const {
   return sample_split(data_, role).global_rows;

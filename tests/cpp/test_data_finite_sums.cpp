@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <stdexcept>
 
 namespace bilevel::test {
 namespace {
@@ -278,6 +279,16 @@ TEST_P(DataFiniteSum, SampleColumnsDoNotDependOnTheRankCount) {
   const double worst = max_over_ranks(largest);
   EXPECT_LE(worst, 1e-14) << "at " << ranks << " ranks";
   RecordProperty("largest_relative_difference", scientific(worst));
+}
+
+TEST_P(DataFiniteSum, SamplesOfOtherRanksAreRefused) {
+  // One past this rank's range is another rank's sample, or no sample at all on the last rank.
+  for (const SampleRole role : kRoles) {
+    const SampleRange range = sums_->local_samples(role);
+    const std::array<long long, 1> foreign{range.first + range.count};
+    Columns gy;
+    EXPECT_THROW(sums_->sample_gradients(role, x_, y_, foreign, nullptr, &gy), std::logic_error);
+  }
 }
 
 // Small splits (200 training, 100 validation rows): every case loads in well under a second.
