@@ -2,6 +2,7 @@
 
 #include "bilevel/methods/aid.hpp"
 #include "bilevel/methods/aid_neumann.hpp"
+#include "bilevel/methods/amigo.hpp"
 #include "bilevel/methods/bda.hpp"
 #include "bilevel/methods/bome.hpp"
 #include "bilevel/methods/box_qp_hypergrad.hpp"
@@ -238,6 +239,9 @@ const AlgorithmRegistry& algorithm_registry() {
     r.add("saba", algorithm_entry<Saba>("SABA: SOBA with SAGA estimates from per-sample "
                                         "memories distributed like the data",
                                         kStochasticSolver));
+    r.add("amigo", algorithm_entry<Amigo>("AmIGO: T warm-started SGD steps on y and on the "
+                                          "adjoint's quadratic, then a stochastic outer step",
+                                          kStochasticSolver));
     return r;
   }();
   return registry;
