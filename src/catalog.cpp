@@ -7,6 +7,7 @@
 #include "bilevel/methods/bome.hpp"
 #include "bilevel/methods/box_qp_hypergrad.hpp"
 #include "bilevel/methods/exact.hpp"
+#include "bilevel/methods/f2sa.hpp"
 #include "bilevel/methods/hypergradient_method.hpp"
 #include "bilevel/methods/igfm.hpp"
 #include "bilevel/methods/itd.hpp"
@@ -242,6 +243,9 @@ const AlgorithmRegistry& algorithm_registry() {
     r.add("amigo", algorithm_entry<Amigo>("AmIGO: T warm-started SGD steps on y and on the "
                                           "adjoint's quadratic, then a stochastic outer step",
                                           kStochasticSolver));
+    r.add("f2sa", algorithm_entry<F2sa>("F2SA: fully first-order; y on g, z on f/lambda + g, x on "
+                                        "the penalty Lagrangian with lambda growing",
+                                        kStochasticSolver));
     return r;
   }();
   return registry;

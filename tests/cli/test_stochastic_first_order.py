@@ -1,4 +1,4 @@
-"""AmIGO (and the first-order solvers after it) on the finite-sum quadratic behave as their analyses say: AmIGO at constant
+"""AmIGO and F2SA (and the first-order solvers after them) on the finite-sum quadratic behave as their analyses say: AmIGO at constant
 steps settles at a noise floor of ||grad Phi||^2 proportional to the step; F2SA's ||grad Phi||^2
 with its theorem's steps and growing penalty decays at the theorem's K^(-2/7); FSLA's averaged
 ||grad Phi||^2 with 1/sqrt(k) steps decays at least as its K^(-1/2). Their traces at 1, 2 and 4
@@ -23,4 +23,11 @@ def test_amigo_noise_floor_is_proportional_to_the_step(run, tmp_path):
     # Proportional: slope 1. A biased direction (a wrong or missing implicit term) has a floor
     # of its bias that does not shrink with the step: slope near 0.
     assert 0.7 < slope < 1.4
+
+
+def test_f2sa_decays_at_its_theorem_rate(run, tmp_path):
+    path = run_to(run, tmp_path / "f2sa.h5", "-algorithm", "f2sa", "-outer_iters", "4000")
+    line = fit(path, "--range", "100", "4000", "--predict", "-0.2857")
+    print(f"f2sa: ||grad Phi||^2 slope {line['slope']:.3f} ({line['verdict']}), R^2 {line['r2']:.3f}")
+    assert line["verdict"] == "reproduced", line
 
