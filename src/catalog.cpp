@@ -8,6 +8,7 @@
 #include "bilevel/methods/box_qp_hypergrad.hpp"
 #include "bilevel/methods/exact.hpp"
 #include "bilevel/methods/f2sa.hpp"
+#include "bilevel/methods/fsla.hpp"
 #include "bilevel/methods/hypergradient_method.hpp"
 #include "bilevel/methods/igfm.hpp"
 #include "bilevel/methods/itd.hpp"
@@ -245,6 +246,9 @@ const AlgorithmRegistry& algorithm_registry() {
                                           kStochasticSolver));
     r.add("f2sa", algorithm_entry<F2sa>("F2SA: fully first-order; y on g, z on f/lambda + g, x on "
                                         "the penalty Lagrangian with lambda growing",
+                                        kStochasticSolver));
+    r.add("fsla", algorithm_entry<Fsla>("FSLA: fully single loop; one step on y and v, x along "
+                                        "a recursive momentum of the hypergradient sample",
                                         kStochasticSolver));
     return r;
   }();

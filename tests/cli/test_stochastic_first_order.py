@@ -1,8 +1,8 @@
-"""AmIGO and F2SA (and the first-order solvers after them) on the finite-sum quadratic behave as their analyses say: AmIGO at constant
-steps settles at a noise floor of ||grad Phi||^2 proportional to the step; F2SA's ||grad Phi||^2
-with its theorem's steps and growing penalty decays at the theorem's K^(-2/7); FSLA's averaged
-||grad Phi||^2 with 1/sqrt(k) steps decays at least as its K^(-1/2). Their traces at 1, 2 and 4
-ranks are checked with SOBA's and SABA's in test_stochastic_solvers.py."""
+"""AmIGO, F2SA and FSLA on the finite-sum quadratic behave as their analyses say: AmIGO at
+constant steps settles at a noise floor of ||grad Phi||^2 proportional to the step; F2SA's
+||grad Phi||^2 with its theorem's steps and growing penalty decays at the theorem's K^(-2/7);
+FSLA's averaged ||grad Phi||^2 with 1/sqrt(k) steps decays at least as K^(-1/2). Their traces at
+1, 2 and 4 ranks are checked with SOBA's and SABA's in test_stochastic_solvers.py."""
 import numpy as np
 
 from conftest import trace
@@ -31,3 +31,9 @@ def test_f2sa_decays_at_its_theorem_rate(run, tmp_path):
     print(f"f2sa: ||grad Phi||^2 slope {line['slope']:.3f} ({line['verdict']}), R^2 {line['r2']:.3f}")
     assert line["verdict"] == "reproduced", line
 
+
+def test_fsla_averaged_hypergradient_decays(run, tmp_path):
+    path = run_to(run, tmp_path / "fsla.h5", "-algorithm", "fsla", "-outer_iters", "4000")
+    line = fit(path, "--running-average", "--range", "100", "4000", "--predict", "-0.5")
+    print(f"fsla: (1/K) sum ||grad Phi||^2 slope {line['slope']:.3f} ({line['verdict']})")
+    assert line["verdict"] != "slower", line

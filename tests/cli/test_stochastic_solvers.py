@@ -64,7 +64,7 @@ def test_soba_averaged_hypergradient_decays_with_decreasing_steps(run, tmp_path,
 RANK_ITERATIONS = {"amigo": 20, "f2sa": 20}
 
 
-@pytest.mark.parametrize("algorithm", ["soba", "saba", "amigo", "f2sa"])
+@pytest.mark.parametrize("algorithm", ["soba", "saba", "amigo", "f2sa", "fsla"])
 def test_traces_agree_at_1_2_and_4_ranks(run, tmp_path, algorithm):
     traces = {}
     for ranks in (1, 2, 4):
