@@ -2,10 +2,13 @@
 
 #include "bilevel/methods/aid.hpp"
 #include "bilevel/methods/aid_neumann.hpp"
+#include "bilevel/methods/amigo.hpp"
 #include "bilevel/methods/bda.hpp"
 #include "bilevel/methods/bome.hpp"
 #include "bilevel/methods/box_qp_hypergrad.hpp"
 #include "bilevel/methods/exact.hpp"
+#include "bilevel/methods/f2sa.hpp"
+#include "bilevel/methods/fsla.hpp"
 #include "bilevel/methods/hypergradient_method.hpp"
 #include "bilevel/methods/igfm.hpp"
 #include "bilevel/methods/itd.hpp"
@@ -237,6 +240,15 @@ const AlgorithmRegistry& algorithm_registry() {
                                         kStochasticSolver));
     r.add("saba", algorithm_entry<Saba>("SABA: SOBA with SAGA estimates from per-sample "
                                         "memories distributed like the data",
+                                        kStochasticSolver));
+    r.add("amigo", algorithm_entry<Amigo>("AmIGO: T warm-started SGD steps on y and on the "
+                                          "adjoint's quadratic, then a stochastic outer step",
+                                          kStochasticSolver));
+    r.add("f2sa", algorithm_entry<F2sa>("F2SA: fully first-order; y on g, z on f/lambda + g, x on "
+                                        "the penalty Lagrangian with lambda growing",
+                                        kStochasticSolver));
+    r.add("fsla", algorithm_entry<Fsla>("FSLA: fully single loop; one step on y and v, x along "
+                                        "a recursive momentum of the hypergradient sample",
                                         kStochasticSolver));
     return r;
   }();

@@ -117,7 +117,7 @@ def compatibility_matrix(run):
     out = run("-list").stdout
     lines = out[out.index("Compatibility"):].splitlines()
     legend = lines[-1]
-    algorithms = [name for _, name in re.findall(r"(\d+) ([a-z_]+)", legend)]
+    algorithms = [name for _, name in re.findall(r"(\d+) ([a-z][a-z_0-9]*)", legend)]
     rows = {}
     for line in lines[2:-1]:
         parts = line.split()

@@ -56,6 +56,10 @@ CASES = {
     # resumed run draws other batches or restarts its estimates from zero.
     "soba_finite_sum_quadratic": ["-algorithm", "soba", *FINITE_SUM],
     "saba_finite_sum_quadratic": ["-algorithm", "saba", *FINITE_SUM],
+    # fsla: also its momentum direction and previous x; f2sa: also the penalised z.
+    "amigo_finite_sum_quadratic": ["-algorithm", "amigo", *FINITE_SUM],
+    "f2sa_finite_sum_quadratic": ["-algorithm", "f2sa", *FINITE_SUM],
+    "fsla_finite_sum_quadratic": ["-algorithm", "fsla", *FINITE_SUM],
     "qp_layer_dfl_qp": ["-algorithm", "qp_layer", "-problem", "dfl_qp", "-problem_train", "16",
                         "-problem_test", "8", "-problem_batch", "4"],
 }

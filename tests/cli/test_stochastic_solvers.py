@@ -15,7 +15,7 @@ from conftest import REPO, launch, trace
 
 SMALL = ["-problem", "finite_sum_quadratic", "-problem_n_inner", "512", "-problem_n_outer",
          "128", "-problem_dim_inner", "10", "-problem_dim_outer", "3", "-seed", "2"]
-ALGORITHMS = ("soba", "saba")
+ALGORITHMS = ("soba", "saba", "amigo", "f2sa", "fsla")
 # The decreasing steps of SOBA's convergence theorem: rho_k ~ k^(-2/5), gamma_k ~ k^(-3/5).
 THEOREM_STEPS = ["-alg_inner_decay", "0.4", "-alg_outer_decay", "0.6"]
 
@@ -66,10 +66,15 @@ def test_soba_averaged_hypergradient_decays_with_decreasing_steps(run, tmp_path,
     assert (line["verdict"] != "slower") == (expected == "decays"), line
 
 
+# The double-loop methods evaluate 2T + 2 batches per iteration: fewer iterations, as many draws.
+RANK_ITERATIONS = {"amigo": 20, "f2sa": 20}
+
+
 def test_traces_agree_at_1_2_and_4_ranks(exe, tmp_path):
-    # Both solvers as the lines of one suite, one launch per rank count.
+    # Every solver as a line of one suite, one launch per rank count.
     suite = tmp_path / "stochastic.suite"
-    suite.write_text("".join(f"{' '.join(SMALL)} -algorithm {algorithm} -outer_iters 200 "
+    suite.write_text("".join(f"{' '.join(SMALL)} -algorithm {algorithm} "
+                             f"-outer_iters {RANK_ITERATIONS.get(algorithm, 200)} "
                              "-validate false\n" for algorithm in ALGORITHMS))
     traces = {}
     for ranks in (1, 2, 4):
