@@ -16,6 +16,7 @@
 #include "bilevel/methods/qp_layer_training.hpp"
 #include "bilevel/methods/saba.hpp"
 #include "bilevel/methods/soba.hpp"
+#include "bilevel/methods/stocbio.hpp"
 #include "bilevel/problems/adversarial_ls.hpp"
 #include "bilevel/problems/affine_vi_box.hpp"
 #include "bilevel/problems/ball_layer.hpp"
@@ -238,6 +239,9 @@ const AlgorithmRegistry& algorithm_registry() {
     r.add("saba", algorithm_entry<Saba>("SABA: SOBA with SAGA estimates from per-sample "
                                         "memories distributed like the data",
                                         kStochasticSolver));
+    r.add("stocbio", algorithm_entry<Stocbio>("StocBiO: minibatch SGD on y, then a stochastic "
+                                              "Neumann-series hypergradient and an SGD step on x",
+                                              kStochasticSolver));
     return r;
   }();
   return registry;

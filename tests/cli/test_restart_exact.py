@@ -56,6 +56,7 @@ CASES = {
     # resumed run draws other batches or restarts its estimates from zero.
     "soba_finite_sum_quadratic": ["-algorithm", "soba", *FINITE_SUM],
     "saba_finite_sum_quadratic": ["-algorithm", "saba", *FINITE_SUM],
+    "stocbio_finite_sum_quadratic": ["-algorithm", "stocbio", *FINITE_SUM],
     "qp_layer_dfl_qp": ["-algorithm", "qp_layer", "-problem", "dfl_qp", "-problem_train", "16",
                         "-problem_test", "8", "-problem_batch", "4"],
 }
