@@ -17,6 +17,7 @@
 #include "bilevel/methods/saba.hpp"
 #include "bilevel/methods/soba.hpp"
 #include "bilevel/methods/stocbio.hpp"
+#include "bilevel/methods/ttsa.hpp"
 #include "bilevel/problems/adversarial_ls.hpp"
 #include "bilevel/problems/affine_vi_box.hpp"
 #include "bilevel/problems/ball_layer.hpp"
@@ -242,6 +243,9 @@ const AlgorithmRegistry& algorithm_registry() {
     r.add("stocbio", algorithm_entry<Stocbio>("StocBiO: minibatch SGD on y, then a stochastic "
                                               "Neumann-series hypergradient and an SGD step on x",
                                               kStochasticSolver));
+    r.add("ttsa", algorithm_entry<Ttsa>("TTSA: two time scales, one SGD step on y and a "
+                                        "random-length Neumann-sample hypergradient step on x",
+                                        kStochasticSolver));
     return r;
   }();
   return registry;
