@@ -5,6 +5,7 @@
 #include "bilevel/methods/bda.hpp"
 #include "bilevel/methods/bome.hpp"
 #include "bilevel/methods/box_qp_hypergrad.hpp"
+#include "bilevel/methods/bsa.hpp"
 #include "bilevel/methods/exact.hpp"
 #include "bilevel/methods/hypergradient_method.hpp"
 #include "bilevel/methods/igfm.hpp"
@@ -246,6 +247,9 @@ const AlgorithmRegistry& algorithm_registry() {
     r.add("ttsa", algorithm_entry<Ttsa>("TTSA: two time scales, one SGD step on y and a "
                                         "random-length Neumann-sample hypergradient step on x",
                                         kStochasticSolver));
+    r.add("bsa", algorithm_entry<Bsa>("BSA: minibatch SGD on y, then a random-length "
+                                      "Neumann-sample hypergradient step on x",
+                                      kStochasticSolver));
     return r;
   }();
   return registry;

@@ -8,7 +8,8 @@ resolve, so what they see is each method's own behaviour:
   4.6 times per factor 4 from B = 16 to 64 to 256);
 - TTSA with its decreasing two-time-scale steps (y on k^-2/5, x on k^-3/5) drives the averaged
   (1/K) sum ||grad Phi||^2 down at least as fast as its theorem's K^-2/5, as `bba rates` fits it,
-  where constant steps stall at the minibatch noise."""
+  where constant steps stall at the minibatch noise;
+- BSA with its 1/sqrt(k+1) steps likewise, against its theorem's K^-1/2."""
 import numpy as np
 import pytest
 
@@ -52,5 +53,19 @@ def test_ttsa_averaged_hypergradient_decays_with_two_time_scales(run, tmp_path, 
     assert result.returncode == 0, result.stderr
     line = fit(path, "--running-average", "--range", "300", "3000", "--predict", "-0.4")
     print(f"ttsa {expected}: (1/K) sum ||grad Phi||^2 slope {line['slope']:.3f} "
+          f"({line['verdict']})")
+    assert (line["verdict"] != "slower") == (expected == "decays"), line
+
+
+@pytest.mark.parametrize("steps, expected", [([], "decays"),
+                                             (["-alg_inner_decay", "0", "-alg_outer_decay", "0"],
+                                              "stalls")])
+def test_bsa_averaged_hypergradient_decays_with_decreasing_steps(run, tmp_path, steps, expected):
+    path = tmp_path / "bsa.h5"
+    result = run(*CONDITIONED, *LONG_SERIES, "-algorithm", "bsa", "-outer_iters", "3000", *steps,
+                 "-output", path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    line = fit(path, "--running-average", "--range", "300", "3000", "--predict", "-0.5")
+    print(f"bsa {expected}: (1/K) sum ||grad Phi||^2 slope {line['slope']:.3f} "
           f"({line['verdict']})")
     assert (line["verdict"] != "slower") == (expected == "decays"), line

@@ -57,8 +57,9 @@ CASES = {
     "soba_finite_sum_quadratic": ["-algorithm", "soba", *FINITE_SUM],
     "saba_finite_sum_quadratic": ["-algorithm", "saba", *FINITE_SUM],
     "stocbio_finite_sum_quadratic": ["-algorithm", "stocbio", *FINITE_SUM],
-    # ttsa's random Neumann lengths are a function of the iteration, which the state carries.
+    # ttsa's and bsa's random Neumann lengths are a function of the iteration, which the state carries.
     "ttsa_finite_sum_quadratic": ["-algorithm", "ttsa", *FINITE_SUM],
+    "bsa_finite_sum_quadratic": ["-algorithm", "bsa", *FINITE_SUM],
     "qp_layer_dfl_qp": ["-algorithm", "qp_layer", "-problem", "dfl_qp", "-problem_train", "16",
                         "-problem_test", "8", "-problem_batch", "4"],
 }

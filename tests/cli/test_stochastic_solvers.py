@@ -62,10 +62,10 @@ def test_soba_averaged_hypergradient_decays_with_decreasing_steps(run, tmp_path,
 
 # Iterations of the rank comparison: the Neumann-series methods reduce once per Hessian product
 # (about 22 reductions an iteration at their defaults), so fewer iterations cover as many.
-RANK_ITERATIONS = {"stocbio": 20, "ttsa": 40}
+RANK_ITERATIONS = {"stocbio": 20, "ttsa": 40, "bsa": 20}
 
 
-@pytest.mark.parametrize("algorithm", ["soba", "saba", "stocbio", "ttsa"])
+@pytest.mark.parametrize("algorithm", ["soba", "saba", "stocbio", "ttsa", "bsa"])
 def test_traces_agree_at_1_2_and_4_ranks(run, tmp_path, algorithm):
     traces = {}
     for ranks in (1, 2, 4):
