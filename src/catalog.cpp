@@ -6,6 +6,7 @@
 #include "bilevel/methods/bda.hpp"
 #include "bilevel/methods/bome.hpp"
 #include "bilevel/methods/box_qp_hypergrad.hpp"
+#include "bilevel/methods/bsa.hpp"
 #include "bilevel/methods/exact.hpp"
 #include "bilevel/methods/f2sa.hpp"
 #include "bilevel/methods/fsla.hpp"
@@ -19,6 +20,8 @@
 #include "bilevel/methods/qp_layer_training.hpp"
 #include "bilevel/methods/saba.hpp"
 #include "bilevel/methods/soba.hpp"
+#include "bilevel/methods/stocbio.hpp"
+#include "bilevel/methods/ttsa.hpp"
 #include "bilevel/problems/adversarial_ls.hpp"
 #include "bilevel/problems/affine_vi_box.hpp"
 #include "bilevel/problems/ball_layer.hpp"
@@ -250,6 +253,15 @@ const AlgorithmRegistry& algorithm_registry() {
     r.add("fsla", algorithm_entry<Fsla>("FSLA: fully single loop; one step on y and v, x along "
                                         "a recursive momentum of the hypergradient sample",
                                         kStochasticSolver));
+    r.add("stocbio", algorithm_entry<Stocbio>("StocBiO: minibatch SGD on y, then a stochastic "
+                                              "Neumann-series hypergradient and an SGD step on x",
+                                              kStochasticSolver));
+    r.add("ttsa", algorithm_entry<Ttsa>("TTSA: two time scales, one SGD step on y and a "
+                                        "random-length Neumann-sample hypergradient step on x",
+                                        kStochasticSolver));
+    r.add("bsa", algorithm_entry<Bsa>("BSA: minibatch SGD on y, then a random-length "
+                                      "Neumann-sample hypergradient step on x",
+                                      kStochasticSolver));
     return r;
   }();
   return registry;

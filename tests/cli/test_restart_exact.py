@@ -60,6 +60,10 @@ CASES = {
     "amigo_finite_sum_quadratic": ["-algorithm", "amigo", *FINITE_SUM],
     "f2sa_finite_sum_quadratic": ["-algorithm", "f2sa", *FINITE_SUM],
     "fsla_finite_sum_quadratic": ["-algorithm", "fsla", *FINITE_SUM],
+    "stocbio_finite_sum_quadratic": ["-algorithm", "stocbio", *FINITE_SUM],
+    # ttsa's and bsa's random Neumann lengths are a function of the iteration, which the state carries.
+    "ttsa_finite_sum_quadratic": ["-algorithm", "ttsa", *FINITE_SUM],
+    "bsa_finite_sum_quadratic": ["-algorithm", "bsa", *FINITE_SUM],
     "qp_layer_dfl_qp": ["-algorithm", "qp_layer", "-problem", "dfl_qp", "-problem_train", "16",
                         "-problem_test", "8", "-problem_batch", "4"],
 }

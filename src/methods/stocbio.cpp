@@ -1,0 +1,27 @@
+#include "bilevel/methods/stocbio.hpp"
+
+#include "bilevel/core/options.hpp"
+#include "bilevel/solvers/minibatch_sgd.hpp"
+
+namespace bilevel {
+
+Stocbio::Config Stocbio::Config::from_options(const RunSpec& run) {
+  OptionSection section("algorithm stocbio");
+  Config c{};
+  // Constant steps (decay exponents 0), the paper's and the reference benchmark's.
+  c.schedule = Schedule::from_options(run, 0.0, 0.0);
+  c.inner_steps = static_cast<int>(
+      options::get_int("-alg_inner_steps", 10, 1, 1000000, "T: SGD steps on y per iteration"));
+  c.neumann = NeumannOptions::from_options(c.schedule.step_size);
+  return c;
+}
+
+void Stocbio::iterate(double inner_step, double outer_step, Record&) {
+  const auto lower = [this] { return draw(SampleRole::lower); };
+  minibatch_sgd(oracles(), x_, y_, config_.inner_steps, inner_step, lower);
+  const std::vector<long long> upper = draw(SampleRole::upper);
+  x_ -= outer_step * StochasticNeumann(oracles()).summed_hypergradient(x_, y_, config_.neumann,
+                                                                       lower, upper, v_);
+}
+
+} // namespace bilevel
