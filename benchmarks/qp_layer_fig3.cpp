@@ -21,7 +21,6 @@
 #include "bilevel/core/options.hpp"
 #include "bilevel/core/rank_groups.hpp"
 #include "bilevel/qp/active_set_factor.hpp"
-#include "bilevel/qp/dense_cholesky.hpp"
 #include "bilevel/qp/interior_point_qp.hpp"
 #include "bilevel/qp/qp_layer_oracle.hpp"
 #include "bilevel/version.hpp"
@@ -37,7 +36,6 @@
 #include <map>
 #include <sstream>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace {
@@ -147,8 +145,8 @@ void time_factorisations(MPI_Comm comm, const DenseQp& qp, const std::vector<Eig
     Eigen::MatrixXd H = qp.Q;
     const Eigen::MatrixXd scaled = w.cwiseSqrt().asDiagonal() * qp.G;
     H.selfadjointView<Eigen::Lower>().rankUpdate(scaled.transpose());
-    const bilevel::DenseCholesky chol(std::move(H));
-    if (!chol.ok())
+    const Eigen::LLT<Eigen::MatrixXd> chol(H);
+    if (chol.info() != Eigen::Success)
       throw bilevel::RuntimeFailure("fig3: Newton matrix not positive definite");
   });
   active_factor = collective_seconds(comm, 3, [&] {

@@ -15,8 +15,6 @@ find_package(Eigen3 3.4 REQUIRED NO_MODULE)
 # (docs/performance.md). libblas.so is Debian's alternative, OpenBLAS-serial once
 # libopenblas0-serial is installed (scripts/install-deps).
 find_package(BLAS REQUIRED)
-# LAPACK's dpotrf for the QP layers' dense Cholesky factors (OpenBLAS's too, same alternative).
-find_package(LAPACK REQUIRED)
 find_package(ZLIB REQUIRED)
 if(BILEVEL_TESTS)
   find_package(GTest REQUIRED)

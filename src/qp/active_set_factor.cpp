@@ -14,7 +14,7 @@ ActiveSetFactor::ActiveSetFactor(const Eigen::MatrixXd& H, const Eigen::MatrixXd
   for (Eigen::Index r = 0; r < k; ++r)
     w_.col(r) = J.row(rows_[static_cast<std::size_t>(r)]).transpose();
   w_.rightCols(p) = A.transpose();
-  chol_.solve_lower_in_place(w_); // one triangular solve, k + p right-hand sides
+  chol_.matrixL().solveInPlace(w_); // one triangular solve (dtrsm), k + p right-hand sides
   if (k + p == 0)
     return;
   // S = W'W by a symmetric rank update (dsyrk, half a general product); LDLT reads the lower
@@ -29,14 +29,14 @@ void ActiveSetFactor::solve(const Eigen::VectorXd& f, const Eigen::VectorXd& g, 
   // x = H^{-1}(f - C'omega) = L^{-T}(v - W omega) with v = L^{-1} f; C x = g gives
   // S omega = W'v - g.
   Eigen::VectorXd v = f;
-  chol_.solve_lower_in_place(v);
+  chol_.matrixL().solveInPlace(v);
   if (w_.cols() > 0) {
     omega = schur_.solve(w_.transpose() * v - g);
     v.noalias() -= w_ * omega;
   } else {
     omega.resize(0);
   }
-  chol_.solve_upper_in_place(v);
+  chol_.matrixU().solveInPlace(v);
   x = std::move(v);
 }
 

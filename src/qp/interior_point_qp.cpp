@@ -3,7 +3,6 @@
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/qp/active_set_factor.hpp"
-#include "bilevel/qp/dense_cholesky.hpp"
 #include "bilevel/qp/interior_point_qcqp.hpp"
 
 #include <algorithm>
@@ -24,21 +23,26 @@ using Vector = Eigen::VectorXd;
 class ReducedNewton {
 public:
   ReducedNewton(const DenseQp& qp, const Vector& w) : A_(qp.A) {
-    chol_.compute(newton_matrix(qp, w)); // dpotrf overwrites its matrix
+    // H = Q + (W^1/2 G)'(W^1/2 G) by a symmetric rank-k update (half a general product); the
+    // Cholesky factor reads only the lower triangle.
+    Matrix H = qp.Q;
+    if (qp.G.rows() > 0) {
+      const Matrix scaled = w.cwiseSqrt().asDiagonal() * qp.G;
+      H.selfadjointView<Eigen::Lower>().rankUpdate(scaled.transpose());
+    }
+    chol_.compute(H);
     // Q may be only semidefinite on directions no active row fixes yet (an LP-like layer):
     // a relative shift of 1e-14 keeps the factor finite and changes the step at round-off.
-    if (!chol_.ok()) {
-      Matrix H = newton_matrix(qp, w);
+    if (chol_.info() != Eigen::Success) {
       H.diagonal().array() += 1e-14 * (1.0 + H.diagonal().cwiseAbs().maxCoeff());
-      chol_.compute(std::move(H));
+      chol_.compute(H);
     }
     if (A_.rows() > 0) {
-      h_inv_at_ = A_.transpose();
-      chol_.solve_in_place(h_inv_at_);
+      h_inv_at_ = chol_.solve(A_.transpose());
       schur_.compute(A_ * h_inv_at_);
     }
   }
-  bool ok() const { return chol_.ok(); }
+  bool ok() const { return chol_.info() == Eigen::Success; }
 
   /// Solves H dy + A'dnu = r1, A dy = r2.
   void solve(const Vector& r1, const Vector& r2, Vector& dy, Vector& dnu) const {
@@ -53,19 +57,8 @@ public:
   }
 
 private:
-  /// H = Q + (W^1/2 G)'(W^1/2 G) by a symmetric rank-k update (half a general product); the
-  /// Cholesky factor reads only the lower triangle.
-  static Matrix newton_matrix(const DenseQp& qp, const Vector& w) {
-    Matrix H = qp.Q;
-    if (qp.G.rows() > 0) {
-      const Matrix scaled = w.cwiseSqrt().asDiagonal() * qp.G;
-      H.selfadjointView<Eigen::Lower>().rankUpdate(scaled.transpose());
-    }
-    return H;
-  }
-
   const Matrix& A_;
-  DenseCholesky chol_;
+  Eigen::LLT<Matrix> chol_;
   Matrix h_inv_at_;
   Eigen::LDLT<Matrix> schur_;
 };

@@ -10,8 +10,6 @@
 // on the rows it takes as active, right-hand side (-q, [h_I; b])) and ffoqp's backward (the
 // adjoint, right-hand side (-dl/dy, 0)). The polishing step keeps its factor in the solution
 // (QpSolution::active_factor), so a backward on the same active rows is solves only.
-#include "bilevel/qp/dense_cholesky.hpp"
-
 #include <Eigen/Dense>
 
 #include <vector>
@@ -25,7 +23,7 @@ public:
   ActiveSetFactor(const Eigen::MatrixXd& H, const Eigen::MatrixXd& J, const Eigen::MatrixXd& A,
                   std::vector<Eigen::Index> rows);
 
-  bool ok() const { return chol_.ok(); }
+  bool ok() const { return chol_.info() == Eigen::Success; }
   /// The inequality rows this factor holds (ascending, as active_set returns them).
   const std::vector<Eigen::Index>& rows() const { return rows_; }
 
@@ -35,7 +33,7 @@ public:
 
 private:
   std::vector<Eigen::Index> rows_;
-  DenseCholesky chol_;
+  Eigen::LLT<Eigen::MatrixXd> chol_;
   Eigen::MatrixXd w_; ///< L^{-1} C', n x (k + p)
   /// S = W'W is only semidefinite when active rows are linearly dependent (LICQ fails); LDLT's
   /// pivoting then still gives a finite solution, which the callers check.
