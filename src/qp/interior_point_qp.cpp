@@ -200,7 +200,7 @@ bool polish(const DenseQp& qp, const Vector& s, const Vector& z, double tol, dou
     Vector r_rows = rhs;
     for (Eigen::Index r = 0; r < k; ++r)
       r_rows[r] -= qp.G.row(active[static_cast<std::size_t>(r)]).dot(candidate.y);
-    if (p > 0) { // BLAS refuses the leading dimension 0 of an empty A
+    if (p > 0) {
       r_stationarity.noalias() -= qp.A.transpose() * candidate.nu;
       r_rows.tail(p).noalias() -= qp.A * candidate.y;
     }

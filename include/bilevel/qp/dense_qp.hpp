@@ -66,7 +66,7 @@ struct QpSolution {
   int iterations = 0;
   /// The KKT matrix on the active rows, factored by the interior point's polishing step for the
   /// QP this solves (null if the solution was not polished); ffoqp's backward reuses it when its
-  /// active set is the same rows. n^2 + n k doubles.
+  /// active set is the same rows. About n^2 + n r + r^2 doubles for r active rows and equalities.
   std::shared_ptr<const ActiveSetFactor> active_factor;
 };
 
