@@ -7,11 +7,20 @@
 // loaded machine). The gradients (dl/dq, dl/dh over the whole batch) are compared with kkt's by
 // cosine similarity and relative error. Rank 0 writes one JSON file.
 //
+// ffoqp's backward reuses the factor the forward's polishing step computed on the same active
+// rows; "ffoqp_refactor" is the same oracle on solutions stripped of it (what a backward costs
+// that factors on its own). The forward is compared with its bound, measured in the same run:
+// the flops of the dense factorisations the interior point does (per Newton step H = Q + G'WG by
+// a rank-m update, n^2 m, and its Cholesky factor, n^3/3; once more for the starting point; the
+// polishing's active-set factor) over the rate of a 1000 x 1000 BLAS dgemm run on every rank at
+// once; and the same factorisations timed alone at the QP's size ("kernel bound").
+//
 //   mpiexec -n N bilevel_qp_layer_fig3 -sizes 100,200,500,1000 -batch 32 -reps 1 -output f.json
 #include "bilevel/core/counter_rng.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/core/rank_groups.hpp"
+#include "bilevel/qp/active_set_factor.hpp"
 #include "bilevel/qp/interior_point_qp.hpp"
 #include "bilevel/qp/qp_layer_oracle.hpp"
 #include "bilevel/version.hpp"
@@ -19,7 +28,9 @@
 #include <petscsys.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <exception>
 #include <fstream>
 #include <map>
@@ -32,7 +43,8 @@ namespace {
 using bilevel::DenseQp;
 using Vector = Eigen::VectorXd;
 
-const std::vector<std::string> kOracles = {"kkt", "ffoqp", "ffo"};
+/// Backward passes timed: the three oracles, and ffoqp without the forward's factor.
+const std::vector<std::string> kOracles = {"kkt", "ffoqp", "ffoqp_refactor", "ffo"};
 
 /// Sample s of size n: Q = I, q ~ N(0, 1), G ~ N(0, 1/n) (n rows), h ~ U[0.1, 1], so the
 /// unconstrained minimiser -q violates a fraction of the rows; dl/dy = c / batch, c ~ U[0, 1]
@@ -79,6 +91,71 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+/// Wall-clock and CPU seconds, each the slowest rank's. The machine is shared: CPU seconds do
+/// not count the time a rank waited for a core, so their ratios hold under load.
+struct Seconds {
+  double wall = 0, cpu = 0;
+};
+
+double cpu_now() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+/// Medians over `trials` runs of `kernel` on every rank at once.
+template <class Kernel> Seconds collective_seconds(MPI_Comm comm, int trials, Kernel&& kernel) {
+  std::vector<double> wall, cpu;
+  for (int t = 0; t < trials; ++t) {
+    MPI_Barrier(comm);
+    const double w0 = MPI_Wtime(), c0 = cpu_now();
+    kernel();
+    cpu.push_back(slowest(comm, cpu_now() - c0));
+    wall.push_back(slowest(comm, MPI_Wtime() - w0));
+  }
+  return {median(wall), median(cpu)};
+}
+
+/// Flops per second (wall, CPU) of one rank's 1000 x 1000 x 1000 dgemm (Eigen hands it to
+/// BLAS), all ranks multiplying at once, as the interior point's factorisations run.
+Seconds dgemm_rate(MPI_Comm comm) {
+  const Eigen::Index n = 1000;
+  const Eigen::MatrixXd a = Eigen::MatrixXd::Constant(n, n, 1.0), b = a * 0.5;
+  Eigen::MatrixXd c(n, n);
+  c.noalias() = a * b; // warm-up
+  const Seconds t = collective_seconds(comm, 5, [&] { c.noalias() = a * b; });
+  const double flops = 2.0 * static_cast<double>(n * n * n);
+  return {flops / t.wall, flops / t.cpu};
+}
+
+/// Flops of the factorisations of one forward solve: `newton` Newton matrices (a rank-m update
+/// and a Cholesky factor each), then the polishing's active-set factor on k rows.
+double forward_flops(double n, double m, double k, int newton) {
+  const double newton_matrix = n * n * m + n * n * n / 3.0;
+  const double active_factor = n * n * n / 3.0 + n * n * k + n * k * k + k * k * k / 3.0;
+  return newton * newton_matrix + active_factor;
+}
+
+/// The same factorisations timed alone at the size of `qp` (medians of 3 on every rank at
+/// once): one Newton matrix, and one active-set factor on `rows`.
+void time_factorisations(MPI_Comm comm, const DenseQp& qp, const std::vector<Eigen::Index>& rows,
+                         Seconds& newton_matrix, Seconds& active_factor) {
+  const Eigen::VectorXd w = Eigen::VectorXd::Constant(qp.G.rows(), 0.5);
+  newton_matrix = collective_seconds(comm, 3, [&] {
+    Eigen::MatrixXd H = qp.Q;
+    const Eigen::MatrixXd scaled = w.cwiseSqrt().asDiagonal() * qp.G;
+    H.selfadjointView<Eigen::Lower>().rankUpdate(scaled.transpose());
+    const Eigen::LLT<Eigen::MatrixXd> chol(H);
+    if (chol.info() != Eigen::Success)
+      throw bilevel::RuntimeFailure("fig3: Newton matrix not positive definite");
+  });
+  active_factor = collective_seconds(comm, 3, [&] {
+    const bilevel::ActiveSetFactor factor(qp.Q, qp.G, qp.A, rows);
+    if (!factor.ok())
+      throw bilevel::RuntimeFailure("fig3: Q not positive definite");
+  });
+}
+
 std::vector<int> parse_sizes(const std::string& text) {
   std::vector<int> sizes;
   std::stringstream in(text);
@@ -100,12 +177,17 @@ std::vector<int> parse_sizes(const std::string& text) {
 
 struct Row {
   int n;
-  double forward, active_fraction, ipm_iterations;
-  std::map<std::string, double> backward, cosine, relative_error;
+  double qps_per_rank; ///< the largest block: per-QP times are batch times over this
+  double active_fraction, ipm_iterations;
+  Seconds forward;
+  Seconds flop_bound;   ///< the forward's factorisation flops over the dgemm rate
+  Seconds kernel_bound; ///< the forward's factorisations timed alone
+  std::map<std::string, Seconds> backward;
+  std::map<std::string, double> cosine, relative_error;
 };
 
 Row run_size(MPI_Comm comm, int n, int batch, int reps, long long seed,
-             const bilevel::RankGroups& ranks) {
+             const bilevel::RankGroups& ranks, Seconds flop_rate) {
   int begin = 0, end = 0;
   ranks.owned_items(batch, begin, end);
   std::vector<DenseQp> block;
@@ -118,48 +200,52 @@ Row run_size(MPI_Comm comm, int n, int batch, int reps, long long seed,
   const bilevel::InteriorPointQp ipm({});
   Row row{};
   row.n = n;
+  row.qps_per_rank = slowest(comm, static_cast<double>(end - begin));
   std::vector<bilevel::QpSolution> solutions;
-  std::vector<double> forward;
-  for (int r = 0; r < reps; ++r) {
-    MPI_Barrier(comm);
-    const double t0 = MPI_Wtime();
-    solutions = ipm.solve_batch(block);
-    forward.push_back(slowest(comm, MPI_Wtime() - t0));
-  }
-  row.forward = median(forward);
-  double active = 0, iterations = 0;
+  row.forward = collective_seconds(comm, reps, [&] { solutions = ipm.solve_batch(block); });
+  double active = 0, iterations = 0, flops = 0;
+  Seconds newton, factor, kernels;
   for (std::size_t i = 0; i < block.size(); ++i) {
     if (solutions[i].status != bilevel::QpStatus::kSolved)
       throw bilevel::RuntimeFailure("fig3: sample QP not solved: " +
                                     bilevel::to_string(solutions[i].status));
+    const auto rows = bilevel::active_set(block[i], solutions[i], 1e-8);
     active += static_cast<double>(bilevel::active_by_slack(block[i], solutions[i].y, 1e-8).size());
     iterations += solutions[i].iterations;
+    const int factorisations = solutions[i].iterations + 1; // the starting point's too
+    flops += forward_flops(n, n, static_cast<double>(rows.size()), factorisations);
+    if (i == 0) // collective: every rank has at least one QP
+      time_factorisations(comm, block[i], rows, newton, factor);
+    kernels.wall += factorisations * newton.wall + factor.wall;
+    kernels.cpu += factorisations * newton.cpu + factor.cpu;
   }
   row.active_fraction = sum(comm, active) / (static_cast<double>(batch) * n);
   row.ipm_iterations = sum(comm, iterations) / batch;
+  row.flop_bound = {slowest(comm, flops / flop_rate.wall), slowest(comm, flops / flop_rate.cpu)};
+  row.kernel_bound = {slowest(comm, kernels.wall), slowest(comm, kernels.cpu)};
 
   std::map<std::string, std::vector<Vector>> gradients; // per local sample: (dq, dh)
+  std::vector<bilevel::QpSolution> unfactored = solutions;
+  for (bilevel::QpSolution& solution : unfactored)
+    solution.active_factor.reset();
   for (const std::string& name : kOracles) {
+    const bool refactor = name == "ffoqp_refactor";
     bilevel::QpLayerOracleConfig config;
-    config.oracle = name;
+    config.oracle = refactor ? "ffoqp" : name;
     const auto oracle = bilevel::make_qp_layer_oracle(config);
-    std::vector<double> times;
-    for (int r = 0; r < reps; ++r) {
+    const std::vector<bilevel::QpSolution>& given = refactor ? unfactored : solutions;
+    row.backward[name] = collective_seconds(comm, reps, [&] {
       gradients[name].clear();
-      MPI_Barrier(comm);
-      const double t0 = MPI_Wtime();
       Vector model = Vector::Zero(n); // a linear model's gradient: the batch's sum of dl/dq
       for (std::size_t i = 0; i < block.size(); ++i) {
-        const auto g = oracle->backward(block[i], solutions[i], upstream[i], false);
+        const auto g = oracle->backward(block[i], given[i], upstream[i], false);
         model += g.dq;
         Vector both(2 * n);
         both << g.dq, g.dh;
         gradients[name].push_back(both);
       }
       MPI_Allreduce(MPI_IN_PLACE, model.data(), n, MPI_DOUBLE, MPI_SUM, comm);
-      times.push_back(slowest(comm, MPI_Wtime() - t0));
-    }
-    row.backward[name] = median(times);
+    });
   }
   for (const std::string& name : kOracles) {
     double dot = 0, own = 0, ref = 0, diff = 0;
@@ -181,6 +267,15 @@ Row run_size(MPI_Comm comm, int n, int batch, int reps, long long seed,
   return row;
 }
 
+std::string load_average() {
+  double load[3] = {0, 0, 0};
+  std::ifstream in("/proc/loadavg");
+  in >> load[0] >> load[1] >> load[2];
+  std::ostringstream out;
+  out << "[" << load[0] << ", " << load[1] << ", " << load[2] << "]";
+  return out.str();
+}
+
 std::string json_map(const std::map<std::string, double>& m) {
   std::ostringstream out;
   out.precision(17);
@@ -192,6 +287,38 @@ std::string json_map(const std::map<std::string, double>& m) {
   }
   out << "}";
   return out.str();
+}
+
+/// One clock of a map of Seconds.
+std::map<std::string, double> clock_of(const std::map<std::string, Seconds>& m, bool cpu) {
+  std::map<std::string, double> out;
+  for (const auto& [k, v] : m)
+    out[k] = cpu ? v.cpu : v.wall;
+  return out;
+}
+
+void print_row(const Row& r) {
+  const double per = r.qps_per_rank;
+  const auto bw = [&](const char* name) { return r.backward.at(name); };
+  std::printf("n = %d, %.1f interior-point iterations, %.3f of the rows active; per QP, wall "
+              "(CPU) seconds:\n"
+              "  forward %.4f (%.4f); flop bound %.4f (%.4f): fraction %.2f (%.2f); kernel bound "
+              "%.4f (%.4f): fraction %.2f (%.2f)\n"
+              "  backward kkt %.4f (%.4f), ffoqp %.4f (%.4f), ffoqp_refactor %.4f (%.4f), ffo "
+              "%.4f (%.4f)\n"
+              "  kkt/ffoqp %.1f (%.1f), kkt/ffoqp_refactor %.1f (%.1f); 1 - cos to kkt: ffoqp "
+              "%.1e, ffoqp_refactor %.1e, ffo %.1e\n",
+              r.n, r.ipm_iterations, r.active_fraction, r.forward.wall / per, r.forward.cpu / per,
+              r.flop_bound.wall / per, r.flop_bound.cpu / per, r.flop_bound.wall / r.forward.wall,
+              r.flop_bound.cpu / r.forward.cpu, r.kernel_bound.wall / per, r.kernel_bound.cpu / per,
+              r.kernel_bound.wall / r.forward.wall, r.kernel_bound.cpu / r.forward.cpu,
+              bw("kkt").wall / per, bw("kkt").cpu / per, bw("ffoqp").wall / per,
+              bw("ffoqp").cpu / per, bw("ffoqp_refactor").wall / per,
+              bw("ffoqp_refactor").cpu / per, bw("ffo").wall / per, bw("ffo").cpu / per,
+              bw("kkt").wall / bw("ffoqp").wall, bw("kkt").cpu / bw("ffoqp").cpu,
+              bw("kkt").wall / bw("ffoqp_refactor").wall, bw("kkt").cpu / bw("ffoqp_refactor").cpu,
+              1 - r.cosine.at("ffoqp"), 1 - r.cosine.at("ffoqp_refactor"), 1 - r.cosine.at("ffo"));
+  std::fflush(stdout);
 }
 
 void run(MPI_Comm comm) {
@@ -211,17 +338,18 @@ void run(MPI_Comm comm) {
   if (batch < size)
     throw bilevel::InputError("-batch " + std::to_string(batch) +
                               ": accepted: at least one QP per rank");
+  const std::string load = load_average();
   const bilevel::RankGroups ranks(comm, size); // one rank per group: contiguous blocks
+  const Seconds flop_rate = dgemm_rate(comm);
+  if (rank == 0)
+    std::printf("dgemm per rank, %d ranks at once: %.2f GFLOP/s wall, %.2f per CPU second; "
+                "load average %s\n",
+                size, flop_rate.wall * 1e-9, flop_rate.cpu * 1e-9, load.c_str());
   std::vector<Row> rows;
   for (const int n : parse_sizes(sizes_text)) {
-    rows.push_back(run_size(comm, n, batch, reps, seed, ranks));
+    rows.push_back(run_size(comm, n, batch, reps, seed, ranks, flop_rate));
     if (rank == 0)
-      std::printf("n = %5d  forward %.4f s  backward kkt %.4f  ffoqp %.4f  ffo %.4f s  "
-                  "(kkt/ffoqp %.2f)  cos ffoqp %.12f  ffo %.12f\n",
-                  n, rows.back().forward, rows.back().backward["kkt"],
-                  rows.back().backward["ffoqp"], rows.back().backward["ffo"],
-                  rows.back().backward["kkt"] / rows.back().backward["ffoqp"],
-                  rows.back().cosine["ffoqp"], rows.back().cosine["ffo"]);
+      print_row(rows.back());
   }
   if (rank != 0)
     return;
@@ -229,14 +357,22 @@ void run(MPI_Comm comm) {
   out.precision(17);
   out << "{\n  \"benchmark\": \"qp_layer_fig3\",\n  \"suite_version\": \"" << bilevel::kSuiteVersion
       << "\",\n  \"git_commit\": \"" << bilevel::kGitCommit << "\",\n  \"nranks\": " << size
-      << ",\n  \"batch\": " << batch << ",\n  \"reps\": " << reps << ",\n  \"seed\": " << seed
-      << ",\n  \"rows\": [\n";
+      << ",\n  \"load_average\": " << load << ",\n  \"dgemm_flops_per_rank\": " << flop_rate.wall
+      << ",\n  \"dgemm_flops_per_rank_cpu\": " << flop_rate.cpu << ",\n  \"batch\": " << batch
+      << ",\n  \"reps\": " << reps << ",\n  \"seed\": " << seed << ",\n  \"rows\": [\n";
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const Row& r = rows[i];
     out << "    {\"n\": " << r.n << ", \"inequalities\": " << r.n
-        << ", \"forward_seconds\": " << r.forward << ", \"active_fraction\": " << r.active_fraction
+        << ", \"qps_per_rank\": " << r.qps_per_rank << ", \"forward_seconds\": " << r.forward.wall
+        << ", \"forward_cpu_seconds\": " << r.forward.cpu
+        << ", \"forward_flop_bound_seconds\": " << r.flop_bound.wall
+        << ", \"forward_flop_bound_cpu_seconds\": " << r.flop_bound.cpu
+        << ", \"forward_kernel_bound_seconds\": " << r.kernel_bound.wall
+        << ", \"forward_kernel_bound_cpu_seconds\": " << r.kernel_bound.cpu
+        << ", \"active_fraction\": " << r.active_fraction
         << ", \"ipm_iterations\": " << r.ipm_iterations
-        << ", \"backward_seconds\": " << json_map(r.backward)
+        << ", \"backward_seconds\": " << json_map(clock_of(r.backward, false))
+        << ", \"backward_cpu_seconds\": " << json_map(clock_of(r.backward, true))
         << ", \"cosine_to_kkt\": " << json_map(r.cosine)
         << ", \"relative_error_to_kkt\": " << json_map(r.relative_error) << "}"
         << (i + 1 < rows.size() ? "," : "") << "\n";

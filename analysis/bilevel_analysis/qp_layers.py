@@ -115,7 +115,8 @@ def load_fig3(paths) -> list[dict]:
         if data.get("benchmark") != "qp_layer_fig3":
             raise AnalysisError(f"{path}: not a bilevel_qp_layer_fig3 result")
         for row in data["rows"]:
-            rows.append(dict(row, nranks=data["nranks"], batch=data["batch"]))
+            rows.append(dict(row, nranks=data["nranks"], batch=data["batch"],
+                             load_average=data.get("load_average", [float("nan")] * 3)))
     return sorted(rows, key=lambda r: (r["nranks"], r["n"]))
 
 
@@ -129,7 +130,34 @@ def cmd_fig3(args) -> int:
         print(f"| {r['nranks']} | {r['n']} | {r['forward_seconds']:.3f} | {bw['kkt']:.4f} | "
               f"{bw['ffoqp']:.4f} | {bw['ffo']:.4f} | {bw['kkt'] / bw['ffoqp']:.2f} | "
               f"{1 - cos['ffoqp']:.1e} | {1 - cos['ffo']:.1e} | {r['active_fraction']:.3f} |")
+    if args.bounds:
+        print_bounds(rows)
     return 0
+
+
+def print_bounds(rows) -> None:
+    """Per-QP times against the bounds measured in the same run (docs/performance.md): the
+    backward ratio kkt/ffoqp (with and without the forward's factor) and the forward's fraction
+    of its factorisation bound, by wall clock and by CPU time."""
+    print()
+    print("| ranks | n | load (1 min) | IPM iterations | forward s/QP, CPU | flop bound, CPU | "
+          "fraction of bound (wall, CPU) | fraction of kernel bound, CPU | kkt s/QP, CPU | "
+          "ffoqp s/QP, CPU | kkt/ffoqp (wall, CPU) | kkt/ffoqp without forward factor, CPU | "
+          "1 − cos ffoqp |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        if "forward_cpu_seconds" not in r:
+            raise AnalysisError("--bounds: the file predates the bound measurements")
+        per = r["qps_per_rank"]
+        bw, cpu = r["backward_seconds"], r["backward_cpu_seconds"]
+        print(f"| {r['nranks']} | {r['n']} | {r['load_average'][0]:.1f} | {r['ipm_iterations']:.1f} | "
+              f"{r['forward_cpu_seconds'] / per:.3f} | {r['forward_flop_bound_cpu_seconds'] / per:.3f} | "
+              f"{r['forward_flop_bound_seconds'] / r['forward_seconds']:.2f}, "
+              f"{r['forward_flop_bound_cpu_seconds'] / r['forward_cpu_seconds']:.2f} | "
+              f"{r['forward_kernel_bound_cpu_seconds'] / r['forward_cpu_seconds']:.2f} | "
+              f"{cpu['kkt'] / per:.4f} | {cpu['ffoqp'] / per:.4f} | "
+              f"{bw['kkt'] / bw['ffoqp']:.1f}, {cpu['kkt'] / cpu['ffoqp']:.1f} | "
+              f"{cpu['kkt'] / cpu['ffoqp_refactor']:.1f} | {1 - r['cosine_to_kkt']['ffoqp']:.1e} |")
 
 
 def register(subparsers) -> None:
@@ -139,4 +167,6 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_curves)
     q = subparsers.add_parser("fig3", help="the FFO-layer paper's Fig. 3 table from bilevel_qp_layer_fig3")
     q.add_argument("paths", nargs="+", metavar="JSON", help="fig3 JSON files (one per rank count)")
+    q.add_argument("--bounds", action="store_true",
+                   help="also the per-QP table against the measured bounds (docs/performance.md)")
     q.set_defaults(func=cmd_fig3)

@@ -1,35 +1,48 @@
 #include "bilevel/qp/ffoqp_oracle.hpp"
 
 #include "bilevel/core/error.hpp"
+#include "bilevel/qp/active_set_factor.hpp"
+
+#include <memory>
+#include <utility>
 
 namespace bilevel {
 
+namespace {
+
+/// The active-set factor for `rows`: with H the Hessian of the Lagrangian and J the Jacobian of
+/// the inequalities at y* (Q and G themselves, not copies, when there are no quadratic
+/// constraints).
+std::shared_ptr<const ActiveSetFactor> factor_rows(const DenseQp& qp, const QpSolution& solution,
+                                                   std::vector<Eigen::Index> rows) {
+  if (qp.quadratic.empty())
+    return std::make_shared<const ActiveSetFactor>(qp.Q, qp.G, qp.A, std::move(rows));
+  return std::make_shared<const ActiveSetFactor>(qp.lagrangian_hessian(solution.lambda),
+                                                 qp.inequality_jacobian(solution.y), qp.A,
+                                                 std::move(rows));
+}
+
+} // namespace
+
 QpAdjoint FfoQpOracle::adjoint(const DenseQp& qp, const QpSolution& solution,
                                const Eigen::VectorXd& dl_dy) const {
-  const auto active = active_set(qp, solution, active_tolerance_);
-  const Eigen::Index n = qp.n(), k = static_cast<Eigen::Index>(active.size()), p = qp.A.rows();
-  const Eigen::MatrixXd J = qp.inequality_jacobian(solution.y);
-  Eigen::MatrixXd C(k + p, n);
-  for (Eigen::Index r = 0; r < k; ++r)
-    C.row(r) = J.row(active[static_cast<std::size_t>(r)]);
-  C.bottomRows(p) = qp.A;
-  const Eigen::LLT<Eigen::MatrixXd> chol(qp.lagrangian_hessian(solution.lambda));
-  if (chol.info() != Eigen::Success)
+  std::vector<Eigen::Index> active = active_set(qp, solution, active_tolerance_);
+  // The forward's polishing factored this matrix if it took the same rows as active (it takes
+  // lambda > slack; they differ only for another tolerance or a solution it did not replace).
+  std::shared_ptr<const ActiveSetFactor> factor = solution.active_factor;
+  if (!factor || factor->rows() != active)
+    factor = factor_rows(qp, solution, std::move(active));
+  if (!factor->ok())
     throw RuntimeFailure("ffoqp: Q is not positive definite");
-  Eigen::VectorXd rhs = dl_dy; // d_y = -Q^{-1}(dl/dy + C'omega)
+  const auto& rows = factor->rows();
+  const Eigen::Index k = static_cast<Eigen::Index>(rows.size()), p = qp.A.rows();
   QpAdjoint a;
+  Eigen::VectorXd omega; // (w_I, d_nu)
+  factor->solve(-dl_dy, Eigen::VectorXd::Zero(k + p), a.d_y, omega);
   a.w = Eigen::VectorXd::Zero(qp.inequalities());
-  a.d_nu.resize(p);
-  if (k + p > 0) {
-    const Eigen::MatrixXd q_inv_ct = chol.solve(C.transpose());
-    const Eigen::VectorXd omega =
-        -(C * q_inv_ct).ldlt().solve(C * chol.solve(dl_dy)); // S omega = -C Q^{-1} dl/dy
-    rhs.noalias() += C.transpose() * omega;
-    for (Eigen::Index r = 0; r < k; ++r)
-      a.w[active[static_cast<std::size_t>(r)]] = omega[r];
-    a.d_nu = omega.tail(p);
-  }
-  a.d_y = -chol.solve(rhs);
+  for (Eigen::Index r = 0; r < k; ++r)
+    a.w[rows[static_cast<std::size_t>(r)]] = omega[r];
+  a.d_nu = omega.tail(p);
   a.y_outer = solution.y;
   return a;
 }

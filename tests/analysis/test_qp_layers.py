@@ -49,3 +49,14 @@ def test_fig3_table(bba, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{}")
     assert bba("fig3", bad)[0] == 2
+    # --bounds needs the per-QP fields of the bound measurements; this file predates them.
+    assert bba("fig3", "--bounds", f)[0] == 2
+    timed = dict(row, qps_per_rank=2, forward_cpu_seconds=0.8, forward_flop_bound_seconds=0.5,
+                 forward_flop_bound_cpu_seconds=0.4, forward_kernel_bound_cpu_seconds=0.6,
+                 backward_cpu_seconds=dict(kkt=0.4, ffoqp=0.004, ffoqp_refactor=0.04, ffo=0.02))
+    f.write_text(json.dumps(dict(benchmark="qp_layer_fig3", nranks=2, batch=32,
+                                 load_average=[7.5, 7, 6], rows=[timed])))
+    rc, out, _ = bba("fig3", "--bounds", f)
+    assert rc == 0
+    assert ("| 2 | 100 | 7.5 | 11.0 | 0.400 | 0.200 | 0.50, 0.50 | 0.75 | 0.2000 | 0.0020 | "
+            "3.0, 100.0 | 10.0 | 1.0e-02 |") in out

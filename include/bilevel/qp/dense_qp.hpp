@@ -9,10 +9,13 @@
 // quadratic constraints.
 #include <Eigen/Dense>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace bilevel {
+
+class ActiveSetFactor; // active_set_factor.hpp
 
 /// 1/2 y'P y + r'y <= s, P symmetric positive semidefinite.
 struct QuadraticConstraint {
@@ -61,6 +64,10 @@ struct QpSolution {
   Eigen::VectorXd nu;     ///< equality multipliers, one per row of A
   QpStatus status = QpStatus::kSolved;
   int iterations = 0;
+  /// The KKT matrix on the active rows, factored by the interior point's polishing step for the
+  /// QP this solves (null if the solution was not polished); ffoqp's backward reuses it when its
+  /// active set is the same rows. About n^2 + n r + r^2 doubles for r active rows and equalities.
+  std::shared_ptr<const ActiveSetFactor> active_factor;
 };
 
 /// Infinity norms of the four KKT conditions at a candidate solution.

@@ -7,8 +7,11 @@
 //   [Q  C'] [d_y  ]   [-dl/dy]      C = [G_I; A]  (inactive rows dropped),
 //   [C  0 ] [omega] = [  0   ],
 // done by a Cholesky factor of Q and the Schur complement S = C Q^{-1} C' (k x k), as FFOLayer
-// does; omega = (w_I, d_nu). With quadratic constraints, Q is the Hessian of the Lagrangian and
-// G_I the active constraints' Jacobian at y*: exact implicit differentiation on the active set.
+// does (ActiveSetFactor); omega = (w_I, d_nu). The interior point's polishing factors the same
+// matrix when it takes the same rows as active, and the solution keeps that factor: the backward
+// is then two triangular solves with Q's factor and one with S's, no factorisation. With
+// quadratic constraints, Q is the Hessian of the Lagrangian and G_I the active constraints'
+// Jacobian at y*: exact implicit differentiation on the active set.
 #include "bilevel/qp/qp_layer_oracle.hpp"
 
 namespace bilevel {
