@@ -53,6 +53,12 @@ PREDICTIONS: dict[str, Prediction] = {
         -0.25, False, "IGFM: T ~ eps^-4, i.e. the min Goldstein-gradient proxy ~ T^(-1/4)"),
     "aid_itd_T": Prediction(
         None, True, "AID/ITD, strongly convex g: hypergradient error linear in T, slope ln q"),
+    "soba": Prediction(
+        -0.4, False, "SOBA with steps ~ k^(-2/5), k^(-3/5): (1/K) sum ||grad Phi(x_k)||^2 ~ "
+                     "K^(-2/5) (hypergrad_norm with --square --running-average)"),
+    "saba": Prediction(
+        None, True, "SABA at constant steps: ||grad Phi(x_k)||^2 R-linear, slope ln q "
+                    "(hypergrad_norm with --square)"),
 }
 
 

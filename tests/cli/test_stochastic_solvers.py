@@ -7,15 +7,21 @@ import json
 import subprocess
 import sys
 
+import h5py
 import numpy as np
 import pytest
 
-from conftest import REPO, trace
+from conftest import REPO, launch, trace
 
 SMALL = ["-problem", "finite_sum_quadratic", "-problem_n_inner", "512", "-problem_n_outer",
          "128", "-problem_dim_inner", "10", "-problem_dim_outer", "3", "-seed", "2"]
+ALGORITHMS = ("soba", "saba")
 # The decreasing steps of SOBA's convergence theorem: rho_k ~ k^(-2/5), gamma_k ~ k^(-3/5).
 THEOREM_STEPS = ["-alg_inner_decay", "0.4", "-alg_outer_decay", "0.6"]
+
+
+def _text(value):
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def fit(path, *options):
@@ -50,9 +56,9 @@ def test_saba_converges_linearly_at_constant_steps(run, tmp_path):
                                               "stalls")])
 def test_soba_averaged_hypergradient_decays_with_decreasing_steps(run, tmp_path, steps,
                                                                   expected):
-    path = run_to(run, tmp_path / "soba.h5", "-algorithm", "soba", "-outer_iters", "10000",
+    path = run_to(run, tmp_path / "soba.h5", "-algorithm", "soba", "-outer_iters", "5000",
                   *steps)
-    line = fit(path, "--running-average", "--range", "1000", "10000", "--predict", "-0.4")
+    line = fit(path, "--running-average", "--range", "500", "5000", "--predict", "soba")
     print(f"soba {expected}: (1/K) sum ||grad Phi||^2 slope {line['slope']:.3f} "
           f"({line['verdict']})")
     # Constant steps stop at the noise floor of the minibatches: a 'slower' verdict, which is
@@ -60,23 +66,29 @@ def test_soba_averaged_hypergradient_decays_with_decreasing_steps(run, tmp_path,
     assert (line["verdict"] != "slower") == (expected == "decays"), line
 
 
-@pytest.mark.parametrize("algorithm", ["soba", "saba"])
-def test_traces_agree_at_1_2_and_4_ranks(run, tmp_path, algorithm):
+def test_traces_agree_at_1_2_and_4_ranks(exe, tmp_path):
+    # Both solvers as the lines of one suite, one launch per rank count.
+    suite = tmp_path / "stochastic.suite"
+    suite.write_text("".join(f"{' '.join(SMALL)} -algorithm {algorithm} -outer_iters 200 "
+                             "-validate false\n" for algorithm in ALGORITHMS))
     traces = {}
     for ranks in (1, 2, 4):
-        path = tmp_path / f"{algorithm}{ranks}.h5"
-        result = run(*SMALL, "-algorithm", algorithm, "-outer_iters", "200", "-output", path,
-                     ranks=ranks, timeout=120)
-        assert result.returncode == 0, result.stderr
-        traces[ranks] = trace(path)
-    reference = traces[1]
-    worst = 0.0
-    for ranks in (2, 4):
-        for column, want in reference.items():
-            if column == "time" or column.endswith("_time"):
-                continue
-            got = traces[ranks][column]
-            scale = np.maximum(np.abs(want), 1e-300)
-            worst = max(worst, float(np.max(np.abs(got - want) / scale)))
-    print(f"{algorithm}: largest relative difference at 2 and 4 ranks {worst:.1e}")
-    assert worst <= 1e-10
+        path = tmp_path / f"suite{ranks}.h5"
+        result = launch(exe, "-suite", suite, "-output", path, cwd=tmp_path, ranks=ranks,
+                        timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr
+        with h5py.File(path, "r") as f:
+            groups = {_text(f[g].attrs["algorithm"]): g for g in f}
+        traces[ranks] = {algorithm: trace(path, groups[algorithm]) for algorithm in ALGORITHMS}
+    for algorithm in ALGORITHMS:
+        reference = traces[1][algorithm]
+        worst = 0.0
+        for ranks in (2, 4):
+            for column, want in reference.items():
+                if column == "time" or column.endswith("_time"):
+                    continue
+                got = traces[ranks][algorithm][column]
+                scale = np.maximum(np.abs(want), 1e-300)
+                worst = max(worst, float(np.max(np.abs(got - want) / scale)))
+        print(f"{algorithm}: largest relative difference at 2 and 4 ranks {worst:.1e}")
+        assert worst <= 1e-10, algorithm

@@ -1,5 +1,5 @@
 #pragma once
-// SOBA (Dagreou, Ablin, Vaiter & Moreau, NeurIPS 2022; docs/algorithms.md §2.7): one loop of
+// SOBA (Dagreou, Ablin, Vaiter & Moreau, NeurIPS 2022; docs/algorithms.md §10.2): one loop of
 // simultaneous stochastic steps on y, the adjoint estimate v and x, all three directions from the
 // same point and the same two minibatches I (of g) and J (of f):
 //   D_y = grad_y g_I,  D_v = grad^2_yy g_I v + grad_y f_J,  D_x = grad^2_xy g_I v + grad_x f_J,

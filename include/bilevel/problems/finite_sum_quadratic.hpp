@@ -9,7 +9,7 @@
 // The a_i have the logarithmically spread variances of the reference generator (from mu to L per
 // coordinate), then a common scale fixes the top eigenvalue of H at L. f's joint Hessian in (x, y)
 // is mu I plus a positive semidefinite mean, so Phi is mu-strongly convex: the setting in which
-// SABA converges linearly. y*(x) = -H^{-1}(mean p_i a_i')'x - H^{-1} mean c_i) gives Phi's
+// SABA converges linearly. y*(x) = -H^{-1}((mean p_i a_i')' x + mean c_i) gives Phi's
 // gradient in closed form.
 //
 // Samples are split across ranks in contiguous ranges and drawn from counter streams by global
