@@ -16,6 +16,7 @@
 #include "bilevel/methods/qp_layer_training.hpp"
 #include "bilevel/methods/saba.hpp"
 #include "bilevel/methods/soba.hpp"
+#include "bilevel/methods/srba.hpp"
 #include "bilevel/problems/adversarial_ls.hpp"
 #include "bilevel/problems/affine_vi_box.hpp"
 #include "bilevel/problems/ball_layer.hpp"
@@ -237,6 +238,9 @@ const AlgorithmRegistry& algorithm_registry() {
                                         kStochasticSolver));
     r.add("saba", algorithm_entry<Saba>("SABA: SOBA with SAGA estimates from per-sample "
                                         "memories distributed like the data",
+                                        kStochasticSolver));
+    r.add("srba", algorithm_entry<Srba>("SRBA: SOBA's directions by SARAH recursions with a "
+                                        "full-batch restart every period",
                                         kStochasticSolver));
     return r;
   }();
