@@ -11,12 +11,14 @@
 #include "bilevel/methods/itd.hpp"
 #include "bilevel/methods/itd_vi.hpp"
 #include "bilevel/methods/kkt_vi.hpp"
+#include "bilevel/methods/mrbo.hpp"
 #include "bilevel/methods/pgd_qp.hpp"
 #include "bilevel/methods/qp_hypergrad.hpp"
 #include "bilevel/methods/qp_layer_training.hpp"
 #include "bilevel/methods/saba.hpp"
 #include "bilevel/methods/soba.hpp"
 #include "bilevel/methods/srba.hpp"
+#include "bilevel/methods/sustain.hpp"
 #include "bilevel/problems/adversarial_ls.hpp"
 #include "bilevel/problems/affine_vi_box.hpp"
 #include "bilevel/problems/ball_layer.hpp"
@@ -242,6 +244,12 @@ const AlgorithmRegistry& algorithm_registry() {
     r.add("srba", algorithm_entry<Srba>("SRBA: SOBA's directions by SARAH recursions with a "
                                         "full-batch restart every period",
                                         kStochasticSolver));
+    r.add("mrbo", algorithm_entry<Mrbo>("MRBO: STORM estimates of the inner gradient and of "
+                                        "the Neumann-series hypergradient",
+                                        kStochasticSolver));
+    r.add("sustain", algorithm_entry<Sustain>("SUSTAIN: STORM momentum at both levels, a "
+                                              "random-length Neumann-series hypergradient",
+                                              kStochasticSolver));
     return r;
   }();
   return registry;
