@@ -19,6 +19,7 @@
 #include "bilevel/methods/soba.hpp"
 #include "bilevel/methods/srba.hpp"
 #include "bilevel/methods/sustain.hpp"
+#include "bilevel/methods/vrbo.hpp"
 #include "bilevel/problems/adversarial_ls.hpp"
 #include "bilevel/problems/affine_vi_box.hpp"
 #include "bilevel/problems/ball_layer.hpp"
@@ -246,6 +247,9 @@ const AlgorithmRegistry& algorithm_registry() {
                                         kStochasticSolver));
     r.add("mrbo", algorithm_entry<Mrbo>("MRBO: STORM estimates of the inner gradient and of "
                                         "the Neumann-series hypergradient",
+                                        kStochasticSolver));
+    r.add("vrbo", algorithm_entry<Vrbo>("VRBO: SPIDER estimates of the inner gradient and of "
+                                        "the Neumann-series hypergradient, full sums periodically",
                                         kStochasticSolver));
     r.add("sustain", algorithm_entry<Sustain>("SUSTAIN: STORM momentum at both levels, a "
                                               "random-length Neumann-series hypergradient",
