@@ -15,7 +15,7 @@ from conftest import REPO, launch, trace
 
 SMALL = ["-problem", "finite_sum_quadratic", "-problem_n_inner", "512", "-problem_n_outer",
          "128", "-problem_dim_inner", "10", "-problem_dim_outer", "3", "-seed", "2"]
-ALGORITHMS = ("soba", "saba")
+ALGORITHMS = ("soba", "saba", "srba", "mrbo", "vrbo", "sustain")
 # The decreasing steps of SOBA's convergence theorem: rho_k ~ k^(-2/5), gamma_k ~ k^(-3/5).
 THEOREM_STEPS = ["-alg_inner_decay", "0.4", "-alg_outer_decay", "0.6"]
 
