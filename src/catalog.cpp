@@ -15,6 +15,7 @@
 #include "bilevel/methods/itd.hpp"
 #include "bilevel/methods/itd_vi.hpp"
 #include "bilevel/methods/kkt_vi.hpp"
+#include "bilevel/methods/mrbo.hpp"
 #include "bilevel/methods/pgd_qp.hpp"
 #include "bilevel/methods/qp_hypergrad.hpp"
 #include "bilevel/methods/qp_layer_training.hpp"
@@ -22,6 +23,9 @@
 #include "bilevel/methods/soba.hpp"
 #include "bilevel/methods/stocbio.hpp"
 #include "bilevel/methods/ttsa.hpp"
+#include "bilevel/methods/srba.hpp"
+#include "bilevel/methods/sustain.hpp"
+#include "bilevel/methods/vrbo.hpp"
 #include "bilevel/problems/adversarial_ls.hpp"
 #include "bilevel/problems/affine_vi_box.hpp"
 #include "bilevel/problems/ball_layer.hpp"
@@ -262,6 +266,18 @@ const AlgorithmRegistry& algorithm_registry() {
     r.add("bsa", algorithm_entry<Bsa>("BSA: minibatch SGD on y, then a random-length "
                                       "Neumann-sample hypergradient step on x",
                                       kStochasticSolver));
+    r.add("srba", algorithm_entry<Srba>("SRBA: SOBA's directions by SARAH recursions with a "
+                                        "full-batch restart every period",
+                                        kStochasticSolver));
+    r.add("mrbo", algorithm_entry<Mrbo>("MRBO: STORM estimates of the inner gradient and of "
+                                        "the Neumann-series hypergradient",
+                                        kStochasticSolver));
+    r.add("vrbo", algorithm_entry<Vrbo>("VRBO: SPIDER estimates of the inner gradient and of "
+                                        "the Neumann-series hypergradient, full sums periodically",
+                                        kStochasticSolver));
+    r.add("sustain", algorithm_entry<Sustain>("SUSTAIN: STORM momentum at both levels, a "
+                                              "random-length Neumann-series hypergradient",
+                                              kStochasticSolver));
     return r;
   }();
   return registry;

@@ -10,6 +10,7 @@
 #include <petsc/private/petscimpl.h>
 
 #include <cmath>
+#include <numeric>
 
 namespace bilevel {
 
@@ -62,6 +63,12 @@ std::vector<long long> StochasticBilevelMethod::draw(SampleRole role) {
                                    : upper_sampler_->draw(upper_draws_++);
 }
 
+std::vector<long long> StochasticBilevelMethod::full_batch(SampleRole role) const {
+  std::vector<long long> all(static_cast<std::size_t>(oracles_->sums().samples(role)));
+  std::iota(all.begin(), all.end(), 0LL);
+  return all;
+}
+
 void StochasticBilevelMethod::step(Vec x, Record& record) {
   PetscObjectId id = 0;
   PetscObjectState state = 0;
@@ -94,9 +101,7 @@ void StochasticBilevelMethod::report(Vec x, Record& record) {
 
 void StochasticBilevelMethod::save_state(hid_t group) const {
   Algorithm::save_state(group);
-  const MPI_Comm comm = problem_->comm();
-  h5::write_dense(comm, group, "v", std::vector<double>(v_.data(), v_.data() + v_.size()),
-                  static_cast<hsize_t>(v_.size()), 0);
+  save_replicated(group, "v", v_);
   h5::write_attribute(group, "stochastic_iteration", iteration_);
   h5::write_attribute(group, "lower_draws", static_cast<long long>(lower_draws_));
   h5::write_attribute(group, "upper_draws", static_cast<long long>(upper_draws_));
@@ -105,13 +110,26 @@ void StochasticBilevelMethod::save_state(hid_t group) const {
 void StochasticBilevelMethod::load_state(hid_t group) {
   Algorithm::load_state(group);
   y_ = gather_to_all(y_vec_);
-  const std::vector<double> v = h5::read_all(group, "v");
-  if (static_cast<Eigen::Index>(v.size()) != y_.size())
-    throw InputError("restart file: /state/v has the wrong length");
-  v_ = Eigen::Map<const Vector>(v.data(), y_.size());
+  v_ = load_replicated(group, "v", y_.size());
   iteration_ = h5::read_int_attribute(group, "stochastic_iteration");
   lower_draws_ = static_cast<std::uint64_t>(h5::read_int_attribute(group, "lower_draws"));
   upper_draws_ = static_cast<std::uint64_t>(h5::read_int_attribute(group, "upper_draws"));
+}
+
+void StochasticBilevelMethod::save_replicated(hid_t group, const std::string& name,
+                                              const Vector& value) const {
+  h5::write_dense(problem_->comm(), group, name,
+                  std::vector<double>(value.data(), value.data() + value.size()),
+                  static_cast<hsize_t>(value.size()), 0);
+}
+
+StochasticBilevelMethod::Vector StochasticBilevelMethod::load_replicated(hid_t group,
+                                                                         const std::string& name,
+                                                                         Eigen::Index size) const {
+  const std::vector<double> value = h5::read_all(group, name);
+  if (static_cast<Eigen::Index>(value.size()) != size)
+    throw InputError("restart file: /state/" + name + " has the wrong length");
+  return Eigen::Map<const Vector>(value.data(), size);
 }
 
 } // namespace bilevel

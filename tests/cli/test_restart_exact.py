@@ -64,6 +64,12 @@ CASES = {
     # ttsa's and bsa's random Neumann lengths are a function of the iteration, which the state carries.
     "ttsa_finite_sum_quadratic": ["-algorithm", "ttsa", *FINITE_SUM],
     "bsa_finite_sum_quadratic": ["-algorithm", "bsa", *FINITE_SUM],
+    # The recursive estimates and (srba, mrbo, sustain) the previous point are state: without
+    # them the resumed run restarts its estimates from the wrong differences.
+    "srba_finite_sum_quadratic": ["-algorithm", "srba", *FINITE_SUM],
+    "mrbo_finite_sum_quadratic": ["-algorithm", "mrbo", *FINITE_SUM],
+    "vrbo_finite_sum_quadratic": ["-algorithm", "vrbo", "-alg_period_frac", "0.4", *FINITE_SUM],
+    "sustain_finite_sum_quadratic": ["-algorithm", "sustain", *FINITE_SUM],
     "qp_layer_dfl_qp": ["-algorithm", "qp_layer", "-problem", "dfl_qp", "-problem_train", "16",
                         "-problem_test", "8", "-problem_batch", "4"],
 }

@@ -15,7 +15,8 @@ from conftest import REPO, launch, trace
 
 SMALL = ["-problem", "finite_sum_quadratic", "-problem_n_inner", "512", "-problem_n_outer",
          "128", "-problem_dim_inner", "10", "-problem_dim_outer", "3", "-seed", "2"]
-ALGORITHMS = ("soba", "saba", "amigo", "f2sa", "fsla", "stocbio", "ttsa", "bsa")
+ALGORITHMS = ("soba", "saba", "amigo", "f2sa", "fsla", "stocbio", "ttsa", "bsa", "srba", "mrbo",
+              "vrbo", "sustain")
 # The decreasing steps of SOBA's convergence theorem: rho_k ~ k^(-2/5), gamma_k ~ k^(-3/5).
 THEOREM_STEPS = ["-alg_inner_decay", "0.4", "-alg_outer_decay", "0.6"]
 
@@ -69,7 +70,9 @@ def test_soba_averaged_hypergradient_decays_with_decreasing_steps(run, tmp_path,
 # The double-loop methods evaluate 2T + 2 batches per iteration: fewer iterations, as many draws.
 # The Neumann-series methods reduce once per Hessian product (about 22 reductions an iteration at
 # their defaults): fewer iterations cover as many.
-RANK_ITERATIONS = {"amigo": 20, "f2sa": 20, "stocbio": 20, "ttsa": 40, "bsa": 20}
+# (mrbo, sustain: a Neumann series at two points; vrbo: 11 inner updates per step.)
+RANK_ITERATIONS = {"amigo": 20, "f2sa": 20, "stocbio": 20, "ttsa": 40, "bsa": 20, "mrbo": 20,
+                   "sustain": 20, "vrbo": 4}
 
 
 def test_traces_agree_at_1_2_and_4_ranks(exe, tmp_path):

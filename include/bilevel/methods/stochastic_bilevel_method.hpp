@@ -16,6 +16,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 
 namespace bilevel {
 
@@ -59,10 +60,17 @@ protected:
   virtual void iterate(double inner_step, double outer_step, Record& record) = 0;
   /// The next batch of `role` (each call advances that role's draw counter).
   std::vector<long long> draw(SampleRole role);
+  /// Every sample of `role` once: the full sum, for the periodic full-batch restarts of the
+  /// recursive estimators (no draw counter moves).
+  std::vector<long long> full_batch(SampleRole role) const;
   MinibatchOracles& oracles() { return *oracles_; }
   Problem& problem() const { return *problem_; }
   const Schedule& schedule() const { return schedule_; }
   long long iteration() const { return iteration_; }
+  /// Restart state of a subclass: a replicated vector (an estimate, a previous iterate) written
+  /// under `name` in the state group, and read back with its length checked.
+  void save_replicated(hid_t group, const std::string& name, const Vector& value) const;
+  Vector load_replicated(hid_t group, const std::string& name, Eigen::Index size) const;
 
   Vector x_, y_, v_;
 
