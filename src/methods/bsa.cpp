@@ -2,7 +2,7 @@
 
 #include "bilevel/core/options.hpp"
 #include "bilevel/core/record.hpp"
-#include "bilevel/solvers/minibatch_sgd.hpp"
+#include "bilevel/solvers/stochastic_sgd.hpp"
 
 namespace bilevel {
 
@@ -20,7 +20,9 @@ Bsa::Config Bsa::Config::from_options(const RunSpec& run) {
 
 void Bsa::iterate(double inner_step, double outer_step, Record& record) {
   const auto lower = [this] { return draw(SampleRole::lower); };
-  minibatch_sgd(oracles(), x_, y_, config_.inner_steps, inner_step, lower);
+  sgd_lower(
+      oracles(), [this](SampleRole role) { return draw(role); }, x_, y_, config_.inner_steps,
+      inner_step);
   const int length =
       StochasticNeumann::random_length(schedule().seed, iteration(), config_.neumann.steps);
   const std::vector<long long> upper = draw(SampleRole::upper);

@@ -1,8 +1,6 @@
 #include "bilevel/methods/fsla.hpp"
 
-#include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
-#include "bilevel/io/hdf5.hpp"
 
 #include <algorithm>
 
@@ -42,29 +40,26 @@ void Fsla::iterate(double inner_step, double outer_step, Record&) {
   // alpha = 1 makes the direction the sample itself.
   const std::vector<long long> lower = draw(SampleRole::lower), upper = draw(SampleRole::upper);
   const Vector now = hypergradient_sample(x_, y_, v_, lower, upper);
-  const bool first = iteration() == 0;
-  const Vector before = first ? Vector::Zero(x_.size())
-                              : hypergradient_sample(x_previous_, y_before, v_before, lower, upper);
-  const Vector& d = momentum_->update(now, before, first ? 1.0 : std::min(1.0, inner_step));
+  const Vector& d =
+      iteration() == 0
+          ? momentum_->restart(now)
+          : momentum_->update(now,
+                              hypergradient_sample(x_previous_, y_before, v_before, lower, upper),
+                              std::min(1.0, inner_step));
   x_previous_ = x_;
   x_ -= outer_step * d;
 }
 
 void Fsla::save_state(hid_t group) const {
   StochasticBilevelMethod::save_state(group);
-  momentum_->save(problem().comm(), group, "momentum");
-  h5::write_dense(problem().comm(), group, "x_previous",
-                  std::vector<double>(x_previous_.data(), x_previous_.data() + x_previous_.size()),
-                  static_cast<hsize_t>(x_previous_.size()), 0);
+  save_replicated(group, "momentum", momentum_->direction());
+  save_replicated(group, "x_previous", x_previous_);
 }
 
 void Fsla::load_state(hid_t group) {
   StochasticBilevelMethod::load_state(group);
-  momentum_->load(group, "momentum");
-  const std::vector<double> x = h5::read_all(group, "x_previous");
-  if (static_cast<Eigen::Index>(x.size()) != x_.size())
-    throw InputError("restart file: /state/x_previous has the wrong length");
-  x_previous_ = Eigen::Map<const Vector>(x.data(), x_.size());
+  momentum_->direction() = load_replicated(group, "momentum", x_.size());
+  x_previous_ = load_replicated(group, "x_previous", x_.size());
 }
 
 } // namespace bilevel

@@ -35,15 +35,8 @@ void Saba::setup(Problem& problem, Vec x0) {
 
 void Saba::iterate(double inner_step, double outer_step, Record&) {
   const std::vector<long long> lower = draw(SampleRole::lower), upper = draw(SampleRole::upper);
-  const SampleTerms t = oracles().terms(x_, y_,
-                                        {.lower = lower,
-                                         .upper = upper,
-                                         .lower_grad_y = true,
-                                         .hess_yy = true,
-                                         .hess_xy = true,
-                                         .upper_grad_x = true,
-                                         .upper_grad_y = true,
-                                         .v = &v_});
+  const SampleTerms t =
+      oracles().terms(x_, y_, MinibatchRequest::soba_directions(lower, upper, v_));
   const Eigen::MatrixXd* columns[kTerms] = {&t.lower_grad_y, &t.hess_yy, &t.hess_xy,
                                             &t.upper_grad_y, &t.upper_grad_x};
   std::vector<SampleMemory::Staged> staged;

@@ -12,15 +12,8 @@ Soba::Config Soba::Config::from_options(const RunSpec& run) {
 
 void Soba::iterate(double inner_step, double outer_step, Record&) {
   const std::vector<long long> lower = draw(SampleRole::lower), upper = draw(SampleRole::upper);
-  const MinibatchMeans d = oracles().means(x_, y_,
-                                           {.lower = lower,
-                                            .upper = upper,
-                                            .lower_grad_y = true,
-                                            .hess_yy = true,
-                                            .hess_xy = true,
-                                            .upper_grad_x = true,
-                                            .upper_grad_y = true,
-                                            .v = &v_});
+  const MinibatchMeans d =
+      oracles().means(x_, y_, MinibatchRequest::soba_directions(lower, upper, v_));
   y_ -= inner_step * d.lower_grad_y;
   v_ -= inner_step * (d.hess_yy + d.upper_grad_y);
   x_ -= outer_step * (d.hess_xy + d.upper_grad_x);

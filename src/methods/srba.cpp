@@ -33,15 +33,8 @@ void Srba::setup(Problem& problem, Vec x0) {
 Srba::Directions Srba::directions(const Vector& x, const Vector& y, const Vector& v,
                                   const std::vector<long long>& lower,
                                   const std::vector<long long>& upper) {
-  const MinibatchMeans m = oracles().means(x, y,
-                                           {.lower = lower,
-                                            .upper = upper,
-                                            .lower_grad_y = true,
-                                            .hess_yy = true,
-                                            .hess_xy = true,
-                                            .upper_grad_x = true,
-                                            .upper_grad_y = true,
-                                            .v = &v});
+  const MinibatchMeans m =
+      oracles().means(x, y, MinibatchRequest::soba_directions(lower, upper, v));
   return {m.lower_grad_y, m.hess_yy + m.upper_grad_y, m.hess_xy + m.upper_grad_x};
 }
 

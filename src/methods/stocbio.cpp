@@ -1,7 +1,7 @@
 #include "bilevel/methods/stocbio.hpp"
 
 #include "bilevel/core/options.hpp"
-#include "bilevel/solvers/minibatch_sgd.hpp"
+#include "bilevel/solvers/stochastic_sgd.hpp"
 
 namespace bilevel {
 
@@ -18,7 +18,9 @@ Stocbio::Config Stocbio::Config::from_options(const RunSpec& run) {
 
 void Stocbio::iterate(double inner_step, double outer_step, Record&) {
   const auto lower = [this] { return draw(SampleRole::lower); };
-  minibatch_sgd(oracles(), x_, y_, config_.inner_steps, inner_step, lower);
+  sgd_lower(
+      oracles(), [this](SampleRole role) { return draw(role); }, x_, y_, config_.inner_steps,
+      inner_step);
   const std::vector<long long> upper = draw(SampleRole::upper);
   x_ -= outer_step * StochasticNeumann(oracles()).summed_hypergradient(x_, y_, config_.neumann,
                                                                        lower, upper, v_);

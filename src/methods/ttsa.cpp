@@ -2,7 +2,7 @@
 
 #include "bilevel/core/options.hpp"
 #include "bilevel/core/record.hpp"
-#include "bilevel/solvers/minibatch_sgd.hpp"
+#include "bilevel/solvers/stochastic_sgd.hpp"
 
 namespace bilevel {
 
@@ -18,7 +18,8 @@ Ttsa::Config Ttsa::Config::from_options(const RunSpec& run) {
 
 void Ttsa::iterate(double inner_step, double outer_step, Record& record) {
   const auto lower = [this] { return draw(SampleRole::lower); };
-  minibatch_sgd(oracles(), x_, y_, 1, inner_step, lower);
+  sgd_lower(
+      oracles(), [this](SampleRole role) { return draw(role); }, x_, y_, 1, inner_step);
   // The hypergradient at (x_k, y_{k+1}), as in the paper's algorithm.
   const int length =
       StochasticNeumann::random_length(schedule().seed, iteration(), config_.neumann.steps);

@@ -15,7 +15,7 @@ constexpr std::uint64_t kLengthStream = 0x6e65'756d'616e'6e00ULL;
 NeumannOptions NeumannOptions::from_options(double default_step) {
   NeumannOptions o{};
   o.steps = static_cast<int>(
-      options::get_int("-alg_neumann_steps", 10, 1, 1000000,
+      options::get_int("-alg_neumann_terms", 10, 1, 1000000,
                        "Q: Hessian products of the Neumann series (the truncation of its length "
                        "where the length is random)"));
   o.step = options::get_positive("-alg_neumann_step", default_step,

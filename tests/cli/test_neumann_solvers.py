@@ -18,7 +18,7 @@ from test_stochastic_solvers import fit
 CONDITIONED = ["-problem", "finite_sum_quadratic", "-problem_n_inner", "1024", "-problem_n_outer",
                "1024", "-problem_dim_inner", "10", "-problem_dim_outer", "3", "-problem_mu", "0.5",
                "-seed", "2"]
-LONG_SERIES = ["-alg_neumann_step", "0.5", "-alg_neumann_steps", "20"]
+LONG_SERIES = ["-alg_neumann_step", "0.5", "-alg_neumann_terms", "20"]
 
 
 def hypergradient_squares(run, tmp_path, name, *args):

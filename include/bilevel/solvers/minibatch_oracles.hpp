@@ -27,6 +27,21 @@ struct MinibatchRequest {
   bool upper_grad_x = false;          ///< grad_x f_j
   bool upper_grad_y = false;          ///< grad_y f_j
   const Eigen::VectorXd* v = nullptr; ///< needed by hess_yy and hess_xy
+
+  /// The five quantities of SOBA's three directions (grad_y g; grad^2_yy g v + grad_y f;
+  /// d_x(grad_y g)' v + grad_x f), which SOBA, SABA and SRBA all sample.
+  static MinibatchRequest soba_directions(std::span<const long long> lower,
+                                          std::span<const long long> upper,
+                                          const Eigen::VectorXd& v) {
+    return {.lower = lower,
+            .upper = upper,
+            .lower_grad_y = true,
+            .hess_yy = true,
+            .hess_xy = true,
+            .upper_grad_x = true,
+            .upper_grad_y = true,
+            .v = &v};
+  }
 };
 
 /// The requested quantities, one per field (empty when not requested): per-sample columns of the

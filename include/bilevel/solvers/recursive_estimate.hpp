@@ -1,5 +1,5 @@
 #pragma once
-// The recursive variance-reduced estimate shared by SRBA, MRBO, VRBO and SUSTAIN
+// The recursive variance-reduced estimate shared by SRBA, MRBO, VRBO, SUSTAIN and FSLA
 // (docs/algorithms.md, "Stochastic bilevel solvers"): a direction d that follows a sampled
 // quantity through its change between consecutive iterates z_{k-1}, z_k, both evaluated on the
 // same batch, so that the batch's noise cancels in the difference:

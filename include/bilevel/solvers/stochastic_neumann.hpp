@@ -19,7 +19,7 @@
 
 namespace bilevel {
 
-/// The series' options, shared by the methods that use it: -alg_neumann_steps (Q) and
+/// The series' options, shared by the methods that use it: -alg_neumann_terms (Q) and
 /// -alg_neumann_step (eta).
 struct NeumannOptions {
   int steps;   ///< Q: Hessian products (sum()) or the truncation of the random length (sample())

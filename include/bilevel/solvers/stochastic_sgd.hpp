@@ -1,8 +1,8 @@
 #pragma once
 // Warm-started stochastic gradient loops of the double-loop stochastic solvers (docs/algorithms.md,
 // "Stochastic bilevel solvers"): T plain SGD steps, each on a fresh minibatch, on the lower
-// objective (optionally penalised by the upper one) or on the adjoint's quadratic. AmIGO and F2SA
-// run these loops (and so should the other double-loop solvers) rather than each their own.
+// objective (optionally penalised by the upper one) or on the adjoint's quadratic. AmIGO, F2SA,
+// StocBiO, BSA and TTSA run these loops rather than each their own.
 #include "bilevel/solvers/minibatch_oracles.hpp"
 
 #include <functional>
