@@ -144,18 +144,20 @@ bool KktVi::is_cold_start(Vec x, Vec y) {
 void KktVi::solve_lower(Vec x, Vec y, Record* record) {
   if (snesvi_) {
     SnesViSolver::Outcome inner{};
-    PetscInt coarse_steps = 0;
+    GridSequencedStart::Outcome coarse{};
     {
       LogScope scope(log_events().inner_solve); // the natural-map loop times its own steps
       if (sequencing_ && is_cold_start(x, y))
-        coarse_steps = sequencing_->run(problem(), x, y);
+        coarse = sequencing_->run(problem(), x, y);
       inner = snesvi_->solve(x, y, config_.inner_gap_tol);
     }
     if (record) {
       record->solve("inner", inner.converged, static_cast<double>(inner.newton_steps));
       record->set("inner_linear_iterations", static_cast<double>(inner.linear_iterations));
-      if (sequencing_)
-        record->set("inner_coarse_iterations", static_cast<double>(coarse_steps));
+      if (sequencing_) {
+        record->set("inner_coarse_iterations", static_cast<double>(coarse.newton_steps));
+        record->set("inner_coarse_converged", coarse.converged ? 1.0 : 0.0);
+      }
     }
     return;
   }

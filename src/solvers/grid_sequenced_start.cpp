@@ -11,21 +11,23 @@ namespace bilevel {
 GridSequencedStart::GridSequencedStart(std::string prefix, double tolerance, PetscInt min_grid)
     : prefix_(std::move(prefix)), tolerance_(tolerance), min_grid_(min_grid) {}
 
-PetscInt GridSequencedStart::run(Problem& problem, Vec x, Vec y) const {
+GridSequencedStart::Outcome GridSequencedStart::run(Problem& problem, Vec x, Vec y) const {
   if (!problem.structure().grid_hierarchy)
-    return 0;
+    return {};
   const GridHierarchy& hierarchy = require<GridHierarchy>(problem);
   const std::unique_ptr<Problem> coarse = hierarchy.coarsened(min_grid_);
   if (!coarse)
-    return 0; // the coarsest level starts where the problem does
+    return {}; // the coarsest level starts where the problem does
   OwnedVec x_coarse = coarse->create_x(), y_coarse = coarse->create_y();
   hierarchy.restrict_x(*coarse, x, x_coarse);
   coarse->initial_y(x_coarse, y_coarse);
-  PetscInt steps = run(*coarse, x_coarse, y_coarse);
+  Outcome outcome = run(*coarse, x_coarse, y_coarse);
   SnesViSolver solver(*coarse, y_coarse, prefix_);
-  steps += solver.solve(x_coarse, y_coarse, tolerance_).newton_steps;
+  const SnesViSolver::Outcome level = solver.solve(x_coarse, y_coarse, tolerance_);
   hierarchy.prolong_y(*coarse, y_coarse, y);
-  return steps;
+  outcome.newton_steps += level.newton_steps;
+  outcome.converged = outcome.converged && level.converged;
+  return outcome;
 }
 
 } // namespace bilevel

@@ -22,7 +22,7 @@ VARIANTS = [
     ("quadratic", "aid", ["-alg_line_search", "backtracking"]),    # backtracks
     ("affine_vi_box", "itd_vi", ["-alg_check_exact"]),             # hypergrad_error
     ("affine_vi_box", "kkt_vi", ["-alg_inner_solver", "snesvi"]),  # inner_linear_iterations
-    # inner_coarse_iterations, adjoint_residual, free_set_asymmetry
+    # inner_coarse_iterations/_converged, adjoint_residual, free_set_asymmetry
     ("obstacle_control", "kkt_vi", ["-alg_inner_solver", "snesvi", "-alg_check_adjoint"]),
     ("qp_bilevel", "qp_hypergrad", ["-alg_oracle", "ffo"]),        # ffo_inner_*
     ("dfl_qp", "qp_layer", ["-alg_oracle", "ffo"]),                # ffo_inner_failures

@@ -94,6 +94,7 @@ TEST(GridSequencing, ColdSnesViNeedsFewerFineNewtonStepsForTheSameHypergradient)
               difference);
   EXPECT_EQ(sequenced.record.get("inner_converged"), 1.0);
   EXPECT_GT(sequenced.record.get("inner_coarse_iterations"), 0.0);
+  EXPECT_EQ(sequenced.record.get("inner_coarse_converged"), 1.0);
   EXPECT_LT(3 * sequenced.record.get("inner_iterations"), cold.record.get("inner_iterations"));
   EXPECT_LE(difference, 1e-9);
 }

@@ -19,9 +19,16 @@ public:
   /// at the D-gap `tolerance`; the coarsest grid has at least `min_grid` points per side.
   GridSequencedStart(std::string prefix, double tolerance, PetscInt min_grid);
 
-  /// Overwrites y (laid out like problem.create_y()) with the start for the solve at x; returns
-  /// the Newton steps of all coarse levels together.
-  PetscInt run(Problem& problem, Vec x, Vec y) const;
+  /// The coarse levels of one start: their Newton steps together, and whether every level met
+  /// the tolerance. An unconverged level only gives the fine solve a worse start (the fine solve
+  /// checks its own tolerance), so it is reported, not treated as a failed inner solve.
+  struct Outcome {
+    PetscInt newton_steps = 0;
+    bool converged = true;
+  };
+
+  /// Overwrites y (laid out like problem.create_y()) with the start for the solve at x.
+  Outcome run(Problem& problem, Vec x, Vec y) const;
 
 private:
   std::string prefix_;
