@@ -182,10 +182,12 @@ def x_axes(variants: list) -> tuple:
     return X_AXES + tuple((c, count_label(c)) for c in oracle_columns(variants))
 
 
-def convergence_figure(problem: str, variants: list, metrics: list):
+def convergence_figure(problem: str, variants: list, metrics: list, axes_shown=None):
+    """Metrics (rows) against x-axes (columns: by default iterations, time and every count
+    column; `axes_shown` picks others as (trace column, label) pairs)."""
     plt = pyplot()
     colours = plt.get_cmap("tab10" if len(variants) <= 10 else "tab20")
-    axes_shown = x_axes(variants)
+    axes_shown = axes_shown or x_axes(variants)
     width = 6 * len(axes_shown)
     fig, axes = plt.subplots(len(metrics), len(axes_shown), squeeze=False,
                              figsize=(width, 2.9 * len(metrics) + 0.9))
