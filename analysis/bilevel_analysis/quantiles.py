@@ -138,7 +138,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "quantiles", help="one metric's median and 20-80 %% band over seeds against time, "
                           "samples and oracle calls; methods ordered by time to a threshold",
-        description="Per method (runs that differ only by seed), the median and the 20-80 %% "
+        description="Per method (runs that differ only by seed), the median and the 20-80 % "
                     "quantiles over seeds of one metric, interpolated onto a common grid of "
                     "each x-axis (algorithm time, samples touched, all oracle calls), as one "
                     "PNG per problem; and a table ordering the methods by the seeds that reached "
