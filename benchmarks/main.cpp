@@ -235,10 +235,9 @@ void run(MPI_Comm comm, int rank, int size) {
   Hyperclean hyperclean(comm);
   register_benchmarks(comm, logreg, hyperclean, triad, dgemm, limits);
   bench::MinibatchKernel quadratic_batch(
-      create_problem(comm, "finite_sum_quadratic", kQuadraticMinibatchOptions),
-      kQuadraticMinibatchOptions);
+      create_problem(comm, "finite_sum_quadratic", kQuadraticMinibatchOptions));
   bench::MinibatchKernel hyperclean_batch(
-      create_problem(comm, "hyperclean", kHypercleanMinibatchOptions), kHypercleanMinibatchOptions);
+      create_problem(comm, "hyperclean", kHypercleanMinibatchOptions));
   bench::register_minibatch_benchmark(comm, "minibatch/finite_sum_quadratic", quadratic_batch, 2000,
                                       limits);
   bench::register_minibatch_benchmark(comm, "minibatch/hyperclean", hyperclean_batch, 50, limits);

@@ -43,8 +43,8 @@ Cost minibatch_cost(const std::string& problem, double nx, double ny, int ranks)
 
 } // namespace
 
-MinibatchKernel::MinibatchKernel(std::unique_ptr<bilevel::Problem> problem, std::string options)
-    : options_(std::move(options)), problem_(std::move(problem)), oracles_(*problem_),
+MinibatchKernel::MinibatchKernel(std::unique_ptr<bilevel::Problem> problem)
+    : problem_(std::move(problem)), oracles_(*problem_),
       lower_(kSeed, bilevel::SampleRole::lower, oracles_.sums().samples(bilevel::SampleRole::lower),
              kBatch),
       upper_(kSeed, bilevel::SampleRole::upper, oracles_.sums().samples(bilevel::SampleRole::upper),

@@ -24,21 +24,19 @@ public:
   static constexpr long long kBatch = 64;
 
   /// `problem` a finite-sum problem (finite_sum_quadratic or hyperclean: the byte and flop
-  /// models are theirs), created with `options`.
-  MinibatchKernel(std::unique_ptr<bilevel::Problem> problem, std::string options);
+  /// models are theirs).
+  explicit MinibatchKernel(std::unique_ptr<bilevel::Problem> problem);
 
   /// One call on the next batches of both sums.
   void operator()();
 
-  /// Bytes the call must read at least (each batch sample's data once, and x, y, v, all ranks
-  /// together) and the flops of its products; see the problem's model in the .cpp.
+  /// Bytes the call must read at least (each batch sample's data once, and the replicated y and
+  /// v on every rank) and the flops of its products; see the problem's model in the .cpp.
   Cost cost() const { return cost_; }
   /// Sample rows evaluated per call: the batch of g and the batch of f.
   static constexpr double samples_per_call() { return 2.0 * kBatch; }
-  const std::string& options() const { return options_; }
 
 private:
-  std::string options_;
   std::unique_ptr<bilevel::Problem> problem_;
   bilevel::MinibatchOracles oracles_;
   bilevel::MinibatchSampler lower_, upper_;
