@@ -4,6 +4,7 @@
 // it with mpiexec at any rank count (benchmarks/run-micro does); rank 0 reports, the other ranks
 // run the same collective benchmarks silently.
 #include "harness.hpp"
+#include "minibatch_kernel.hpp"
 
 #include "bilevel/catalog.hpp"
 #include "bilevel/core/error.hpp"
@@ -36,6 +37,13 @@ constexpr int kDgemmTrials = 11;
 const char* const kLogregOptions = "-problem_train 10000 -problem_val 1000 -problem_test 1000";
 // Hyper-cleaning on the same rows, for the cross derivative d_x grad_y g (per-sample).
 const char* const kHypercleanOptions = "-problem_train 10000 -problem_val 1000 -problem_test 1000";
+// The stochastic benchmark's instances (docs/stochastic-benchmark.md) for the minibatch kernel:
+// the quadratic at its defaults (32 768 / 1 024 samples, dimensions 100 / 10), hyper-cleaning
+// with 20 000 / 5 000 samples.
+const char* const kQuadraticMinibatchOptions = "";
+const char* const kHypercleanMinibatchOptions =
+    "-problem_train 20000 -problem_val 5000 -problem_test 1000 -problem_corruption 0.5 "
+    "-problem_lambda 0.2";
 
 // Flags that let ranks diverge and deadlock: random interleaving shuffles the benchmarks with a
 // per-process random seed, and a warm-up time lets each rank choose its own warm-up count.
@@ -226,6 +234,13 @@ void run(MPI_Comm comm, int rank, int size) {
   Logreg logreg(comm);
   Hyperclean hyperclean(comm);
   register_benchmarks(comm, logreg, hyperclean, triad, dgemm, limits);
+  bench::MinibatchKernel quadratic_batch(
+      create_problem(comm, "finite_sum_quadratic", kQuadraticMinibatchOptions));
+  bench::MinibatchKernel hyperclean_batch(
+      create_problem(comm, "hyperclean", kHypercleanMinibatchOptions));
+  bench::register_minibatch_benchmark(comm, "minibatch/finite_sum_quadratic", quadratic_batch, 2000,
+                                      limits);
+  bench::register_minibatch_benchmark(comm, "minibatch/hyperclean", hyperclean_batch, 50, limits);
   // bba regress reads the rank count from the context; the rest documents the run.
   benchmark::AddCustomContext("nranks", std::to_string(size));
   benchmark::AddCustomContext("load_average", load);
@@ -241,6 +256,7 @@ void run(MPI_Comm comm, int rank, int size) {
   benchmark::AddCustomContext("triad_doubles_per_rank", std::to_string(kTriadDoubles));
   benchmark::AddCustomContext("logreg_hyper_options", kLogregOptions);
   benchmark::AddCustomContext("hyperclean_options", kHypercleanOptions);
+  benchmark::AddCustomContext("minibatch_hyperclean_options", kHypercleanMinibatchOptions);
   bench::NullReporter silent;
   benchmark::RunSpecifiedBenchmarks(rank == 0 ? nullptr : &silent);
 }

@@ -210,9 +210,10 @@ def assign_ids(campaign: Campaign, build: str) -> None:
 def unique_runs(campaign: Campaign) -> list:
     """Each run once (two studies may share one), repetitions outermost: a slow spell of the
     machine then hits every benchmark once rather than all repetitions of one, which would
-    look like a regression."""
+    look like a regression. Seeds next, for the same reason, and so that a campaign stopped
+    early has every method at its first seeds rather than some methods at none."""
     unique = list({r.name: r for r in campaign.runs}.values())
-    return sorted(unique, key=lambda r: r.repetition)
+    return sorted(unique, key=lambda r: (r.repetition, r.seed))
 
 
 # --- checks against the binary ---------------------------------------------------------------

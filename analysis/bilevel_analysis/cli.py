@@ -10,12 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import (__version__, campaign, compare, curves, history, model, qp_layers, rates, regress,
-               report, scaling, sweep, tables, tuning)
+from . import (__version__, campaign, compare, curves, history, model, qp_layers, quantiles, rates,
+               regress, report, scaling, sweep, tables, tuning)
 from .common import AnalysisError
 
-SUBCOMMANDS = (campaign, sweep, compare, rates, scaling, model, regress, history, report, curves,
-               qp_layers, tables, tuning)
+SUBCOMMANDS = (campaign, sweep, compare, quantiles, rates, scaling, model, regress, history, report,
+               curves, qp_layers, tables, tuning)
 
 
 def build_parser() -> argparse.ArgumentParser:

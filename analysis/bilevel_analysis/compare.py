@@ -182,10 +182,23 @@ def x_axes(variants: list) -> tuple:
     return X_AXES + tuple((c, count_label(c)) for c in oracle_columns(variants))
 
 
-def convergence_figure(problem: str, variants: list, metrics: list):
+def variant_colours(plt, count: int) -> list:
+    """One colour per variant: tab10's up to ten; beyond, tab20's dark shades first and then
+    the light ones, so that the first ten still have distinct hues (tab20 in order pairs each
+    hue with its light shade, which the legend cannot tell apart)."""
+    if count <= 10:
+        return [plt.get_cmap("tab10")(i) for i in range(count)]
+    tab20 = plt.get_cmap("tab20")
+    order = list(range(0, 20, 2)) + list(range(1, 20, 2))
+    return [tab20(order[i % 20]) for i in range(count)]
+
+
+def convergence_figure(problem: str, variants: list, metrics: list, axes_shown=None):
+    """Metrics (rows) against x-axes (columns: by default iterations, time and every count
+    column; `axes_shown` picks others as (trace column, label) pairs)."""
     plt = pyplot()
-    colours = plt.get_cmap("tab10" if len(variants) <= 10 else "tab20")
-    axes_shown = x_axes(variants)
+    colours = variant_colours(plt, len(variants))
+    axes_shown = axes_shown or x_axes(variants)
     width = 6 * len(axes_shown)
     fig, axes = plt.subplots(len(metrics), len(axes_shown), squeeze=False,
                              figsize=(width, 2.9 * len(metrics) + 0.9))
@@ -198,7 +211,7 @@ def convergence_figure(problem: str, variants: list, metrics: list):
                 if not series:
                     continue
                 x, med, low, high = quantile_curves(series)
-                colour = colours(i % colours.N)
+                colour = colours[i]
                 if len(x) == 1:
                     ax.plot(x, med, "o", color=colour)
                 else:
@@ -214,7 +227,7 @@ def convergence_figure(problem: str, variants: list, metrics: list):
         if shown and spans_decades(np.concatenate(shown)):
             for ax in axes[row]:
                 ax.set_yscale("log")
-    handles = [plt.Line2D([], [], color=colours(i % colours.N), lw=2.5,
+    handles = [plt.Line2D([], [], color=colours[i], lw=2.5,
                           ls=DASHES[i % len(DASHES)],
                           label=f"{v.label}  [{len(v.runs)} run{'s' if len(v.runs) > 1 else ''}]")
                for i, v in enumerate(variants)]
