@@ -9,6 +9,7 @@
 // PetscObjectStateGet: documented public API, declared in the private header in PETSc 3.18.
 #include <petsc/private/petscimpl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -72,6 +73,14 @@ std::vector<long long> StochasticBilevelMethod::full_batch(SampleRole role) cons
   std::vector<long long> all(static_cast<std::size_t>(oracles_->sums().samples(role)));
   std::iota(all.begin(), all.end(), 0LL);
   return all;
+}
+
+long long StochasticBilevelMethod::full_batch_period(double period_frac) const {
+  const FiniteSumProblem& sums = oracles_->sums();
+  const double samples =
+      static_cast<double>(sums.samples(SampleRole::lower) + sums.samples(SampleRole::upper));
+  return std::max(1LL, static_cast<long long>(samples * period_frac /
+                                              static_cast<double>(schedule_.batch_size)));
 }
 
 void StochasticBilevelMethod::step(Vec x, Record& record) {

@@ -65,6 +65,9 @@ protected:
   /// Every sample of `role` once: the full sum, for the periodic full-batch restarts of the
   /// recursive estimators (no draw counter moves).
   std::vector<long long> full_batch(SampleRole role) const;
+  /// The iterations between those full-batch restarts: (n_inner + n_outer) period_frac /
+  /// batch_size, at least 1 (SRBA's and VRBO's -alg_period_frac).
+  long long full_batch_period(double period_frac) const;
   MinibatchOracles& oracles() { return *oracles_; }
   Problem& problem() const { return *problem_; }
   const Schedule& schedule() const { return schedule_; }
