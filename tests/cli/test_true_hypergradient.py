@@ -35,7 +35,7 @@ def test_stochastic_solver_reports_the_true_hypergradient(run, tmp_path):
     assert error < 1e-6
 
 
-def test_true_hypergradient_can_be_switched_off(run, tmp_path):
+def test_stochastic_true_hypergradient_can_be_switched_off(run, tmp_path):
     out = tmp_path / "off.h5"
     result = run(*LOGREG, "-algorithm", "soba", "-outer_iters", "2", "-alg_true_hypergrad",
                  "false", "-output", out)
