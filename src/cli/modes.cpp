@@ -12,6 +12,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -53,17 +54,29 @@ void print_options(const std::string& section_prefix) {
   }
 }
 
+/// The width of -list's name column: the longest problem or algorithm name, so that every
+/// description and every row of the matrix starts in the same column.
+int name_width() {
+  std::size_t width = 0;
+  for (const auto& entry : problem_registry().entries())
+    width = std::max(width, entry.first.size());
+  for (const auto& entry : algorithm_registry().entries())
+    width = std::max(width, entry.first.size());
+  return static_cast<int>(width);
+}
+
 /// Which algorithm runs which problem: 'x' correct, 'w' only with -allow_weaker_convexity (the
 /// lower level is weaker than the method assumes), '.' refused; each problem's structure last.
 void print_compatibility() {
   const auto& algorithms = algorithm_registry().entries();
   std::printf("\nCompatibility (x runs, w only with -allow_weaker_convexity, . refused):\n");
-  std::printf("  %-18s", "");
+  const int width = name_width();
+  std::printf("  %-*s", width, "");
   for (std::size_t column = 0; column < algorithms.size(); ++column)
     std::printf(" %2zu", column + 1);
   std::printf("  lower level\n");
   for (const auto& [name, problem] : problem_registry().entries()) {
-    std::printf("  %-18s", name.c_str());
+    std::printf("  %-*s", width, name.c_str());
     for (const auto& [algorithm, entry] : algorithms) {
       const auto why = refusal(entry.traits, problem.traits);
       std::printf("  %c", !why ? 'x' : why->convexity_only ? 'w' : '.');
@@ -102,12 +115,13 @@ int list_mode() {
   options::reject_unused();
   if (!is_root())
     return kExitOk;
+  const int width = name_width();
   std::printf("Problems:\n");
   for (const auto& [name, entry] : problem_registry().entries())
-    std::printf("  %-18s %s\n", name.c_str(), entry.description.c_str());
+    std::printf("  %-*s %s\n", width, name.c_str(), entry.description.c_str());
   std::printf("Algorithms:\n");
   for (const auto& [name, entry] : algorithm_registry().entries())
-    std::printf("  %-18s %s\n", name.c_str(), entry.description.c_str());
+    std::printf("  %-*s %s\n", width, name.c_str(), entry.description.c_str());
   print_compatibility();
   return kExitOk;
 }

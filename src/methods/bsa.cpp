@@ -23,6 +23,7 @@ void Bsa::iterate(double inner_step, double outer_step, Record& record) {
   sgd_lower(
       oracles(), [this](SampleRole role) { return draw(role); }, x_, y_, config_.inner_steps,
       inner_step);
+  // The hypergradient at (x_k, y_{k+1}), as in both papers' algorithms.
   const int length =
       StochasticNeumann::random_length(schedule().seed, iteration(), config_.neumann.steps);
   const std::vector<long long> upper = draw(SampleRole::upper);

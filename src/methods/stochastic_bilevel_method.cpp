@@ -9,6 +9,7 @@
 // PetscObjectStateGet: documented public API, declared in the private header in PETSc 3.18.
 #include <petsc/private/petscimpl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -28,6 +29,7 @@ StochasticBilevelMethod::Schedule::from_options(const RunSpec& run, double inner
   s.outer_decay = options::get_real("-alg_outer_decay", outer_decay, 0.0, 1.0,
                                     "b: outer step gamma / (k + 1)^b at iteration k");
   s.seed = run.seed;
+  s.true_hypergradient = TrueHypergradient::requested();
   return s;
 }
 
@@ -49,8 +51,12 @@ void StochasticBilevelMethod::setup(Problem& problem, Vec x0) {
                          schedule_.batch_size);
   y_vec_ = problem.create_y();
   problem.initial_y(x0, y_vec_);
-  report_grad_ = duplicate(x0);
-  report_y_star_ = problem.create_y();
+  if (problem.structure().exact_hypergradient) {
+    report_grad_ = duplicate(x0);
+    report_y_star_ = problem.create_y();
+  } else if (schedule_.true_hypergradient) {
+    true_hypergradient_ = std::make_unique<TrueHypergradient>(problem, x0, y_vec_);
+  }
   x_ = gather_to_all(x0);
   y_ = gather_to_all(y_vec_);
   v_ = Vector::Zero(y_.size());
@@ -67,6 +73,14 @@ std::vector<long long> StochasticBilevelMethod::full_batch(SampleRole role) cons
   std::vector<long long> all(static_cast<std::size_t>(oracles_->sums().samples(role)));
   std::iota(all.begin(), all.end(), 0LL);
   return all;
+}
+
+long long StochasticBilevelMethod::full_batch_period(double period_frac) const {
+  const FiniteSumProblem& sums = oracles_->sums();
+  const double samples =
+      static_cast<double>(sums.samples(SampleRole::lower) + sums.samples(SampleRole::upper));
+  return std::max(1LL, static_cast<long long>(samples * period_frac /
+                                              static_cast<double>(schedule_.batch_size)));
 }
 
 void StochasticBilevelMethod::step(Vec x, Record& record) {
@@ -88,7 +102,14 @@ void StochasticBilevelMethod::step(Vec x, Record& record) {
 }
 
 void StochasticBilevelMethod::report(Vec x, Record& record) {
-  if (!problem_->structure().exact_hypergradient)
+  if (true_hypergradient_) {
+    const double norm = true_hypergradient_->norm(x, record);
+    if (std::isfinite(norm))
+      record.set("hypergrad_norm", norm);
+    record.set("inner_distance", true_hypergradient_->lower_distance(y_vec_));
+    return;
+  }
+  if (!report_grad_)
     return;
   problem_->exact_hypergradient(x, report_grad_, report_y_star_);
   PetscReal grad_norm = 0, distance = 0;
@@ -105,6 +126,8 @@ void StochasticBilevelMethod::save_state(hid_t group) const {
   h5::write_attribute(group, "stochastic_iteration", iteration_);
   h5::write_attribute(group, "lower_draws", static_cast<long long>(lower_draws_));
   h5::write_attribute(group, "upper_draws", static_cast<long long>(upper_draws_));
+  if (true_hypergradient_)
+    true_hypergradient_->save_state(group);
 }
 
 void StochasticBilevelMethod::load_state(hid_t group) {
@@ -114,6 +137,8 @@ void StochasticBilevelMethod::load_state(hid_t group) {
   iteration_ = h5::read_int_attribute(group, "stochastic_iteration");
   lower_draws_ = static_cast<std::uint64_t>(h5::read_int_attribute(group, "lower_draws"));
   upper_draws_ = static_cast<std::uint64_t>(h5::read_int_attribute(group, "upper_draws"));
+  if (true_hypergradient_)
+    true_hypergradient_->load_state(group);
 }
 
 void StochasticBilevelMethod::save_replicated(hid_t group, const std::string& name,

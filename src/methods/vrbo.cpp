@@ -2,8 +2,6 @@
 
 #include "bilevel/core/options.hpp"
 
-#include <algorithm>
-
 namespace bilevel {
 
 Vrbo::Config Vrbo::Config::from_options(const RunSpec& run) {
@@ -21,11 +19,7 @@ Vrbo::Config Vrbo::Config::from_options(const RunSpec& run) {
 
 void Vrbo::setup(Problem& problem, Vec x0) {
   StochasticBilevelMethod::setup(problem, x0);
-  const FiniteSumProblem& sums = oracles().sums();
-  const double samples =
-      static_cast<double>(sums.samples(SampleRole::lower) + sums.samples(SampleRole::upper));
-  period_ = std::max(1LL, static_cast<long long>(samples * period_frac_ /
-                                                 static_cast<double>(schedule().batch_size)));
+  period_ = full_batch_period(period_frac_);
   hypergradient_.emplace(oracles(), series_, /*random_length=*/false);
   d_y_.emplace(y_.size());
   d_x_.emplace(x_.size());

@@ -2,7 +2,6 @@
 
 #include "bilevel/core/options.hpp"
 #include "bilevel/io/hdf5.hpp"
-#include "bilevel/problems/row_batch.hpp"
 
 #include <cmath>
 
@@ -170,22 +169,10 @@ void Hyperclean::export_data(hid_t group) const {
   h5::write_attribute(group, "pca_components", static_cast<long long>(config_.pca));
 }
 
-// The finite sum. Every column is computed from the batch's rows alone (batch_rows), so a
-// sample's column does not depend on how the samples are partitioned across ranks (only its
-// position in the batch can change the last bit of its vectorised exponentials).
-
-long long Hyperclean::samples(SampleRole role) const {
-  return sample_split(data_, role).global_rows;
-}
-
-SampleRange Hyperclean::local_samples(SampleRole role) const {
-  return owned_samples(sample_split(data_, role));
-}
-
 void Hyperclean::sample_gradients(SampleRole role, const Vector& x, const Vector& y,
                                   std::span<const long long> owned, Columns* gx, Columns* gy) {
   const auto count = static_cast<Eigen::Index>(owned.size());
-  const LabeledRows batch = batch_rows(sample_split(data_, role), owned);
+  const LabeledRows batch = rows_of(role, owned);
   if (role == SampleRole::upper) {
     if (gx)
       *gx = Columns::Zero(nx(), count);
@@ -210,7 +197,7 @@ Hyperclean::Columns Hyperclean::sample_lower_hess_yy(const Vector& x, const Vect
                                                      std::span<const long long> owned,
                                                      const Vector& v) {
   Columns columns =
-      softmax_hessian_product_columns(batch_rows(data_.train, owned), weights(y), weights(v)) *
+      softmax_hessian_product_columns(rows_of(SampleRole::lower, owned), weights(y), weights(v)) *
       sigmoid(batch_entries(x, owned)).asDiagonal();
   columns.colwise() += 2.0 * config_.lambda * v;
   return columns;
@@ -221,7 +208,7 @@ Hyperclean::Columns Hyperclean::sample_lower_hess_xy(const Vector& x, const Vect
                                                      const Vector& v) {
   // d_x(grad_y g_i)' v = sigmoid'(x_i) <d CE_i / dy, v>, in entry i only.
   const Eigen::VectorXd directional =
-      softmax_sample_directional(batch_rows(data_.train, owned), weights(y), weights(v));
+      softmax_sample_directional(rows_of(SampleRole::lower, owned), weights(y), weights(v));
   return one_entry_columns(nx(), owned,
                            sigmoid_derivative(batch_entries(x, owned)).cwiseProduct(directional));
 }

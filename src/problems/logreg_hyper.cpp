@@ -2,7 +2,6 @@
 
 #include "bilevel/core/options.hpp"
 #include "bilevel/io/hdf5.hpp"
-#include "bilevel/problems/row_batch.hpp"
 
 namespace bilevel {
 
@@ -136,18 +135,6 @@ void LogregHyper::export_data(hid_t group) const {
                       std::string(config_.scalar_reg ? "scalar" : "feature"));
 }
 
-// The finite sum. Every column is computed from the batch's rows alone (batch_rows), so a
-// sample's column does not depend on how the samples are partitioned across ranks (only its
-// position in the batch can change the last bit of its vectorised exponentials).
-
-long long LogregHyper::samples(SampleRole role) const {
-  return sample_split(data_, role).global_rows;
-}
-
-SampleRange LogregHyper::local_samples(SampleRole role) const {
-  return owned_samples(sample_split(data_, role));
-}
-
 void LogregHyper::sample_gradients(SampleRole role, const Vector& x, const Vector& y,
                                    std::span<const long long> owned, Columns* gx, Columns* gy) {
   const auto count = static_cast<Eigen::Index>(owned.size());
@@ -159,7 +146,7 @@ void LogregHyper::sample_gradients(SampleRole role, const Vector& x, const Vecto
   }
   if (gy) {
     const ConstWeights w(y.data(), kFeatures, kClasses);
-    *gy = softmax_gradient_columns(batch_rows(sample_split(data_, role), owned), w);
+    *gy = softmax_gradient_columns(rows_of(role, owned), w);
     if (lower) {
       const WeightMatrix regulariser = regulariser_product_y(x, w);
       gy->colwise() += Eigen::Map<const Vector>(regulariser.data(), regulariser.size());
@@ -171,7 +158,7 @@ LogregHyper::Columns LogregHyper::sample_lower_hess_yy(const Vector& x, const Ve
                                                        std::span<const long long> owned,
                                                        const Vector& v) {
   const ConstWeights w(y.data(), kFeatures, kClasses), vm(v.data(), kFeatures, kClasses);
-  Columns columns = softmax_hessian_product_columns(batch_rows(data_.train, owned), w, vm);
+  Columns columns = softmax_hessian_product_columns(rows_of(SampleRole::lower, owned), w, vm);
   const WeightMatrix regulariser = regulariser_product_y(x, vm);
   columns.colwise() += Eigen::Map<const Vector>(regulariser.data(), regulariser.size());
   return columns;

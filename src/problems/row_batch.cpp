@@ -6,13 +6,18 @@
 
 namespace bilevel {
 
+namespace {
+
+/// The global sample indices this rank's rows of `split` cover.
+SampleRange owned_samples(const LabeledRows& split) {
+  return {split.first_row, static_cast<long long>(split.labels.size())};
+}
+
 const LabeledRows& sample_split(const FashionMnist& data, SampleRole role) {
   return role == SampleRole::lower ? data.train : data.validation;
 }
 
-SampleRange owned_samples(const LabeledRows& split) {
-  return {split.first_row, static_cast<long long>(split.labels.size())};
-}
+} // namespace
 
 LabeledRows batch_rows(const LabeledRows& split, std::span<const long long> owned) {
   const SampleRange range = owned_samples(split);
@@ -32,6 +37,18 @@ LabeledRows batch_rows(const LabeledRows& split, std::span<const long long> owne
   batch.features = split.features(local, Eigen::all);
   batch.global_rows = static_cast<long long>(owned.size());
   return batch;
+}
+
+long long DataSplitSums::samples(SampleRole role) const {
+  return sample_split(data(), role).global_rows;
+}
+
+SampleRange DataSplitSums::local_samples(SampleRole role) const {
+  return owned_samples(sample_split(data(), role));
+}
+
+LabeledRows DataSplitSums::rows_of(SampleRole role, std::span<const long long> owned) const {
+  return batch_rows(sample_split(data(), role), owned);
 }
 
 } // namespace bilevel

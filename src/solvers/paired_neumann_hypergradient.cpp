@@ -1,6 +1,7 @@
 #include "bilevel/solvers/paired_neumann_hypergradient.hpp"
 
 #include "bilevel/core/options.hpp"
+#include "bilevel/solvers/stochastic_neumann.hpp"
 
 namespace bilevel {
 
@@ -29,19 +30,16 @@ PairedNeumannHypergradient::at(const IteratePoint& point, const std::vector<long
                                const std::vector<std::vector<long long>>& series) const {
   const MinibatchMeans f = oracles_.means(
       point.x, point.y, {.lower = {}, .upper = upper, .upper_grad_x = true, .upper_grad_y = true});
-  const double eta = options_.step;
-  // p_q = prod_{j<=q} (I - eta H_j) grad_y f_J; the partial sums add every p_q, the random-length
-  // estimate keeps only the last one, scaled by the number of terms it stands for.
-  Eigen::VectorXd product = f.upper_grad_y, sum = f.upper_grad_y;
-  for (const std::vector<long long>& batch : series) {
-    const MinibatchMeans h = oracles_.means(
-        point.x, point.y, {.lower = batch, .upper = {}, .hess_yy = true, .v = &product});
-    product -= eta * h.hess_yy;
-    sum += product;
-  }
-  const Eigen::VectorXd v = random_length_
-                                ? Eigen::VectorXd(-(options_.products + 1) * eta * product)
-                                : Eigen::VectorXd(-eta * sum);
+  // The series on the given batches, in order: the same at both points of the pair.
+  std::size_t next = 0;
+  const auto draw = [&] { return series[next++]; };
+  StochasticNeumann neumann(oracles_);
+  const int products = static_cast<int>(series.size());
+  const Eigen::VectorXd v =
+      -(random_length_
+            ? neumann.sample(point.x, point.y, f.upper_grad_y, products, options_.products + 1,
+                             options_.step, draw)
+            : neumann.sum(point.x, point.y, f.upper_grad_y, products + 1, options_.step, draw));
   const MinibatchMeans g =
       oracles_.means(point.x, point.y,
                      {.lower = lower, .upper = {}, .lower_grad_y = true, .hess_xy = true, .v = &v});

@@ -1,10 +1,12 @@
 """Fixtures of the end-to-end CLI tests: the executable (from $BILEVELBENCH, set by ctest), a
 runner that launches it under mpiexec with N ranks, and a check after every test that no result
 file the test produced calls a run `valid` over an inner solve that missed its tolerance."""
+import json
 import os
 import pathlib
 import re
 import subprocess
+import sys
 
 import h5py
 import numpy as np
@@ -46,6 +48,38 @@ def run(exe, tmp_path):
         return launch(exe, *args, cwd=cwd or tmp_path, ranks=ranks, timeout=timeout)
 
     return _run
+
+
+# The small finite-sum quadratic of the stochastic solvers' rate and rank tests.
+FINITE_SUM_SMALL = ["-problem", "finite_sum_quadratic", "-problem_n_inner", "512",
+                    "-problem_n_outer", "128", "-problem_dim_inner", "10", "-problem_dim_outer",
+                    "3", "-seed", "2"]
+
+
+@pytest.fixture
+def solver_run(run, tmp_path):
+    """solver_run(name, *args, instance=FINITE_SUM_SMALL) -> tmp_path/name.h5, the result of a
+    run on `instance` with `args` that must succeed (the rate tests of the stochastic solvers)."""
+
+    def _solver_run(name, *args, instance=FINITE_SUM_SMALL):
+        path = tmp_path / f"{name}.h5"
+        # Each run computes for seconds; the timeout is for a loaded machine.
+        result = run(*instance, *args, "-output", path, timeout=600)
+        assert result.returncode == 0, result.stderr
+        return path
+
+    return _solver_run
+
+
+def rates_fit(path, *options):
+    """`bba rates --json` on the squared hypergradient norm of one result file -> its fit."""
+    result = subprocess.run(
+        [sys.executable, str(REPO / "analysis" / "bba"), "rates", str(path), "--metric",
+         "hypergrad_norm", "--square", "--json", *options],
+        capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    (one,) = json.loads(result.stdout)["fits"]
+    return one
 
 
 def status_of(path):

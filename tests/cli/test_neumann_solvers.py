@@ -13,27 +13,21 @@ resolve, so what they see is each method's own behaviour:
 import numpy as np
 import pytest
 
-from conftest import trace
-from test_stochastic_solvers import fit
+from conftest import rates_fit, trace
+
 CONDITIONED = ["-problem", "finite_sum_quadratic", "-problem_n_inner", "1024", "-problem_n_outer",
                "1024", "-problem_dim_inner", "10", "-problem_dim_outer", "3", "-problem_mu", "0.5",
                "-seed", "2"]
 LONG_SERIES = ["-alg_neumann_step", "0.5", "-alg_neumann_terms", "20"]
 
 
-def hypergradient_squares(run, tmp_path, name, *args):
-    path = tmp_path / f"{name}.h5"
-    result = run(*CONDITIONED, *LONG_SERIES, *args, "-output", path, timeout=120)
-    assert result.returncode == 0, result.stderr
-    return trace(path)["hypergrad_norm"] ** 2
-
-
-def test_stocbio_noise_floor_falls_as_one_over_the_batch(run, tmp_path):
+def test_stocbio_noise_floor_falls_as_one_over_the_batch(solver_run):
     floors = {}
     for batch in (16, 256):
-        squares = hypergradient_squares(run, tmp_path, f"stocbio{batch}", "-algorithm",
-                                        "stocbio", "-outer_iters", "600", "-alg_batch_size",
-                                        str(batch))
+        path = solver_run(f"stocbio{batch}", *LONG_SERIES, "-algorithm", "stocbio",
+                          "-outer_iters", "600", "-alg_batch_size", str(batch),
+                          instance=CONDITIONED)
+        squares = trace(path)["hypergrad_norm"] ** 2
         floors[batch] = float(np.mean(squares[300:]))  # past the transient: the floor
     ratio = floors[16] / floors[256]
     print(f"stocbio: ||grad Phi||^2 floor {floors[16]:.3e} at B = 16, {floors[256]:.3e} at "
@@ -43,29 +37,16 @@ def test_stocbio_noise_floor_falls_as_one_over_the_batch(run, tmp_path):
     assert 8 < ratio < 32, floors
 
 
+# TTSA's theorem: K^-2/5 with its two time scales; BSA's: K^-1/2 with its 1/sqrt(k+1) steps.
+@pytest.mark.parametrize("algorithm, theorem", [("ttsa", "-0.4"), ("bsa", "-0.5")])
 @pytest.mark.parametrize("steps, expected", [([], "decays"),
                                              (["-alg_inner_decay", "0", "-alg_outer_decay", "0"],
                                               "stalls")])
-def test_ttsa_averaged_hypergradient_decays_with_two_time_scales(run, tmp_path, steps, expected):
-    path = tmp_path / "ttsa.h5"
-    result = run(*CONDITIONED, *LONG_SERIES, "-algorithm", "ttsa", "-outer_iters", "3000", *steps,
-                 "-output", path, timeout=120)
-    assert result.returncode == 0, result.stderr
-    line = fit(path, "--running-average", "--range", "300", "3000", "--predict", "-0.4")
-    print(f"ttsa {expected}: (1/K) sum ||grad Phi||^2 slope {line['slope']:.3f} "
-          f"({line['verdict']})")
-    assert (line["verdict"] != "slower") == (expected == "decays"), line
-
-
-@pytest.mark.parametrize("steps, expected", [([], "decays"),
-                                             (["-alg_inner_decay", "0", "-alg_outer_decay", "0"],
-                                              "stalls")])
-def test_bsa_averaged_hypergradient_decays_with_decreasing_steps(run, tmp_path, steps, expected):
-    path = tmp_path / "bsa.h5"
-    result = run(*CONDITIONED, *LONG_SERIES, "-algorithm", "bsa", "-outer_iters", "3000", *steps,
-                 "-output", path, timeout=120)
-    assert result.returncode == 0, result.stderr
-    line = fit(path, "--running-average", "--range", "300", "3000", "--predict", "-0.5")
-    print(f"bsa {expected}: (1/K) sum ||grad Phi||^2 slope {line['slope']:.3f} "
+def test_random_length_series_averaged_hypergradient_decays_with_decreasing_steps(
+        solver_run, algorithm, theorem, steps, expected):
+    path = solver_run(algorithm, *LONG_SERIES, "-algorithm", algorithm, "-outer_iters", "3000",
+                      *steps, instance=CONDITIONED)
+    line = rates_fit(path, "--running-average", "--range", "300", "3000", "--predict", theorem)
+    print(f"{algorithm} {expected}: (1/K) sum ||grad Phi||^2 slope {line['slope']:.3f} "
           f"({line['verdict']})")
     assert (line["verdict"] != "slower") == (expected == "decays"), line

@@ -70,6 +70,9 @@ CASES = {
     "mrbo_finite_sum_quadratic": ["-algorithm", "mrbo", *FINITE_SUM],
     "vrbo_finite_sum_quadratic": ["-algorithm", "vrbo", "-alg_period_frac", "0.4", *FINITE_SUM],
     "sustain_finite_sum_quadratic": ["-algorithm", "sustain", *FINITE_SUM],
+    # Without a closed form, the reported ||grad Phi|| comes from Newton and CG solves
+    # warm-started from the previous report's: y* and v* are state too.
+    "soba_logreg": ["-algorithm", "soba", *LOGREG],
     "qp_layer_dfl_qp": ["-algorithm", "qp_layer", "-problem", "dfl_qp", "-problem_train", "16",
                         "-problem_test", "8", "-problem_batch", "4"],
 }

@@ -2,6 +2,7 @@
 independent numpy computation, rank agreement, restart, SIGTERM and divergence."""
 import os
 import pathlib
+import re
 import signal
 import subprocess
 import sys
@@ -317,6 +318,19 @@ def test_list_and_help(run):
     assert helped.returncode == 0
     for option in ("-problem_ny", "-alg_inner_iters", "-alg_ksp_type", "-outer_iters", "-tol"):
         assert option in helped.stdout
+
+
+def test_list_matrix_marks_stand_under_their_column_numbers(run):
+    # The name column is as wide as the longest name (finite_sum_quadratic, 20 characters, once
+    # pushed its row 2 characters right of the header).
+    out = run("-list").stdout
+    lines = out[out.index("Compatibility"):].splitlines()
+    header, rows = lines[1], lines[2:-1]
+    number_ends = [m.end() - 1 for m in re.finditer(r"\d+", header)]
+    for row in rows:
+        name = row.split()[0]
+        marks = [m.start() for m in re.finditer(r"\S+", row)][1:1 + len(number_ends)]
+        assert marks == number_ends, name
 
 
 def test_quick_suite_runs_valid(run, tmp_path):

@@ -5,16 +5,15 @@ FSLA's averaged ||grad Phi||^2 with 1/sqrt(k) steps decays at least as K^(-1/2).
 1, 2 and 4 ranks are checked with SOBA's and SABA's in test_stochastic_solvers.py."""
 import numpy as np
 
-from conftest import trace
-from test_stochastic_solvers import fit, run_to
+from conftest import rates_fit, trace
 
 
-def test_amigo_noise_floor_is_proportional_to_the_step(run, tmp_path):
+def test_amigo_noise_floor_is_proportional_to_the_step(solver_run):
     steps = np.array([0.4, 0.1, 0.025])
     floors = []
     for step in steps:
-        path = run_to(run, tmp_path / f"amigo{step}.h5", "-algorithm", "amigo", "-outer_iters",
-                      "1000", "-alg_step_size", str(step))
+        path = solver_run(f"amigo{step}", "-algorithm", "amigo", "-outer_iters", "1000",
+                          "-alg_step_size", str(step))
         # The floor: the mean over the second half, after the transient (< 200 iterations at the
         # smallest step).
         floors.append(float(np.mean(trace(path)["hypergrad_norm"][500:] ** 2)))
@@ -25,15 +24,15 @@ def test_amigo_noise_floor_is_proportional_to_the_step(run, tmp_path):
     assert 0.7 < slope < 1.4
 
 
-def test_f2sa_decays_at_its_theorem_rate(run, tmp_path):
-    path = run_to(run, tmp_path / "f2sa.h5", "-algorithm", "f2sa", "-outer_iters", "4000")
-    line = fit(path, "--range", "100", "4000", "--predict", "-0.2857")
+def test_f2sa_decays_at_its_theorem_rate(solver_run):
+    path = solver_run("f2sa", "-algorithm", "f2sa", "-outer_iters", "4000")
+    line = rates_fit(path, "--range", "100", "4000", "--predict", "-0.2857")
     print(f"f2sa: ||grad Phi||^2 slope {line['slope']:.3f} ({line['verdict']}), R^2 {line['r2']:.3f}")
     assert line["verdict"] == "reproduced", line
 
 
-def test_fsla_averaged_hypergradient_decays(run, tmp_path):
-    path = run_to(run, tmp_path / "fsla.h5", "-algorithm", "fsla", "-outer_iters", "4000")
-    line = fit(path, "--running-average", "--range", "100", "4000", "--predict", "-0.5")
+def test_fsla_averaged_hypergradient_decays(solver_run):
+    path = solver_run("fsla", "-algorithm", "fsla", "-outer_iters", "4000")
+    line = rates_fit(path, "--running-average", "--range", "100", "4000", "--predict", "-0.5")
     print(f"fsla: (1/K) sum ||grad Phi||^2 slope {line['slope']:.3f} ({line['verdict']})")
     assert line["verdict"] != "slower", line

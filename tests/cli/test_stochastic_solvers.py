@@ -1,20 +1,14 @@
 """The stochastic solvers on the finite-sum quadratic: their rates as `bba rates` fits them (SABA
-converges linearly at constant steps; SOBA's averaged ||grad Phi||^2 decays at least as fast as
+and SRBA converge linearly at constant steps; SOBA's averaged ||grad Phi||^2 decays at least as fast as
 its theorem's K^(-2/5) with the theorem's decreasing steps, and stalls with constant ones), and
 their traces at 1, 2 and 4 ranks agree to 1e-10 (each rank evaluates the batch's samples it owns;
 only the order of the reduction changes)."""
-import json
-import subprocess
-import sys
-
 import h5py
 import numpy as np
 import pytest
 
-from conftest import REPO, launch, trace
+from conftest import FINITE_SUM_SMALL, launch, rates_fit, trace
 
-SMALL = ["-problem", "finite_sum_quadratic", "-problem_n_inner", "512", "-problem_n_outer",
-         "128", "-problem_dim_inner", "10", "-problem_dim_outer", "3", "-seed", "2"]
 ALGORITHMS = ("soba", "saba", "amigo", "f2sa", "fsla", "stocbio", "ttsa", "bsa", "srba", "mrbo",
               "vrbo", "sustain")
 # The decreasing steps of SOBA's convergence theorem: rho_k ~ k^(-2/5), gamma_k ~ k^(-3/5).
@@ -25,29 +19,15 @@ def _text(value):
     return value.decode() if isinstance(value, bytes) else value
 
 
-def fit(path, *options):
-    """`bba rates --json` on the squared hypergradient norm of one result file -> its fit."""
-    result = subprocess.run(
-        [sys.executable, str(REPO / "analysis" / "bba"), "rates", str(path), "--metric",
-         "hypergrad_norm", "--square", "--json", *options],
-        capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    (one,) = json.loads(result.stdout)["fits"]
-    return one
-
-
-def run_to(run, path, *args):
-    result = run(*SMALL, *args, "-output", path, timeout=120)
-    assert result.returncode == 0, result.stderr
-    return path
-
-
-def test_saba_converges_linearly_at_constant_steps(run, tmp_path):
-    path = run_to(run, tmp_path / "saba.h5", "-algorithm", "saba", "-outer_iters", "1000")
-    line = fit(path, "--loglinear", "--range", "200", "1000")
-    print(f"saba: ln ||grad Phi||^2 slope {line['slope']:.4f} per iteration, R^2 {line['r2']:.4f}")
+# SABA's and SRBA's theorems: linear convergence at constant steps; fitted past the transient.
+@pytest.mark.parametrize("algorithm, start, r2", [("saba", 200, 0.98), ("srba", 100, 0.95)])
+def test_variance_reduced_converges_linearly_at_constant_steps(solver_run, algorithm, start, r2):
+    path = solver_run(algorithm, "-algorithm", algorithm, "-outer_iters", "1000")
+    line = rates_fit(path, "--loglinear", "--range", str(start), "1000")
+    print(f"{algorithm}: ln ||grad Phi||^2 slope {line['slope']:.4f} per iteration, "
+          f"R^2 {line['r2']:.4f}")
     # A straight line in log scale, down by more than a factor e every 50 iterations.
-    assert line["slope"] < -0.02 and line["r2"] > 0.98, line
+    assert line["slope"] < -0.02 and line["r2"] > r2, line
     norms = trace(path)["hypergrad_norm"]
     assert norms[-1] < 1e-8 * norms[0]
 
@@ -55,11 +35,9 @@ def test_saba_converges_linearly_at_constant_steps(run, tmp_path):
 @pytest.mark.parametrize("steps, expected", [(THEOREM_STEPS, "decays"),
                                              (["-alg_inner_decay", "0", "-alg_outer_decay", "0"],
                                               "stalls")])
-def test_soba_averaged_hypergradient_decays_with_decreasing_steps(run, tmp_path, steps,
-                                                                  expected):
-    path = run_to(run, tmp_path / "soba.h5", "-algorithm", "soba", "-outer_iters", "5000",
-                  *steps)
-    line = fit(path, "--running-average", "--range", "500", "5000", "--predict", "soba")
+def test_soba_averaged_hypergradient_decays_with_decreasing_steps(solver_run, steps, expected):
+    path = solver_run("soba", "-algorithm", "soba", "-outer_iters", "5000", *steps)
+    line = rates_fit(path, "--running-average", "--range", "500", "5000", "--predict", "soba")
     print(f"soba {expected}: (1/K) sum ||grad Phi||^2 slope {line['slope']:.3f} "
           f"({line['verdict']})")
     # Constant steps stop at the noise floor of the minibatches: a 'slower' verdict, which is
@@ -78,7 +56,7 @@ RANK_ITERATIONS = {"amigo": 20, "f2sa": 20, "stocbio": 20, "ttsa": 40, "bsa": 20
 def test_traces_agree_at_1_2_and_4_ranks(exe, tmp_path):
     # Every solver as a line of one suite, one launch per rank count.
     suite = tmp_path / "stochastic.suite"
-    suite.write_text("".join(f"{' '.join(SMALL)} -algorithm {algorithm} "
+    suite.write_text("".join(f"{' '.join(FINITE_SUM_SMALL)} -algorithm {algorithm} "
                              f"-outer_iters {RANK_ITERATIONS.get(algorithm, 200)} "
                              "-validate false\n" for algorithm in ALGORITHMS))
     traces = {}

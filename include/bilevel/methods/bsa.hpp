@@ -5,13 +5,14 @@
 // length p uniform in {0, ..., Q - 1} (StochasticNeumann::sample):
 //   v = -Q eta prod_{j<p} (I - eta grad^2_yy g_{B_j}) grad_y f_J,
 //   x <- x - alpha_k (grad_x f_J + d_x(grad_y g_I)' v),
-// with steps decreasing as (k + 1)^{-1/2}, the rate of its nonconvex analysis.
+// with steps decreasing as (k + 1)^{-1/2}, the rate of its nonconvex analysis. TTSA is this
+// iteration with T = 1 and other step decays (Ttsa, a subclass with its own options).
 #include "bilevel/methods/stochastic_bilevel_method.hpp"
 #include "bilevel/solvers/stochastic_neumann.hpp"
 
 namespace bilevel {
 
-class Bsa final : public StochasticBilevelMethod {
+class Bsa : public StochasticBilevelMethod {
 public:
   struct Config {
     Schedule schedule;
@@ -24,8 +25,9 @@ public:
   std::string name() const override { return "bsa"; }
 
 protected:
-  /// Records the series length p as `neumann_length`.
-  void iterate(double inner_step, double outer_step, Record& record) override;
+  /// T SGD steps on y, then the outer step at (x_k, y_{k+1}); records the series length p as
+  /// `neumann_length`.
+  void iterate(double inner_step, double outer_step, Record& record) final;
 
 private:
   Config config_;

@@ -4,16 +4,13 @@
 // report() (outside the timed step), two quantities a reader must not confuse:
 //   aid_formula_norm = ||grad_x f - grad^2_xy g [grad^2_yy g]^{-1} grad_y f||  at the current
 //                      (x, y_k): the metric the perturbed-gradient-descent paper plots (eq. 1);
-//   hypergrad_norm   = the same formula at y*(x), solved tightly by Newton (SNESVI without
-//                      bounds): the true ||grad Phi(x)||.
+//   hypergrad_norm   = the same formula at y*(x): the true ||grad Phi(x)|| (TrueHypergradient).
 // Only when g(x, .) is strongly convex (the curvature estimate's mu > 0 at the start) are these
 // hypergradients; otherwise, or if a solve fails, they are left for the driver to fill with NaN.
-// -alg_true_hypergrad false skips both: on ill-conditioned instances (hyperclean, lambda = 1e-3)
-// the solves take hundreds of Hessian products, more than the steps.
+// -alg_true_hypergrad false skips both (TrueHypergradient says when to).
 #include "bilevel/methods/algorithm.hpp"
 #include "bilevel/problems/problem.hpp"
-#include "bilevel/solvers/hessian_solver.hpp"
-#include "bilevel/solvers/snes_vi_solver.hpp"
+#include "bilevel/solvers/true_hypergradient.hpp"
 
 #include <memory>
 
@@ -21,8 +18,8 @@ namespace bilevel {
 
 class JointMethod : public Algorithm {
 public:
-  /// What report() computes: -alg_true_hypergrad and the options of its solves (-alg_ksp_*,
-  /// -alg_true_snesvi_*), declared here and read by those solvers when setup() builds them.
+  /// What report() computes: -alg_true_hypergrad and the options of its solves
+  /// (TrueHypergradient::requested).
   struct Reporting {
     bool true_hypergradient;
     static Reporting from_options();
@@ -54,13 +51,8 @@ protected:
 private:
   Reporting reporting_;
   Curvature curvature_{};
-  /// The hypergradient formula at (x, y) with the Krylov solve warm-started from v; records
-  /// `<prefix>_converged/_iterations` and returns its norm (NaN if the solve failed).
-  double hypergradient_norm(Vec x, Vec y, Vec v, const std::string& prefix, Record& record);
-
-  std::unique_ptr<HessianSolver> solver_;
-  std::unique_ptr<SnesViSolver> lower_solver_; ///< y*(x) for the true hypergradient
-  OwnedVec v_, v_star_, y_star_, report_grad_f_, hypergrad_;
+  std::unique_ptr<TrueHypergradient> true_hypergradient_;
+  OwnedVec v_; ///< aid_formula_norm's warm start
 };
 
 } // namespace bilevel

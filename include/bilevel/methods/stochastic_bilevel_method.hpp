@@ -7,12 +7,13 @@
 // holds the step-size schedule
 //   rho_k = rho / (k + 1)^a (inner, for y and v),  gamma_k = (rho / outer_ratio) / (k + 1)^b,
 // writes x back into the driver's Vec after each step, saves y, v and the counters for a restart,
-// and reports, outside the timed step, ||grad Phi(x)|| and ||y - y*(x)|| from the problem's closed
-// form.
+// and reports, outside the timed step, ||grad Phi(x)|| and ||y - y*(x)||: from the problem's
+// closed form where it has one, else from the tight solves of TrueHypergradient.
 #include "bilevel/methods/algorithm.hpp"
 #include "bilevel/problems/problem.hpp"
 #include "bilevel/solvers/minibatch_oracles.hpp"
 #include "bilevel/solvers/minibatch_sampler.hpp"
+#include "bilevel/solvers/true_hypergradient.hpp"
 
 #include <memory>
 #include <optional>
@@ -31,11 +32,12 @@ public:
   /// -alg_inner_decay, -alg_outer_decay, whose defaults are the method's.
   struct Schedule {
     long long batch_size;
-    double step_size;   ///< rho
-    double outer_ratio; ///< gamma = rho / outer_ratio
-    double inner_decay; ///< a
-    double outer_decay; ///< b
-    long long seed;     ///< of the minibatch draws: the run's
+    double step_size;        ///< rho
+    double outer_ratio;      ///< gamma = rho / outer_ratio
+    double inner_decay;      ///< a
+    double outer_decay;      ///< b
+    long long seed;          ///< of the minibatch draws: the run's
+    bool true_hypergradient; ///< -alg_true_hypergrad: report() solves where no closed form
     /// Reads the shared options; call inside the method's OptionSection.
     static Schedule from_options(const RunSpec& run, double inner_decay, double outer_decay);
     double inner_step(long long k) const;
@@ -49,8 +51,8 @@ public:
   /// Draws and moves through iterate(), then writes x and y back; records the step sizes.
   void step(Vec x, Record& record) final;
   Vec lower_iterate() const override { return y_vec_; }
-  /// hypergrad_norm = ||grad Phi(x)|| and inner_distance = ||y - y*(x)|| when the problem has a
-  /// closed form; without one nothing yet (the driver writes NaN).
+  /// hypergrad_norm = ||grad Phi(x)|| and inner_distance = ||y - y*(x)||, from the closed form
+  /// or TrueHypergradient's solves; neither with -alg_true_hypergrad false and no closed form.
   void report(Vec x, Record& record) override;
   void save_state(hid_t group) const override;
   void load_state(hid_t group) override;
@@ -63,6 +65,9 @@ protected:
   /// Every sample of `role` once: the full sum, for the periodic full-batch restarts of the
   /// recursive estimators (no draw counter moves).
   std::vector<long long> full_batch(SampleRole role) const;
+  /// The iterations between those full-batch restarts: (n_inner + n_outer) period_frac /
+  /// batch_size, at least 1 (SRBA's and VRBO's -alg_period_frac).
+  long long full_batch_period(double period_frac) const;
   MinibatchOracles& oracles() { return *oracles_; }
   Problem& problem() const { return *problem_; }
   const Schedule& schedule() const { return schedule_; }
@@ -82,7 +87,8 @@ private:
   long long iteration_ = 0;
   std::uint64_t lower_draws_ = 0, upper_draws_ = 0;
   OwnedVec y_vec_;
-  OwnedVec report_grad_, report_y_star_; ///< report()'s closed form
+  OwnedVec report_grad_, report_y_star_;                  ///< report()'s closed form
+  std::unique_ptr<TrueHypergradient> true_hypergradient_; ///< report()'s solves without one
   /// The Vec x as last written by step(): a different one (a restart's) is gathered again.
   PetscObjectId x_id_ = -1;
   PetscObjectState x_state_ = -1;

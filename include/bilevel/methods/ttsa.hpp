@@ -7,29 +7,21 @@
 //   v = -Q eta prod_{j<p} (I - eta grad^2_yy g_{B_j}) grad_y f_J,
 //   x <- x - alpha_k (grad_x f_J + d_x(grad_y g_I)' v),
 // with the decreasing steps of its analysis: beta_k ~ (k + 1)^{-2/5} (inner, the faster scale)
-// and alpha_k ~ (k + 1)^{-3/5} (outer).
-#include "bilevel/methods/stochastic_bilevel_method.hpp"
-#include "bilevel/solvers/stochastic_neumann.hpp"
+// and alpha_k ~ (k + 1)^{-3/5} (outer). That is BSA's iteration with T = 1: only the options
+// and their defaults are TTSA's own.
+#include "bilevel/methods/bsa.hpp"
 
 namespace bilevel {
 
-class Ttsa final : public StochasticBilevelMethod {
+class Ttsa final : public Bsa {
 public:
-  struct Config {
-    Schedule schedule;
-    NeumannOptions neumann; ///< Q: the truncation (p < Q products), eta
+  struct Config : Bsa::Config {
+    /// BSA's options without -alg_inner_steps (T = 1), TTSA's step decays.
     static Config from_options(const RunSpec& run);
   };
-  explicit Ttsa(Config config) : StochasticBilevelMethod(config.schedule), config_(config) {}
+  explicit Ttsa(const Config& config) : Bsa(config) {}
 
   std::string name() const override { return "ttsa"; }
-
-protected:
-  /// Records the series length p as `neumann_length`.
-  void iterate(double inner_step, double outer_step, Record& record) override;
-
-private:
-  Config config_;
 };
 
 } // namespace bilevel

@@ -11,9 +11,9 @@
 // doubles (10 MB for b = 64 at N_tr = 20 000), which a batch affords and a per-sample memory of
 // every sample (N_tr^2 doubles) does not.
 #include "bilevel/io/fashion_mnist.hpp"
-#include "bilevel/problems/finite_sum.hpp"
 #include "bilevel/problems/pca.hpp"
 #include "bilevel/problems/replicated_problem.hpp"
+#include "bilevel/problems/row_batch.hpp"
 #include "bilevel/problems/run_spec.hpp"
 #include "bilevel/problems/softmax_loss.hpp"
 
@@ -21,7 +21,7 @@
 
 namespace bilevel {
 
-class Hyperclean final : public ReplicatedProblem, public FiniteSumProblem {
+class Hyperclean final : public ReplicatedProblem, public DataSplitSums {
 public:
   using Vector = ReplicatedProblem::Vector;
   static constexpr ProblemStructure kStructure{.finite_sum = true};
@@ -39,13 +39,11 @@ public:
   PetscInt nx() const override { return static_cast<PetscInt>(config_.data.train); }
   PetscInt ny() const override { return features_ * FashionMnist::kClasses; }
   void export_data(hid_t group) const override;
-  const FashionMnist& data() const { return data_; }
+  const FashionMnist& data() const override { return data_; }
   /// The PCA basis of the reduced variant (nullopt for the full one).
   const std::optional<PcaBasis>& pca() const { return pca_; }
 
-  // FiniteSumProblem: lower samples are the training rows, upper samples the validation rows.
-  long long samples(SampleRole role) const override;
-  SampleRange local_samples(SampleRole role) const override;
+  // FiniteSumProblem (DataSplitSums: the training and validation rows).
   void sample_gradients(SampleRole role, const Vector& x, const Vector& y,
                         std::span<const long long> owned, Columns* gx, Columns* gy) override;
   Columns sample_lower_hess_yy(const Vector& x, const Vector& y, std::span<const long long> owned,

@@ -8,8 +8,8 @@
 // exp(x_j) ||y_j||^2 over the training samples (each carries the whole regulariser, so their
 // mean is g) and f_j = CE_j(y) over the validation samples.
 #include "bilevel/io/fashion_mnist.hpp"
-#include "bilevel/problems/finite_sum.hpp"
 #include "bilevel/problems/replicated_problem.hpp"
+#include "bilevel/problems/row_batch.hpp"
 #include "bilevel/problems/run_spec.hpp"
 #include "bilevel/problems/softmax_loss.hpp"
 
@@ -22,7 +22,7 @@ struct LogregHyperDefaults {
   bool scalar_reg = false;
 };
 
-class LogregHyper : public ReplicatedProblem, public FiniteSumProblem {
+class LogregHyper : public ReplicatedProblem, public DataSplitSums {
 public:
   using Vector = ReplicatedProblem::Vector;
   static constexpr ProblemStructure kStructure{.finite_sum = true};
@@ -41,11 +41,9 @@ public:
   PetscInt nx() const override { return config_.scalar_reg ? 1 : FashionMnist::kPixels; }
   PetscInt ny() const override { return kFeatures * FashionMnist::kClasses; }
   void export_data(hid_t group) const override;
-  const FashionMnist& data() const { return data_; }
+  const FashionMnist& data() const override { return data_; }
 
-  // FiniteSumProblem: lower samples are the training rows, upper samples the validation rows.
-  long long samples(SampleRole role) const override;
-  SampleRange local_samples(SampleRole role) const override;
+  // FiniteSumProblem (DataSplitSums: the training and validation rows).
   void sample_gradients(SampleRole role, const Vector& x, const Vector& y,
                         std::span<const long long> owned, Columns* gx, Columns* gy) override;
   Columns sample_lower_hess_yy(const Vector& x, const Vector& y, std::span<const long long> owned,

@@ -9,8 +9,8 @@
 //       and VRBO: Q Hessian products), or
 //   v = -(Q + 1) eta prod_{j<=p} (I - eta grad^2_yy g_{B_j}) grad_y f_J       (one product of a
 //       random length p in {0, ..., Q}, SUSTAIN's, after Ghadimi & Wang),
-// both estimates of -[grad^2_yy g]^{-1} grad_y f truncated after Q + 1 terms (eta <= 1 / L_g).
-// (The StocBiO branch has a single-point sibling; the two can share one series at a merge.)
+// both estimates of -[grad^2_yy g]^{-1} grad_y f truncated after Q + 1 terms (eta <= 1 / L_g):
+// StochasticNeumann's sum() and sample(), here on batches drawn once for both points.
 #include "bilevel/solvers/minibatch_oracles.hpp"
 
 #include <vector>
