@@ -8,6 +8,7 @@ fails."""
 import os
 import pathlib
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import h5py
 import pytest
@@ -114,25 +115,40 @@ def _converged_error(run, tmp_path, problem, algorithm):
     return error
 
 
+# The pairs are independent processes, each mostly MPI and PETSc start-up or a few small
+# iterations: two at a time keep both cores busy and halve the longest test of the suite.
+WORKERS = 2
+
+
+def _collected(check):
+    """check() -> its outcome, or the failure as text, so one run shows every failing pair."""
+    try:
+        return check()
+    except AssertionError as error:
+        return f"failed: {error}"[:400]
+
+
 def test_every_pair_is_refused_or_valid(run, tmp_path):
     algorithms, rows = compatibility_matrix(run)
     listed = run("-list").stdout
     problems = re.findall(r"^  ([a-z_0-9]+) ", listed[:listed.index("Algorithms:")], re.M)
     assert sorted(rows) == sorted(problems) and len(algorithms) >= 12
-    outcomes = {}
-    for problem, (marks, _) in rows.items():
-        for algorithm, mark in zip(algorithms, marks):
-            try:
-                outcomes[problem, algorithm] = _outcome(run, tmp_path, problem, algorithm, mark)
-            except AssertionError as error:  # collected, so one run shows every failing pair
-                outcomes[problem, algorithm] = f"failed: {error}"[:400]
-    for (problem, algorithm), check in ERRORS.items():
-        if algorithm in TRUNCATED and check["verdict"] != "not applicable" \
-                and (problem, algorithm) not in SLOW_TO_CONVERGE:
-            try:
-                CONVERGED[problem, algorithm] = _converged_error(run, tmp_path, problem, algorithm)
-            except AssertionError as error:
-                outcomes[problem, algorithm] = f"failed at a large inner budget: {error}"[:400]
+    pairs = [(problem, algorithm, mark) for problem, (marks, _) in rows.items()
+             for algorithm, mark in zip(algorithms, marks)]
+    with ThreadPoolExecutor(WORKERS) as pool:
+        results = pool.map(lambda pair: _collected(lambda: _outcome(run, tmp_path, *pair)), pairs)
+        outcomes = {(problem, algorithm): result
+                    for (problem, algorithm, _), result in zip(pairs, results)}
+        truncated = [pair for pair, check in sorted(ERRORS.items())
+                     if pair[1] in TRUNCATED and check["verdict"] != "not applicable"
+                     and pair not in SLOW_TO_CONVERGE]
+        errors = pool.map(lambda pair: _collected(lambda: _converged_error(run, tmp_path, *pair)),
+                          truncated)
+        for pair, error in zip(truncated, errors):
+            if isinstance(error, str):
+                outcomes[pair] = error.replace("failed:", "failed at a large inner budget:", 1)
+            else:
+                CONVERGED[pair] = error
     assert set(TRUNCATED) <= set(algorithms) and len(CONVERGED) >= 15, CONVERGED
     not_valid = {pair: v for pair, v in outcomes.items() if v not in ("valid", "refused", "weaker")}
     page = _page(algorithms, rows, outcomes)
