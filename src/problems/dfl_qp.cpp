@@ -165,9 +165,18 @@ void DflQp::add_training_gradient(const Vector& model, const std::vector<int>& l
 }
 
 double DflQp::lower_residual(Vec x, Vec y) {
-  return std::sqrt(sum_over_batch(
-      x, y, [this](const Vector& model, int sample, const Eigen::Ref<const Vector>& ys) {
-        const Vector q = sample_qp(model, sample).q;
+  // The minibatch's QPs as training builds them (BatchNorm: normalised by the minibatch, not by
+  // the running statistics); the copy's moved running statistics are dropped.
+  Vector model = gather_to_all(x);
+  const std::vector<int> samples = current_batch();
+  int begin = 0, end = 0;
+  local_block(begin, end);
+  const std::vector<DenseQp> qps =
+      training_qps(model, {samples.begin() + begin, samples.begin() + end});
+  std::size_t k = 0; // sum_over_batch visits this rank's samples in order
+  return std::sqrt(
+      sum_over_batch(x, y, [&qps, &k](const Vector&, int, const Eigen::Ref<const Vector>& ys) {
+        const Vector& q = qps[k++].q;
         return (ys - (ys - (ys + q)).cwiseMax(-1.0).cwiseMin(0.0)).squaredNorm();
       }));
 }

@@ -6,7 +6,7 @@
 // hidden layer of width H, x = (W1, b1, W2, b2) (see Mlp), or (-problem_model batchnorm) the
 // paper's predictor, two hidden layers of width H with Linear + BatchNorm + ReLU (see
 // BatchNormMlp: in training the minibatch, across the ranks, is normalised together; the test
-// split and lower_residual use the running statistics); each sample's QP has Q = I, q = q_hat, G
+// split uses the running statistics); each sample's QP has Q = I, q = q_hat, G
 // = [I; -I; 1'], h = [0; 1; 3] (2n + 1 inequalities: y in [-1, 0]^n, sum y <= 3); the loss is
 // mean(c .* y*). Test metric: the same loss on the test split (QPs solved by the interior-point
 // method, split across ranks).
@@ -51,7 +51,7 @@ public:
                              Vector& grad) const override;
 
   /// ||y - P_Y(y - grad_y g)|| over the minibatch, P_Y the clip to [-1, 0] (sum y <= 3 never
-  /// binds when y <= 0).
+  /// binds when y <= 0), g built by training_qps (collective).
   double lower_residual(Vec x, Vec y) override;
   /// test_loss: mean loss over the test split at x.
   /// costs, features (sample-major), G, h, x0 and the split and model (docs/result-format.md).
