@@ -72,7 +72,7 @@ void QpLayerTraining::step(Vec x, Record& record) {
   // The model sees the whole minibatch (a collective call: BatchNorm reduces its statistics).
   const std::vector<int> local(samples.begin() + begin, samples.begin() + end);
   double t0 = MPI_Wtime();
-  const std::vector<DenseQp> qps = p.training_qps(model, local);
+  p.forward_training_batch(model, local);
   times[0] += MPI_Wtime() - t0;
   std::vector<QpLayerGradient> layers, references;
   // One collective stop check per sample, as many on every rank (the blocks differ in length
@@ -84,8 +84,8 @@ void QpLayerTraining::step(Vec x, Record& record) {
     if (k >= end)
       continue;
     const int sample = samples[static_cast<std::size_t>(k)];
-    const DenseQp& qp = qps[static_cast<std::size_t>(k - begin)];
     t0 = MPI_Wtime();
+    const DenseQp qp = p.training_qp(model, local, static_cast<std::size_t>(k - begin));
     QpSolution solution;
     {
       LogScope scope(log_events().inner_solve);

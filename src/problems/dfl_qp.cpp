@@ -139,14 +139,16 @@ void DflQp::add_model_gradient(const Vector& x, int sample, const QpLayerGradien
                              comm(), grad);
 }
 
-std::vector<DenseQp> DflQp::training_qps(Vector& model, const std::vector<int>& local) const {
+void DflQp::forward_training_batch(Vector& model, const std::vector<int>& local) {
+  if (batchnorm_)
+    training_outputs_ = batchnorm_->training_forward(model, features_of(local), comm());
+}
+
+DenseQp DflQp::training_qp(const Vector& model, const std::vector<int>& local,
+                           std::size_t k) const {
   if (net_)
-    return QpLayerProblem::training_qps(model, local);
-  const Eigen::MatrixXd raw = batchnorm_->training_forward(model, features_of(local), comm());
-  std::vector<DenseQp> qps;
-  for (Eigen::Index k = 0; k < raw.cols(); ++k)
-    qps.push_back(qp_for(raw.col(k)));
-  return qps;
+    return QpLayerProblem::training_qp(model, local, k);
+  return qp_for(training_outputs_.col(static_cast<Eigen::Index>(k)));
 }
 
 void DflQp::add_training_gradient(const Vector& model, const std::vector<int>& local,
@@ -171,12 +173,12 @@ double DflQp::lower_residual(Vec x, Vec y) {
   const std::vector<int> samples = current_batch();
   int begin = 0, end = 0;
   local_block(begin, end);
-  const std::vector<DenseQp> qps =
-      training_qps(model, {samples.begin() + begin, samples.begin() + end});
+  const std::vector<int> local(samples.begin() + begin, samples.begin() + end);
+  forward_training_batch(model, local);
   std::size_t k = 0; // sum_over_batch visits this rank's samples in order
   return std::sqrt(
-      sum_over_batch(x, y, [&qps, &k](const Vector&, int, const Eigen::Ref<const Vector>& ys) {
-        const Vector& q = qps[k++].q;
+      sum_over_batch(x, y, [&](const Vector&, int, const Eigen::Ref<const Vector>& ys) {
+        const Vector q = training_qp(model, local, k++).q;
         return (ys - (ys - (ys + q)).cwiseMax(-1.0).cwiseMin(0.0)).squaredNorm();
       }));
 }

@@ -130,13 +130,11 @@ std::vector<double> QpLayerProblem::sum_over_test_solutions(const Vector& model,
   return sums;
 }
 
-std::vector<DenseQp> QpLayerProblem::training_qps(Vector& model,
-                                                  const std::vector<int>& local) const {
-  std::vector<DenseQp> qps;
-  qps.reserve(local.size());
-  for (const int sample : local)
-    qps.push_back(sample_qp(model, sample));
-  return qps;
+void QpLayerProblem::forward_training_batch(Vector&, const std::vector<int>&) {}
+
+DenseQp QpLayerProblem::training_qp(const Vector& model, const std::vector<int>& local,
+                                    std::size_t k) const {
+  return sample_qp(model, local[k]);
 }
 
 void QpLayerProblem::add_training_gradient(const Vector& model, const std::vector<int>& local,

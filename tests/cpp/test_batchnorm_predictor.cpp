@@ -86,14 +86,17 @@ void expect_minibatch_gradient(const std::string& oracle) {
   auto loss = [&](const Vector& at) {
     Vector model = at; // the forward pass moves the running statistics of its copy
     double sum = 0.0;
-    const std::vector<DenseQp> qps = p.training_qps(model, local);
+    p.forward_training_batch(model, local);
     for (std::size_t k = 0; k < local.size(); ++k)
-      sum += p.sample_loss(local[k], ipm.solve(qps[k]).y);
+      sum += p.sample_loss(local[k], ipm.solve(p.training_qp(model, local, k)).y);
     MPI_Allreduce(MPI_IN_PLACE, &sum, 1, MPI_DOUBLE, MPI_SUM, PETSC_COMM_WORLD);
     return sum / p.batch_size();
   };
   Vector model = x;
-  const std::vector<DenseQp> qps = p.training_qps(model, local);
+  p.forward_training_batch(model, local);
+  std::vector<DenseQp> qps;
+  for (std::size_t k = 0; k < local.size(); ++k)
+    qps.push_back(p.training_qp(model, local, k));
   QpLayerOracleConfig config;
   config.oracle = oracle;
   const auto layer_oracle = make_qp_layer_oracle(config);
@@ -131,7 +134,7 @@ TEST(BatchNormPredictor, EvaluationModeGradientMatchesCentralDifferences) {
   int begin = 0, end = 0;
   p.local_block(begin, end);
   const std::vector<int> samples = p.batch(0);
-  p.training_qps(x, {samples.begin() + begin, samples.begin() + end});
+  p.forward_training_batch(x, {samples.begin() + begin, samples.begin() + end});
   const InteriorPointQp ipm({1e-13, 200});
   const int sample = 3;
   const DenseQp qp = p.sample_qp(x, sample);

@@ -45,13 +45,15 @@ public:
                           Vector& grad) const override;
   /// The BatchNorm predictor normalises the minibatch together (collective); the others call the
   /// per-sample hooks.
-  std::vector<DenseQp> training_qps(Vector& model, const std::vector<int>& local) const override;
+  void forward_training_batch(Vector& model, const std::vector<int>& local) override;
+  DenseQp training_qp(const Vector& model, const std::vector<int>& local,
+                      std::size_t k) const override;
   void add_training_gradient(const Vector& model, const std::vector<int>& local,
                              const std::vector<QpLayerGradient>& layers,
                              Vector& grad) const override;
 
   /// ||y - P_Y(y - grad_y g)|| over the minibatch, P_Y the clip to [-1, 0] (sum y <= 3 never
-  /// binds when y <= 0), g built by training_qps (collective).
+  /// binds when y <= 0), g built by training_qp (collective).
   double lower_residual(Vec x, Vec y) override;
   /// test_loss: mean loss over the test split at x.
   /// costs, features (sample-major), G, h, x0 and the split and model (docs/result-format.md).
@@ -74,6 +76,7 @@ private:
   Config config_;
   std::optional<Mlp> net_;                ///< linear or mlp
   std::optional<BatchNormMlp> batchnorm_; ///< batchnorm
+  Eigen::MatrixXd training_outputs_;      ///< batchnorm: the last training forward pass's
   Eigen::MatrixXd costs_;                 ///< n x (train + test)
   Eigen::MatrixXd features_;              ///< d x (train + test)
 };

@@ -61,9 +61,14 @@ public:
   // by the statistics of the whole minibatch). Every rank calls them together with its own
   // samples `local` (its block of the batch); a per-sample model is the special case, and the
   // defaults call sample_qp and add_model_gradient sample by sample.
-  /// The QPs of `local` in training mode. A model with running statistics updates them in
-  /// `model` (x carries them; they take no gradient), as a training forward pass does in PyTorch.
-  virtual std::vector<DenseQp> training_qps(Vector& model, const std::vector<int>& local) const;
+  /// The training forward pass over `local` (nothing for a per-sample model). A model with
+  /// running statistics updates them in `model` (x carries them; they take no gradient), as a
+  /// training forward pass does in PyTorch.
+  virtual void forward_training_batch(Vector& model, const std::vector<int>& local);
+  /// The QP of local[k] as the last forward_training_batch built it (the QPs are built one at a
+  /// time: a minibatch of thousands of dense QPs would not fit in memory at once).
+  virtual DenseQp training_qp(const Vector& model, const std::vector<int>& local,
+                              std::size_t k) const;
   /// grad += this rank's share of d(minibatch loss)/dx, given layers[k], the layer's gradient
   /// for local[k]; the shares sum over the ranks to the minibatch's gradient.
   virtual void add_training_gradient(const Vector& model, const std::vector<int>& local,
