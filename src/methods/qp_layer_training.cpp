@@ -69,6 +69,12 @@ void QpLayerTraining::step(Vec x, Record& record) {
   Eigen::VectorXd sums = Eigen::VectorXd::Zero(nx + kSums);
   double times[2] = {0, 0}; // forward, backward: this rank's
   Eigen::VectorXd y_block(static_cast<Eigen::Index>(end - begin) * n);
+  // The model sees the whole minibatch (a collective call: BatchNorm reduces its statistics).
+  const std::vector<int> local(samples.begin() + begin, samples.begin() + end);
+  double t0 = MPI_Wtime();
+  p.forward_training_batch(model, local);
+  times[0] += MPI_Wtime() - t0;
+  std::vector<QpLayerGradient> layers, references;
   // One collective stop check per sample, as many on every rank (the blocks differ in length
   // by one at most), so a signal ends even a long minibatch within one sample's solves.
   int longest = end - begin;
@@ -78,8 +84,8 @@ void QpLayerTraining::step(Vec x, Record& record) {
     if (k >= end)
       continue;
     const int sample = samples[static_cast<std::size_t>(k)];
-    double t0 = MPI_Wtime();
-    const DenseQp qp = p.sample_qp(model, sample);
+    t0 = MPI_Wtime();
+    const DenseQp qp = p.training_qp(model, local, static_cast<std::size_t>(k - begin));
     QpSolution solution;
     {
       LogScope scope(log_events().inner_solve);
@@ -97,19 +103,23 @@ void QpLayerTraining::step(Vec x, Record& record) {
       sums[nx + kInnerIterations] += adjoint.inner_iterations;
       sums[nx + kInnerFailures] += adjoint.inner_converged ? 0.0 : 1.0;
       sums[nx + kInnerSolves] += adjoint.inner_solves;
-      p.add_model_gradient(model, sample,
-                           adjoint.gradient(qp, solution, p.needs_matrix_gradients()), grad);
+      layers.push_back(adjoint.gradient(qp, solution, p.needs_matrix_gradients()));
     }
     times[0] += t1 - t0;
     times[1] += MPI_Wtime() - t1;
     if (check_oracle_)
-      p.add_model_gradient(
-          model, sample,
-          check_oracle_->backward(qp, solution,
-                                  p.sample_loss_gradient(sample, solution.y) / p.batch_size(),
-                                  p.needs_matrix_gradients()),
-          reference);
+      references.push_back(check_oracle_->backward(
+          qp, solution, p.sample_loss_gradient(sample, solution.y) / p.batch_size(),
+          p.needs_matrix_gradients()));
   }
+  t0 = MPI_Wtime();
+  {
+    LogScope scope(log_events().hypergradient);
+    p.add_training_gradient(model, local, layers, grad);
+  }
+  times[1] += MPI_Wtime() - t0;
+  if (check_oracle_)
+    p.add_training_gradient(model, local, references, reference);
   PetscScalar* y = nullptr;
   BB_PETSC(VecGetArray(y_, &y));
   Eigen::Map<Eigen::VectorXd>(y, y_block.size()) = y_block;

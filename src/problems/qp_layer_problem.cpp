@@ -130,6 +130,20 @@ std::vector<double> QpLayerProblem::sum_over_test_solutions(const Vector& model,
   return sums;
 }
 
+void QpLayerProblem::forward_training_batch(Vector&, const std::vector<int>&) {}
+
+DenseQp QpLayerProblem::training_qp(const Vector& model, const std::vector<int>& local,
+                                    std::size_t k) const {
+  return sample_qp(model, local[k]);
+}
+
+void QpLayerProblem::add_training_gradient(const Vector& model, const std::vector<int>& local,
+                                           const std::vector<QpLayerGradient>& layers,
+                                           Vector& grad) const {
+  for (std::size_t k = 0; k < local.size(); ++k)
+    add_model_gradient(model, local[k], layers[k], grad);
+}
+
 double QpLayerProblem::evaluate_upper_value(Vec x, Vec y) {
   return sum_over_batch(x, y,
                         [this](const Vector&, int sample, const Eigen::Ref<const Vector>& ys) {

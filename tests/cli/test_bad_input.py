@@ -102,7 +102,10 @@ CASES = [
                            "-problem_hidden", "0"], ["-problem_hidden", "0", "integer in [1,"]),
     ("hidden width of a linear model", ["-problem", "dfl_qp", "-algorithm", "qp_layer",
                                         "-problem_hidden", "8"],
-     ["-problem_hidden applies to -problem_model mlp only"]),
+     ["-problem_hidden applies to -problem_model mlp or batchnorm only"]),
+    ("batchnorm on a batch of one", ["-problem", "dfl_qp", "-algorithm", "qp_layer",
+                                     "-problem_model", "batchnorm", "-problem_batch", "1"],
+     ["-problem_batch 1", "at least 2 with -problem_model batchnorm"]),
     # PETSc's own options and files: refused in one line, not with a PETSc report.
     ("unknown Krylov method", QUAD + ["-alg_ksp_type", "foo"], ["KSP type foo", "-alg_ksp_type"]),
     ("unknown preconditioner", QUAD + ["-alg_pc_type", "foo"], ["PC type foo"]),

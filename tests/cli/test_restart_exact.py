@@ -75,6 +75,10 @@ CASES = {
     "soba_logreg": ["-algorithm", "soba", *LOGREG],
     "qp_layer_dfl_qp": ["-algorithm", "qp_layer", "-problem", "dfl_qp", "-problem_train", "16",
                         "-problem_test", "8", "-problem_batch", "4"],
+    # BatchNorm's running statistics live in x: the resumed run's test loss needs them.
+    "qp_layer_dfl_qp_batchnorm": ["-algorithm", "qp_layer", "-problem", "dfl_qp", "-problem_model",
+                                  "batchnorm", "-problem_hidden", "6", "-problem_train", "16",
+                                  "-problem_test", "8", "-problem_batch", "4"],
 }
 
 

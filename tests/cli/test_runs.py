@@ -191,6 +191,13 @@ RANK_CASES = {
                        "-algorithm", "qp_layer", "-alg_oracle", "kkt", "-problem_train", "64",
                        "-problem_test", "16", "-problem_batch", "8", "-outer_iters", "8",
                        "-alg_lr", "0.01"],
+    # The paper's BatchNorm predictor: the minibatch's statistics and the sums of its backward pass
+    # are reduced across the ranks; the test loss uses the running statistics.
+    "dfl_qp_batchnorm_ffoqp": ["-problem", "dfl_qp", "-problem_model", "batchnorm",
+                               "-problem_features", "24", "-problem_hidden", "8",
+                               "-algorithm", "qp_layer", "-alg_oracle", "ffoqp",
+                               "-problem_train", "64", "-problem_test", "16", "-problem_batch",
+                               "8", "-outer_iters", "8", "-alg_lr", "0.01"],
     "sudoku_lp_kkt": ["-problem", "sudoku_lp", "-algorithm", "qp_layer", "-alg_oracle", "kkt",
                       "-problem_train", "16", "-problem_test", "4", "-problem_batch", "4",
                       "-outer_iters", "4", "-alg_lr", "0.1"],

@@ -57,6 +57,24 @@ public:
   virtual void add_model_gradient(const Vector& x, int sample, const QpLayerGradient& layer,
                                   Vector& grad) const = 0;
 
+  // The training minibatch as a whole, for models that couple its samples (BatchNorm normalises
+  // by the statistics of the whole minibatch). Every rank calls them together with its own
+  // samples `local` (its block of the batch); a per-sample model is the special case, and the
+  // defaults call sample_qp and add_model_gradient sample by sample.
+  /// The training forward pass over `local` (nothing for a per-sample model). A model with
+  /// running statistics updates them in `model` (x carries them; they take no gradient), as a
+  /// training forward pass does in PyTorch.
+  virtual void forward_training_batch(Vector& model, const std::vector<int>& local);
+  /// The QP of local[k] as the last forward_training_batch built it (the QPs are built one at a
+  /// time: a minibatch of thousands of dense QPs would not fit in memory at once).
+  virtual DenseQp training_qp(const Vector& model, const std::vector<int>& local,
+                              std::size_t k) const;
+  /// grad += this rank's share of d(minibatch loss)/dx, given layers[k], the layer's gradient
+  /// for local[k]; the shares sum over the ranks to the minibatch's gradient.
+  virtual void add_training_gradient(const Vector& model, const std::vector<int>& local,
+                                     const std::vector<QpLayerGradient>& layers,
+                                     Vector& grad) const;
+
   // The Problem side: y is the minibatch's solutions, f their mean loss.
   PetscInt ny() const override { return batch_size() * layer_size(); }
   OwnedVec create_x() const override;
