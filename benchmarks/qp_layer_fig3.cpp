@@ -12,8 +12,9 @@
 // that factors on its own). The forward is compared with its bound, measured in the same run:
 // the flops of the dense factorisations the interior point does (per Newton step H = Q + G'WG by
 // a rank-m update, n^2 m, and its Cholesky factor, n^3/3; once more for the starting point; the
-// polishing's active-set factor) over the rate of a 1000 x 1000 BLAS dgemm run on every rank at
-// once; and the same factorisations timed alone at the QP's size ("kernel bound").
+// polishing's active-set factor, with Q = I diagonal n k^2 + k^3/3) over the rate of a 1000 x 1000
+// BLAS dgemm run on every rank at once; and the same factorisations timed alone at the QP's size
+// ("kernel bound").
 //
 //   mpiexec -n N bilevel_qp_layer_fig3 -sizes 100,200,500,1000 -batch 32 -reps 1 -output f.json
 #include "bilevel/core/counter_rng.hpp"
@@ -21,6 +22,7 @@
 #include "bilevel/core/options.hpp"
 #include "bilevel/core/rank_groups.hpp"
 #include "bilevel/qp/active_set_factor.hpp"
+#include "bilevel/qp/hessian_factor.hpp"
 #include "bilevel/qp/interior_point_qp.hpp"
 #include "bilevel/qp/qp_layer_oracle.hpp"
 #include "bilevel/version.hpp"
@@ -36,6 +38,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -129,10 +132,12 @@ Seconds dgemm_rate(MPI_Comm comm) {
 }
 
 /// Flops of the factorisations of one forward solve: `newton` Newton matrices (a rank-m update
-/// and a Cholesky factor each), then the polishing's active-set factor on k rows.
+/// and a Cholesky factor each), then the polishing's active-set factor on k rows. Q = I is
+/// diagonal, so that factor needs no Cholesky factor of Q: W = Q^{-1/2} C' is a scaling, S = W'W
+/// a rank-n update and its LDLT k^3/3.
 double forward_flops(double n, double m, double k, int newton) {
   const double newton_matrix = n * n * m + n * n * n / 3.0;
-  const double active_factor = n * n * n / 3.0 + n * n * k + n * k * k + k * k * k / 3.0;
+  const double active_factor = n * k * k + k * k * k / 3.0;
   return newton * newton_matrix + active_factor;
 }
 
@@ -145,12 +150,12 @@ void time_factorisations(MPI_Comm comm, const DenseQp& qp, const std::vector<Eig
     Eigen::MatrixXd H = qp.Q;
     const Eigen::MatrixXd scaled = w.cwiseSqrt().asDiagonal() * qp.G;
     H.selfadjointView<Eigen::Lower>().rankUpdate(scaled.transpose());
-    const Eigen::LLT<Eigen::MatrixXd> chol(H);
-    if (chol.info() != Eigen::Success)
+    const bilevel::HessianFactor chol(std::move(H)); // in place, as the interior point's
+    if (!chol.ok())
       throw bilevel::RuntimeFailure("fig3: Newton matrix not positive definite");
   });
   active_factor = collective_seconds(comm, 3, [&] {
-    const bilevel::ActiveSetFactor factor(qp.Q, qp.G, qp.A, rows);
+    const auto factor = bilevel::ActiveSetFactor::of_qp(qp, rows, nullptr);
     if (!factor.ok())
       throw bilevel::RuntimeFailure("fig3: Q not positive definite");
   });

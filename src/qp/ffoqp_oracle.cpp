@@ -4,6 +4,7 @@
 #include "bilevel/qp/active_set_factor.hpp"
 
 #include <memory>
+#include <optional>
 #include <utility>
 
 namespace bilevel {
@@ -12,11 +13,14 @@ namespace {
 
 /// The active-set factor for `rows`: with H the Hessian of the Lagrangian and J the Jacobian of
 /// the inequalities at y* (Q and G themselves, not copies, when there are no quadratic
-/// constraints).
+/// constraints; diagonal and with the bounds eliminated when the QP has BoundStructure).
 std::shared_ptr<const ActiveSetFactor> factor_rows(const DenseQp& qp, const QpSolution& solution,
                                                    std::vector<Eigen::Index> rows) {
-  if (qp.quadratic.empty())
-    return std::make_shared<const ActiveSetFactor>(qp.Q, qp.G, qp.A, std::move(rows));
+  if (qp.quadratic.empty()) {
+    const std::optional<BoundStructure> bounds = BoundStructure::of(qp);
+    return std::make_shared<const ActiveSetFactor>(
+        ActiveSetFactor::of_qp(qp, std::move(rows), bounds ? &*bounds : nullptr));
+  }
   return std::make_shared<const ActiveSetFactor>(qp.lagrangian_hessian(solution.lambda),
                                                  qp.inequality_jacobian(solution.y), qp.A,
                                                  std::move(rows));

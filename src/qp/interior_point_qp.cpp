@@ -9,6 +9,8 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <optional>
+#include <type_traits>
 #include <utility>
 
 namespace bilevel {
@@ -18,71 +20,113 @@ namespace {
 using Matrix = Eigen::MatrixXd;
 using Vector = Eigen::VectorXd;
 
-/// The reduced Newton matrix [H A'; A 0] with H = Q + G'diag(w)G, factored once per iteration
-/// and used for both the predictor and the corrector right-hand sides.
-class ReducedNewton {
-public:
-  ReducedNewton(const DenseQp& qp, const Vector& w) : A_(qp.A) {
-    // H = Q + (W^1/2 G)'(W^1/2 G) by a symmetric rank-k update (half a general product); the
-    // Cholesky factor reads only the lower triangle.
-    Matrix H = qp.Q;
-    if (qp.G.rows() > 0) {
-      const Matrix scaled = w.cwiseSqrt().asDiagonal() * qp.G;
-      H.selfadjointView<Eigen::Lower>().rankUpdate(scaled.transpose());
-    }
-    chol_.compute(H);
-    // Q may be only semidefinite on directions no active row fixes yet (an LP-like layer):
-    // a relative shift of 1e-14 keeps the factor finite and changes the step at round-off.
-    if (chol_.info() != Eigen::Success) {
-      H.diagonal().array() += 1e-14 * (1.0 + H.diagonal().cwiseAbs().maxCoeff());
-      chol_.compute(H);
-    }
-    if (A_.rows() > 0) {
-      h_inv_at_ = chol_.solve(A_.transpose());
-      schur_.compute(A_ * h_inv_at_);
-    }
+/// Factors H = build(), adding a relative shift of 1e-14 to its diagonal if it is not positive
+/// definite: Q may be only semidefinite on directions no active row fixes yet (an LP-like
+/// layer), and the shift keeps the factor finite while changing the step at round-off. `build`
+/// returns a dense matrix or the diagonal of a diagonal one; it is called again for the shift,
+/// since the dense factor overwrites its H.
+template <class Build> HessianFactor shifted_factor(Build build) {
+  HessianFactor factor(build());
+  if (!factor.ok()) {
+    auto H = build();
+    auto diagonal = [&]() -> decltype(auto) {
+      if constexpr (std::is_same_v<decltype(H), Vector>)
+        return H.array();
+      else
+        return H.diagonal().array();
+    };
+    diagonal() += 1e-14 * (1.0 + diagonal().abs().maxCoeff());
+    factor = HessianFactor(std::move(H));
   }
-  bool ok() const { return chol_.info() == Eigen::Success; }
+  return factor;
+}
 
-  /// Solves H dy + A'dnu = r1, A dy = r2.
-  void solve(const Vector& r1, const Vector& r2, Vector& dy, Vector& dnu) const {
-    const Vector h_inv_r1 = chol_.solve(r1);
-    if (A_.rows() == 0) {
-      dy = h_inv_r1;
-      dnu.resize(0);
-      return;
-    }
-    dnu = schur_.solve(A_ * h_inv_r1 - r2);
-    dy = h_inv_r1 - h_inv_at_ * dnu;
+/// The reduced Newton matrix [H A'; A 0] with H = Q + G'diag(w)G (the active-set factor with no
+/// active rows), factored once per iteration and used for both the predictor and the corrector
+/// right-hand sides. With BoundStructure H is diagonal and the factor is the Schur complement
+/// on the equality rows alone; otherwise a Cholesky factor of the dense H, formed by a symmetric
+/// rank-k update H = Q + (W^1/2 G)'(W^1/2 G) (half a general product; the factor reads only the
+/// lower triangle). `scaled` is W^1/2 G's storage, kept across iterations.
+ActiveSetFactor reduced_newton(const DenseQp& qp, const BoundStructure* bounds, const Vector& w,
+                               Matrix& scaled) {
+  if (bounds)
+    return ActiveSetFactor(shifted_factor([&] { return bounds->hessian(w); }), qp.G, qp.A, {});
+  if (qp.G.rows() > 0)
+    scaled.noalias() = w.cwiseSqrt().asDiagonal() * qp.G;
+  return ActiveSetFactor(shifted_factor([&] {
+                           Matrix H = qp.Q;
+                           if (qp.G.rows() > 0)
+                             H.selfadjointView<Eigen::Lower>().rankUpdate(scaled.transpose());
+                           return H;
+                         }),
+                         qp.G, qp.A, {});
+}
+
+/// The products with Q and G the iteration needs: through BoundStructure when the QP has it, Q's
+/// by its diagonal when it is diagonal, otherwise the dense products (as Eigen expressions that
+/// accumulate into their target, one BLAS call each).
+class Products {
+public:
+  Products(const DenseQp& qp, const BoundStructure* bounds)
+      : qp_(qp), bounds_(bounds), q_diagonal_(bounds ? bounds->q_diagonal : diagonal_of(qp.Q)),
+        g_max_abs_(
+            bounds
+                ? (bounds->coefficient.size() ? bounds->coefficient.lpNorm<Eigen::Infinity>() : 0.0)
+                : (qp.G.size() ? qp.G.lpNorm<Eigen::Infinity>() : 0.0)) {}
+
+  Vector Q(const Vector& v) const {
+    return q_diagonal_ ? Vector(q_diagonal_->cwiseProduct(v)) : Vector(qp_.Q * v);
   }
+  Vector G(const Vector& v) const { return bounds_ ? bounds_->times(v) : Vector(qp_.G * v); }
+  Vector Gt(const Vector& u) const {
+    return bounds_ ? bounds_->transpose_times(u) : Vector(qp_.G.transpose() * u);
+  }
+  /// out += alpha G'u.
+  void add_Gt(Vector& out, const Vector& u, double alpha) const {
+    if (bounds_)
+      out += alpha * bounds_->transpose_times(u);
+    else
+      out.noalias() += alpha * qp_.G.transpose() * u;
+  }
+  /// Row i of G times v.
+  double G_row(Eigen::Index i, const Vector& v) const {
+    if (!bounds_)
+      return qp_.G.row(i).dot(v);
+    const Eigen::Index j = bounds_->column[static_cast<std::size_t>(i)];
+    return j >= 0 ? bounds_->coefficient[i] * v[j] : 0.0;
+  }
+  /// max |G_ij|.
+  double G_max_abs() const { return g_max_abs_; }
 
 private:
-  const Matrix& A_;
-  Eigen::LLT<Matrix> chol_;
-  Matrix h_inv_at_;
-  Eigen::LDLT<Matrix> schur_;
+  const DenseQp& qp_;
+  const BoundStructure* bounds_;
+  std::optional<Vector> q_diagonal_; ///< if Q is diagonal (also with a general G)
+  double g_max_abs_;
 };
 
 struct Step {
   Vector dy, ds, dz, dnu;
+  Vector g_dy; ///< G dy, for the first refinement's residual (saves a product with G)
 };
 
 /// The Newton step for the residuals (r_d, r_pi, r_pe) and the complementarity target r_c:
 ///   Q dy + G'dz + A'dnu = -r_d,  G dy + ds = -r_pi,  A dy = -r_pe,  Z ds + S dz = -r_c.
-Step newton_step(const DenseQp& qp, const ReducedNewton& K, const Vector& s, const Vector& z,
-                 const Vector& r_d, const Vector& r_pi, const Vector& r_pe, const Vector& r_c) {
+Step newton_step(const DenseQp& qp, const Products& ops, const ActiveSetFactor& K, const Vector& s,
+                 const Vector& z, const Vector& r_d, const Vector& r_pi, const Vector& r_pe,
+                 const Vector& r_c) {
   Step st;
   Vector u; // dz = u + W G dy
   Vector rhs = -r_d;
   if (qp.G.rows() > 0) {
     u = (z.cwiseProduct(r_pi) - r_c).cwiseQuotient(s);
-    rhs.noalias() -= qp.G.transpose() * u;
+    ops.add_Gt(rhs, u, -1.0);
   }
   K.solve(rhs, -r_pe, st.dy, st.dnu);
   if (qp.G.rows() > 0) {
-    const Vector g_dy = qp.G * st.dy;
-    st.ds = -r_pi - g_dy;
-    st.dz = u + z.cwiseQuotient(s).cwiseProduct(g_dy);
+    st.g_dy = ops.G(st.dy);
+    st.ds = -r_pi - st.g_dy;
+    st.dz = u + z.cwiseQuotient(s).cwiseProduct(st.g_dy);
   }
   return st;
 }
@@ -90,16 +134,21 @@ Step newton_step(const DenseQp& qp, const ReducedNewton& K, const Vector& s, con
 /// newton_step followed by iterative refinement: the residual of the unreduced system is
 /// solved again with the same factor and added. Near the solution W = lambda ./ s spans many
 /// orders of magnitude (degenerate rows have both -> 0), and the reduced matrix loses the digits
-/// the stationarity residual needs; two refinements recover them.
-Step refined_step(const DenseQp& qp, const ReducedNewton& K, const Vector& s, const Vector& z,
-                  const Vector& r_d, const Vector& r_pi, const Vector& r_pe, const Vector& r_c) {
-  Step st = newton_step(qp, K, s, z, r_d, r_pi, r_pe, r_c);
+/// the stationarity residual needs; two refinements recover them. Far from the solution the
+/// first residual is usually already below `negligible` (a thousandth of the KKT tolerance: it
+/// cannot change which iterate meets the tolerance), and the refinements stop there: each costs
+/// a solve and four products with G, which the dense forward of large layers otherwise spends a
+/// fifth of its time on.
+Step refined_step(const DenseQp& qp, const Products& ops, const ActiveSetFactor& K, const Vector& s,
+                  const Vector& z, const Vector& r_d, const Vector& r_pi, const Vector& r_pe,
+                  const Vector& r_c, double negligible) {
+  Step st = newton_step(qp, ops, K, s, z, r_d, r_pi, r_pe, r_c);
   for (int refinement = 0; refinement < 2; ++refinement) {
     // e = (the system applied to the step) + (the residuals): zero for an exact solve.
-    Vector e_d = qp.Q * st.dy + r_d, e_pi, e_pe, e_c;
+    Vector e_d = ops.Q(st.dy) + r_d, e_pi, e_pe, e_c;
     if (qp.G.rows() > 0) {
-      e_d.noalias() += qp.G.transpose() * st.dz;
-      e_pi = qp.G * st.dy + st.ds + r_pi;
+      ops.add_Gt(e_d, st.dz, 1.0);
+      e_pi = (refinement == 0 ? st.g_dy : ops.G(st.dy)) + st.ds + r_pi;
       e_c = z.cwiseProduct(st.ds) + s.cwiseProduct(st.dz) + r_c;
     }
     if (qp.A.rows() > 0) {
@@ -108,7 +157,10 @@ Step refined_step(const DenseQp& qp, const ReducedNewton& K, const Vector& s, co
     } else {
       e_pe.resize(0);
     }
-    const Step c = newton_step(qp, K, s, z, e_d, e_pi, e_pe, e_c);
+    const auto norm = [](const Vector& v) { return v.size() ? v.lpNorm<Eigen::Infinity>() : 0.0; };
+    if (std::max({norm(e_d), norm(e_pi), norm(e_pe), norm(e_c)}) <= negligible)
+      break;
+    const Step c = newton_step(qp, ops, K, s, z, e_d, e_pi, e_pe, e_c);
     st.dy += c.dy;
     st.dnu += c.dnu;
     if (qp.G.rows() > 0) {
@@ -134,17 +186,17 @@ bool finite(const Step& st) {
 
 /// Whether (z, nu), normalised, approximately certifies that G y <= h, A y = b is empty
 /// (Farkas: G'z + A'nu = 0, z >= 0 and h'z + b'nu < 0).
-bool farkas_certificate(const DenseQp& qp, const Vector& z, const Vector& nu) {
+bool farkas_certificate(const DenseQp& qp, const Products& ops, const Vector& z, const Vector& nu) {
   const double size = z.lpNorm<1>() + nu.lpNorm<1>();
   if (!(size > 0))
     return false;
   Vector combination = Vector::Zero(qp.n());
   if (qp.G.rows() > 0)
-    combination += qp.G.transpose() * z;
+    combination += ops.Gt(z);
   if (qp.A.rows() > 0)
     combination += qp.A.transpose() * nu;
-  const double scale = 1.0 + std::max(qp.G.size() ? qp.G.lpNorm<Eigen::Infinity>() : 0.0,
-                                      qp.A.size() ? qp.A.lpNorm<Eigen::Infinity>() : 0.0);
+  const double scale =
+      1.0 + std::max(ops.G_max_abs(), qp.A.size() ? qp.A.lpNorm<Eigen::Infinity>() : 0.0);
   const double gap = (qp.h.dot(z) + qp.b.dot(nu)) / size;
   return combination.lpNorm<Eigen::Infinity>() / size <= 1e-9 * scale && gap < -1e-7;
 }
@@ -164,16 +216,17 @@ bool farkas_certificate(const DenseQp& qp, const Vector& z, const Vector& nu) {
 /// sign, and kkt's matrix, which holds them, becomes singular (NaN gradients on degenerate
 /// layers); the interior point's own iterate keeps both positive.
 /// The equality QP is solved by the active-set factor (Cholesky of Q, Schur complement on the
-/// active rows), which the accepted solution keeps for ffoqp's backward on the same rows. A Q
-/// that is only semidefinite has no Cholesky factor, and its solution stays unpolished.
-bool polish(const DenseQp& qp, const Vector& s, const Vector& z, double tol, double strictness,
-            QpSolution& out) {
+/// active rows; with BoundStructure the bounds eliminated), which the accepted solution keeps for
+/// ffoqp's backward on the same rows. A Q that is only semidefinite has no Cholesky factor, and its
+/// solution stays unpolished.
+bool polish(const DenseQp& qp, const Products& ops, const BoundStructure* bounds, const Vector& s,
+            const Vector& z, double tol, double strictness, QpSolution& out) {
   std::vector<Eigen::Index> active;
   for (Eigen::Index i = 0; i < s.size(); ++i)
     if (z[i] > s[i])
       active.push_back(i);
   const Eigen::Index k = static_cast<Eigen::Index>(active.size()), p = qp.A.rows();
-  auto factor = std::make_shared<const ActiveSetFactor>(qp.Q, qp.G, qp.A, active);
+  auto factor = std::make_shared<const ActiveSetFactor>(ActiveSetFactor::of_qp(qp, active, bounds));
   if (!factor->ok())
     return false;
   Vector rhs(k + p); // the active rows hold with equality: G_I y = h_I, A y = b
@@ -195,11 +248,11 @@ bool polish(const DenseQp& qp, const Vector& s, const Vector& z, double tol, dou
   // minibatches that an LU of the whole matrix met (worst minibatch gradient error of
   // QpLayerAccuracy 5.5e-7 with the LU, 1.3e-5 unrefined, 1.1e-7 refined).
   for (int refinement = 0; refinement < 2; ++refinement) {
-    Vector r_stationarity = -qp.q - qp.Q * candidate.y;
-    r_stationarity.noalias() -= qp.G.transpose() * candidate.lambda;
+    Vector r_stationarity = -qp.q - ops.Q(candidate.y);
+    ops.add_Gt(r_stationarity, candidate.lambda, -1.0);
     Vector r_rows = rhs;
     for (Eigen::Index r = 0; r < k; ++r)
-      r_rows[r] -= qp.G.row(active[static_cast<std::size_t>(r)]).dot(candidate.y);
+      r_rows[r] -= ops.G_row(active[static_cast<std::size_t>(r)], candidate.y);
     if (p > 0) {
       r_stationarity.noalias() -= qp.A.transpose() * candidate.nu;
       r_rows.tail(p).noalias() -= qp.A * candidate.y;
@@ -212,7 +265,7 @@ bool polish(const DenseQp& qp, const Vector& s, const Vector& z, double tol, dou
   }
   if (!candidate.y.allFinite() || !multipliers.allFinite())
     return false;
-  const Vector slack = qp.h - qp.G * candidate.y;
+  const Vector slack = qp.h - ops.G(candidate.y);
   for (Eigen::Index i = 0; i < slack.size(); ++i)
     if (!(std::max(candidate.lambda[i], slack[i]) > strictness))
       return false;
@@ -244,16 +297,22 @@ QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
       1.0 + std::max({qp.q.lpNorm<Eigen::Infinity>(), m ? qp.h.lpNorm<Eigen::Infinity>() : 0.0,
                       qp.A.rows() ? qp.b.lpNorm<Eigen::Infinity>() : 0.0});
   const double tol = config_.tolerance * scale;
+  // Detected once: with it every Newton matrix is diagonal plus the equality rows.
+  const std::optional<BoundStructure> bounds =
+      config_.exploit_structure ? BoundStructure::of(qp) : std::nullopt;
+  const BoundStructure* bounds_ptr = bounds ? &*bounds : nullptr;
+  const Products ops(qp, bounds_ptr);
+  Matrix scaled; // reduced_newton's workspace
 
   // Start (CVXOPT): minimise 1/2 y'Qy + q'y + 1/2 ||G y - h||^2 subject to A y = b, i.e. the
   // Newton system with W = I, then shift the slacks and multipliers into the positive orthant.
   QpSolution out;
   Vector s, z;
   {
-    const ReducedNewton K(qp, Vector::Ones(m));
+    const ActiveSetFactor K = reduced_newton(qp, bounds_ptr, Vector::Ones(m), scaled);
     Vector rhs = -qp.q;
     if (m > 0)
-      rhs += qp.G.transpose() * qp.h;
+      rhs += ops.Gt(qp.h);
     K.solve(rhs, qp.b, out.y, out.nu);
     if (!K.ok() || !out.y.allFinite() || !out.nu.allFinite()) {
       out.y = Vector::Zero(qp.n());
@@ -263,7 +322,7 @@ QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
       return out;
     }
     if (m > 0) {
-      s = qp.h - qp.G * out.y;
+      s = qp.h - ops.G(out.y);
       z = -s;
       const double shift_s = -s.minCoeff(), shift_z = -z.minCoeff();
       if (shift_s >= 0)
@@ -279,11 +338,11 @@ QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
   int since_best = 0;
   for (int it = 0; it < config_.max_iterations; ++it) {
     out.iterations = it;
-    Vector r_d = qp.Q * out.y + qp.q;
+    Vector r_d = ops.Q(out.y) + qp.q;
     Vector r_pi, r_pe;
     if (m > 0) {
-      r_d.noalias() += qp.G.transpose() * z;
-      r_pi = qp.G * out.y + s - qp.h;
+      ops.add_Gt(r_d, z, 1.0);
+      r_pi = ops.G(out.y) + s - qp.h;
     }
     if (qp.A.rows() > 0) {
       r_d.noalias() += qp.A.transpose() * out.nu;
@@ -311,21 +370,23 @@ QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
     } else if (++since_best >= 3 && best_residual <= 1e4 * tol) {
       break;
     }
-    if (farkas_certificate(qp, z, out.nu)) {
+    if (farkas_certificate(qp, ops, z, out.nu)) {
       out.status = QpStatus::kInfeasible;
       break;
     }
-    const ReducedNewton K(qp, m > 0 ? Vector(z.cwiseQuotient(s)) : Vector());
+    const ActiveSetFactor K =
+        reduced_newton(qp, bounds_ptr, m > 0 ? Vector(z.cwiseQuotient(s)) : Vector(), scaled);
     // Predictor (affine scaling, target complementarity 0), then Mehrotra's corrector with
     // centring sigma = (mu_affine / mu)^3 and the second-order term ds_aff .* dz_aff.
-    Step step = refined_step(qp, K, s, z, r_d, r_pi, r_pe, m > 0 ? Vector(s.cwiseProduct(z)) : s);
+    Step step = refined_step(qp, ops, K, s, z, r_d, r_pi, r_pe,
+                             m > 0 ? Vector(s.cwiseProduct(z)) : s, 1e-3 * tol);
     if (m > 0 && finite(step)) {
       const double alpha = std::min(max_step(s, step.ds), max_step(z, step.dz));
       const double mu_aff = (s + alpha * step.ds).dot(z + alpha * step.dz) / static_cast<double>(m);
       const double sigma = std::pow(std::clamp(mu_aff / mu, 0.0, 1.0), 3);
       const Vector r_c =
           s.cwiseProduct(z) + step.ds.cwiseProduct(step.dz) - Vector::Constant(m, sigma * mu);
-      step = refined_step(qp, K, s, z, r_d, r_pi, r_pe, r_c);
+      step = refined_step(qp, ops, K, s, z, r_d, r_pi, r_pe, r_c, 1e-3 * tol);
     }
     if (!K.ok() || !finite(step)) {
       out.status = QpStatus::kNumericalError;
@@ -345,7 +406,7 @@ QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
   }
   out.lambda = z;
   if (out.status == QpStatus::kSolved && m > 0) {
-    polish(qp, s, z, kkt_residuals(qp, out).max(), tol, out);
+    polish(qp, ops, bounds_ptr, s, z, kkt_residuals(qp, out).max(), tol, out);
     return out;
   }
   if (out.status == QpStatus::kMaxIterations && m > 0 && best_residual < 1e300) {
@@ -354,7 +415,7 @@ QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
     best.status = QpStatus::kMaxIterations;
     best.iterations = out.iterations;
     out = best;
-    polish(qp, best_s, best_z, tol, -std::numeric_limits<double>::infinity(), out);
+    polish(qp, ops, bounds_ptr, best_s, best_z, tol, -std::numeric_limits<double>::infinity(), out);
   }
   return out;
 }

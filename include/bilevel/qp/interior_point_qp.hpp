@@ -12,6 +12,9 @@
 // strictly complementary (active multipliers and inactive slacks above the tolerance): the
 // backward passes need binding rows at zero slack and inactive rows at zero multiplier, which
 // the interior point reaches only to its tolerance. Degenerate solutions keep the iterate.
+// With a diagonal Q and scaled bounds as the only inequalities (BoundStructure) the Newton
+// matrix H is diagonal and each step is a Schur complement on the equality rows; the iteration is
+// the same, only the factor differs (ActiveSetFactor, diagonal HessianFactor).
 // A layer with quadratic constraints goes to InteriorPointQcqp, with the same settings.
 #include "bilevel/qp/dense_qp.hpp"
 
@@ -24,6 +27,9 @@ public:
   struct Config {
     double tolerance = 1e-11; ///< on the KKT residuals, relative to 1 + max(|q|, |h|, |b|)
     int max_iterations = 100;
+    /// Take the diagonal Newton path when the QP has BoundStructure (detected per QP); false
+    /// forces the dense path, against which tests and measurements compare it.
+    bool exploit_structure = true;
     /// Reads -<prefix>qp_tol and -<prefix>qp_max_it (prefix e.g. "alg_").
     static Config from_options(const std::string& prefix);
   };
