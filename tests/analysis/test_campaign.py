@@ -162,10 +162,11 @@ def test_campaign_stopped_halfway_and_resumed_equals_an_uninterrupted_one(tmp_pa
     whole = campaign(tmp_path / "whole")
     out = tmp_path / "stopped"
     stopped = campaign(out)
-    # Stop the campaign while its second run is under way (its file exists and holds rows).
+    # Stop the campaign while its second run is under way (its file exists and holds rows). A
+    # campaign goes seed by seed: aid s0, itd s0, then aid s1.
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        second = sorted(out.glob("aid-*-s1-*.h5"))
+        second = sorted(out.glob("itd-*-s0-*.h5"))
         if second and rows_flushed(second[0]) > 0:
             break
         time.sleep(0.05)
