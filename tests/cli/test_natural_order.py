@@ -2,7 +2,9 @@
 order at every rank count. Every registered problem runs a few outer iterations at 1, 2, 3 and 4
 ranks, and the written /x, /state/y and trace agree to 1e-10; on the problems whose data or
 variables are distributed, the hypergradient at the same x (the 1-rank run's, which varies entry
-by entry) agrees too, and so do the /x and /hypergrad that -hypergrad writes. A file written at
+by entry) agrees too, and so do the /x and /hypergrad that -hypergrad writes. Reports that reduce
+over the ranks outside these runs' paths (a stochastic solver's true hypergradient, the BatchNorm
+predictor's batch statistics) are compared on their trace columns. A file written at
 one rank count starts a run at another (-x_from, -restart_from) at the same x. obstacle_control's
 64 x 64 DMDA is split 1 x 2, 1 x 3 and 2 x 2 at 2, 3 and 4 ranks, so at 4 ranks PETSc's ordering
 (each rank's block contiguous) is not the grid's; the other distributed problems own contiguous
@@ -81,6 +83,20 @@ REPLICATED = {
     "affine_vi_box": ["-problem", "affine_vi_box", "-algorithm", "kkt_vi"],
 }
 RUNS = {**DISTRIBUTED, **REPLICATED}
+# Reports that reduce over the ranks in methods the runs above do not cover, compared the same way
+# and on the trace columns listed: (arguments, columns).
+REPORTS = {
+    # the true hypergradient of a stochastic solver (Newton on the reduced lower sums for y*, CG
+    # for v*), outside its own minibatch path: hypergrad_norm, inner_distance and lower_residual
+    "logreg_hyper_soba": (["-problem", "logreg_hyper", *SMALL_MNIST, "-algorithm", "soba",
+                           "-alg_outer_ratio", "1e-4"],
+                          ["hypergrad_norm", "inner_distance", "lower_residual"]),
+    # the BatchNorm predictor: batch statistics and their backward sums reduced over the ranks
+    "dfl_qp_batchnorm": (["-problem", "dfl_qp", "-problem_train", "16", "-problem_test", "8",
+                          "-problem_model", "batchnorm", "-algorithm", "qp_layer"],
+                         ["train_loss", "test_loss", "hypergrad_norm"]),
+}
+SUITE = [*RUNS.values(), *(args for args, _ in REPORTS.values())]
 WITHOUT_HYPERGRADIENT = {"dfl_qp", "sudoku_lp", "portfolio_layer", "ball_layer",
                          "finite_sum_quadratic"}
 OUTER_ITERS = 3
@@ -120,7 +136,7 @@ def short_runs(exe, tmp_path_factory):
     directory = tmp_path_factory.mktemp("ranks")
     suite = directory / "ranks.suite"
     suite.write_text("".join(f"{' '.join(args)} -outer_iters {OUTER_ITERS} -validate false\n"
-                             for args in RUNS.values()))
+                             for args in SUITE))
     files = {}
     for ranks in RANKS:
         files[ranks] = directory / f"suite{ranks}.h5"
@@ -131,27 +147,39 @@ def short_runs(exe, tmp_path_factory):
     return files
 
 
-def run_group(path, problem):
+def run_group(path, args, columns=("upper_objective",)):
+    """/x, /state/y and the trace `columns` of the suite's run with arguments `args`."""
+    prefix = f"run{SUITE.index(args):02d}_"
     with h5py.File(path, "r") as f:
-        (group,) = [name for name in f if f[name].attrs["problem"] in (problem, problem.encode())]
-        return {"x": f[group]["x"][()], "state/y": f[group]["state/y"][()],
-                "upper_objective": f[group]["trace/upper_objective"][()]}
+        (group,) = [f[name] for name in f if name.startswith(prefix)]
+        return {"x": group["x"][()], "state/y": group["state/y"][()],
+                **{column: group["trace"][column][()] for column in columns}}
+
+
+def assert_runs_agree(files, args, columns=("upper_objective",)):
+    reference = run_group(files[1], args, columns)
+    x = reference["x"]
+    # x has moved entry by entry (far beyond the tolerance), so a permuted x would fail.
+    assert np.ptp(x) > 1e-6 * np.max(np.abs(x)) or x.size == 1, args
+    differences = {}
+    for ranks in RANKS[1:]:
+        other = run_group(files[ranks], args, columns)
+        for name, want in reference.items():
+            assert np.all(np.isfinite(want)), f"{name} at 1 rank"
+            differences[name, ranks] = relative_difference(other[name], want)
+    print(" ".join(f"{name}@{ranks}: {err:.1e}" for (name, ranks), err in differences.items()))
+    assert max(differences.values()) <= 1e-10, differences
 
 
 @pytest.mark.parametrize("problem", sorted(RUNS))
 def test_short_runs_agree_at_1_to_4_ranks(short_runs, problem):
-    reference = run_group(short_runs[1], problem)
-    x = reference["x"]
-    # x has moved entry by entry (far beyond the tolerance), so a permuted x would fail.
-    assert np.ptp(x) > 1e-6 * np.max(np.abs(x)) or x.size == 1, problem
-    differences = {}
-    for ranks in RANKS[1:]:
-        other = run_group(short_runs[ranks], problem)
-        for name, want in reference.items():
-            differences[name, ranks] = relative_difference(other[name], want)
-    print(problem, " ".join(f"{name}@{ranks}: {err:.1e}"
-                            for (name, ranks), err in differences.items()))
-    assert max(differences.values()) <= 1e-10, differences
+    assert_runs_agree(short_runs, RUNS[problem])
+
+
+@pytest.mark.parametrize("report", sorted(REPORTS))
+def test_reports_agree_at_1_to_4_ranks(short_runs, report):
+    args, columns = REPORTS[report]
+    assert_runs_agree(short_runs, args, columns)
 
 
 @pytest.mark.parametrize("problem", sorted(set(DISTRIBUTED) - WITHOUT_HYPERGRADIENT))
@@ -159,7 +187,7 @@ def test_hypergrad_files_agree_at_1_to_4_ranks(run, tmp_path, short_runs, proble
     # The x the 1-rank run reached, as a file of its own (-x_from reads the root's /x).
     start = tmp_path / "x.h5"
     with h5py.File(start, "w") as f:
-        f["x"] = run_group(short_runs[1], problem)["x"]
+        f["x"] = run_group(short_runs[1], DISTRIBUTED[problem])["x"]
     files = {}
     for ranks in RANKS:
         files[ranks] = tmp_path / f"g{ranks}.h5"
