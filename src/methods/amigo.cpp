@@ -10,8 +10,7 @@ Amigo::Config Amigo::Config::from_options(const RunSpec& run) {
   Config c{};
   // Constant steps: the reference benchmark's, and those of the paper's convergence theorem.
   c.schedule = Schedule::from_options(run, 0.0, 0.0);
-  c.inner_steps = static_cast<int>(options::get_int(
-      "-alg_inner_steps", 10, 1, 1000000, "T: SGD steps on y and on v per outer iteration"));
+  c.inner_steps = inner_steps_from_options(1, "T: SGD steps on y and on v per outer iteration");
   return c;
 }
 

@@ -15,8 +15,7 @@ F2sa::Config F2sa::Config::from_options(const RunSpec& run) {
   // The exponents of the paper's theorem (Kwon et al. 2023, Thm. 3.1): inner k^(-4/7), outer
   // k^(-5/7); lambda grows as k^(1/7) so that lambda_k times the outer step is the inner step.
   c.schedule = Schedule::from_options(run, 4.0 / 7.0, 5.0 / 7.0);
-  c.inner_steps = static_cast<int>(options::get_int(
-      "-alg_inner_steps", 10, 1, 1000000, "T: SGD steps on y and on z per outer iteration"));
+  c.inner_steps = inner_steps_from_options(1, "T: SGD steps on y and on z per outer iteration");
   c.lambda0 = options::get_positive("-alg_lambda0", 1.0, "lambda_0: the penalty at k = 0");
   c.lambda_exponent = options::get_real("-alg_lambda_exponent", 1.0 / 7.0, 0.0, 1.0,
                                         "c: penalty lambda_k = lambda_0 (k + 1)^c");

@@ -10,9 +10,8 @@ Stocbio::Config Stocbio::Config::from_options(const RunSpec& run) {
   Config c{};
   // Constant steps (decay exponents 0), the paper's and the reference benchmark's.
   c.schedule = Schedule::from_options(run, 0.0, 0.0);
-  c.inner_steps = static_cast<int>(
-      options::get_int("-alg_inner_steps", 10, 1, 1000000, "T: SGD steps on y per iteration"));
-  c.neumann = NeumannOptions::from_options(c.schedule.step_size);
+  c.inner_steps = inner_steps_from_options(1, "T: SGD steps on y per iteration");
+  c.neumann = NeumannOptions::from_options(c.schedule.step_size, 1);
   return c;
 }
 

@@ -33,6 +33,10 @@ StochasticBilevelMethod::Schedule::from_options(const RunSpec& run, double inner
   return s;
 }
 
+int StochasticBilevelMethod::inner_steps_from_options(int min_steps, const char* meaning) {
+  return static_cast<int>(options::get_int("-alg_inner_steps", 10, min_steps, 1000000, meaning));
+}
+
 double StochasticBilevelMethod::Schedule::inner_step(long long k) const {
   return step_size / std::pow(static_cast<double>(k + 1), inner_decay);
 }

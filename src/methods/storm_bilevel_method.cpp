@@ -21,7 +21,7 @@ StormBilevelMethod::Config StormBilevelMethod::Config::from_options(const RunSpe
                                  "eta: STORM momentum eta_k = eta / (k + 1)^decay");
   c.momentum_decay = options::get_real("-alg_momentum_decay", 2.0 / 3.0, 0.0, 1.0,
                                        "decay exponent of the STORM momentum eta_k");
-  c.series = NeumannSeriesOptions::from_options(c.schedule.step_size);
+  c.series = NeumannOptions::from_options(c.schedule.step_size, 0);
   return c;
 }
 

@@ -11,7 +11,7 @@ Ttsa::Config Ttsa::Config::from_options(const RunSpec& run) {
   // (k + 1)^{-3/5}.
   c.schedule = Schedule::from_options(run, 0.4, 0.6);
   c.inner_steps = 1;
-  c.neumann = NeumannOptions::from_options(c.schedule.step_size);
+  c.neumann = NeumannOptions::from_options(c.schedule.step_size, 1);
   return c;
 }
 

@@ -11,9 +11,8 @@ Vrbo::Config Vrbo::Config::from_options(const RunSpec& run) {
   c.period_frac = options::get_positive(
       "-alg_period_frac", 128.0,
       "full-batch estimates every (n_inner + n_outer) period_frac / batch_size outer iterations");
-  c.inner_steps = static_cast<int>(
-      options::get_int("-alg_inner_steps", 10, 0, 1000000, "m: the m + 1 inner SPIDER steps"));
-  c.series = NeumannSeriesOptions::from_options(c.schedule.step_size);
+  c.inner_steps = inner_steps_from_options(0, "m: the m + 1 inner SPIDER steps");
+  c.series = NeumannOptions::from_options(c.schedule.step_size, 0);
   return c;
 }
 

@@ -1,18 +1,8 @@
 #include "bilevel/solvers/paired_neumann_hypergradient.hpp"
 
-#include "bilevel/core/options.hpp"
 #include "bilevel/solvers/stochastic_neumann.hpp"
 
 namespace bilevel {
-
-NeumannSeriesOptions NeumannSeriesOptions::from_options(double default_step) {
-  NeumannSeriesOptions o{};
-  o.products = static_cast<int>(options::get_int("-alg_neumann_terms", 10, 0, 100000,
-                                                 "Q: Hessian products of the Neumann series"));
-  o.step = options::get_positive("-alg_neumann_step", default_step,
-                                 "eta of the Neumann series (at most 1 / L of grad^2_yy g)");
-  return o;
-}
 
 std::vector<StochasticDirections> PairedNeumannHypergradient::evaluate(
     const std::vector<IteratePoint>& points, const std::vector<long long>& lower,

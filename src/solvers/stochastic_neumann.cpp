@@ -12,10 +12,10 @@ namespace {
 constexpr std::uint64_t kLengthStream = 0x6e65'756d'616e'6e00ULL;
 } // namespace
 
-NeumannOptions NeumannOptions::from_options(double default_step) {
+NeumannOptions NeumannOptions::from_options(double default_step, int min_products) {
   NeumannOptions o{};
-  o.steps = static_cast<int>(
-      options::get_int("-alg_neumann_terms", 10, 1, 1000000,
+  o.products = static_cast<int>(
+      options::get_int("-alg_neumann_terms", 10, min_products, 1000000,
                        "Q: Hessian products of the Neumann series (the truncation of its length "
                        "where the length is random)"));
   o.step = options::get_positive("-alg_neumann_step", default_step,
@@ -65,7 +65,7 @@ StochasticNeumann::summed_hypergradient(const Vector& x, const Vector& y,
                                         const NeumannOptions& options, const DrawLower& draw_lower,
                                         const std::vector<long long>& upper, Vector& v) {
   const auto inverse = [&](const Vector& b) {
-    return sum(x, y, b, options.steps + 1, options.step, draw_lower);
+    return sum(x, y, b, options.products + 1, options.step, draw_lower);
   };
   return hypergradient(x, y, inverse, draw_lower, upper, v);
 }
@@ -74,7 +74,7 @@ StochasticNeumann::Vector StochasticNeumann::sampled_hypergradient(
     const Vector& x, const Vector& y, const NeumannOptions& options, int length,
     const DrawLower& draw_lower, const std::vector<long long>& upper, Vector& v) {
   const auto inverse = [&](const Vector& b) {
-    return sample(x, y, b, length, options.steps, options.step, draw_lower);
+    return sample(x, y, b, length, options.products, options.step, draw_lower);
   };
   return hypergradient(x, y, inverse, draw_lower, upper, v);
 }

@@ -44,6 +44,10 @@ public:
     double outer_step(long long k) const;
   };
 
+  /// -alg_inner_steps, the inner loop length of the solvers that have one (default 10, the
+  /// reference benchmark's), at least `min_steps`; `meaning` is its -help text.
+  static int inner_steps_from_options(int min_steps, const char* meaning);
+
   explicit StochasticBilevelMethod(Schedule schedule) : schedule_(schedule) {}
 
   /// Requires a finite sum; starts y at the problem's initial y and v at zero.

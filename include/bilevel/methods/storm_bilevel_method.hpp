@@ -23,7 +23,7 @@ public:
     Schedule schedule;
     double momentum;       ///< eta
     double momentum_decay; ///< eta_k = eta / (k + 1)^momentum_decay
-    NeumannSeriesOptions series;
+    NeumannOptions series;
     /// The shared options of MRBO and SUSTAIN, with the reference benchmark's defaults, read
     /// inside the method's own OptionSection.
     static Config from_options(const RunSpec& run);

@@ -24,7 +24,7 @@ public:
     /// Full-batch period as the reference benchmark sets it: (n + m) period_frac / batch.
     double period_frac;
     int inner_steps; ///< m
-    NeumannSeriesOptions series;
+    NeumannOptions series;
     static Config from_options(const RunSpec& run);
   };
   explicit Vrbo(Config config)
@@ -43,7 +43,7 @@ protected:
 private:
   double period_frac_;
   int inner_steps_;
-  NeumannSeriesOptions series_;
+  NeumannOptions series_;
   long long period_ = 1;
   std::optional<PairedNeumannHypergradient> hypergradient_;
   std::optional<RecursiveEstimate> d_y_, d_x_;

@@ -12,18 +12,11 @@
 // both estimates of -[grad^2_yy g]^{-1} grad_y f truncated after Q + 1 terms (eta <= 1 / L_g):
 // StochasticNeumann's sum() and sample(), here on batches drawn once for both points.
 #include "bilevel/solvers/minibatch_oracles.hpp"
+#include "bilevel/solvers/stochastic_neumann.hpp"
 
 #include <vector>
 
 namespace bilevel {
-
-/// The series' options: -alg_neumann_terms (Q) and -alg_neumann_step (eta).
-struct NeumannSeriesOptions {
-  int products; ///< Q: Hessian products of the partial sums; the longest random product
-  double step;  ///< eta, at most 1 / L_g
-  /// The reference benchmark's defaults: Q = 10, eta = the method's step size.
-  static NeumannSeriesOptions from_options(double default_step);
-};
 
 /// The two directions at one point.
 struct StochasticDirections {
@@ -40,8 +33,7 @@ struct IteratePoint {
 class PairedNeumannHypergradient {
 public:
   /// `random_length`: SUSTAIN's single product of random length instead of the partial sums.
-  PairedNeumannHypergradient(MinibatchOracles& oracles, NeumannSeriesOptions options,
-                             bool random_length)
+  PairedNeumannHypergradient(MinibatchOracles& oracles, NeumannOptions options, bool random_length)
       : oracles_(oracles), options_(options), random_length_(random_length) {}
 
   /// The directions at every point of `points`, all on the batches `lower` (I), `upper` (J)
@@ -51,7 +43,7 @@ public:
            const std::vector<long long>& upper,
            const std::vector<std::vector<long long>>& series) const;
 
-  const NeumannSeriesOptions& options() const { return options_; }
+  const NeumannOptions& options() const { return options_; }
   bool random_length() const { return random_length_; }
 
 private:
@@ -60,7 +52,7 @@ private:
                           const std::vector<std::vector<long long>>& series) const;
 
   MinibatchOracles& oracles_;
-  NeumannSeriesOptions options_;
+  NeumannOptions options_;
   bool random_length_;
 };
 

@@ -19,13 +19,15 @@
 
 namespace bilevel {
 
-/// The series' options, shared by the methods that use it: -alg_neumann_terms (Q) and
-/// -alg_neumann_step (eta).
+/// The series' options, shared by every method that uses a stochastic Neumann series (here and
+/// in PairedNeumannHypergradient): -alg_neumann_terms (Q) and -alg_neumann_step (eta).
 struct NeumannOptions {
-  int steps;   ///< Q: Hessian products (sum()) or the truncation of the random length (sample())
-  double step; ///< eta, at most 1/L_g
-  /// The reference benchmark's defaults: Q = 10, eta = the method's inner step size.
-  static NeumannOptions from_options(double default_step);
+  int products; ///< Q: Hessian products of the partial sums; bounds the random length's products
+  double step;  ///< eta, at most 1/L_g
+  /// The reference benchmark's defaults: Q = 10, eta = the method's step size. `min_products`:
+  /// the smallest Q the method's estimate is defined for (a random length in {0, ..., Q - 1}
+  /// needs Q >= 1).
+  static NeumannOptions from_options(double default_step, int min_products);
 };
 
 class StochasticNeumann {
