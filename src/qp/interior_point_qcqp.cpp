@@ -1,5 +1,7 @@
 #include "bilevel/qp/interior_point_qcqp.hpp"
 
+#include "bilevel/qp/step_to_boundary.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -97,15 +99,6 @@ private:
   const Vector &s_, &z_;
   Eigen::PartialPivLU<Matrix> lu_;
 };
-
-/// The largest alpha in [0, 1] with v + alpha dv >= 0.
-double max_step(const Vector& v, const Vector& dv) {
-  double alpha = 1.0;
-  for (Eigen::Index i = 0; i < v.size(); ++i)
-    if (dv[i] < 0)
-      alpha = std::min(alpha, -v[i] / dv[i]);
-  return alpha;
-}
 
 Iterate advance(const Iterate& it, const Step& st, double alpha) {
   return {it.y + alpha * st.dy, it.s + alpha * st.ds, it.z + alpha * st.dz, it.nu + alpha * st.dnu};
@@ -209,7 +202,8 @@ QpSolution InteriorPointQcqp::solve(const DenseQp& qp) const {
     // Predictor (target 0) for the centring sigma = (mu_affine / mu)^3, then the centred step.
     const double mu = sz.sum() / static_cast<double>(m);
     const Step affine = newton.solve(r, sz);
-    const double alpha_affine = std::min(max_step(it.s, affine.ds), max_step(it.z, affine.dz));
+    const double alpha_affine =
+        std::min(step_to_boundary(it.s, affine.ds), step_to_boundary(it.z, affine.dz));
     const double mu_affine =
         (it.s + alpha_affine * affine.ds).dot(it.z + alpha_affine * affine.dz) /
         static_cast<double>(m);
@@ -234,8 +228,8 @@ QpSolution InteriorPointQcqp::solve(const DenseQp& qp) const {
     // step while the nonlinear primal residual follows only linearly, down into round-off; then
     // backtracking on the merit.
     const double boundary = std::max(0.99, 1.0 - residual);
-    double alpha =
-        std::min(1.0, boundary * std::min(max_step(it.s, step.ds), max_step(it.z, step.dz)));
+    double alpha = std::min(
+        1.0, boundary * std::min(step_to_boundary(it.s, step.ds), step_to_boundary(it.z, step.dz)));
     const double start = merit(r, it, target);
     bool accepted = false;
     for (int halving = 0; halving < 40 && !accepted; ++halving, alpha *= 0.5) {

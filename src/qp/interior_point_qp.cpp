@@ -4,6 +4,7 @@
 #include "bilevel/core/options.hpp"
 #include "bilevel/qp/active_set_factor.hpp"
 #include "bilevel/qp/interior_point_qcqp.hpp"
+#include "bilevel/qp/step_to_boundary.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -169,15 +170,6 @@ Step refined_step(const DenseQp& qp, const Products& ops, const ActiveSetFactor&
     }
   }
   return st;
-}
-
-/// The largest alpha in [0, 1] with v + alpha dv >= 0.
-double max_step(const Vector& v, const Vector& dv) {
-  double alpha = 1.0;
-  for (Eigen::Index i = 0; i < v.size(); ++i)
-    if (dv[i] < 0)
-      alpha = std::min(alpha, -v[i] / dv[i]);
-  return alpha;
 }
 
 bool finite(const Step& st) {
@@ -381,7 +373,7 @@ QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
     Step step = refined_step(qp, ops, K, s, z, r_d, r_pi, r_pe,
                              m > 0 ? Vector(s.cwiseProduct(z)) : s, 1e-3 * tol);
     if (m > 0 && finite(step)) {
-      const double alpha = std::min(max_step(s, step.ds), max_step(z, step.dz));
+      const double alpha = std::min(step_to_boundary(s, step.ds), step_to_boundary(z, step.dz));
       const double mu_aff = (s + alpha * step.ds).dot(z + alpha * step.dz) / static_cast<double>(m);
       const double sigma = std::pow(std::clamp(mu_aff / mu, 0.0, 1.0), 3);
       const Vector r_c =
@@ -394,7 +386,8 @@ QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
     }
     double alpha = 1.0;
     if (m > 0)
-      alpha = std::min(1.0, 0.99 * std::min(max_step(s, step.ds), max_step(z, step.dz)));
+      alpha = std::min(1.0,
+                       0.99 * std::min(step_to_boundary(s, step.ds), step_to_boundary(z, step.dz)));
     out.y += alpha * step.dy;
     if (qp.A.rows() > 0)
       out.nu += alpha * step.dnu;
