@@ -3,6 +3,7 @@
 // the start of the same run (docs/performance.md). Start
 // it with mpiexec at any rank count (benchmarks/run-micro does); rank 0 reports, the other ranks
 // run the same collective benchmarks silently.
+#include "adversarial_ls_kernels.hpp"
 #include "harness.hpp"
 #include "minibatch_kernel.hpp"
 
@@ -234,6 +235,8 @@ void run(MPI_Comm comm, int rank, int size) {
   Logreg logreg(comm);
   Hyperclean hyperclean(comm);
   register_benchmarks(comm, logreg, hyperclean, triad, dgemm, limits);
+  bench::AdversarialLsKernels adversarial(comm);
+  adversarial.register_benchmarks(comm, limits);
   bench::MinibatchKernel quadratic_batch(
       create_problem(comm, "finite_sum_quadratic", kQuadraticMinibatchOptions));
   bench::MinibatchKernel hyperclean_batch(
@@ -257,6 +260,7 @@ void run(MPI_Comm comm, int rank, int size) {
   benchmark::AddCustomContext("logreg_hyper_options", kLogregOptions);
   benchmark::AddCustomContext("hyperclean_options", kHypercleanOptions);
   benchmark::AddCustomContext("minibatch_hyperclean_options", kHypercleanMinibatchOptions);
+  benchmark::AddCustomContext("adversarial_ls_options", bench::AdversarialLsKernels::options());
   bench::NullReporter silent;
   benchmark::RunSpecifiedBenchmarks(rank == 0 ? nullptr : &silent);
 }

@@ -1,5 +1,6 @@
 #include "bilevel/problems/adversarial_ls.hpp"
 
+#include "bilevel/core/collective_ledger.hpp"
 #include "bilevel/core/counter_rng.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
@@ -8,6 +9,7 @@
 #include "bilevel/io/text_table.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <numeric>
@@ -72,6 +74,39 @@ std::vector<PetscInt> random_positions(PetscInt n, long long seed) {
   return position;
 }
 
+/// This rank's entries of a Vec, for reading or for writing, returned to PETSc on scope exit; a
+/// null Vec has none.
+class LocalEntries {
+public:
+  enum Mode { read, write };
+  explicit LocalEntries(Vec v, Mode mode = read) : v_(v), mode_(mode) {
+    if (!v_)
+      return;
+    if (mode_ == read)
+      BB_PETSC(VecGetArrayRead(v_, const_cast<const PetscScalar**>(&values_)));
+    else
+      BB_PETSC(VecGetArrayWrite(v_, &values_));
+  }
+  ~LocalEntries() {
+    if (!v_)
+      return;
+    // A destructor must not throw; restoring an array obtained above cannot fail.
+    if (mode_ == read)
+      (void)VecRestoreArrayRead(v_, const_cast<const PetscScalar**>(&values_));
+    else
+      (void)VecRestoreArrayWrite(v_, &values_);
+  }
+  LocalEntries(const LocalEntries&) = delete;
+  LocalEntries& operator=(const LocalEntries&) = delete;
+  double operator[](PetscInt i) const { return values_[i]; }
+  PetscScalar& operator[](PetscInt i) { return values_[i]; }
+
+private:
+  Vec v_;
+  Mode mode_;
+  PetscScalar* values_ = nullptr;
+};
+
 } // namespace
 
 AdversarialLs::Config AdversarialLs::Config::from_options(const RunSpec& run) {
@@ -113,8 +148,6 @@ AdversarialLs::AdversarialLs(MPI_Comm comm, Config config) : Problem(comm), conf
   BB_PETSC(VecGetOwnershipRange(b_, &begin, &end));
   m_ = duplicate(b_);
   support_ = duplicate(b_);
-  residual_ = duplicate(b_);
-  work_y_ = duplicate(b_);
   BB_PETSC(MatCreateDense(comm, end - begin, PETSC_DECIDE, n_, d_, nullptr, A_.receive()));
   BB_PETSC(MatCreateVecs(A_, work_x_.receive(), nullptr));
 
@@ -183,55 +216,66 @@ void AdversarialLs::initial_y(Vec, Vec y) const {
   BB_PETSC(VecCopy(b_, y));
 }
 
-void AdversarialLs::residual(Vec x, Vec y) const {
-  BB_PETSC(MatMult(A_, x, residual_));
-  BB_PETSC(VecAXPY(residual_, -1.0, y));
-}
-
 double AdversarialLs::evaluate_upper_value(Vec x, Vec y) {
-  residual(x, y);
-  PetscReal norm = 0;
-  BB_PETSC(VecNorm(residual_, NORM_2, &norm));
-  return 0.5 * norm * norm / static_cast<double>(n_);
+  const LocalEntries py(y);
+  double sum = 0;
+  pass_(A_, x, nullptr, [&](DenseRowBlock& block) {
+    for (PetscInt k = 0; k < block.rows; ++k) {
+      const double r = block.products[k] - py[block.first + k];
+      sum += r * r;
+    }
+  });
+  logged_allreduce(comm(), &sum, 1, MPI_SUM);
+  return 0.5 * sum / static_cast<double>(n_);
 }
 
 void AdversarialLs::evaluate_upper_gradient(Vec x, Vec y, Vec gx, Vec gy) {
-  residual(x, y);
+  // grad_x f = (1/n) A'r, grad_y f = -(1/n) r, r = Ax - y
   const double scale = 1.0 / static_cast<double>(n_);
-  if (gx) {
-    BB_PETSC(MatMultTranspose(A_, residual_, gx));
-    BB_PETSC(VecScale(gx, scale));
-  }
-  if (gy)
-    BB_PETSC(VecAXPBY(gy, -scale, 0.0, residual_));
+  const LocalEntries py(y);
+  LocalEntries out_y(gy, LocalEntries::write);
+  pass_(A_, x, gx, [&](DenseRowBlock& block) {
+    for (PetscInt k = 0; k < block.rows; ++k) {
+      const PetscInt i = block.first + k;
+      const double r = block.products[k] - py[i];
+      if (gx)
+        block.weights[k] = scale * r;
+      if (gy)
+        out_y[i] = -scale * r;
+    }
+  });
 }
 
 double AdversarialLs::evaluate_lower_value(Vec x, Vec y) {
   // (1/2n) (r'Mr + lambda (y - b)'M(y - b)), r = Ax - y
-  residual(x, y);
-  PetscScalar fit = 0, penalty = 0;
-  BB_PETSC(VecPointwiseMult(work_y_, m_, residual_));
-  BB_PETSC(VecDot(work_y_, residual_, &fit));
-  BB_PETSC(VecWAXPY(residual_, -1.0, b_, y));
-  BB_PETSC(VecPointwiseMult(work_y_, m_, residual_));
-  BB_PETSC(VecDot(work_y_, residual_, &penalty));
-  return 0.5 * (fit + config_.lambda * penalty) / static_cast<double>(n_);
+  const LocalEntries py(y), pm(m_), pb(b_);
+  double sum = 0;
+  pass_(A_, x, nullptr, [&](DenseRowBlock& block) {
+    for (PetscInt k = 0; k < block.rows; ++k) {
+      const PetscInt i = block.first + k;
+      const double r = block.products[k] - py[i], shift = py[i] - pb[i];
+      sum += pm[i] * (r * r + config_.lambda * shift * shift);
+    }
+  });
+  logged_allreduce(comm(), &sum, 1, MPI_SUM);
+  return 0.5 * sum / static_cast<double>(n_);
 }
 
 void AdversarialLs::evaluate_lower_gradient(Vec x, Vec y, Vec gx, Vec gy) {
   // grad_x g = (1/n) A'M r, grad_y g = (1/n) M(-r + lambda (y - b))
-  residual(x, y);
   const double scale = 1.0 / static_cast<double>(n_);
-  BB_PETSC(VecPointwiseMult(work_y_, m_, residual_));
-  if (gx) {
-    BB_PETSC(MatMultTranspose(A_, work_y_, gx));
-    BB_PETSC(VecScale(gx, scale));
-  }
-  if (gy) {
-    BB_PETSC(VecWAXPY(residual_, -1.0, b_, y));
-    BB_PETSC(VecPointwiseMult(gy, m_, residual_));
-    BB_PETSC(VecAXPBY(gy, -scale, config_.lambda * scale, work_y_));
-  }
+  const LocalEntries py(y), pm(m_), pb(b_);
+  LocalEntries out_y(gy, LocalEntries::write);
+  pass_(A_, x, gx, [&](DenseRowBlock& block) {
+    for (PetscInt k = 0; k < block.rows; ++k) {
+      const PetscInt i = block.first + k;
+      const double weighted = pm[i] * (block.products[k] - py[i]);
+      if (gx)
+        block.weights[k] = scale * weighted;
+      if (gy)
+        out_y[i] = scale * (config_.lambda * pm[i] * (py[i] - pb[i]) - weighted);
+    }
+  });
 }
 
 void AdversarialLs::evaluate_lower_hess_yy(Vec, Vec, Vec v, Vec out) {
@@ -240,15 +284,24 @@ void AdversarialLs::evaluate_lower_hess_yy(Vec, Vec, Vec v, Vec out) {
 }
 
 void AdversarialLs::evaluate_lower_hess_xy(Vec, Vec, Vec v, Vec out_x) {
-  BB_PETSC(VecPointwiseMult(work_y_, m_, v));
-  BB_PETSC(MatMultTranspose(A_, work_y_, out_x));
-  BB_PETSC(VecScale(out_x, -1.0 / static_cast<double>(n_)));
+  // -(1/n) A'M v
+  const double scale = -1.0 / static_cast<double>(n_);
+  const LocalEntries pv(v), pm(m_);
+  pass_(A_, nullptr, out_x, [&](DenseRowBlock& block) {
+    for (PetscInt k = 0; k < block.rows; ++k)
+      block.weights[k] = scale * pm[block.first + k] * pv[block.first + k];
+  });
 }
 
 void AdversarialLs::evaluate_lower_hess_yx(Vec, Vec, Vec w, Vec out_y) {
-  BB_PETSC(MatMult(A_, w, work_y_));
-  BB_PETSC(VecPointwiseMult(out_y, m_, work_y_));
-  BB_PETSC(VecScale(out_y, -1.0 / static_cast<double>(n_)));
+  // -(1/n) M A w
+  const double scale = -1.0 / static_cast<double>(n_);
+  const LocalEntries pm(m_);
+  LocalEntries out(out_y, LocalEntries::write);
+  pass_(A_, w, nullptr, [&](DenseRowBlock& block) {
+    for (PetscInt k = 0; k < block.rows; ++k)
+      out[block.first + k] = scale * pm[block.first + k] * block.products[k];
+  });
 }
 
 Curvature AdversarialLs::lower_curvature(Vec, Vec, CurvatureNeed) {
@@ -257,33 +310,46 @@ Curvature AdversarialLs::lower_curvature(Vec, Vec, CurvatureNeed) {
   return {0.0, (1.0 + config_.lambda) * largest / static_cast<double>(n_)};
 }
 
-double AdversarialLs::phi(Vec x) const {
-  BB_PETSC(MatMult(A_, x, work_y_));
-  BB_PETSC(VecAXPY(work_y_, -1.0, b_));
-  BB_PETSC(VecPointwiseMult(residual_, support_, work_y_));
-  PetscReal norm = 0;
-  BB_PETSC(VecNorm(residual_, NORM_2, &norm));
+AdversarialLs::Fit AdversarialLs::fit(Vec x) {
+  const LocalEntries pb(b_), ps(support_);
+  std::array<double, 2> sums{}; // sum over the support of M of (a_i x - b_i)^2, sum over all
+  pass_(A_, x, nullptr, [&](DenseRowBlock& block) {
+    for (PetscInt k = 0; k < block.rows; ++k) {
+      const PetscInt i = block.first + k;
+      const double e = block.products[k] - pb[i];
+      sums[0] += ps[i] * e * e;
+      sums[1] += e * e;
+    }
+  });
+  logged_allreduce(comm(), sums.data(), 2, MPI_SUM);
   const double shrink = config_.lambda / (1.0 + config_.lambda);
-  return 0.5 * shrink * shrink * norm * norm / static_cast<double>(n_);
+  return {0.5 * shrink * shrink * sums[0] / static_cast<double>(n_),
+          sums[1] / static_cast<double>(n_)};
 }
 
 void AdversarialLs::exact_hypergradient(Vec x, Vec grad, Vec y_star) {
-  (void)phi(x); // work_y_ = Ax - b, residual_ = its restriction to the support of M
+  // grad phi = (s^2/n) A' S (Ax - b), S the support of M, s = lambda/(1+lambda);
+  // y* = Ax - s (Ax - b) on the support, Ax off it.
   const double shrink = config_.lambda / (1.0 + config_.lambda);
-  BB_PETSC(MatMultTranspose(A_, residual_, grad));
-  BB_PETSC(VecScale(grad, shrink * shrink / static_cast<double>(n_)));
-  if (y_star) {
-    // y* = Ax - s (Ax - b) on the support (s = lambda/(1+lambda)), Ax off it.
-    BB_PETSC(VecWAXPY(y_star, 1.0, b_, work_y_));
-    BB_PETSC(VecAXPY(y_star, -shrink, residual_));
-  }
+  const double scale = shrink * shrink / static_cast<double>(n_);
+  const LocalEntries pb(b_), ps(support_);
+  LocalEntries out_y(y_star, LocalEntries::write);
+  pass_(A_, x, grad, [&](DenseRowBlock& block) {
+    for (PetscInt k = 0; k < block.rows; ++k) {
+      const PetscInt i = block.first + k;
+      const double e = block.products[k] - pb[i], pinned = ps[i] * e;
+      if (grad)
+        block.weights[k] = scale * pinned;
+      if (y_star)
+        out_y[i] = pb[i] + e - shrink * pinned;
+    }
+  });
 }
 
 void AdversarialLs::report_metrics(Vec x, Vec, Record& record) {
-  record.set("phi", phi(x));
-  PetscReal norm = 0;
-  BB_PETSC(VecNorm(work_y_, NORM_2, &norm));
-  record.set("mse", norm * norm / static_cast<double>(n_));
+  const Fit f = fit(x);
+  record.set("phi", f.phi);
+  record.set("mse", f.mse);
 }
 
 void AdversarialLs::export_data(hid_t group) const {

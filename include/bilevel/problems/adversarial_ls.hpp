@@ -11,6 +11,8 @@
 //   phi(x) = (1/2n) (lambda/(1+lambda))^2 sum_{m_i > 0} (a_i x - b_i)^2.
 // Data: the diabetes set (442 x 10) that Debian's python3-sklearn ships, standardised, or a
 // synthetic set of any size; rows of A and the entries of y, b, m are distributed across ranks.
+// Every oracle that touches A is one DenseRowPass over its rows (A x and A' r in one read of A).
+#include "bilevel/problems/dense_row_pass.hpp"
 #include "bilevel/problems/problem.hpp"
 #include "bilevel/problems/run_spec.hpp"
 
@@ -46,6 +48,8 @@ public:
   /// `phi` (the closed form above at x) and `mse` = (1/n) ||Ax - b||^2.
   void report_metrics(Vec x, Vec y, Record& record) override;
   void export_data(hid_t group) const override;
+  /// A (n x d, MATMPIDENSE, rows distributed as y's entries): for checks and benchmarks.
+  Mat matrix() const { return A_; }
 
 private:
   // Problem's public oracles count each call (oracle_counts()) and call these.
@@ -57,16 +61,18 @@ private:
   void evaluate_lower_hess_xy(Vec x, Vec y, Vec v, Vec out_x) override;
   void evaluate_lower_hess_yx(Vec x, Vec y, Vec w, Vec out_y) override;
 
-  /// residual_ = Ax - y.
-  void residual(Vec x, Vec y) const;
-  /// The closed-form phi(x); leaves A x - b in work_y_.
-  double phi(Vec x) const;
+  struct Fit {
+    double phi; ///< the closed form above
+    double mse; ///< (1/n) ||Ax - b||^2
+  };
+  Fit fit(Vec x);
 
   Config config_;
   PetscInt n_ = 0, d_ = 0;
   OwnedMat A_;
   OwnedVec b_, m_, support_; ///< support_: 1 where m_i > 0, else 0
-  OwnedVec residual_, work_y_, work_x_;
+  OwnedVec work_x_;          ///< the layout of x
+  DenseRowPass pass_;
 };
 
 } // namespace bilevel
