@@ -134,6 +134,7 @@ void QpLayerTraining::step(Vec x, Record& record) {
     record.set("oracle_error", (grad - reference).norm() / reference.norm());
     record.set("oracle_cosine", grad.dot(reference) / (grad.norm() * reference.norm()));
   }
+  record.set("learning_rate", optimizer_.learning_rate()); // this row's update
   {
     LogScope scope(log_events().outer_step);
     optimizer_.apply(model, grad);

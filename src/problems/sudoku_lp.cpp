@@ -10,6 +10,7 @@
 #include <array>
 #include <cmath>
 #include <numeric>
+#include <string>
 
 namespace bilevel {
 
@@ -59,6 +60,47 @@ std::vector<int> random_board(const CounterRng& rng, int k) {
     }
   return board;
 }
+
+/// Every sum-to-one rule of an N x N board (boxes k x k), one row each: each cell holds one
+/// digit, and each digit appears once in each row, column and box.
+Matrix sudoku_rules(int k) {
+  const int N = k * k;
+  Matrix rules = Matrix::Zero(N * N + 3 * N * N, N * N * N);
+  Eigen::Index r = 0;
+  for (int cell = 0; cell < N * N; ++cell, ++r)
+    rules.row(r).segment(N * cell, N).setOnes();
+  for (int d = 0; d < N; ++d)
+    for (int i = 0; i < N; ++i, r += 3)
+      for (int j = 0; j < N; ++j) {
+        const int box_cell = N * (k * (i / k) + j / k) + k * (i % k) + j % k;
+        rules(r, N * (N * i + j) + d) = 1.0;     // digit d once in row i
+        rules(r + 1, N * (N * j + i) + d) = 1.0; // ... in column i
+        rules(r + 2, N * box_cell + d) = 1.0;    // ... in box i
+      }
+  return rules;
+}
+
+/// The first `count` rows of `rows` that are linearly independent of the earlier chosen ones
+/// (Gram-Schmidt on the chosen rows); InputError when there are fewer.
+Matrix independent_rows(const Matrix& rows, Eigen::Index count) {
+  Matrix chosen(count, rows.cols()), basis(count, rows.cols()); // basis: orthonormal
+  Eigen::Index found = 0;
+  for (Eigen::Index r = 0; r < rows.rows() && found < count; ++r) {
+    Eigen::VectorXd v = rows.row(r).transpose();
+    for (Eigen::Index b = 0; b < found; ++b) // twice, for orthogonality to round-off
+      v -= basis.row(b).dot(v) * basis.row(b).transpose();
+    for (Eigen::Index b = 0; b < found; ++b)
+      v -= basis.row(b).dot(v) * basis.row(b).transpose();
+    if (v.norm() <= 1e-8 * rows.row(r).norm())
+      continue;
+    chosen.row(found) = rows.row(r);
+    basis.row(found++) = v.transpose() / v.norm();
+  }
+  if (found < count)
+    throw InputError("-problem_init rules: the Sudoku rules have rank " + std::to_string(found) +
+                     ", below -problem_eq " + std::to_string(count));
+  return chosen;
+}
 } // namespace
 
 SudokuLp::Config SudokuLp::Config::from_options(const RunSpec& run) {
@@ -75,6 +117,9 @@ SudokuLp::Config SudokuLp::Config::from_options(const RunSpec& run) {
       options::get_int("-problem_clues", c.size == 9 ? 30 : 8, 0, cells, "given cells per puzzle");
   c.equalities = options::get_int("-problem_eq", c.size == 9 ? 249 : 40, 1, cells * c.size - 1,
                                   "rows of the learned A");
+  c.rules_init = options::get_choice("-problem_init", "random", {"random", "rules"},
+                                     "A's start: U[0, 1] entries (OptNet's), or the Sudoku "
+                                     "rules themselves (the layer's ceiling)") == "rules";
   c.seed = run.seed;
   return c;
 }
@@ -99,6 +144,9 @@ SudokuLp::SudokuLp(MPI_Comm comm, Config config)
       clues_(N * cell + board[static_cast<std::size_t>(cell)], s) = 1.0;
     }
   }
+  if (config_.rules_init)
+    rules_ = independent_rows(sudoku_rules(box_side(static_cast<std::size_t>(N * N))),
+                              config_.equalities);
 }
 
 bool SudokuLp::valid_board(const std::vector<int>& board) {
@@ -126,6 +174,11 @@ bool SudokuLp::valid_board(const std::vector<int>& board) {
 SudokuLp::Vector SudokuLp::initial_model() const {
   const CounterRng rng(static_cast<std::uint64_t>(config_.seed), kInit);
   Vector x0 = Vector::Zero(nx()); // z0 = 0: b = A 1
+  if (config_.rules_init) {
+    Eigen::Map<RowMajor>(x0.data(), config_.equalities, cells()) = rules_;
+    x0.tail(cells()).setConstant(-std::log(static_cast<double>(config_.size))); // b = 1
+    return x0;
+  }
   const Eigen::Index entries = config_.equalities * cells();
   for (Eigen::Index i = 0; i < entries; ++i)
     x0[i] = rng.uniform(static_cast<std::uint64_t>(i));

@@ -1,9 +1,11 @@
 #include "bilevel/solvers/model_optimizer.hpp"
 
+#include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/io/hdf5.hpp"
 
 #include <cmath>
+#include <string>
 
 namespace bilevel {
 
@@ -18,6 +20,13 @@ ModelOptimizer::Config ModelOptimizer::Config::from_options(double default_learn
   c.learning_rate = options::get_positive("-alg_lr", default_learning_rate, "learning rate");
   c.clip = options::get_real("-alg_clip", 2.0, 0.0, 1e300,
                              "gradient-norm clipping threshold (0 = none)");
+  c.decay = options::get_positive("-alg_lr_decay", 1.0,
+                                  "multiply the learning rate by this (at most 1) every "
+                                  "-alg_lr_decay_every updates (1 = constant)");
+  if (c.decay > 1.0)
+    throw InputError("-alg_lr_decay must be at most 1 (a decay), got " + std::to_string(c.decay));
+  c.decay_every = options::get_int("-alg_lr_decay_every", 1000, 1, 1000000000,
+                                   "updates (minibatches) between learning-rate decays");
   return c;
 }
 
@@ -25,20 +34,26 @@ void ModelOptimizer::apply(Eigen::VectorXd& x, Eigen::VectorXd& grad) {
   const double norm = grad.norm();
   if (config_.clip > 0 && norm > config_.clip)
     grad *= config_.clip / norm;
+  const double lr = learning_rate();
+  ++steps_;
   if (!config_.adam) {
-    x -= config_.learning_rate * grad;
+    x -= lr * grad;
     return;
   }
   if (m_.size() != x.size()) {
     m_ = Eigen::VectorXd::Zero(x.size());
     v_ = Eigen::VectorXd::Zero(x.size());
   }
-  ++steps_;
   m_ = kBeta1 * m_ + (1 - kBeta1) * grad;
   v_ = kBeta2 * v_ + (1 - kBeta2) * grad.cwiseAbs2();
   const double c1 = 1 - std::pow(kBeta1, static_cast<double>(steps_));
   const double c2 = 1 - std::pow(kBeta2, static_cast<double>(steps_));
-  x.array() -= config_.learning_rate * (m_.array() / c1) / ((v_.array() / c2).sqrt() + kEpsilon);
+  x.array() -= lr * (m_.array() / c1) / ((v_.array() / c2).sqrt() + kEpsilon);
+}
+
+double ModelOptimizer::learning_rate(long long updates) const {
+  return config_.learning_rate *
+         std::pow(config_.decay, static_cast<double>(updates / config_.decay_every));
 }
 
 void ModelOptimizer::save_state(MPI_Comm comm, hid_t group) const {

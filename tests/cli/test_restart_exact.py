@@ -75,6 +75,11 @@ CASES = {
     "soba_logreg": ["-algorithm", "soba", *LOGREG],
     "qp_layer_dfl_qp": ["-algorithm", "qp_layer", "-problem", "dfl_qp", "-problem_train", "16",
                         "-problem_test", "8", "-problem_batch", "4"],
+    # The learning-rate schedule counts updates, SGD's too: the count is state.
+    "qp_layer_dfl_qp_sgd_lr_decay": ["-algorithm", "qp_layer", "-problem", "dfl_qp",
+                                     "-problem_train", "16", "-problem_test", "8",
+                                     "-problem_batch", "4", "-alg_optimizer", "sgd",
+                                     "-alg_lr_decay", "0.5", "-alg_lr_decay_every", "2"],
     # BatchNorm's running statistics live in x: the resumed run's test loss needs them.
     "qp_layer_dfl_qp_batchnorm": ["-algorithm", "qp_layer", "-problem", "dfl_qp", "-problem_model",
                                   "batchnorm", "-problem_hidden", "6", "-problem_train", "16",

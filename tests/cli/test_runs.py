@@ -202,10 +202,12 @@ RANK_CASES = {
                       "-problem_train", "16", "-problem_test", "4", "-problem_batch", "4",
                       "-outer_iters", "4", "-alg_lr", "0.1"],
     # 9x9 (729 indicators, 249 learned rows): the interior point's diagonal Newton path, the
-    # polish's eliminated bounds and ffoqp's backward on the polished factor.
+    # polish's eliminated bounds and ffoqp's backward on the polished factor; the learning-rate
+    # decay of the long run (docs/ffo-qp-layers.md), here after the first update.
     "sudoku9_lp_ffoqp": ["-problem", "sudoku_lp", "-problem_size", "9", "-algorithm", "qp_layer",
                          "-alg_oracle", "ffoqp", "-problem_train", "8", "-problem_test", "4",
-                         "-problem_batch", "4", "-outer_iters", "2", "-alg_lr", "0.1"],
+                         "-problem_batch", "4", "-outer_iters", "3", "-alg_lr", "0.1",
+                         "-alg_lr_decay", "0.5", "-alg_lr_decay_every", "1"],
     # The FFO-layer paper at scale: TAO (TRON, CG with Jacobi inside) on a distributed box QP, then the
     # reduced CG (ffoqp, on a submatrix whose rows move between ranks) or the 3n KKT GMRES (kkt).
     "box_qp_ffoqp": ["-problem", "box_qp_bilevel", "-algorithm", "box_qp_hypergrad",

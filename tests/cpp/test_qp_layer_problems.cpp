@@ -96,6 +96,31 @@ TEST(QpLayerProblems, PortfolioRiskBudgetBinds) {
   EXPECT_GE(binding, 8);
 }
 
+TEST(QpLayerProblems, SudokuRulesInitHoldsForEverySolution) {
+  // -problem_init rules: A has full row rank (the rank of all the rules, 40 and 249) and every
+  // puzzle's solution satisfies A y = b = 1. The solution is read off the loss gradient at y = 0,
+  // -2 y_true / N^3.
+  for (const int size : {4, 9}) {
+    auto problem = make_problem("sudoku_lp", "-problem_init rules -problem_train 8 "
+                                             "-problem_test 0 -problem_size " +
+                                                 std::to_string(size));
+    auto& p = require<QpLayerProblem>(*problem);
+    OwnedVec xv = p.create_x();
+    p.initial_x(xv);
+    const Vector x = gather_to_all(xv);
+    const auto cells = static_cast<double>(p.layer_size());
+    for (int sample = 0; sample < 8; ++sample) {
+      const DenseQp qp = p.sample_qp(x, sample);
+      EXPECT_EQ(Eigen::FullPivLU<Eigen::MatrixXd>(qp.A).rank(), size == 9 ? 249 : 40);
+      EXPECT_LT((qp.b - Vector::Ones(qp.b.size())).norm(), 1e-12);
+      const Vector solution =
+          -cells / 2 * p.sample_loss_gradient(sample, Vector::Zero(qp.Q.rows()));
+      EXPECT_NEAR(solution.sum(), size * size, 1e-12);
+      EXPECT_LT((qp.A * solution - qp.b).norm(), 1e-12) << size << " " << sample;
+    }
+  }
+}
+
 TEST(QpLayerProblems, SudokuRuleCheck) {
   std::vector<int> board = {0, 1, 2, 3, 2, 3, 0, 1, 1, 2, 3, 0, 3, 0, 1, 2};
   EXPECT_TRUE(SudokuLp::valid_board(board));

@@ -12,6 +12,10 @@
 // board under random digit, row-within-band, band, column-within-stack and stack permutations,
 // then all but -problem_clues cells removed (uniqueness of the solution is not enforced).
 // Test metric test_error: the fraction of test boards whose cell-wise argmax breaks a rule.
+// -problem_init rules starts instead from the rules themselves (OptNet's trueInit): A = the first
+// num_eq linearly independent of the N^2 (cell) + 3 N^2 (row, column, box per digit) sum-to-one
+// rows, exp(z0) = 1/N so that b = 1; what the layer does with the true rules bounds what training
+// can reach.
 #include "bilevel/problems/qp_layer_problem.hpp"
 #include "bilevel/problems/run_spec.hpp"
 
@@ -23,6 +27,7 @@ public:
     SampleSplit split;
     PetscInt size; ///< N, the board's side: 4 or 9
     PetscInt clues, equalities;
+    bool rules_init; ///< -problem_init rules: x0 holds the true rules, not U[0, 1] entries
     long long seed;
     static Config from_options(const RunSpec& run);
   };
@@ -60,6 +65,7 @@ private:
   Config config_;
   Eigen::MatrixXd clues_;     ///< N^3 x (train + test), one-hot clues
   Eigen::MatrixXd solutions_; ///< N^3 x (train + test), one-hot solutions
+  Eigen::MatrixXd rules_;     ///< num_eq x N^3 independent rule rows (-problem_init rules only)
 };
 
 } // namespace bilevel
