@@ -26,10 +26,12 @@ Eigen::VectorXd smooth_values(Eigen::Index n, double scale, double phase) {
 /// (residual, grad_y, the Hessian product and its cross term: about 17 ny + 8 nx per pair of
 /// samples). hyperclean's samples are feature rows (ny / classes doubles) and a label, plus x_i
 /// for g; the flops are its products with the features (scores, gradient, X V and X' R for g;
-/// scores and gradient for f: 6 of 2 F C). Every rank reads the replicated y and v once.
+/// scores and gradient for f: 6 of 2 F C). Every rank reads the replicated y and v once and writes
+/// the call's five means (3 ny + 2 nx doubles: hyperclean's x-means are nx = N_tr long, its
+/// per-sample x-terms one entry each).
 Cost minibatch_cost(const std::string& problem, double nx, double ny, int ranks) {
   const double batch = static_cast<double>(MinibatchKernel::kBatch);
-  const double replicated = 8.0 * 2.0 * ny * ranks;
+  const double replicated = 8.0 * (2.0 * ny + 3.0 * ny + 2.0 * nx) * ranks;
   if (problem == "finite_sum_quadratic")
     return {8.0 * batch * ((2 * ny + nx) + 2 * (ny + nx)) + replicated, batch * (17 * ny + 8 * nx)};
   if (problem == "hyperclean") {

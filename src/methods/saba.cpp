@@ -3,6 +3,8 @@
 #include "bilevel/core/options.hpp"
 #include "bilevel/core/packed_allreduce.hpp"
 
+#include <tuple>
+
 namespace bilevel {
 
 namespace {
@@ -20,30 +22,32 @@ Saba::Config Saba::Config::from_options(const RunSpec& run) {
 void Saba::setup(Problem& problem, Vec x0) {
   StochasticBilevelMethod::setup(problem, x0);
   const FiniteSumProblem& sums = oracles().sums();
-  const auto memory = [&](SampleRole role, Eigen::Index dim) {
-    return SampleMemory(sums.local_samples(role), sums.samples(role), dim);
+  const auto memory = [&](SampleRole role, Eigen::Index dim, XLayout layout) {
+    return SampleMemory(sums.local_samples(role), sums.samples(role), dim, layout);
   };
   const Eigen::Index nx = problem.nx(), ny = problem.ny();
+  const XLayout lower_x = sums.x_layout(SampleRole::lower),
+                upper_x = sums.x_layout(SampleRole::upper);
   memories_.clear();
-  for (const auto& [role, dim] : {std::pair{SampleRole::lower, ny},
-                                  {SampleRole::lower, ny},
-                                  {SampleRole::lower, nx},
-                                  {SampleRole::upper, ny},
-                                  {SampleRole::upper, nx}})
-    memories_.push_back(memory(role, dim));
+  for (const auto& [role, dim, layout] : {std::tuple{SampleRole::lower, ny, XLayout::dense},
+                                          {SampleRole::lower, ny, XLayout::dense},
+                                          {SampleRole::lower, nx, lower_x},
+                                          {SampleRole::upper, ny, XLayout::dense},
+                                          {SampleRole::upper, nx, upper_x}})
+    memories_.push_back(memory(role, dim, layout));
 }
 
 void Saba::iterate(double inner_step, double outer_step, Record&) {
   const std::vector<long long> lower = draw(SampleRole::lower), upper = draw(SampleRole::upper);
   const SampleTerms t =
       oracles().terms(x_, y_, MinibatchRequest::soba_directions(lower, upper, v_));
-  const Eigen::MatrixXd* columns[kTerms] = {&t.lower_grad_y, &t.hess_yy, &t.hess_xy,
-                                            &t.upper_grad_y, &t.upper_grad_x};
-  std::vector<SampleMemory::Staged> staged;
+  std::vector<SampleMemory::Staged> staged = {
+      memories_[lower_grad_y].stage(t.lower_owned, t.lower_grad_y),
+      memories_[hess_yy].stage(t.lower_owned, t.hess_yy),
+      memories_[hess_xy].stage(t.lower_owned, t.hess_xy),
+      memories_[upper_grad_y].stage(t.upper_owned, t.upper_grad_y),
+      memories_[upper_grad_x].stage(t.upper_owned, t.upper_grad_x)};
   PackedAllreduce sum(oracles().comm());
-  for (int k = 0; k < kTerms; ++k)
-    staged.push_back(
-        memories_[k].stage(k < upper_grad_y ? t.lower_owned : t.upper_owned, *columns[k]));
   for (SampleMemory::Staged& s : staged) {
     sum.add(s.direction);
     sum.add(s.mean_change);

@@ -166,23 +166,24 @@ Eigen::Index FiniteSumQuadratic::local(const Samples& s, long long index) const 
 }
 
 void FiniteSumQuadratic::sample_gradients(SampleRole role, const Vector& x, const Vector& y,
-                                          std::span<const long long> owned, Columns* gx,
+                                          std::span<const long long> owned, XColumns* gx,
                                           Columns* gy) {
   const Samples& s = of(role);
   const double ridge_x = role == SampleRole::lower ? 0.0 : config_.mu;
   const auto count = static_cast<Eigen::Index>(owned.size());
-  if (gx)
-    gx->resize(nx(), count);
+  Columns x_columns(gx ? nx() : 0, count);
   if (gy)
     gy->resize(ny(), count);
   for (Eigen::Index k = 0; k < count; ++k) {
     const Eigen::Index c = local(s, owned[static_cast<std::size_t>(k)]);
     const double r = s.u.col(c).dot(y) + s.w.col(c).dot(x);
     if (gx)
-      gx->col(k) = r * s.w.col(c) + ridge_x * x + s.lin_x.col(c);
+      x_columns.col(k) = r * s.w.col(c) + ridge_x * x + s.lin_x.col(c);
     if (gy)
       gy->col(k) = r * s.u.col(c) + config_.mu * y + s.lin_y.col(c);
   }
+  if (gx)
+    *gx = XColumns::dense(std::move(x_columns));
 }
 
 FiniteSumProblem::Columns FiniteSumQuadratic::sample_lower_hess_yy(const Vector&, const Vector&,
@@ -196,15 +197,15 @@ FiniteSumProblem::Columns FiniteSumQuadratic::sample_lower_hess_yy(const Vector&
   return out;
 }
 
-FiniteSumProblem::Columns FiniteSumQuadratic::sample_lower_hess_xy(const Vector&, const Vector&,
-                                                                   std::span<const long long> owned,
-                                                                   const Vector& v) {
+XColumns FiniteSumQuadratic::sample_lower_hess_xy(const Vector&, const Vector&,
+                                                  std::span<const long long> owned,
+                                                  const Vector& v) {
   Columns out(nx(), static_cast<Eigen::Index>(owned.size()));
   for (Eigen::Index k = 0; k < out.cols(); ++k) {
     const Eigen::Index c = local(lower_, owned[static_cast<std::size_t>(k)]);
     out.col(k) = lower_.u.col(c).dot(v) * lower_.w.col(c);
   }
-  return out;
+  return XColumns::dense(std::move(out));
 }
 
 namespace {

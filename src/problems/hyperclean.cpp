@@ -26,15 +26,12 @@ Eigen::VectorXd batch_entries(const Eigen::VectorXd& x, std::span<const long lon
   return entries;
 }
 
-/// Columns of nx rows, zero but for column k's entry owned[k], which is values[k]: an
-/// x-derivative of a term that involves only its own sample's x_i.
-Eigen::MatrixXd one_entry_columns(Eigen::Index nx, std::span<const long long> owned,
-                                  const Eigen::VectorXd& values) {
-  Eigen::MatrixXd columns = Eigen::MatrixXd::Zero(nx, values.size());
-  for (std::size_t k = 0; k < owned.size(); ++k)
-    columns(static_cast<Eigen::Index>(owned[k]), static_cast<Eigen::Index>(k)) =
-        values[static_cast<Eigen::Index>(k)];
-  return columns;
+/// The x-derivative columns of a batch's lower samples, each nonzero only in its own sample's
+/// entry x_i: column k is values[k] at entry owned[k].
+XColumns own_entry_columns(Eigen::Index nx, std::span<const long long> owned,
+                           Eigen::VectorXd values) {
+  return XColumns::one_entry(nx, std::vector<Eigen::Index>(owned.begin(), owned.end()),
+                             std::move(values));
 }
 } // namespace
 
@@ -170,12 +167,12 @@ void Hyperclean::export_data(hid_t group) const {
 }
 
 void Hyperclean::sample_gradients(SampleRole role, const Vector& x, const Vector& y,
-                                  std::span<const long long> owned, Columns* gx, Columns* gy) {
+                                  std::span<const long long> owned, XColumns* gx, Columns* gy) {
   const auto count = static_cast<Eigen::Index>(owned.size());
   const LabeledRows batch = rows_of(role, owned);
   if (role == SampleRole::upper) {
     if (gx)
-      *gx = Columns::Zero(nx(), count);
+      *gx = XColumns::zero(nx(), count);
     if (gy)
       *gy = softmax_gradient_columns(batch, weights(y));
     return;
@@ -183,7 +180,7 @@ void Hyperclean::sample_gradients(SampleRole role, const Vector& x, const Vector
   const Eigen::VectorXd batch_x = batch_entries(x, owned);
   if (gx) {
     // d/dx_i sigmoid(x_i) CE_i = sigmoid'(x_i) CE_i, in entry i only.
-    *gx = one_entry_columns(
+    *gx = own_entry_columns(
         nx(), owned,
         sigmoid_derivative(batch_x).cwiseProduct(softmax_sample_losses(batch, weights(y))));
   }
@@ -203,13 +200,12 @@ Hyperclean::Columns Hyperclean::sample_lower_hess_yy(const Vector& x, const Vect
   return columns;
 }
 
-Hyperclean::Columns Hyperclean::sample_lower_hess_xy(const Vector& x, const Vector& y,
-                                                     std::span<const long long> owned,
-                                                     const Vector& v) {
+XColumns Hyperclean::sample_lower_hess_xy(const Vector& x, const Vector& y,
+                                          std::span<const long long> owned, const Vector& v) {
   // d_x(grad_y g_i)' v = sigmoid'(x_i) <d CE_i / dy, v>, in entry i only.
   const Eigen::VectorXd directional =
       softmax_sample_directional(rows_of(SampleRole::lower, owned), weights(y), weights(v));
-  return one_entry_columns(nx(), owned,
+  return own_entry_columns(nx(), owned,
                            sigmoid_derivative(batch_entries(x, owned)).cwiseProduct(directional));
 }
 

@@ -136,13 +136,13 @@ void LogregHyper::export_data(hid_t group) const {
 }
 
 void LogregHyper::sample_gradients(SampleRole role, const Vector& x, const Vector& y,
-                                   std::span<const long long> owned, Columns* gx, Columns* gy) {
+                                   std::span<const long long> owned, XColumns* gx, Columns* gy) {
   const auto count = static_cast<Eigen::Index>(owned.size());
   const bool lower = role == SampleRole::lower;
   if (gx) {
     // f_j does not depend on x; g_i's x-derivative is its regulariser's, the same for every i.
-    *gx = lower ? Columns(regulariser_gradient_x(x, y).replicate(1, count))
-                : Columns::Zero(nx(), count);
+    *gx = XColumns::dense(lower ? Columns(regulariser_gradient_x(x, y).replicate(1, count))
+                                : Columns::Zero(nx(), count));
   }
   if (gy) {
     const ConstWeights w(y.data(), kFeatures, kClasses);
@@ -164,12 +164,11 @@ LogregHyper::Columns LogregHyper::sample_lower_hess_yy(const Vector& x, const Ve
   return columns;
 }
 
-LogregHyper::Columns LogregHyper::sample_lower_hess_xy(const Vector& x, const Vector& y,
-                                                       std::span<const long long> owned,
-                                                       const Vector& v) {
+XColumns LogregHyper::sample_lower_hess_xy(const Vector& x, const Vector& y,
+                                           std::span<const long long> owned, const Vector& v) {
   // The cross-entropy does not depend on x: the cross term is the regulariser's (hess_xy_g,
   // which involves no data and no communication).
-  return hess_xy_g(x, y, v).replicate(1, static_cast<Eigen::Index>(owned.size()));
+  return XColumns::dense(hess_xy_g(x, y, v).replicate(1, static_cast<Eigen::Index>(owned.size())));
 }
 
 } // namespace bilevel

@@ -7,6 +7,15 @@
 
 namespace bilevel {
 
+namespace {
+Eigen::VectorXd column_sum(const Eigen::MatrixXd& columns) {
+  return columns.rowwise().sum();
+}
+Eigen::VectorXd column_sum(const XColumns& columns) {
+  return columns.sum();
+}
+} // namespace
+
 MinibatchOracles::MinibatchOracles(Problem& problem)
     : problem_(problem), sums_(require<FiniteSumProblem>(problem)) {}
 
@@ -60,12 +69,12 @@ MinibatchMeans MinibatchOracles::means(const Vector& x, const Vector& y,
   MinibatchMeans m;
   PackedAllreduce sum(comm());
   // Each requested quantity: its columns summed locally (a rank owning none of the batch gives
-  // zeros of the right length), registered for the one reduction.
-  const auto local_sum = [&](bool wanted, const Eigen::MatrixXd& columns, Eigen::Index rows,
-                             Vector& out) {
+  // zeros of the right length), registered for the one reduction. The x-parts are summed in their
+  // layout, in O(batch + nx) for the compact ones.
+  const auto local_sum = [&](bool wanted, const auto& columns, Eigen::Index rows, Vector& out) {
     if (!wanted)
       return;
-    out = columns.cols() > 0 ? Vector(columns.rowwise().sum()) : Vector::Zero(rows);
+    out = columns.cols() > 0 ? column_sum(columns) : Vector::Zero(rows);
     sum.add(out);
   };
   const Eigen::Index nx = problem_.nx(), ny = problem_.ny();

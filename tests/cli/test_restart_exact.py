@@ -56,6 +56,11 @@ CASES = {
     # resumed run draws other batches or restarts its estimates from zero.
     "soba_finite_sum_quadratic": ["-algorithm", "soba", *FINITE_SUM],
     "saba_finite_sum_quadratic": ["-algorithm", "saba", *FINITE_SUM],
+    # hyperclean's x-memory is compact (one value and x index per training sample). Without the
+    # true ||grad Phi||, whose reference solves take minutes at 2 ranks on this instance.
+    "saba_hyperclean": ["-algorithm", "saba", "-problem", "hyperclean", "-problem_train", "100",
+                        "-problem_val", "50", "-problem_test", "50", "-alg_batch_size", "8",
+                        "-alg_true_hypergrad", "false"],
     # fsla: also its momentum direction and previous x; f2sa: also the penalised z.
     "amigo_finite_sum_quadratic": ["-algorithm", "amigo", *FINITE_SUM],
     "f2sa_finite_sum_quadratic": ["-algorithm", "f2sa", *FINITE_SUM],

@@ -77,7 +77,7 @@ TEST(FiniteSumQuadratic, SampleHessianProductsMatchCentralDifferencesOfSampleGra
   problem->sample_gradients(SampleRole::lower, at.x + h * at.dx, at.y, owned, nullptr, &gyx_plus);
   problem->sample_gradients(SampleRole::lower, at.x - h * at.dx, at.y, owned, nullptr, &gyx_minus);
   const Matrix hyy = problem->sample_lower_hess_yy(at.x, at.y, owned, at.v);
-  const Matrix hxy = problem->sample_lower_hess_xy(at.x, at.y, owned, at.v);
+  const Matrix hxy = problem->sample_lower_hess_xy(at.x, at.y, owned, at.v).to_dense();
   if (owned.empty())
     return;
   EXPECT_LE(relative(hyy, (gy_plus - gy_minus) / (2 * h)), 1e-8);
@@ -95,14 +95,15 @@ TEST(FiniteSumQuadratic, MeanOverAllSamplesIsTheFullBatchOracle) {
   ReplicatedProblem::scatter(at.v, v);
   OwnedVec fx = problem->create_x(), fy = problem->create_y();
   for (const SampleRole role : {SampleRole::lower, SampleRole::upper}) {
-    Matrix gx, gy;
+    XColumns gx;
+    Matrix gy;
     problem->sample_gradients(role, at.x, at.y, all_owned(*problem, role), &gx, &gy);
     if (role == SampleRole::lower)
       problem->lower_gradient(x, y, fx, fy);
     else
       problem->upper_gradient(x, y, fx, fy);
     const auto n = static_cast<double>(problem->samples(role));
-    EXPECT_LE(relative(summed(comm, gx) / n, gather_to_all(fx)), 1e-12);
+    EXPECT_LE(relative(summed(comm, gx.to_dense()) / n, gather_to_all(fx)), 1e-12);
     EXPECT_LE(relative(summed(comm, gy) / n, gather_to_all(fy)), 1e-12);
   }
   const std::vector<long long> owned = all_owned(*problem, SampleRole::lower);
@@ -112,9 +113,10 @@ TEST(FiniteSumQuadratic, MeanOverAllSamplesIsTheFullBatchOracle) {
                      gather_to_all(fy)),
             1e-12);
   problem->lower_hess_xy(x, y, v, fx);
-  EXPECT_LE(relative(summed(comm, problem->sample_lower_hess_xy(at.x, at.y, owned, at.v)) / n,
-                     gather_to_all(fx)),
-            1e-12);
+  EXPECT_LE(
+      relative(summed(comm, problem->sample_lower_hess_xy(at.x, at.y, owned, at.v).to_dense()) / n,
+               gather_to_all(fx)),
+      1e-12);
 }
 
 /// Every quantity of a batch of 40 lower and 25 upper samples (repeats included).
@@ -158,9 +160,10 @@ TEST(MinibatchOracles, MeanOfABatchIsTheMeanOfItsColumnsGatheredOneByOne) {
   };
   const auto gradient = [&](SampleRole role, bool x_part) {
     return [&, role, x_part](std::span<const long long> one) {
-      Matrix gx, gy;
+      XColumns gx;
+      Matrix gy;
       problem->sample_gradients(role, at.x, at.y, one, &gx, &gy);
-      return Vector(x_part ? gx.col(0) : gy.col(0));
+      return Vector(x_part ? gx.column(0) : gy.col(0));
     };
   };
   const Eigen::Index nx = problem->nx(), ny = problem->ny();
@@ -182,11 +185,12 @@ TEST(MinibatchOracles, MeanOfABatchIsTheMeanOfItsColumnsGatheredOneByOne) {
                                                         at.x, at.y, one, at.v));
                                                   })),
             1e-13);
-  EXPECT_LE(relative(means.hess_xy, explicit_mean(SampleRole::lower, b.lower, nx,
-                                                  [&](std::span<const long long> one) {
-                                                    return Vector(problem->sample_lower_hess_xy(
-                                                        at.x, at.y, one, at.v));
-                                                  })),
+  EXPECT_LE(relative(means.hess_xy,
+                     explicit_mean(
+                         SampleRole::lower, b.lower, nx,
+                         [&](std::span<const long long> one) {
+                           return problem->sample_lower_hess_xy(at.x, at.y, one, at.v).column(0);
+                         })),
             1e-13);
   // One call per quantity, each touching the batch.
   const OracleCounts& counts = problem->oracle_counts();

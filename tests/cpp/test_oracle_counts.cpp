@@ -35,15 +35,15 @@ public:
   }
   SampleRange local_samples(SampleRole) const override { throw std::logic_error("unused"); }
   void sample_gradients(SampleRole, const Vector&, const Vector&, std::span<const long long>,
-                        Columns*, Columns*) override {
+                        XColumns*, Columns*) override {
     throw std::logic_error("unused");
   }
   Columns sample_lower_hess_yy(const Vector&, const Vector&, std::span<const long long>,
                                const Vector&) override {
     throw std::logic_error("unused");
   }
-  Columns sample_lower_hess_xy(const Vector&, const Vector&, std::span<const long long>,
-                               const Vector&) override {
+  XColumns sample_lower_hess_xy(const Vector&, const Vector&, std::span<const long long>,
+                                const Vector&) override {
     throw std::logic_error("unused");
   }
 

@@ -48,11 +48,11 @@ public:
   long long samples(SampleRole role) const override;
   SampleRange local_samples(SampleRole role) const override;
   void sample_gradients(SampleRole role, const Vector& x, const Vector& y,
-                        std::span<const long long> owned, Columns* gx, Columns* gy) override;
+                        std::span<const long long> owned, XColumns* gx, Columns* gy) override;
   Columns sample_lower_hess_yy(const Vector& x, const Vector& y, std::span<const long long> owned,
                                const Vector& v) override;
-  Columns sample_lower_hess_xy(const Vector& x, const Vector& y, std::span<const long long> owned,
-                               const Vector& v) override;
+  XColumns sample_lower_hess_xy(const Vector& x, const Vector& y, std::span<const long long> owned,
+                                const Vector& v) override;
 
 protected:
   Vector initial_x() const override { return Vector::Zero(config_.dim_outer); }

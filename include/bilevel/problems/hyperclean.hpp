@@ -43,13 +43,17 @@ public:
   /// The PCA basis of the reduced variant (nullopt for the full one).
   const std::optional<PcaBasis>& pca() const { return pca_; }
 
-  // FiniteSumProblem (DataSplitSums: the training and validation rows).
+  // FiniteSumProblem (DataSplitSums: the training and validation rows). Training sample i's
+  // x-derivatives live in x_i alone, and the validation loss does not depend on x.
+  XLayout x_layout(SampleRole role) const override {
+    return role == SampleRole::lower ? XLayout::one_entry : XLayout::zero;
+  }
   void sample_gradients(SampleRole role, const Vector& x, const Vector& y,
-                        std::span<const long long> owned, Columns* gx, Columns* gy) override;
+                        std::span<const long long> owned, XColumns* gx, Columns* gy) override;
   Columns sample_lower_hess_yy(const Vector& x, const Vector& y, std::span<const long long> owned,
                                const Vector& v) override;
-  Columns sample_lower_hess_xy(const Vector& x, const Vector& y, std::span<const long long> owned,
-                               const Vector& v) override;
+  XColumns sample_lower_hess_xy(const Vector& x, const Vector& y, std::span<const long long> owned,
+                                const Vector& v) override;
 
 protected:
   Vector initial_x() const override { return Vector::Constant(nx(), config_.x0); }

@@ -45,12 +45,12 @@ public:
 
   // FiniteSumProblem (DataSplitSums: the training and validation rows).
   void sample_gradients(SampleRole role, const Vector& x, const Vector& y,
-                        std::span<const long long> owned, Columns* gx, Columns* gy) override;
+                        std::span<const long long> owned, XColumns* gx, Columns* gy) override;
   Columns sample_lower_hess_yy(const Vector& x, const Vector& y, std::span<const long long> owned,
                                const Vector& v) override;
   /// The regulariser's cross term, the same column for every sample.
-  Columns sample_lower_hess_xy(const Vector& x, const Vector& y, std::span<const long long> owned,
-                               const Vector& v) override;
+  XColumns sample_lower_hess_xy(const Vector& x, const Vector& y, std::span<const long long> owned,
+                                const Vector& v) override;
 
 protected:
   Vector initial_x() const override { return Vector::Constant(nx(), config_.x0); }

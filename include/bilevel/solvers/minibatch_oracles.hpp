@@ -45,17 +45,21 @@ struct MinibatchRequest {
 };
 
 /// The requested quantities, one per field (empty when not requested): per-sample columns of the
-/// owned samples (terms()), or minibatch means (means()).
-template <class T> struct MinibatchQuantities {
-  T lower_grad_x, lower_grad_y, hess_yy, hess_xy, upper_grad_x, upper_grad_y;
+/// owned samples (terms(): X the x-derivatives' columns, in the sum's layout; Y dense columns), or
+/// minibatch means (means()).
+template <class X, class Y> struct MinibatchQuantities {
+  X lower_grad_x;
+  Y lower_grad_y, hess_yy;
+  X hess_xy, upper_grad_x;
+  Y upper_grad_y;
 };
 
 /// The columns of one evaluation, for the batch's samples this rank owns, in batch order.
-struct SampleTerms : MinibatchQuantities<Eigen::MatrixXd> {
+struct SampleTerms : MinibatchQuantities<XColumns, Eigen::MatrixXd> {
   std::vector<long long> lower_owned, upper_owned;
 };
 
-using MinibatchMeans = MinibatchQuantities<Eigen::VectorXd>;
+using MinibatchMeans = MinibatchQuantities<Eigen::VectorXd, Eigen::VectorXd>;
 
 class MinibatchOracles {
 public:
