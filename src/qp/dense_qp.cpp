@@ -71,8 +71,13 @@ double KktResiduals::max() const {
 KktResiduals kkt_residuals(const DenseQp& qp, const QpSolution& s) {
   KktResiduals r{};
   Eigen::VectorXd grad = qp.Q * s.y + qp.q;
-  if (qp.inequalities() > 0)
-    grad += qp.inequality_jacobian(s.y).transpose() * s.lambda;
+  // J(y)'lambda without forming J: its linear rows are G (a copy of G cost the interior point's
+  // polishing step more than its products), then one row per quadratic constraint.
+  if (qp.G.rows() > 0)
+    grad.noalias() += qp.G.transpose() * s.lambda.head(qp.G.rows());
+  for (std::size_t k = 0; k < qp.quadratic.size(); ++k)
+    grad += s.lambda[qp.G.rows() + static_cast<Eigen::Index>(k)] *
+            (qp.quadratic[k].P * s.y + qp.quadratic[k].r);
   if (qp.A.rows() > 0)
     grad += qp.A.transpose() * s.nu;
   r.stationarity = grad.lpNorm<Eigen::Infinity>();
