@@ -2,6 +2,7 @@
 
 #include "bilevel/core/counter_rng.hpp"
 #include "bilevel/core/error.hpp"
+#include "bilevel/core/huge_pages.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/io/hdf5.hpp"
 #include "bilevel/io/idx_reader.hpp"
@@ -33,6 +34,9 @@ LabeledRows load_rows(MPI_Comm comm, const std::string& images, const std::strin
   const IdxData pixels = read_idx(images, static_cast<std::size_t>(first + begin), n);
   const IdxData classes = read_idx(labels, static_cast<std::size_t>(first + begin), n);
   rows.features.resize(static_cast<Eigen::Index>(n), FashionMnist::kPixels + 1);
+  // Before the first write: the oracles sweep these columns in row blocks (row_block_pass).
+  advise_huge_pages(rows.features.data(),
+                    static_cast<std::size_t>(rows.features.size()) * sizeof(double));
   for (std::size_t i = 0; i < n; ++i) {
     for (int p = 0; p < FashionMnist::kPixels; ++p)
       rows.features(static_cast<Eigen::Index>(i), p) =
