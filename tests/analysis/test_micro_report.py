@@ -29,3 +29,17 @@ def test_times_in_microseconds_are_converted(tmp_path):
              if line.startswith("| `")}
     for name in ("`in_ms`", "`in_us`"):
         assert "| **2.00** |" in lines[name], lines[name]
+
+
+def test_softmax_oracles_against_the_skinny_blas_rate(tmp_path):
+    # The skinny product: 1e6 flops in 4 ms (0.25 GFLOP/s); the oracle does 2e6 flops in 2 ms,
+    # so its skinny bound is 8 ms and its ratio 0.25. Other kernels are not in that table.
+    skinny = dict(row("logreg_hyper/features_matmatmult", 4.0, "ms"), flops=1e6)
+    oracle = dict(row("logreg_hyper/lower_gradient", 2.0, "ms"), flops=2e6)
+    report = {"context": CONTEXT, "benchmarks": [skinny, oracle, row("dgemm", 1.0, "ms")]}
+    (tmp_path / "np1.json").write_text(json.dumps(report))
+    out = subprocess.run([str(REPORT), str(tmp_path)], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    skinny_rows = out.split("Against the skinny BLAS product")[1].splitlines()
+    rows = [line for line in skinny_rows if line.startswith("| `")]
+    assert rows == ["| `logreg_hyper/lower_gradient` | 1 | 0.2 | 8.00 | 0.25 |"], rows
