@@ -47,15 +47,19 @@ template <class Build> HessianFactor shifted_factor(Build build) {
 /// right-hand sides. With BoundStructure H is diagonal and the factor is the Schur complement
 /// on the equality rows alone; otherwise a Cholesky factor of the dense H, formed by a symmetric
 /// rank-k update H = Q + (W^1/2 G)'(W^1/2 G) (half a general product; the factor reads only the
-/// lower triangle). `scaled` is W^1/2 G's storage, kept across iterations.
+/// lower triangle). `scaled` is W^1/2 G's storage and `storage` the previous factor's (empty at
+/// first), both kept across iterations: a fresh n x n matrix per iteration cost its allocation,
+/// page faults and a full copy of Q, where only Q's lower triangle is needed.
 ActiveSetFactor reduced_newton(const DenseQp& qp, const BoundStructure* bounds, const Vector& w,
-                               Matrix& scaled) {
+                               Matrix& scaled, Matrix& storage) {
   if (bounds)
     return ActiveSetFactor(shifted_factor([&] { return bounds->hessian(w); }), qp.G, qp.A, {});
   if (qp.G.rows() > 0)
     scaled.noalias() = w.cwiseSqrt().asDiagonal() * qp.G;
   return ActiveSetFactor(shifted_factor([&] {
-                           Matrix H = qp.Q;
+                           Matrix H = std::move(storage);
+                           H.resize(qp.n(), qp.n());
+                           H.triangularView<Eigen::Lower>() = qp.Q;
                            if (qp.G.rows() > 0)
                              H.selfadjointView<Eigen::Lower>().rankUpdate(scaled.transpose());
                            return H;
@@ -294,14 +298,14 @@ QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
       config_.exploit_structure ? BoundStructure::of(qp) : std::nullopt;
   const BoundStructure* bounds_ptr = bounds ? &*bounds : nullptr;
   const Products ops(qp, bounds_ptr);
-  Matrix scaled; // reduced_newton's workspace
+  Matrix scaled, storage; // reduced_newton's workspaces
 
   // Start (CVXOPT): minimise 1/2 y'Qy + q'y + 1/2 ||G y - h||^2 subject to A y = b, i.e. the
   // Newton system with W = I, then shift the slacks and multipliers into the positive orthant.
   QpSolution out;
   Vector s, z;
   {
-    const ActiveSetFactor K = reduced_newton(qp, bounds_ptr, Vector::Ones(m), scaled);
+    ActiveSetFactor K = reduced_newton(qp, bounds_ptr, Vector::Ones(m), scaled, storage);
     Vector rhs = -qp.q;
     if (m > 0)
       rhs += ops.Gt(qp.h);
@@ -322,6 +326,7 @@ QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
       if (shift_z >= 0)
         z.array() += 1.0 + shift_z;
     }
+    storage = std::move(K).release_storage();
   }
   out.status = QpStatus::kMaxIterations;
   double best_residual = std::numeric_limits<double>::infinity();
@@ -366,8 +371,8 @@ QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
       out.status = QpStatus::kInfeasible;
       break;
     }
-    const ActiveSetFactor K =
-        reduced_newton(qp, bounds_ptr, m > 0 ? Vector(z.cwiseQuotient(s)) : Vector(), scaled);
+    ActiveSetFactor K = reduced_newton(
+        qp, bounds_ptr, m > 0 ? Vector(z.cwiseQuotient(s)) : Vector(), scaled, storage);
     // Predictor (affine scaling, target complementarity 0), then Mehrotra's corrector with
     // centring sigma = (mu_affine / mu)^3 and the second-order term ds_aff .* dz_aff.
     Step step = refined_step(qp, ops, K, s, z, r_d, r_pi, r_pe,
@@ -395,6 +400,7 @@ QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
       s += alpha * step.ds;
       z += alpha * step.dz;
     }
+    storage = std::move(K).release_storage();
     out.iterations = it + 1;
   }
   out.lambda = z;

@@ -56,6 +56,25 @@ TEST(ActiveSetFactor, SolvesTheReducedKktSystem) {
   EXPECT_LE((omega - expected.tail(c)).lpNorm<Eigen::Infinity>(), 1e-10);
 }
 
+// of_qp factors a diagonal Q (the layers' Q = I) by its square root instead of a dense Cholesky
+// factor: the solves must agree with the dense factor's.
+TEST(ActiveSetFactor, DiagonalQAgreesWithTheDenseFactor) {
+  KnownQp k = known_qp(7, 30, 40, 4, 12, /*degenerate=*/false);
+  const CounterRng rng(7, 3);
+  k.qp.Q = (random_matrix(rng, 30, 1, 0).array().abs() + 0.5).matrix().asDiagonal();
+  const std::vector<Eigen::Index> rows = {1, 4, 9, 17, 25, 38};
+  const ActiveSetFactor diagonal = ActiveSetFactor::of_qp(k.qp, rows, nullptr);
+  const ActiveSetFactor dense(HessianFactor(Matrix(k.qp.Q)), k.qp.G, k.qp.A, rows);
+  ASSERT_TRUE(diagonal.ok());
+  ASSERT_TRUE(dense.ok());
+  const Vector f = random_matrix(rng, 30, 1, 1), g = random_matrix(rng, 10, 1, 2);
+  Vector x_diagonal, omega_diagonal, x_dense, omega_dense;
+  diagonal.solve(f, g, x_diagonal, omega_diagonal);
+  dense.solve(f, g, x_dense, omega_dense);
+  EXPECT_LE((x_diagonal - x_dense).norm(), 1e-12 * x_dense.norm());
+  EXPECT_LE((omega_diagonal - omega_dense).norm(), 1e-12 * omega_dense.norm());
+}
+
 TEST(ActiveSetFactor, FfoqpReusesThePolishedFactorOnlyForItsRows) {
   for (std::uint64_t seed = 1; seed <= 6; ++seed) {
     const Eigen::Index n = 20 + static_cast<Eigen::Index>(4 * seed);

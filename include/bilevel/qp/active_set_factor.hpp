@@ -20,6 +20,7 @@
 
 #include <Eigen/Dense>
 
+#include <utility>
 #include <vector>
 
 namespace bilevel {
@@ -44,6 +45,10 @@ public:
   bool ok() const { return h_.ok(); }
   /// The inequality rows this factor holds (ascending, as active_set returns them).
   const std::vector<Eigen::Index>& rows() const { return rows_; }
+
+  /// H's dense factor storage, for the next factor of the same size (HessianFactor::
+  /// release_storage); the factor is unusable afterwards.
+  Eigen::MatrixXd release_storage() && { return std::move(h_).release_storage(); }
 
   /// Solves H x + C'omega = f, C x = g; omega lists the active inequality rows, then A's rows.
   void solve(const Eigen::VectorXd& f, const Eigen::VectorXd& g, Eigen::VectorXd& x,

@@ -6,6 +6,8 @@
 // products instead of n^2.
 #include <Eigen/Dense>
 
+#include <utility>
+
 namespace bilevel {
 
 class HessianFactor {
@@ -22,6 +24,11 @@ public:
   Eigen::Index size() const { return diagonal_ ? inv_sqrt_.size() : lower_.rows(); }
   /// H's diagonal factor's inverse, L^{-1} = diag(1 / sqrt(d)) (diagonal() only).
   const Eigen::VectorXd& inverse_sqrt() const { return inv_sqrt_; }
+
+  /// Hands the dense factor's storage (n x n) back for the next matrix of the same size, so an
+  /// iteration that factors a new matrix each step allocates (and page-faults) it only once.
+  /// The factor is unusable afterwards.
+  Eigen::MatrixXd release_storage() && { return std::move(lower_); }
 
   /// X <- L^{-1} X.
   template <class Derived> void solve_lower(Eigen::MatrixBase<Derived>& X) const {
