@@ -1,7 +1,9 @@
 #include "bilevel/methods/saba.hpp"
 
+#include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/core/packed_allreduce.hpp"
+#include "bilevel/io/hdf5.hpp"
 
 #include <tuple>
 
@@ -16,7 +18,12 @@ constexpr const char* kNames[] = {"memory_lower_grad_y", "memory_hess_yy", "memo
 Saba::Config Saba::Config::from_options(const RunSpec& run) {
   OptionSection section("algorithm saba");
   // Constant steps, as the reference benchmark and the linear-convergence theorem use.
-  return {Schedule::from_options(run, 0.0, 0.0)};
+  Config c{Schedule::from_options(run, 0.0, 0.0), false};
+  c.save_memories = options::get_bool(
+      "-alg_save_memories", false,
+      "write the per-sample memories (samples x dim doubles) to /state at every checkpoint, so "
+      "that -restart_from continues the run exactly; without it the run cannot be restarted");
+  return c;
 }
 
 void Saba::setup(Problem& problem, Vec x0) {
@@ -64,11 +71,18 @@ void Saba::iterate(double inner_step, double outer_step, Record&) {
 
 void Saba::save_state(hid_t group) const {
   StochasticBilevelMethod::save_state(group);
+  h5::write_attribute(group, "saba_memories_saved", save_memories_ ? 1LL : 0LL);
+  if (!save_memories_)
+    return;
   for (int k = 0; k < kTerms; ++k)
     memories_[k].save(problem().comm(), group, kNames[k]);
 }
 
 void Saba::load_state(hid_t group) {
+  // A method option: a restart has the stored run's value (the option check refuses another).
+  if (!save_memories_)
+    throw InputError("the run's SABA memories were not saved, so it cannot be continued exactly "
+                     "(make runs to be restarted with -alg_save_memories)");
   StochasticBilevelMethod::load_state(group);
   for (int k = 0; k < kTerms; ++k)
     memories_[k].load(problem().comm(), group, kNames[k]);

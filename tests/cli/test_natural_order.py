@@ -91,6 +91,15 @@ REPORTS = {
     "logreg_hyper_soba": (["-problem", "logreg_hyper", *SMALL_MNIST, "-algorithm", "soba",
                            "-alg_outer_ratio", "1e-4"],
                           ["hypergrad_norm", "inner_distance", "lower_residual"]),
+    # saba on hyperclean: the training samples and their memories split by rank, the x-memory in
+    # its one-entry layout; the memories themselves (/state, written on request) in sample order
+    "hyperclean_saba": (["-problem", "hyperclean", *SMALL_MNIST, "-algorithm", "saba",
+                         "-alg_batch_size", "16", "-alg_true_hypergrad", "false",
+                         "-alg_save_memories"],
+                        ["upper_objective", "lower_residual", "test_accuracy", "state/v",
+                         *(f"state/memory_{term}" for term in (
+                             "lower_grad_y", "hess_yy", "hess_xy", "hess_xy_entries",
+                             "upper_grad_y", "lower_grad_y_mean", "hess_xy_mean"))]),
     # the BatchNorm predictor: batch statistics and their backward sums reduced over the ranks
     "dfl_qp_batchnorm": (["-problem", "dfl_qp", "-problem_train", "16", "-problem_test", "8",
                           "-problem_model", "batchnorm", "-algorithm", "qp_layer"],
@@ -148,12 +157,14 @@ def short_runs(exe, tmp_path_factory):
 
 
 def run_group(path, args, columns=("upper_objective",)):
-    """/x, /state/y and the trace `columns` of the suite's run with arguments `args`."""
+    """/x, /state/y and the trace `columns` (or, named state/..., datasets of /state) of the
+    suite's run with arguments `args`."""
     prefix = f"run{SUITE.index(args):02d}_"
     with h5py.File(path, "r") as f:
         (group,) = [f[name] for name in f if name.startswith(prefix)]
         return {"x": group["x"][()], "state/y": group["state/y"][()],
-                **{column: group["trace"][column][()] for column in columns}}
+                **{column: (group[column] if column.startswith("state/")
+                            else group["trace"][column])[()] for column in columns}}
 
 
 def assert_runs_agree(files, args, columns=("upper_objective",)):

@@ -53,14 +53,15 @@ CASES = {
     "box_qp_hypergrad_kkt": ["-algorithm", "box_qp_hypergrad", "-problem", "box_qp_bilevel",
                              "-problem_ny", "100", "-alg_oracle", "kkt"],
     # The draw counters and (saba) the five per-sample memories are state: without them the
-    # resumed run draws other batches or restarts its estimates from zero.
+    # resumed run draws other batches or restarts its estimates from zero. SABA writes its
+    # memories only when asked (-alg_save_memories; test_saba_without_memories_refuses_restart).
     "soba_finite_sum_quadratic": ["-algorithm", "soba", *FINITE_SUM],
-    "saba_finite_sum_quadratic": ["-algorithm", "saba", *FINITE_SUM],
+    "saba_finite_sum_quadratic": ["-algorithm", "saba", *FINITE_SUM, "-alg_save_memories"],
     # hyperclean's x-memory is compact (one value and x index per training sample). Without the
     # true ||grad Phi||, whose reference solves take minutes at 2 ranks on this instance.
     "saba_hyperclean": ["-algorithm", "saba", "-problem", "hyperclean", "-problem_train", "100",
                         "-problem_val", "50", "-problem_test", "50", "-alg_batch_size", "8",
-                        "-alg_true_hypergrad", "false"],
+                        "-alg_true_hypergrad", "false", "-alg_save_memories"],
     # fsla: also its momentum direction and previous x; f2sa: also the penalised z.
     "amigo_finite_sum_quadratic": ["-algorithm", "amigo", *FINITE_SUM],
     "f2sa_finite_sum_quadratic": ["-algorithm", "f2sa", *FINITE_SUM],
@@ -148,6 +149,25 @@ def test_clean_stop_and_restart_continue_exactly(run, tmp_path, case, ranks):
     worst = max(diffs, key=diffs.get)
     print(f"{case} at {ranks} rank(s): largest relative difference {diffs[worst]:.2e} ({worst})")
     assert diffs[worst] <= TOLERANCE, {k: f"{v:.2e}" for k, v in diffs.items() if v > TOLERANCE}
+
+
+def test_saba_without_memories_refuses_restart(run, tmp_path):
+    # By default SABA's /state lacks its memories (2.8 GB on hyperclean at the benchmark's size):
+    # the file is small, and a restart, which could not continue the same run, is refused.
+    args = CASES["saba_finite_sum_quadratic"][:-1]
+    saved, unsaved = tmp_path / "saved.h5", tmp_path / "unsaved.h5"
+    for out, extra in ((saved, ["-alg_save_memories"]), (unsaved, [])):
+        result = run(*args, *extra, "-outer_iters", TOTAL // 2, "-output", out)
+        assert result.returncode == 0, result.stderr
+    with h5py.File(saved, "r") as f:
+        assert "memory_hess_yy" in f["state"]
+    with h5py.File(unsaved, "r") as f:
+        assert not any(name.startswith("memory_") for name in f["state"])
+        assert f["state"].attrs["saba_memories_saved"] == 0
+    result = run(*args, "-outer_iters", TOTAL, "-restart_from", unsaved)
+    assert result.returncode == 2, result.stderr
+    assert "-alg_save_memories" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
 # Runs whose iterations are long inner solves, so a signal lands inside one: the Krylov warm
