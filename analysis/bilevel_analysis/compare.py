@@ -31,7 +31,8 @@ from .report import Raw, html_table, save_figure
 
 #: Metrics plotted when a run has them: the contract's three, then the problems' own.
 METRICS = ("upper_objective", "hypergrad_norm", "lower_residual", "validation_loss",
-           "test_accuracy", "test_loss", "test_error", "phi", "corrupted_weight_fraction")
+           "test_accuracy", "test_loss", "test_error", "test_cell_error", "phi",
+           "corrupted_weight_fraction")
 #: x-axes of the convergence figures: trace column and axis label.
 X_AXES = (("iteration", "outer iteration"), ("time", "algorithm time [s]"))
 #: Trace columns that count oracle calls (cumulative at each row) start with this; with

@@ -222,19 +222,28 @@ void SudokuLp::add_model_gradient(const Vector& x, int, const QpLayerGradient& l
 void SudokuLp::report_metrics(Vec x, Vec, Record& record) {
   if (split().test == 0)
     return;
-  // Per test puzzle: a wrong board (its cell-wise argmax breaks a rule), and the loss.
+  // Per test puzzle: a wrong board (its cell-wise argmax breaks a rule), the loss, and the
+  // non-clue cells whose argmax is not the solution's digit (out of how many): when every board
+  // is wrong, the cells still show whether training moves the layer towards the rules.
   const auto sums = sum_over_test_solutions(
-      gather_to_all(x), 2,
+      gather_to_all(x), 4,
       [&](int sample, const Vector& y, std::vector<double>& out) {
         const int N = static_cast<int>(config_.size);
         std::vector<int> board(static_cast<std::size_t>(N * N));
-        for (int cell = 0; cell < N * N; ++cell)
-          y.segment(N * cell, N).maxCoeff(&board[static_cast<std::size_t>(cell)]);
+        for (int cell = 0; cell < N * N; ++cell) {
+          int& digit = board[static_cast<std::size_t>(cell)];
+          y.segment(N * cell, N).maxCoeff(&digit);
+          if (clues_.col(sample).segment(N * cell, N).sum() > 0.0)
+            continue;
+          out[2] += solutions_(N * cell + digit, sample) > 0.0 ? 0.0 : 1.0;
+          out[3] += 1.0;
+        }
         out[0] += valid_board(board) ? 0.0 : 1.0;
         out[1] += sample_loss(sample, y);
       },
       record);
   record.set("test_error", sums[0] / static_cast<double>(split().test));
+  record.set("test_cell_error", sums[3] > 0.0 ? sums[2] / sums[3] : 0.0);
   record.set("test_loss", sums[1] / static_cast<double>(split().test));
 }
 

@@ -116,7 +116,8 @@ def _valid_board(digits, box=2):
 def test_sudoku_lp_export_puzzles_and_test_loss(run, tmp_path):
     """Exported solutions are valid boards, clues a subset of them; the loss of the layer's
     QP (0.05||y||^2 - p'y, A y = b, y >= 0, solved here independently) with the run's final
-    x = (A, z0), b = A exp(z0), reproduces the run's last test_loss."""
+    x = (A, z0), b = A exp(z0), reproduces the run's last test_loss, test_error and
+    test_cell_error."""
     opts = ["-problem", "sudoku_lp", "-problem_train", "8", "-problem_test", "3",
             "-problem_batch", "4"]
     exported = tmp_path / "data.h5"
@@ -139,11 +140,19 @@ def test_sudoku_lp_export_puzzles_and_test_loss(run, tmp_path):
     assert 0 < np.abs(x - x0).max() < 1  # two Adam steps of 0.1 from the exported x0
     A = x[:m * 64].reshape(m, 64)
     b = A @ np.exp(x[m * 64:])
-    losses = []
+    losses, wrong_boards, wrong_cells, open_cells = [], 0, 0, 0
     for s in range(train, 11):
         y, _, _ = _qp_kkt(a * np.eye(64), -clues[s], -np.eye(64), np.zeros(64), A, b)
         losses.append(np.mean((y - solutions[s]) ** 2))
-    reported = trace(out)["test_loss"][-1]
+        digits = y.reshape(16, 4).argmax(axis=1)
+        wrong_boards += not _valid_board(digits)
+        open_ = clues[s].reshape(16, 4).sum(axis=1) == 0
+        wrong_cells += np.sum(digits[open_] != solutions[s].reshape(16, 4).argmax(axis=1)[open_])
+        open_cells += np.sum(open_)
+    t = trace(out)
+    assert t["test_error"][-1] == wrong_boards / 3
+    assert t["test_cell_error"][-1] == wrong_cells / open_cells
+    reported = t["test_loss"][-1]
     assert abs(np.mean(losses) - reported) <= 1e-7 * abs(reported), (np.mean(losses), reported)
 
 

@@ -11,7 +11,9 @@
 // layer: dA + db exp(z0)', and (A'db) .* exp(z0). Puzzles are generated here: a valid base
 // board under random digit, row-within-band, band, column-within-stack and stack permutations,
 // then all but -problem_clues cells removed (uniqueness of the solution is not enforced).
-// Test metric test_error: the fraction of test boards whose cell-wise argmax breaks a rule.
+// Test metrics: test_error, the fraction of test boards whose cell-wise argmax breaks a rule, and
+// test_cell_error, the fraction of the test boards' non-clue cells whose argmax is not the
+// solution's digit.
 // -problem_init rules starts instead from the rules themselves (OptNet's trueInit): A = the first
 // num_eq linearly independent of the N^2 (cell) + 3 N^2 (row, column, box per digit) sum-to-one
 // rows, exp(z0) = 1/N so that b = 1; what the layer does with the true rules bounds what training
@@ -45,7 +47,8 @@ public:
   void add_model_gradient(const Vector& x, int sample, const QpLayerGradient& layer,
                           Vector& grad) const override;
 
-  /// test_error (rule-breaking argmax boards) and test_loss on the test split.
+  /// test_error (rule-breaking argmax boards), test_cell_error (wrong non-clue cells) and
+  /// test_loss on the test split.
   void report_metrics(Vec x, Vec y, Record& record) override;
   /// clues, solutions (sample-major one-hot), x0 and the split (docs/result-format.md).
   void export_data(hid_t group) const override;
