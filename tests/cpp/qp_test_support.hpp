@@ -46,9 +46,19 @@ inline KnownQp known_qp(std::uint64_t seed, Eigen::Index n, Eigen::Index m, Eige
     if (i < active && !(degenerate && i % 3 == 2))
       k.lambda[i] = rng.uniform(6000 + static_cast<std::uint64_t>(i), 0.5, 2.0);
   }
-  k.qp.h = k.qp.G * k.y + slack;
-  k.qp.b = k.qp.A * k.y;
-  k.qp.q = -(k.qp.Q * k.y + k.qp.G.transpose() * k.lambda + k.qp.A.transpose() * nu);
+  // A matrix without rows stays out of the products: Eigen hands it to BLAS dgemv with a leading
+  // dimension of 0, which BLAS rejects with a message on stderr.
+  k.qp.h = slack;
+  k.qp.q = -(k.qp.Q * k.y);
+  if (m > 0) {
+    k.qp.h += k.qp.G * k.y;
+    k.qp.q -= k.qp.G.transpose() * k.lambda;
+  }
+  k.qp.b = Eigen::VectorXd::Zero(p);
+  if (p > 0) {
+    k.qp.b = k.qp.A * k.y;
+    k.qp.q -= k.qp.A.transpose() * nu;
+  }
   return k;
 }
 

@@ -47,7 +47,9 @@ DenseQp bound_qp(std::uint64_t seed, Eigen::Index n, Eigen::Index p) {
   }
   qp.A = random_matrix(rng, p, n, 2u << 20);
   const Vector y0 = Vector::Constant(n, 0.5);
-  qp.b = qp.A * y0;
+  qp.b = Vector::Zero(p);
+  if (p > 0) // a 0-row A would reach BLAS dgemv with a leading dimension of 0, which it rejects
+    qp.b = qp.A * y0;
   return qp;
 }
 
