@@ -27,7 +27,9 @@ RESUMABLE = frozenset({INTERRUPTED, RUNNING})
 
 def file_status(path, check_state: bool = True) -> str:
     """The status word of a result file, or MISSING / UNREADABLE / UNKNOWN, or (with
-    ``check_state``) UNRESUMABLE for a running or interrupted file without /state.
+    ``check_state``) UNRESUMABLE for a running or interrupted file without /state, or whose
+    /state says it is not enough to continue the run (``restartable`` 0: SABA without its
+    memories).
 
     Reads without HDF5 file locks: a run killed hard can leave its file locked by a process
     that no longer exists, and a status must still be read.
@@ -40,7 +42,7 @@ def file_status(path, check_state: bool = True) -> str:
     try:
         with h5py.File(path, "r", locking=False) as f:
             value = f.attrs.get("status")
-            has_state = "state" in f
+            has_state = "state" in f and int(f["state"].attrs.get("restartable", 1)) != 0
     except OSError:
         return UNREADABLE
     if value is None:

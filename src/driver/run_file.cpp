@@ -26,6 +26,7 @@ void RunFile::checkpoint(const Algorithm& algorithm, Vec x, Vec x_start) {
   writer_.flush([&](hid_t group) {
     h5::Group state = h5::require_group(group, "state");
     algorithm.save_state(state);
+    h5::write_attribute(state, "restartable", algorithm.restartable() ? 1LL : 0LL);
     h5::write_vec(state, "x_start", x_start);
     h5::write_vec(group, "x", x);
   });

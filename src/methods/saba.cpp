@@ -3,7 +3,6 @@
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/core/packed_allreduce.hpp"
-#include "bilevel/io/hdf5.hpp"
 
 #include <tuple>
 
@@ -71,7 +70,6 @@ void Saba::iterate(double inner_step, double outer_step, Record&) {
 
 void Saba::save_state(hid_t group) const {
   StochasticBilevelMethod::save_state(group);
-  h5::write_attribute(group, "saba_memories_saved", save_memories_ ? 1LL : 0LL);
   if (!save_memories_)
     return;
   for (int k = 0; k < kTerms; ++k)

@@ -35,3 +35,7 @@ def test_files_that_cannot_say(tmp_path):
         f.attrs["status"] = "interrupted"
         f.create_group("state")
     assert status.file_status(tmp_path / "stopped.h5") == status.INTERRUPTED
+    with h5py.File(tmp_path / "partial.h5", "w") as f:  # its state cannot continue the run
+        f.attrs["status"] = "interrupted"
+        f.create_group("state").attrs["restartable"] = 0
+    assert status.file_status(tmp_path / "partial.h5") == status.UNRESUMABLE

@@ -163,7 +163,9 @@ def test_saba_without_memories_refuses_restart(run, tmp_path):
         assert "memory_hess_yy" in f["state"]
     with h5py.File(unsaved, "r") as f:
         assert not any(name.startswith("memory_") for name in f["state"])
-        assert f["state"].attrs["saba_memories_saved"] == 0
+        assert f["state"].attrs["restartable"] == 0
+    with h5py.File(saved, "r") as f:
+        assert f["state"].attrs["restartable"] == 1
     result = run(*args, "-outer_iters", TOTAL, "-restart_from", unsaved)
     assert result.returncode == 2, result.stderr
     assert "-alg_save_memories" in result.stderr

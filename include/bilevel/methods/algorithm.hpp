@@ -41,6 +41,9 @@ public:
 
   /// Saves and restores the inner state a restart needs (the lower iterate by default).
   virtual void save_state(hid_t group) const;
+  /// Whether save_state writes all a restart needs. The driver records it as /state@restartable,
+  /// so that a campaign reruns an interrupted file that says 0 instead of resuming it.
+  virtual bool restartable() const { return true; }
   virtual void load_state(hid_t group);
 };
 

@@ -32,6 +32,8 @@ public:
   /// y, v, the draw counters and, with -alg_save_memories, the five memories.
   void save_state(hid_t group) const override;
   void load_state(hid_t group) override;
+  /// Only with its memories saved: without them the run cannot continue exactly.
+  bool restartable() const override { return save_memories_; }
 
 protected:
   void iterate(double inner_step, double outer_step, Record& record) override;
