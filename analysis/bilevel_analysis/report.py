@@ -57,7 +57,10 @@ def trace_figure(run: Run):
                         ha="center", va="center", transform=ax.transAxes)
                 continue
             n = min(len(x), len(y))
-            ax.plot(x[:n], y[:n], lw=1.2)
+            # Metrics evaluated every -objective_every rows are NaN in between: join the
+            # evaluated rows (a NaN would break the line into invisible single points).
+            shown = np.isfinite(y[:n]) & np.isfinite(x[:n])
+            ax.plot(x[:n][shown], y[:n][shown], lw=1.2)
             finite = y[np.isfinite(y)]
             if len(finite) and finite.min() > 0 and finite.max() > 10 * finite.min():
                 ax.set_yscale("log")

@@ -11,8 +11,8 @@ namespace {
 
 bool may_change(const std::string& name) {
   static const std::set<std::string> kRunControl = {
-      "-outer_iters",    "-time_budget", "-tol",          "-monitor", "-report_every",
-      "-flush_interval", "-output",      "-restart_from", "-log_view"};
+      "-outer_iters",     "-time_budget",    "-tol",    "-monitor",      "-report_every",
+      "-objective_every", "-flush_interval", "-output", "-restart_from", "-log_view"};
   return kRunControl.count(name) > 0 || name.find("monitor") != std::string::npos ||
          name.find("view") != std::string::npos;
 }

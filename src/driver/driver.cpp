@@ -32,10 +32,13 @@ struct GrowthReference {
   double objective, x_norm, y_norm;
 };
 
-std::string divergence(const Record& r, bool algorithm_set_hypergrad, const GrowthReference& start,
-                       double x_norm, double y_norm) {
+/// `objective_evaluated`: whether this row carries upper_objective and lower_residual (every
+/// -objective_every rows; NaN in between is not a divergence).
+std::string divergence(const Record& r, bool algorithm_set_hypergrad, bool objective_evaluated,
+                       const GrowthReference& start, double x_norm, double y_norm) {
   for (const char* name : {"upper_objective", "hypergrad_norm", "lower_residual"}) {
-    const bool counted = std::string_view(name) != "hypergrad_norm" || algorithm_set_hypergrad;
+    const bool counted =
+        std::string_view(name) == "hypergrad_norm" ? algorithm_set_hypergrad : objective_evaluated;
     if (counted && r.has(name) && !std::isfinite(r.get(name)))
       return std::string(name) + " is not finite";
   }
@@ -45,7 +48,7 @@ std::string divergence(const Record& r, bool algorithm_set_hypergrad, const Grow
   const auto grew = [](double value, double reference) {
     return !(std::fabs(value) <= kGrowthLimit * std::max(1.0, std::fabs(reference)));
   };
-  if (grew(r.get("upper_objective"), start.objective))
+  if (objective_evaluated && grew(r.get("upper_objective"), start.objective))
     return "upper_objective grew past 1e8 times its start";
   if (grew(x_norm, start.x_norm))
     return "||x|| grew past 1e8 times its start";
@@ -88,6 +91,10 @@ DriverConfig DriverConfig::from_options(const RunSpec& run) {
       static_cast<int>(options::get_int("-report_every", 1, 1, 1000000000,
                                         "reporting-only metrics (test accuracy, true "
                                         "hypergradient, ...) every N iterations (NaN in between)"));
+  c.objective_every = static_cast<int>(
+      options::get_int("-objective_every", 1, 1, 1000000000,
+                       "upper_objective and lower_residual (full-data evaluations) every N "
+                       "iterations (NaN in between; the first and last rows always carry them)"));
   return c;
 }
 
@@ -103,6 +110,8 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, RunFile
   outcome.status = RunStatus::completed;
   // A resumed run that has nothing left to do reports the stored trace's last values.
   outcome.final_upper_objective = writer.last("upper_objective");
+  // The last evaluated upper_objective (an interrupted run's last row may not have one).
+  double last_objective = outcome.final_upper_objective;
   outcome.final_hypergrad_norm = writer.last("hypergrad_norm");
   double elapsed = run_start.time_offset;
   Record record;
@@ -175,23 +184,35 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, RunFile
 
     bool algorithm_set_hypergrad = record.has("hypergrad_norm");
     std::vector<std::string> failures = record.failures();
+    // The run's last row (known before reporting, so that it reports): the iteration limit, the
+    // time budget, or the step's own hypergradient under the tolerance.
+    const bool last_row = k + 1 == config.outer_iters ||
+                          (config.time_budget > 0 && elapsed >= config.time_budget) ||
+                          (config.tolerance > 0 && algorithm_set_hypergrad &&
+                           record.get("hypergrad_norm") <= config.tolerance);
+    // Rows that evaluate, counted from row 0 so that a resumed trace evaluates on the same rows;
+    // its first row always does (it sets the growth reference and learns the reported names).
+    const auto due = [&](int every) { return k % every == 0 || k == first_iteration || last_row; };
+    const bool objective_evaluated = due(config.objective_every);
     double x_norm = 0, y_norm = 0;
     {
       StageScope stage(log_events().reporting);
       LogScope scope(log_events().report);
       const StopChecksDeferred deferred; // the step is done: its row is finished, not cut short
       Vec y = algorithm.lower_iterate();
-      record.set("upper_objective", problem.upper_value(x, y));
-      record.set("lower_residual", problem.lower_residual(x, y));
+      // The full-data objective and residual are a pass over the data, which for a
+      // stochastic solver cost about five of its steps: -objective_every thins them.
+      record.set("upper_objective", objective_evaluated ? problem.upper_value(x, y) : nan);
+      record.set("lower_residual", objective_evaluated ? problem.lower_residual(x, y) : nan);
+      if (objective_evaluated)
+        last_objective = record.get("upper_objective");
       x_norm = norm(x);
       y_norm = norm(y);
       if (k == first_iteration)
         start = {record.get("upper_objective"), x_norm, y_norm};
       // Reporting-only quantities (the algorithm's, e.g. a true hypergradient, and the
-      // problem's, e.g. test accuracy) every -report_every rows; NaN in between. Counted from
-      // row 0, so a resumed trace reports on the same rows; its first row always reports (the
-      // names of the NaN-filled columns are learnt there).
-      if (k % config.report_every == 0 || k == first_iteration || k + 1 == config.outer_iters) {
+      // problem's, e.g. test accuracy) every -report_every rows; NaN in between.
+      if (due(config.report_every)) {
         Record reported;
         algorithm.report(x, reported);
         algorithm_set_hypergrad = algorithm_set_hypergrad || reported.has("hypergrad_norm");
@@ -215,7 +236,7 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, RunFile
     record.set("inner_ok", failures.empty() ? 1.0 : 0.0);
     validity.count_iteration(k, failures);
     writer.append(record);
-    outcome.final_upper_objective = record.get("upper_objective");
+    outcome.final_upper_objective = last_objective;
     outcome.final_hypergrad_norm = record.get("hypergrad_norm");
 
     if (rank == 0 && config.monitor_every > 0 &&
@@ -228,7 +249,8 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, RunFile
       std::printf("\n");
       std::fflush(stdout);
     }
-    if (const std::string why = divergence(record, algorithm_set_hypergrad, start, x_norm, y_norm);
+    if (const std::string why =
+            divergence(record, algorithm_set_hypergrad, objective_evaluated, start, x_norm, y_norm);
         !why.empty()) {
       outcome.status = RunStatus::diverged;
       validity.invalidate("diverged at iteration " + std::to_string(k) + ": " + why);

@@ -12,7 +12,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import MPI_ENV, REPO, status_of, trace
+from conftest import FINITE_SUM_SMALL, MPI_ENV, REPO, status_of, trace
 
 CONTRACT_ATTRS = {"format_version", "suite_version", "git_commit", "problem", "algorithm", "nranks",
                   "seed", "started_utc", "finished_utc", "hostname", "status", "options"}
@@ -428,6 +428,53 @@ def test_report_every_thins_reporting_only_metrics(run, tmp_path):
     np.testing.assert_array_equal(reported, expected)
     np.testing.assert_array_equal(ksp, expected)
     assert objective.all()
+
+
+def test_objective_every_thins_full_data_evaluations(run, tmp_path):
+    """A stochastic step costs a minibatch, the full-data objective and residual a pass over the
+    data: -objective_every 3 evaluates them on rows 0, 3, 6 and the last, with the values a run
+    evaluating every row writes there, and changes nothing else in the trace or the iterate."""
+    traces = {}
+    for every in (1, 3):
+        out = tmp_path / f"every{every}.h5"
+        result = run(*FINITE_SUM_SMALL, "-algorithm", "soba", "-outer_iters", "8",
+                     "-objective_every", str(every), "-output", out)
+        assert result.returncode == 0, result.stderr
+        with h5py.File(out, "r") as f:
+            traces[every] = {name: f["trace"][name][()] for name in f["trace"]}
+            traces[every]["/x"] = f["x"][()]
+    evaluated = np.array([k % 3 == 0 or k == 7 for k in range(8)])
+    for name in ("upper_objective", "lower_residual"):
+        thinned, full = traces[3][name], traces[1][name]
+        np.testing.assert_array_equal(np.isfinite(thinned), evaluated)
+        np.testing.assert_array_equal(thinned[evaluated], full[evaluated])
+    for name in traces[1]:
+        if name not in ("upper_objective", "lower_residual") and not is_timing(name):
+            np.testing.assert_array_equal(traces[3][name], traces[1][name], err_msg=name)
+
+
+def test_objective_every_evaluates_the_row_a_time_budget_ends_on(run, tmp_path):
+    """The last row under a time budget is not known from the iteration count: it still carries
+    the objective, and the summary line's final f is that row's, not NaN."""
+    out = tmp_path / "budget.h5"
+    result = run(*FINITE_SUM_SMALL, "-algorithm", "soba", "-outer_iters", "100000000",
+                 "-time_budget", "0.3", "-objective_every", "1000000", "-output", out)
+    assert result.returncode == 0, result.stderr
+    with h5py.File(out, "r") as f:
+        objective = f["trace/upper_objective"][()]
+    assert len(objective) > 2 and np.isfinite(objective[[0, -1]]).all()
+    assert np.isnan(objective[1:-1]).all()
+    assert "nan" not in result.stdout.lower(), result.stdout
+
+
+def test_objective_every_still_stops_a_blow_up(run, tmp_path):
+    """Rows without the objective still watch ||x|| and ||y||: AID on hard_liu blows up and ends
+    `diverged` although its objective is evaluated only on row 0."""
+    out = tmp_path / "d.h5"
+    result = run("-problem", "hard_liu", "-algorithm", "aid", "-allow_weaker_convexity",
+                 "-outer_iters", "100", "-objective_every", "1000", "-output", out)
+    assert result.returncode == 4, result.stderr
+    assert status_of(out) == "diverged"
 
 
 def test_true_hypergradient_report_can_be_switched_off(run, tmp_path):

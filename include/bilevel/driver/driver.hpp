@@ -24,8 +24,9 @@ struct DriverConfig {
   double time_budget = 0.0; ///< seconds of algorithm time; 0 = none
   int monitor_every = 0;    ///< a rank-0 progress line every N iterations; 0 = quiet
   int report_every = 1;     ///< problem metrics every N iterations (NaN in between)
+  int objective_every = 1;  ///< upper_objective and lower_residual every N iterations
 
-  /// Reads -tol, -time_budget, -monitor, -report_every; K is the run's.
+  /// Reads -tol, -time_budget, -monitor, -report_every, -objective_every; K is the run's.
   static DriverConfig from_options(const RunSpec& run);
 };
 
