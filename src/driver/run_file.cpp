@@ -26,7 +26,10 @@ void RunFile::checkpoint(const Algorithm& algorithm, Vec x, Vec x_start) {
   writer_.flush([&](hid_t group) {
     h5::Group state = h5::require_group(group, "state");
     algorithm.save_state(state);
-    h5::write_attribute(state, "restartable", algorithm.restartable() ? 1LL : 0LL);
+    const std::string why_not = algorithm.why_not_restartable();
+    h5::write_attribute(state, "restartable", why_not.empty() ? 1LL : 0LL);
+    if (!why_not.empty())
+      h5::write_attribute(state, "not_restartable", why_not);
     h5::write_vec(state, "x_start", x_start);
     h5::write_vec(group, "x", x);
   });
@@ -46,6 +49,11 @@ StoredRun::StoredRun(MPI_Comm comm, const std::string& path, const RunDescriptio
       throw InputError(*change);
     if (!h5::exists(file_, "state"))
       throw InputError("group '/state' is missing (the run was never checkpointed)");
+    // Refused here, before the problem's data and the algorithm are set up (files older than
+    // the attribute could always continue).
+    h5::Group state = h5::require_group(file_, "state");
+    if (H5Aexists(state, "restartable") > 0 && h5::read_int_attribute(state, "restartable") == 0)
+      throw InputError(h5::read_string_attribute(state, "not_restartable"));
   });
 }
 

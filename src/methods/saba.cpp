@@ -1,6 +1,5 @@
 #include "bilevel/methods/saba.hpp"
 
-#include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
 #include "bilevel/core/packed_allreduce.hpp"
 
@@ -76,11 +75,14 @@ void Saba::save_state(hid_t group) const {
     memories_[k].save(problem().comm(), group, kNames[k]);
 }
 
+std::string Saba::why_not_restartable() const {
+  return save_memories_ ? ""
+                        : "the run's SABA memories were not saved, so it cannot be continued "
+                          "exactly (make runs to be restarted with -alg_save_memories)";
+}
+
 void Saba::load_state(hid_t group) {
-  // A method option: a restart has the stored run's value (the option check refuses another).
-  if (!save_memories_)
-    throw InputError("the run's SABA memories were not saved, so it cannot be continued exactly "
-                     "(make runs to be restarted with -alg_save_memories)");
+  // Only files with the memories get here: StoredRun refuses the others (/state@restartable).
   StochasticBilevelMethod::load_state(group);
   for (int k = 0; k < kTerms; ++k)
     memories_[k].load(problem().comm(), group, kNames[k]);

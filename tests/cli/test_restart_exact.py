@@ -164,12 +164,16 @@ def test_saba_without_memories_refuses_restart(run, tmp_path):
     with h5py.File(unsaved, "r") as f:
         assert not any(name.startswith("memory_") for name in f["state"])
         assert f["state"].attrs["restartable"] == 0
+        assert "-alg_save_memories" in f["state"].attrs["not_restartable"].decode()
     with h5py.File(saved, "r") as f:
         assert f["state"].attrs["restartable"] == 1
+        assert "not_restartable" not in f["state"].attrs
+    before = unsaved.read_bytes()
     result = run(*args, "-outer_iters", TOTAL, "-restart_from", unsaved)
     assert result.returncode == 2, result.stderr
     assert "-alg_save_memories" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert unsaved.read_bytes() == before
 
 
 # Runs whose iterations are long inner solves, so a signal lands inside one: the Krylov warm

@@ -41,9 +41,10 @@ public:
 
   /// Saves and restores the inner state a restart needs (the lower iterate by default).
   virtual void save_state(hid_t group) const;
-  /// Whether save_state writes all a restart needs. The driver records it as /state@restartable,
-  /// so that a campaign reruns an interrupted file that says 0 instead of resuming it.
-  virtual bool restartable() const { return true; }
+  /// Why save_state does not write all a restart needs, or "" when it does. The driver records
+  /// /state@restartable (0 or 1) and the reason (/state@not_restartable), so that -restart_from
+  /// refuses the file before any set-up and a campaign reruns it instead of resuming it.
+  virtual std::string why_not_restartable() const { return ""; }
   virtual void load_state(hid_t group);
 };
 

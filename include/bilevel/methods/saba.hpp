@@ -33,7 +33,7 @@ public:
   void save_state(hid_t group) const override;
   void load_state(hid_t group) override;
   /// Only with its memories saved: without them the run cannot continue exactly.
-  bool restartable() const override { return save_memories_; }
+  std::string why_not_restartable() const override;
 
 protected:
   void iterate(double inner_step, double outer_step, Record& record) override;
