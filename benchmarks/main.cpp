@@ -4,6 +4,7 @@
 // it with mpiexec at any rank count (benchmarks/run-micro does); rank 0 reports, the other ranks
 // run the same collective benchmarks silently.
 #include "adversarial_ls_kernels.hpp"
+#include "bilevel/core/blas_kernels.hpp"
 #include "harness.hpp"
 #include "minibatch_kernel.hpp"
 
@@ -268,6 +269,7 @@ void run(MPI_Comm comm, int rank, int size) {
 } // namespace
 
 int main(int argc, char** argv) {
+  bilevel::select_blas_kernels(argv); // before MPI: it may re-execute the process
   // MPI before Google Benchmark, which needs the rank to decide who writes; Google Benchmark
   // before PETSc, so PETSc never sees the benchmark flags.
   MPI_Init(&argc, &argv);

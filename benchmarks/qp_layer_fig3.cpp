@@ -17,6 +17,7 @@
 // ("kernel bound").
 //
 //   mpiexec -n N bilevel_qp_layer_fig3 -sizes 100,200,500,1000 -batch 32 -reps 1 -output f.json
+#include "bilevel/core/blas_kernels.hpp"
 #include "bilevel/core/counter_rng.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
@@ -390,6 +391,7 @@ void run(MPI_Comm comm) {
 } // namespace
 
 int main(int argc, char** argv) {
+  bilevel::select_blas_kernels(argv); // before MPI: it may re-execute the process
   if (PetscInitialize(&argc, &argv, nullptr, nullptr) != 0)
     return 1;
   int code = 0;

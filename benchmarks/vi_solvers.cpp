@@ -8,6 +8,7 @@
 //    the time to the tolerance is extrapolated from its measured D-gap decay.
 //  - `hypergrad`: seconds per itd_vi hypergradient in forward and reverse mode on cournot as
 //    nx = N grows (-bench_firms), T = -bench_inner_iters.
+#include "bilevel/core/blas_kernels.hpp"
 #include "collective_timer.hpp"
 
 #include "bilevel/catalog.hpp"
@@ -209,6 +210,7 @@ void run(MPI_Comm comm, int rank, int size) {
 } // namespace
 
 int main(int argc, char** argv) {
+  bilevel::select_blas_kernels(argv); // before MPI: it may re-execute the process
   if (PetscInitialize(&argc, &argv, nullptr, nullptr) != 0)
     return 1;
   PetscPushErrorHandler(PetscReturnErrorHandler, nullptr);

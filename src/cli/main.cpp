@@ -2,6 +2,7 @@
 // line on stderr and a non-zero exit code (docs/user-guide.md, "Exit codes").
 #include "bilevel/cli/command_line.hpp"
 #include "bilevel/cli/modes.hpp"
+#include "bilevel/core/blas_kernels.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/interrupt.hpp"
 #include "bilevel/core/options.hpp"
@@ -62,6 +63,7 @@ int out_of_memory(int rank, const char* what) {
 } // namespace
 
 int main(int argc, char** argv) {
+  bilevel::select_blas_kernels(argv); // before MPI: it may re-execute the process
   // -help is ours: strip it before PETSc, which would otherwise print its own long help.
   std::vector<char*> args;
   bool help = false;

@@ -1,5 +1,6 @@
 #include "bilevel/io/result_writer.hpp"
 
+#include "bilevel/core/blas_kernels.hpp"
 #include "bilevel/core/collective_ledger.hpp"
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/log_events.hpp"
@@ -104,6 +105,7 @@ ResultWriter::ResultWriter(MPI_Comm comm, hid_t file, const std::string& group,
   reserve_space();
   const std::string started = broadcast(comm_, utc_now());
   const std::string host = broadcast(comm_, hostname());
+  const std::string kernels = broadcast(comm_, blas_kernels());
   h5::agree(comm_, file_, [&] {
     if (!resume) {
       h5::write_attribute(group_, "format_version", static_cast<long long>(kFormatVersion));
@@ -116,6 +118,7 @@ ResultWriter::ResultWriter(MPI_Comm comm, hid_t file, const std::string& group,
     h5::write_attribute(group_, "nranks", static_cast<long long>(nranks));
     h5::write_attribute(group_, "seed", run.seed);
     h5::write_attribute(group_, "hostname", host);
+    h5::write_attribute(group_, "blas_kernels", kernels);
     // Every start of the run (the first and each restart) adds its options, one per line.
     const bool continued = resume && H5Aexists(group_, "options_history") > 0;
     const std::string history =

@@ -1,11 +1,13 @@
 // GoogleTest under MPI: every rank runs every test (they are collective); only rank 0 prints.
 // GoogleTest parses its flags before PETSc starts, so PETSc never sees them.
+#include "bilevel/core/blas_kernels.hpp"
 #include "bilevel/core/log_events.hpp"
 
 #include <gtest/gtest.h>
 #include <petscsys.h>
 
 int main(int argc, char** argv) {
+  bilevel::select_blas_kernels(argv); // before MPI: it may re-execute the process
   ::testing::InitGoogleTest(&argc, argv);
   if (PetscInitialize(&argc, &argv, nullptr, nullptr) != 0)
     return 1;
