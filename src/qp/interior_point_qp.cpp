@@ -374,9 +374,14 @@ QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
     ActiveSetFactor K = reduced_newton(
         qp, bounds_ptr, m > 0 ? Vector(z.cwiseQuotient(s)) : Vector(), scaled, storage);
     // Predictor (affine scaling, target complementarity 0), then Mehrotra's corrector with
-    // centring sigma = (mu_affine / mu)^3 and the second-order term ds_aff .* dz_aff.
-    Step step = refined_step(qp, ops, K, s, z, r_d, r_pi, r_pe,
-                             m > 0 ? Vector(s.cwiseProduct(z)) : s, 1e-3 * tol);
+    // centring sigma = (mu_affine / mu)^3 and the second-order term ds_aff .* dz_aff. The
+    // predictor only sets sigma and that term, and is not refined: the step taken is the
+    // corrector's, refined as before. On the fig3 layers at n = 1000 the predictor's refinements
+    // were a fifth of the solves' time (1.1 ms per iteration at load 3), and the iterations and
+    // polished solutions are the same without them. Without inequalities the predictor is the
+    // step.
+    Step step = m > 0 ? newton_step(qp, ops, K, s, z, r_d, r_pi, r_pe, s.cwiseProduct(z))
+                      : refined_step(qp, ops, K, s, z, r_d, r_pi, r_pe, s, 1e-3 * tol);
     if (m > 0 && finite(step)) {
       const double alpha = std::min(step_to_boundary(s, step.ds), step_to_boundary(z, step.dz));
       const double mu_aff = (s + alpha * step.ds).dot(z + alpha * step.dz) / static_cast<double>(m);
