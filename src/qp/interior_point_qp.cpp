@@ -49,9 +49,13 @@ template <class Build> HessianFactor shifted_factor(Build build) {
 /// rank-k update H = Q + (W^1/2 G)'(W^1/2 G) (half a general product; the factor reads only the
 /// lower triangle). `scaled` is W^1/2 G's storage and `storage` the previous factor's (empty at
 /// first), both kept across iterations: a fresh n x n matrix per iteration cost its allocation,
-/// page faults and a full copy of Q, where only Q's lower triangle is needed.
-ActiveSetFactor reduced_newton(const DenseQp& qp, const BoundStructure* bounds, const Vector& w,
-                               Matrix& scaled, Matrix& storage) {
+/// page faults and a full copy of Q, where only Q's lower triangle is needed. A diagonal Q (the
+/// layers' Q = I), if `q_diagonal` is given, is written from its diagonal: Q is read nowhere else
+/// in the iteration, and copying its lower triangle from memory cost 0.60 ms against 0.50 at
+/// n = 1000.
+ActiveSetFactor reduced_newton(const DenseQp& qp, const BoundStructure* bounds,
+                               const Vector* q_diagonal, const Vector& w, Matrix& scaled,
+                               Matrix& storage) {
   if (bounds)
     return ActiveSetFactor(shifted_factor([&] { return bounds->hessian(w); }), qp.G, qp.A, {});
   if (qp.G.rows() > 0)
@@ -59,7 +63,12 @@ ActiveSetFactor reduced_newton(const DenseQp& qp, const BoundStructure* bounds, 
   return ActiveSetFactor(shifted_factor([&] {
                            Matrix H = std::move(storage);
                            H.resize(qp.n(), qp.n());
-                           H.triangularView<Eigen::Lower>() = qp.Q;
+                           if (q_diagonal) {
+                             H.triangularView<Eigen::StrictlyLower>().setZero();
+                             H.diagonal() = *q_diagonal;
+                           } else {
+                             H.triangularView<Eigen::Lower>() = qp.Q;
+                           }
                            if (qp.G.rows() > 0)
                              H.selfadjointView<Eigen::Lower>().rankUpdate(scaled.transpose());
                            return H;
@@ -100,6 +109,8 @@ public:
     const Eigen::Index j = bounds_->column[static_cast<std::size_t>(i)];
     return j >= 0 ? bounds_->coefficient[i] * v[j] : 0.0;
   }
+  /// Q's diagonal if Q is diagonal, else null.
+  const Vector* Q_diagonal() const { return q_diagonal_ ? &*q_diagonal_ : nullptr; }
   /// max |G_ij|.
   double G_max_abs() const { return g_max_abs_; }
 
@@ -310,7 +321,8 @@ QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
   QpSolution out;
   Vector s, z;
   {
-    ActiveSetFactor K = reduced_newton(qp, bounds_ptr, Vector::Ones(m), scaled, storage);
+    ActiveSetFactor K =
+        reduced_newton(qp, bounds_ptr, ops.Q_diagonal(), Vector::Ones(m), scaled, storage);
     Vector rhs = -qp.q;
     if (m > 0)
       rhs += ops.Gt(qp.h);
@@ -376,8 +388,9 @@ QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
       out.status = QpStatus::kInfeasible;
       break;
     }
-    ActiveSetFactor K = reduced_newton(
-        qp, bounds_ptr, m > 0 ? Vector(z.cwiseQuotient(s)) : Vector(), scaled, storage);
+    ActiveSetFactor K =
+        reduced_newton(qp, bounds_ptr, ops.Q_diagonal(),
+                       m > 0 ? Vector(z.cwiseQuotient(s)) : Vector(), scaled, storage);
     // Predictor (affine scaling, target complementarity 0), then Mehrotra's corrector with
     // centring sigma = (mu_affine / mu)^3 and the second-order term ds_aff .* dz_aff. The
     // predictor only sets sigma and that term, and is not refined: the step taken is the
