@@ -108,10 +108,9 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, RunFile
   MPI_Comm_rank(comm, &rank);
   RunOutcome outcome;
   outcome.status = RunStatus::completed;
-  // A resumed run that has nothing left to do reports the stored trace's last values.
-  outcome.final_upper_objective = writer.last("upper_objective");
-  // The last evaluated upper_objective (an interrupted run's last row may not have one).
-  double last_objective = outcome.final_upper_objective;
+  // A resumed run that has nothing left to do reports the stored trace's last values. The
+  // objective is the last evaluated one (an interrupted run's last row may not have one).
+  double last_objective = writer.last("upper_objective");
   outcome.final_hypergrad_norm = writer.last("hypergrad_norm");
   double elapsed = run_start.time_offset;
   Record record;
@@ -236,7 +235,6 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, RunFile
     record.set("inner_ok", failures.empty() ? 1.0 : 0.0);
     validity.count_iteration(k, failures);
     writer.append(record);
-    outcome.final_upper_objective = last_objective;
     outcome.final_hypergrad_norm = record.get("hypergrad_norm");
 
     if (rank == 0 && config.monitor_every > 0 &&
@@ -266,6 +264,7 @@ RunOutcome run_experiment(Problem& problem, Algorithm& algorithm, Vec x, RunFile
       break;
   }
   outcome.seconds = elapsed;
+  outcome.final_upper_objective = last_objective;
   file.checkpoint(algorithm, x, run_start.x_start);
   outcome.iterations = static_cast<int>(writer.rows());
   outcome.first_hypergrad_norm = writer.first("hypergrad_norm");

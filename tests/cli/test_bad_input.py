@@ -172,6 +172,7 @@ CASES = [
     ("negative flush interval", QUAD + ["-flush_interval", "-1"], ["-flush_interval", "-1"]),
     ("negative tolerance", QUAD + ["-tol", "-1"], ["-tol", "-1"]),
     ("zero report interval", QUAD + ["-report_every", "0"], ["-report_every", "0"]),
+    ("zero objective interval", QUAD + ["-objective_every", "0"], ["-objective_every", "0"]),
     ("negative seed", QUAD + ["-seed", "-1"], ["-seed", "-1"]),
     ("NaN time budget", QUAD + ["-time_budget", "nan"], ["-time_budget", "nan"]),
     ("unknown line search", QUAD + ["-alg_line_search", "foo"], ["-alg_line_search", "foo"]),
