@@ -19,16 +19,30 @@ const char* openblas_core() {
 
 } // namespace
 
+const char* wider_blas_kernels(std::string_view core, bool avx512, bool avx2) {
+  // OpenBLAS's cores whose kernels use AVX-512 (0.3.21's names; later releases add more).
+  const bool core_avx512 = core == "SkylakeX" || core == "Cooperlake" || core == "SapphireRapids";
+  if (avx512 && !core_avx512)
+    return "SkylakeX";
+  if (avx2 && core == "Prescott")
+    return "Haswell";
+  return nullptr;
+}
+
 void select_blas_kernels(char** argv) {
   if (std::getenv("OPENBLAS_CORETYPE") != nullptr) // the user's choice, or already re-executed
     return;
   const char* core = openblas_core();
-  if (core == nullptr || std::strcmp(core, "Prescott") != 0)
+  if (core == nullptr)
     return;
   __builtin_cpu_init();
-  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const char* wider = wider_blas_kernels(core, avx512, avx2);
+  if (wider == nullptr)
     return;
-  setenv("OPENBLAS_CORETYPE", "Haswell", 1);
+  setenv("OPENBLAS_CORETYPE", wider, 1);
   execv("/proc/self/exe", argv); // returns only if it failed
 }
 
