@@ -257,6 +257,7 @@ void run(MPI_Comm comm, int rank, int size) {
   benchmark::AddCustomContext("dgemm_flops_per_cpu_second",
                               std::to_string(limits.dgemm_flops.per_cpu_second));
   benchmark::AddCustomContext("dgemm_size", std::to_string(kDgemmSize));
+  benchmark::AddCustomContext("blas_kernels", bilevel::blas_kernels());
   benchmark::AddCustomContext("triad_doubles_per_rank", std::to_string(kTriadDoubles));
   benchmark::AddCustomContext("logreg_hyper_options", kLogregOptions);
   benchmark::AddCustomContext("hyperclean_options", kHypercleanOptions);
