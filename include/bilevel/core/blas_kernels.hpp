@@ -1,10 +1,10 @@
 #pragma once
 // Which kernels OpenBLAS runs. Debian's OpenBLAS 0.3.21 picks them by the CPU's model at load
 // time. It does not know Intel's family 6 model 207 (5th-generation Xeon) and falls back to
-// "Prescott", SSE3 kernels; it runs AMD's Zen 4 and Zen 5, which have AVX-512, on its AVX2
-// "Haswell" kernels. 1000^3 dgemm, GFLOP/s: model-207 Xeon Prescott 16, Haswell 40, SkylakeX 73;
-// Zen 5 Haswell 52, SkylakeX 86. The choice can only be changed before the library is loaded
-// (OPENBLAS_CORETYPE), hence the re-execution.
+// "Prescott", SSE3 kernels, on a CPU whose AVX-512 units run its SkylakeX ones. 1000^3 dgemm,
+// GFLOP/s: model-207 Xeon Prescott 16, Haswell 40, SkylakeX 73; Zen 5 Haswell 52, SkylakeX 86 (its
+// own choice there is Cooperlake, AVX-512). The choice can only be changed before the library is
+// loaded (OPENBLAS_CORETYPE), hence the re-execution.
 #include <string>
 #include <string_view>
 
