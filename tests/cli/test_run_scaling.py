@@ -94,3 +94,13 @@ def test_an_existing_output_directory_is_refused(build_dir, tmp_path):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "exists" in lines[0], done.stderr
     assert list(tmp_path.iterdir()) == []  # nothing written into it
+
+
+def test_a_bad_docs_page_is_refused_before_measuring(build_dir, tmp_path):
+    docs = tmp_path / "page.md"
+    docs.write_text("<!-- scaling-results:begin -->\nno end marker\n")
+    out = tmp_path / "out"
+    done = scaling("--out", out, "--docs", docs, build_dir=build_dir, timeout=60)
+    assert done.returncode != 0
+    assert "scaling-results:end" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not out.exists()  # nothing measured, nothing written
