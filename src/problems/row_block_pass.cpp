@@ -28,6 +28,14 @@ typedef double Lanes __attribute__((vector_size(64)));
 typedef long long LaneIndex __attribute__((vector_size(64)));
 constexpr int kLanes = 8;
 static_assert(kClasses >= kLanes, "a weight row must fill one vector");
+// The vectors are loaded at row offsets that are multiples of kLanes, from the pass's buffers
+// (strides of whole 64-byte lines) and from X. With Eigen's arrays on line boundaries
+// (CMakeLists.txt) no buffer load spans two lines, nor does a load from X when the rank's row
+// count is a multiple of kLanes (then every column starts on a line). A residual buffer 16
+// bytes off a line made the pass 1.5x slower (docs/performance.md).
+static_assert(EIGEN_MAX_ALIGN_BYTES >= kLanes * sizeof(double),
+              "Eigen's heap arrays must start on a 64-byte boundary");
+static_assert(kBlock % kLanes == 0 && kTile % kLanes == 0, "strides of whole cache lines");
 
 [[gnu::always_inline]] inline Lanes load(const double* p) {
   Lanes v;
