@@ -24,6 +24,23 @@ def is_timing(metric):
     return metric == "time" or metric.endswith("_time")
 
 
+def test_result_file_names_the_commit_it_was_built_from(run, tmp_path):
+    """git_commit is read at every build, not when CMake configured: a commit made after
+    configuring (or an edit of a tracked file, "-dirty") must show in the next build's files."""
+    head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO,
+                          capture_output=True, text=True)
+    if head.returncode != 0:
+        pytest.skip("not a git checkout: the files say 'unknown'")
+    dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--"], cwd=REPO).returncode != 0
+    out = tmp_path / "commit.h5"
+    result = run("-problem", "quadratic", "-algorithm", "aid", "-outer_iters", "1", "-output", out)
+    assert result.returncode == 0, result.stderr
+    with h5py.File(out, "r") as f:
+        recorded = f.attrs["git_commit"].decode()
+    assert recorded == head.stdout.strip() + ("-dirty" if dirty else ""), \
+        "rebuild after changing the sources: the executable is older than the tree"
+
+
 def test_result_file_contract(run, tmp_path):
     out = tmp_path / "run.h5"
     result = run("-problem", "quadratic", "-algorithm", "aid", "-outer_iters", "7", "-output", out)
