@@ -14,6 +14,7 @@
 #include "bilevel/core/petsc_handle.hpp"
 #include "bilevel/problems/hyperclean.hpp"
 #include "bilevel/problems/logreg_hyper.hpp"
+#include "bilevel/version.hpp"
 
 #include <petscmat.h>
 
@@ -248,6 +249,8 @@ void run(MPI_Comm comm, int rank, int size) {
   // bba regress reads the rank count from the context; the rest documents the run.
   benchmark::AddCustomContext("nranks", std::to_string(size));
   benchmark::AddCustomContext("load_average", load);
+  benchmark::AddCustomContext("suite_version", bilevel::kSuiteVersion);
+  benchmark::AddCustomContext("git_commit", bilevel::kGitCommit);
   benchmark::AddCustomContext("stream_triad_bytes_per_second",
                               std::to_string(limits.stream_bytes.per_second));
   benchmark::AddCustomContext("stream_triad_bytes_per_cpu_second",
