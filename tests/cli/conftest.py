@@ -47,6 +47,15 @@ def exe():
     return path
 
 
+@pytest.fixture(scope="session")
+def build_dir(exe):
+    """The build directory of `exe`, for the benchmark scripts' --build-dir."""
+    build = pathlib.Path(exe).parent
+    if not (build / "benchmarks" / "bilevel_benchmarks").exists():
+        pytest.fail(f"bilevel_benchmarks not built in {build}/benchmarks")
+    return build
+
+
 def launch(exe, *args, cwd, ranks=1, timeout=120):
     """Runs the executable with `args` on `ranks` ranks in `cwd` -> CompletedProcess."""
     # One rank runs as an MPI singleton, exactly what a user typing the command sees;

@@ -10,14 +10,6 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "benchmarks" / "run-micro"
 
 
-@pytest.fixture
-def build_dir(exe):
-    build = pathlib.Path(exe).parent
-    if not (build / "benchmarks" / "bilevel_benchmarks").exists():
-        pytest.fail(f"bilevel_benchmarks not built in {build}/benchmarks")
-    return build
-
-
 def micro(*args, build_dir):
     return subprocess.run([str(SCRIPT), "--build-dir", str(build_dir), *map(str, args)],
                           capture_output=True, text=True, timeout=600)

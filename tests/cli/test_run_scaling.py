@@ -1,7 +1,6 @@
 """benchmarks/run-scaling: one command gives the scaling table with the bandwidth allowance
 measured by the triad of the same run, and rewrites only its docs section."""
 import json
-import os
 import pathlib
 import subprocess
 
@@ -34,14 +33,6 @@ budget = { iterations = 3 }
 options = { problem_ny = 20000 }
 weak_scale = ["problem_ny"]
 """
-
-
-@pytest.fixture
-def build_dir(exe):
-    build = pathlib.Path(exe).parent
-    if not (build / "benchmarks" / "bilevel_benchmarks").exists():
-        pytest.fail(f"bilevel_benchmarks not built in {build}/benchmarks")
-    return build
 
 
 def scaling(*args, build_dir, timeout=600):
