@@ -43,9 +43,12 @@ STUDY_KEYS = {"name", "problem", "problems", "algorithm", "algorithms", "options
               "repetitions", "model_kernel"}
 #: PETSc's own options that -help does not list but every run accepts.
 PETSC_GLOBAL = {"-log_view", "-options_file"}
-#: Debian's OpenMPI as root, more ranks than cores, idle ranks yielding (docs/user-guide.md).
+#: Debian's OpenMPI as root, more ranks than cores, idle ranks yielding, no single-copy (CMA)
+#: transport, which containers often forbid (docs/user-guide.md). The benchmark scripts launch
+#: with it too.
 MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
-           "OMPI_MCA_rmaps_base_oversubscribe": "1", "OMPI_MCA_mpi_yield_when_idle": "1"}
+           "OMPI_MCA_rmaps_base_oversubscribe": "1", "OMPI_MCA_mpi_yield_when_idle": "1",
+           "OMPI_MCA_btl_vader_single_copy_mechanism": "none"}
 
 
 @dataclass
