@@ -109,12 +109,14 @@ def rates_fit(path, *options):
 
 
 def status_of(path):
-    """The status attribute of a result file, or None if there is no readable file."""
+    """The status attribute of a result file, or None if there is no readable file. Tests poll
+    files that a run is writing: caught between two of its flushes, the file's objects can be
+    unreadable for a moment (h5py's KeyError), which is "not readable yet", not a failure."""
     try:
         with h5py.File(path, "r", locking=False) as f:
             value = f.attrs.get("status")
             return value.decode() if isinstance(value, bytes) else value
-    except OSError:
+    except (OSError, KeyError):
         return None
 
 
