@@ -83,11 +83,18 @@ std::unique_ptr<bilevel::Problem> create_problem(MPI_Comm comm, const char* name
   return bilevel::problem_registry().at(name).create(bilevel::RunSpec::from_options(comm));
 }
 
+/// Bytes per feature entry the one-pass oracles read: the 8-bit copy when the rows carry one
+/// (Fashion-MNIST's pixels, LabeledRows::bytes), else the doubles.
+double oracle_entry_bytes(const bilevel::LabeledRows& rows) {
+  return rows.bytes.size() != 0 ? 1.0 : 8.0;
+}
+
 /// logreg_hyper with the vectors its oracles take, and its training features as PETSc matrices.
-/// Byte models count the passes over the local feature matrices (N x F doubles summed over
-/// ranks), the traffic that dominates: the oracles read X once (row_block_pass.hpp), and the
-/// replicated x and y (7850 doubles) are small. Flops count the products with the features
-/// (2 N F C per product with a weight matrix), not the softmax exponentials.
+/// Byte models count the passes over the local feature matrices (N x F entries summed over
+/// ranks: bytes for the oracles, doubles for PETSc's products), the traffic that dominates: the
+/// oracles read X once (row_block_pass.hpp), and the replicated x and y (7850 doubles) are small.
+/// Flops count the products with the features (2 N F C per product with a weight matrix), not the
+/// softmax exponentials.
 struct Logreg {
   explicit Logreg(MPI_Comm comm)
       : problem(create_problem(comm, "logreg_hyper", kLogregOptions)),
@@ -127,15 +134,17 @@ struct Logreg {
   /// grad_y g (gx not requested, as the inner solvers call it): one pass, two products (the
   /// scores X W and the gradient X' R).
   bench::Cost gradient_cost() const {
-    return {8 * rows * columns, 2 * 2 * rows * columns * kClasses};
+    return {oracle_entry_bytes(train) * rows * columns, 2 * 2 * rows * columns * kClasses};
   }
   /// grad^2_yy g v at a new y: one pass, three products (X W for the probabilities, Z = X V,
   /// X' R).
-  bench::Cost hvp_cost() const { return {8 * rows * columns, 3 * 2 * rows * columns * kClasses}; }
+  bench::Cost hvp_cost() const {
+    return {oracle_entry_bytes(train) * rows * columns, 3 * 2 * rows * columns * kClasses};
+  }
   /// grad^2_yy g v at the y of the previous product (CG's case): the probabilities are kept,
   /// so one pass and two products (X V, X' R).
   bench::Cost kept_hvp_cost() const {
-    return {8 * rows * columns, 2 * 2 * rows * columns * kClasses};
+    return {oracle_entry_bytes(train) * rows * columns, 2 * 2 * rows * columns * kClasses};
   }
   /// MatMult reads the matrix once, writes N outputs, and every rank reads the whole gathered
   /// input vector.
@@ -179,7 +188,8 @@ struct Hyperclean {
   bench::Cost cross_cost() const {
     const double rows = static_cast<double>(train.global_rows);
     const double columns = static_cast<double>(train.features.cols());
-    return {8 * rows * columns, 2 * 2 * rows * columns * bilevel::FashionMnist::kClasses};
+    return {oracle_entry_bytes(train) * rows * columns,
+            2 * 2 * rows * columns * bilevel::FashionMnist::kClasses};
   }
   std::unique_ptr<bilevel::Problem> problem;
   const bilevel::LabeledRows& train;

@@ -33,16 +33,17 @@ LabeledRows load_rows(MPI_Comm comm, const std::string& images, const std::strin
   const auto n = static_cast<std::size_t>(end - begin);
   const IdxData pixels = read_idx(images, static_cast<std::size_t>(first + begin), n);
   const IdxData classes = read_idx(labels, static_cast<std::size_t>(first + begin), n);
-  rows.features.resize(static_cast<Eigen::Index>(n), FashionMnist::kPixels + 1);
+  rows.bytes.resize(static_cast<Eigen::Index>(n), FashionMnist::kPixels + 1);
   // Before the first write: the oracles sweep these columns in row blocks (row_block_pass).
-  advise_huge_pages(rows.features.data(),
-                    static_cast<std::size_t>(rows.features.size()) * sizeof(double));
+  advise_huge_pages(rows.bytes.data(), static_cast<std::size_t>(rows.bytes.size()));
   for (std::size_t i = 0; i < n; ++i) {
     for (int p = 0; p < FashionMnist::kPixels; ++p)
-      rows.features(static_cast<Eigen::Index>(i), p) =
-          pixels.values[i * FashionMnist::kPixels + static_cast<std::size_t>(p)] / 255.0;
-    rows.features(static_cast<Eigen::Index>(i), FashionMnist::kPixels) = 1.0;
+      rows.bytes(static_cast<Eigen::Index>(i), p) =
+          pixels.values[i * FashionMnist::kPixels + static_cast<std::size_t>(p)];
+    rows.bytes(static_cast<Eigen::Index>(i), FashionMnist::kPixels) =
+        static_cast<std::uint8_t>(LabeledRows::kByteLevels);
   }
+  rows.features = rows.bytes.cast<double>() / LabeledRows::kByteLevels;
   rows.labels.assign(classes.values.begin(), classes.values.end());
   return rows;
 }

@@ -62,6 +62,7 @@ void project_rows(LabeledRows& rows, const PcaBasis& basis) {
       (rows.features.leftCols(kPixels).rowwise() - basis.mean.transpose()) * basis.components;
   projected.col(k).setOnes();
   rows.features = std::move(projected);
+  rows.bytes.resize(0, 0); // projections are not 8-bit
 }
 
 } // namespace bilevel

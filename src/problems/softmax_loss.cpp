@@ -59,7 +59,7 @@ Eigen::VectorXd row_scales(const LabeledRows& rows, const Eigen::VectorXd* weigh
 
 Eigen::MatrixXd softmax_probabilities(const LabeledRows& rows, const WeightMatrix& w) {
   Eigen::MatrixXd probabilities(rows.features.rows(), w.cols());
-  row_block_pass(rows.features, &w, nullptr, nullptr, [&](RowBlock& block) {
+  row_block_pass(rows, &w, nullptr, nullptr, [&](RowBlock& block) {
     softmax_in_place(block.scores);
     probabilities.middleRows(block.first, block.scores.rows()) = block.scores;
   });
@@ -68,7 +68,7 @@ Eigen::MatrixXd softmax_probabilities(const LabeledRows& rows, const WeightMatri
 
 Eigen::VectorXd softmax_sample_losses(const LabeledRows& rows, const WeightMatrix& w) {
   Eigen::VectorXd losses(rows.features.rows());
-  row_block_pass(rows.features, &w, nullptr, nullptr, [&](RowBlock& block) {
+  row_block_pass(rows, &w, nullptr, nullptr, [&](RowBlock& block) {
     const Eigen::VectorXd max = block.scores.rowwise().maxCoeff();
     const Eigen::VectorXd sums =
         (block.scores.colwise() - max).array().exp().matrix().rowwise().sum();
@@ -89,7 +89,7 @@ double softmax_loss(const LabeledRows& rows, const WeightMatrix& w,
 
 void add_softmax_gradient(const LabeledRows& rows, const WeightMatrix& w, WeightMatrix& grad,
                           const Eigen::VectorXd* weights) {
-  row_block_pass(rows.features, &w, nullptr, &grad, [&](RowBlock& block) {
+  row_block_pass(rows, &w, nullptr, &grad, [&](RowBlock& block) {
     softmax_in_place(block.scores);
     subtract_labels(block.scores, rows, block.first);
     block.residual = row_scales(rows, weights, block).asDiagonal() * block.scores;
@@ -105,7 +105,7 @@ void add_softmax_hessian_product(const LabeledRows& rows, const WeightMatrix& w,
     cache->w = w;
     cache->probabilities.resize(rows.features.rows(), w.cols());
   }
-  row_block_pass(rows.features, kept ? nullptr : &w, &v, &out, [&](RowBlock& block) {
+  row_block_pass(rows, kept ? nullptr : &w, &v, &out, [&](RowBlock& block) {
     const auto residual = [&](const auto& p) {
       block.residual =
           row_scales(rows, weights, block).asDiagonal() * hessian_residual(p, block.directions);
@@ -125,7 +125,7 @@ Eigen::VectorXd softmax_sample_directional(const LabeledRows& rows, const Weight
                                            const WeightMatrix& v) {
   // <x_i (p_i - e_{b_i})', V> = <p_i - e_{b_i}, x_i' V>.
   Eigen::VectorXd directional(rows.features.rows());
-  row_block_pass(rows.features, &w, &v, nullptr, [&](RowBlock& block) {
+  row_block_pass(rows, &w, &v, nullptr, [&](RowBlock& block) {
     softmax_in_place(block.scores);
     subtract_labels(block.scores, rows, block.first);
     directional.segment(block.first, block.scores.rows()) =
@@ -136,7 +136,7 @@ Eigen::VectorXd softmax_sample_directional(const LabeledRows& rows, const Weight
 
 Eigen::MatrixXd softmax_gradient_columns(const LabeledRows& rows, const WeightMatrix& w) {
   Eigen::MatrixXd residuals(rows.features.rows(), w.cols());
-  row_block_pass(rows.features, &w, nullptr, nullptr, [&](RowBlock& block) {
+  row_block_pass(rows, &w, nullptr, nullptr, [&](RowBlock& block) {
     softmax_in_place(block.scores);
     subtract_labels(block.scores, rows, block.first);
     residuals.middleRows(block.first, block.rows) = block.scores;
@@ -147,7 +147,7 @@ Eigen::MatrixXd softmax_gradient_columns(const LabeledRows& rows, const WeightMa
 Eigen::MatrixXd softmax_hessian_product_columns(const LabeledRows& rows, const WeightMatrix& w,
                                                 const WeightMatrix& v) {
   Eigen::MatrixXd residuals(rows.features.rows(), w.cols());
-  row_block_pass(rows.features, &w, &v, nullptr, [&](RowBlock& block) {
+  row_block_pass(rows, &w, &v, nullptr, [&](RowBlock& block) {
     softmax_in_place(block.scores);
     residuals.middleRows(block.first, block.rows) =
         hessian_residual(block.scores, block.directions);
@@ -157,7 +157,7 @@ Eigen::MatrixXd softmax_hessian_product_columns(const LabeledRows& rows, const W
 
 long long correct_predictions(const LabeledRows& rows, const WeightMatrix& w) {
   long long correct = 0;
-  row_block_pass(rows.features, &w, nullptr, nullptr, [&](RowBlock& block) {
+  row_block_pass(rows, &w, nullptr, nullptr, [&](RowBlock& block) {
     for (Eigen::Index i = 0; i < block.scores.rows(); ++i) {
       Eigen::Index best = 0;
       block.scores.row(i).maxCoeff(&best);

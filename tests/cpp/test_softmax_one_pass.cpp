@@ -1,8 +1,10 @@
 // The one-pass softmax oracles (row_block_pass) against the textbook two-pass formulas with whole
 // matrix products (X W, then X' R), on random data: rows split over the ranks so that each rank
 // has several blocks and a remainder that is not a whole register tile, at the full 785 features
-// (an odd count: the transpose product's last column is single) and at a PCA-like 7. The reduced
-// results must agree to 1e-12 relative at every rank count.
+// (an odd count: the transpose product's last column is single) and at a PCA-like 7, with the
+// features stored as doubles and as bytes (LabeledRows::bytes, Fashion-MNIST's pixels: the pass
+// then reads the bytes and scales W and R by 1/255). The reduced results must agree to 1e-12
+// relative at every rank count.
 #include "test_support.hpp"
 
 #include "bilevel/core/counter_rng.hpp"
@@ -13,6 +15,7 @@
 
 #include <array>
 #include <cmath>
+#include <tuple>
 
 namespace bilevel::test {
 namespace {
@@ -21,8 +24,10 @@ constexpr int kClasses = FashionMnist::kClasses;
 constexpr double kTolerance = 1e-12;
 
 /// This rank's rows of a global random data set of `n` rows (pixel-like features in [0, 1), a
-/// bias column of ones, labels in [0, classes)), the same values at every rank count.
-LabeledRows random_rows(long long n, int features) {
+/// bias column of ones, labels in [0, classes)), the same values at every rank count. With
+/// `bytes`, the features are random bytes / 255 and the rows carry the bytes, as the
+/// Fashion-MNIST loader leaves them.
+LabeledRows random_rows(long long n, int features, bool bytes) {
   int rank = 0, size = 1;
   MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
   MPI_Comm_size(PETSC_COMM_WORLD, &size);
@@ -39,6 +44,11 @@ LabeledRows random_rows(long long n, int features) {
     rows.features(i - begin, features - 1) = 1.0;
     rows.labels.push_back(
         static_cast<int>(labels.uniform(static_cast<std::uint64_t>(i)) * kClasses));
+  }
+  if (bytes) {
+    rows.bytes = (rows.features * 256.0).array().floor().min(255.0).cast<std::uint8_t>();
+    rows.bytes.col(features - 1).setConstant(255);
+    rows.features = rows.bytes.cast<double>() / LabeledRows::kByteLevels;
   }
   return rows;
 }
@@ -114,20 +124,23 @@ template <class A, class B> double relative_difference(const A& a, const B& b) {
   return (a - b).norm() / b.norm();
 }
 
-class SoftmaxOnePass : public ::testing::TestWithParam<int> {
+/// Parameters: the feature count, and whether the features are stored as bytes.
+class SoftmaxOnePass : public ::testing::TestWithParam<std::tuple<int, bool>> {
 protected:
-  // 1237 rows: 1237, 618-619 or 309-310 per rank, several 128-row blocks each and a last block
-  // that ends in a partial 16-row tile at 1, 2 and 4 ranks.
+  // 1237 rows: 1237, 618-619 or 309-310 per rank, blocks of 128 rows (doubles) or 512 (bytes),
+  // and a last block that ends in a partial 16-row tile at 1, 2 and 4 ranks.
   SoftmaxOnePass()
-      : rows(random_rows(1237, GetParam())), w(random_weights(GetParam(), 1, 0.3)),
-        v(random_weights(GetParam(), 2, 1.0)), weights(random_sample_weights(rows)) {}
+      : rows(random_rows(1237, features(), std::get<1>(GetParam()))),
+        w(random_weights(features(), 1, 0.3)), v(random_weights(features(), 2, 1.0)),
+        weights(random_sample_weights(rows)) {}
+  static int features() { return std::get<0>(GetParam()); }
   LabeledRows rows;
   WeightMatrix w, v;
   Eigen::VectorXd weights;
 };
 
 TEST_P(SoftmaxOnePass, GradientMatchesTwoPassProducts) {
-  WeightMatrix unweighted = WeightMatrix::Zero(GetParam(), kClasses), weighted = unweighted;
+  WeightMatrix unweighted = WeightMatrix::Zero(features(), kClasses), weighted = unweighted;
   add_softmax_gradient(rows, w, unweighted);
   add_softmax_gradient(rows, w, weighted, &weights);
   const Eigen::VectorXd ones = Eigen::VectorXd::Ones(weights.size());
@@ -138,7 +151,7 @@ TEST_P(SoftmaxOnePass, GradientMatchesTwoPassProducts) {
 }
 
 TEST_P(SoftmaxOnePass, HessianProductMatchesTwoPassProducts) {
-  WeightMatrix unweighted = WeightMatrix::Zero(GetParam(), kClasses), weighted = unweighted;
+  WeightMatrix unweighted = WeightMatrix::Zero(features(), kClasses), weighted = unweighted;
   add_softmax_hessian_product(rows, w, v, unweighted);
   add_softmax_hessian_product(rows, w, v, weighted, &weights);
   const Eigen::VectorXd ones = Eigen::VectorXd::Ones(weights.size());
@@ -154,10 +167,10 @@ TEST_P(SoftmaxOnePass, KeptProbabilitiesGiveTheSameHessianProductsToTheBit) {
   // First call fills the cache, the second reads it (one product with X fewer); a new W must
   // refill it. Every result equals the uncached product exactly.
   ProbabilityCache cache;
-  const WeightMatrix w2 = random_weights(GetParam(), 3, 0.3);
+  const WeightMatrix w2 = random_weights(features(), 3, 0.3);
   const std::array<const WeightMatrix*, 4> sequence = {&w, &w, &w2, &w2};
   for (const WeightMatrix* at : sequence) {
-    WeightMatrix plain = WeightMatrix::Zero(GetParam(), kClasses), kept = plain;
+    WeightMatrix plain = WeightMatrix::Zero(features(), kClasses), kept = plain;
     add_softmax_hessian_product(rows, *at, v, plain, &weights);
     add_softmax_hessian_product(rows, *at, v, kept, &weights, &cache);
     EXPECT_TRUE(kept == plain) << "largest difference " << (kept - plain).cwiseAbs().maxCoeff();
@@ -192,7 +205,9 @@ TEST_P(SoftmaxOnePass, PredictionsMatchArgmaxOfScores) {
   EXPECT_EQ(correct_predictions(rows, w), expected);
 }
 
-INSTANTIATE_TEST_SUITE_P(Features, SoftmaxOnePass, ::testing::Values(FashionMnist::kPixels + 1, 7));
+INSTANTIATE_TEST_SUITE_P(Features, SoftmaxOnePass,
+                         ::testing::Combine(::testing::Values(FashionMnist::kPixels + 1, 7),
+                                            ::testing::Bool()));
 
 } // namespace
 } // namespace bilevel::test

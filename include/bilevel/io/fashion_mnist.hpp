@@ -7,13 +7,25 @@
 #include <hdf5.h>
 #include <mpi.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace bilevel {
 
+/// A feature matrix as the 8-bit values it was read from (column-major).
+using ByteMatrix = Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>;
+
 struct LabeledRows {
-  Eigen::MatrixXd features;  ///< local rows x (pixels + 1), column-major
+  /// The value of a byte that stands for the feature 1: features == bytes / kByteLevels.
+  static constexpr double kByteLevels = 255.0;
+
+  Eigen::MatrixXd features; ///< local rows x (pixels + 1), column-major
+  /// The same features as 8-bit values when they are 8-bit (Fashion-MNIST's pixels, and 255
+  /// for the bias): features(i, j) == bytes(i, j) / kByteLevels, entry by entry. The one-pass
+  /// softmax oracles read these, 8 times fewer bytes than `features`; empty when the features
+  /// are not 8-bit (projected by PCA, synthetic). Whoever changes `features` clears them.
+  ByteMatrix bytes;
   std::vector<int> labels;   ///< local labels in [0, classes)
   long long global_rows = 0; ///< rows of the split over all ranks
   long long first_row = 0;   ///< global index of this rank's first row

@@ -6,8 +6,8 @@
 // cached. Reading X once from memory instead of once per product (X W, then X' R) is what
 // brings the oracles to the one-pass bound of docs/performance.md.
 //
-// The products are register-tiled kernels, compiled for AVX-512 and for the baseline ISA and
-// chosen at load time by the CPU (GCC target_clones). The number of classes is fixed at
+// The products are register-tiled kernels (row_block_kernels.hpp), compiled for AVX-512 and for
+// the baseline ISA and chosen by the CPU at the first call. The number of classes is fixed at
 // FashionMnist::kClasses, the only class count of the data sets that use it.
 #include "bilevel/io/fashion_mnist.hpp"
 
@@ -35,10 +35,12 @@ struct RowBlock {
   BlockMatrix residual;
 };
 
-/// Visits every block of rows of `features` in order. `w` and `v` (each optional) add X_b W and
-/// X_b V to each block; `accumulate` (optional) receives += X' R over all blocks. `w`, `v` and
-/// `accumulate` are features.cols() x FashionMnist::kClasses.
-void row_block_pass(const Eigen::MatrixXd& features, const WeightMatrix* w, const WeightMatrix* v,
+/// Visits every block of the rows' features X in order. `w` and `v` (each optional) add X_b W
+/// and X_b V to each block; `accumulate` (optional) receives += X' R over all blocks. `w`, `v` and
+/// `accumulate` are features.cols() x FashionMnist::kClasses. When the rows carry their features
+/// as bytes (LabeledRows::bytes), the products read those: X_b W = B_b (W / 255) and
+/// X_b' R_b = B_b' (R_b / 255), equal to the products with the doubles up to rounding.
+void row_block_pass(const LabeledRows& rows, const WeightMatrix* w, const WeightMatrix* v,
                     WeightMatrix* accumulate, const std::function<void(RowBlock&)>& visit);
 
 } // namespace bilevel
