@@ -16,6 +16,10 @@ void block_partition(long long n, int rank, int size, long long& begin, long lon
   end = n * (rank + 1) / size;
 }
 
+Eigen::MatrixXd features_from_bytes(const ByteMatrix& bytes) {
+  return bytes.cast<double>() / LabeledRows::kByteLevels;
+}
+
 namespace {
 
 constexpr std::uint64_t kCorruptionStream = 101;
@@ -43,7 +47,7 @@ LabeledRows load_rows(MPI_Comm comm, const std::string& images, const std::strin
     rows.bytes(static_cast<Eigen::Index>(i), FashionMnist::kPixels) =
         static_cast<std::uint8_t>(LabeledRows::kByteLevels);
   }
-  rows.features = rows.bytes.cast<double>() / LabeledRows::kByteLevels;
+  rows.features = features_from_bytes(rows.bytes);
   rows.labels.assign(classes.values.begin(), classes.values.end());
   return rows;
 }

@@ -34,11 +34,11 @@ LabeledRows batch_rows(const LabeledRows& split, std::span<const long long> owne
   }
   // Column by column: the features are column-major, so each column of the batch is written
   // contiguously while its entries are gathered from the split's column. Every entry is a cache
-  // miss, so 8-bit features are gathered once and the doubles computed from them (the same
-  // values: the loader divides the same way), not gathered a second time.
+  // miss, so 8-bit features are gathered once and the doubles computed from them (the
+  // loader's values: features_from_bytes), not gathered a second time.
   if (split.bytes.size() != 0) {
     batch.bytes = split.bytes(local, Eigen::all);
-    batch.features = batch.bytes.cast<double>() / LabeledRows::kByteLevels;
+    batch.features = features_from_bytes(batch.bytes);
   } else {
     batch.features = split.features(local, Eigen::all);
   }

@@ -16,9 +16,10 @@ constexpr int kClasses = FashionMnist::kClasses;
 static_assert(kernels::kClasses == kClasses);
 
 // The kernels load whole 64-byte vectors at row offsets that are multiples of kLanes, from the
-// pass's buffers (strides of whole 64-byte lines) and from X. With Eigen's arrays on line
-// boundaries (CMakeLists.txt) no buffer load spans two lines, nor does a load from X when the
-// rank's row count is a multiple of kLanes (then every column starts on a line). A residual
+// pass's buffers (strides of whole 64-byte lines) and from X as doubles (8 bytes per lane as
+// bytes). With Eigen's arrays on line boundaries (CMakeLists.txt) no buffer load spans two
+// lines, nor does a load from X when the rank's row count is a multiple of kLanes (then every
+// column starts on a line). A residual
 // buffer 16 bytes off a line made the pass 1.5x slower (docs/performance.md).
 static_assert(EIGEN_MAX_ALIGN_BYTES >= kernels::kLanes * sizeof(double),
               "Eigen's heap arrays must start on a 64-byte boundary");
@@ -65,12 +66,17 @@ void pass(const Eigen::Matrix<Element, Eigen::Dynamic, Eigen::Dynamic>& x, doubl
           const std::function<void(RowBlock&)>& visit) {
   const Eigen::Index n = x.rows(), f = x.cols();
   constexpr Eigen::Index block_rows = kBlock<Element>;
-  const auto per_unit = [&](const WeightMatrix* m) {
-    return m && levels != 1.0 ? WeightMatrix(*m / levels) : WeightMatrix();
+  const bool scaled = levels != 1.0;
+  // m / levels in `storage` when the values are scaled, else m itself.
+  const auto per_level = [&](const WeightMatrix* m, WeightMatrix& storage) {
+    if (!m || !scaled)
+      return m;
+    storage = *m / levels;
+    return static_cast<const WeightMatrix*>(&storage);
   };
-  const WeightMatrix w_scaled = per_unit(w), v_scaled = per_unit(v);
-  const WeightMatrix* w_used = levels != 1.0 && w ? &w_scaled : w;
-  const WeightMatrix* v_used = levels != 1.0 && v ? &v_scaled : v;
+  WeightMatrix w_storage, v_storage;
+  const WeightMatrix* w_used = per_level(w, w_storage);
+  const WeightMatrix* v_used = per_level(v, v_storage);
 
   // Buffers with one spare tile: a block's last rows (fewer than kTile) are computed from a
   // zero-padded copy, whose zero rows add nothing to X' R.
@@ -108,7 +114,7 @@ void pass(const Eigen::Matrix<Element, Eigen::Dynamic, Eigen::Dynamic>& x, doubl
     visit(view);
 
     if (accumulate) {
-      if (levels != 1.0)
+      if (scaled)
         residual.topRows(rows) /= levels;
       transpose_product(block, n, whole, f, residual.data(), stride, accumulate->data());
       if (whole < rows)

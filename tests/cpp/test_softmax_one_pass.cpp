@@ -48,7 +48,7 @@ LabeledRows random_rows(long long n, int features, bool bytes) {
   if (bytes) {
     rows.bytes = (rows.features * 256.0).array().floor().min(255.0).cast<std::uint8_t>();
     rows.bytes.col(features - 1).setConstant(255);
-    rows.features = rows.bytes.cast<double>() / LabeledRows::kByteLevels;
+    rows.features = features_from_bytes(rows.bytes);
   }
   return rows;
 }

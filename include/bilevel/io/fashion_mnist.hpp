@@ -34,6 +34,10 @@ struct LabeledRows {
   std::vector<bool> corrupted;
 };
 
+/// The doubles that 8-bit features stand for, bytes / LabeledRows::kByteLevels entry by entry:
+/// the one definition of LabeledRows::features from LabeledRows::bytes.
+Eigen::MatrixXd features_from_bytes(const ByteMatrix& bytes);
+
 struct FashionMnistConfig {
   std::string directory = "/usr/share/datasets/fashion-mnist";
   long long train = 5000, validation = 5000, test = 10000;
