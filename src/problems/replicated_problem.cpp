@@ -35,7 +35,7 @@ OwnedVec ReplicatedProblem::create_y() const {
 }
 
 ReplicatedProblem::Vector ReplicatedProblem::gather(Vec v) const {
-  return gather_to_all(v);
+  return gatherer_.gather(v);
 }
 
 void ReplicatedProblem::scatter(const Vector& full, Vec v) {

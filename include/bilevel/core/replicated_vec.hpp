@@ -23,6 +23,7 @@ void scatter_owned(const Eigen::VectorXd& full, Vec v);
 /// caches agree and either all ranks communicate or none does.
 class VecGatherer {
 public:
+  /// The whole of `v`; the reference is valid until the next gather (which may reuse its slot).
   const Eigen::VectorXd& gather(Vec v);
 
 private:
