@@ -81,7 +81,12 @@ template <int kColumns, class Element>
     for (int k = 0; k < kColumns; ++k)
       xi[k] = load(x + (j + k) * ldx + i);
     for (int c = 0; c < kClasses; ++c) {
-      const Lanes rc = load(r + c * ldr + i);
+      Lanes rc = load(r + c * ldr + i);
+#ifdef __AVX512F__
+      // Keep rc in a register: GCC otherwise folds its load into each column's FMA, which
+      // loads R kColumns times, and the loads, not the FMAs, then bound the loop.
+      asm("" : "+v"(rc));
+#endif
       for (int k = 0; k < kColumns; ++k)
         sum[k][c] += xi[k] * rc;
     }
