@@ -67,6 +67,52 @@ constexpr Index kPrefetchBytes = 2 * kTile * sizeof(double);
   return pair_sums(pair_sums(s01, s23, e2, o2), pair_sums(s45, s67, e2, o2), e3, o3);
 }
 
+/// e^x in every lane, for x <= 0 (the softmax's scores minus their row's maximum), to about one
+/// unit in the last place: x = k ln 2 + r with |r| <= ln(2) / 2, e^r by its Taylor polynomial of
+/// degree 13 (remainder below 4e-18), times 2^k built in the exponent bits. 2^k is applied in
+/// two halves so that results down to the smallest subnormal come out right; x below -746 gives 0.
+[[gnu::always_inline]] inline Lanes exp_nonpositive(Lanes x) {
+  constexpr double kLog2e = 0x1.71547652b82fep0;
+  // ln 2 split in a head with 32 trailing zero bits (k * head is exact for |k| < 2^21) and a tail.
+  constexpr double kLn2Head = 0x1.62e42feep-1, kLn2Tail = 0x1.a39ef35793c76p-33;
+  // Adding 1.5 * 2^52 rounds to an integer and leaves it in the low bits of the mantissa.
+  constexpr double kShifter = 0x1.8p52;
+  const Lanes floor = Lanes{} - 746.0;
+  x = x < floor ? floor : x;
+  const Lanes shifted = x * kLog2e + kShifter;
+  const Lanes k = shifted - kShifter;
+  const Lanes r = (x - k * kLn2Head) - k * kLn2Tail;
+  // 1/n! for n = 13 down to 2, then r + 1 by hand.
+  constexpr double kInverseFactorials[] = {1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0,
+                                           1.0 / 3628800.0,    1.0 / 362880.0,    1.0 / 40320.0,
+                                           1.0 / 5040.0,       1.0 / 720.0,       1.0 / 120.0,
+                                           1.0 / 24.0,         1.0 / 6.0,         1.0 / 2.0};
+  Lanes p = Lanes{} + kInverseFactorials[0];
+  for (std::size_t n = 1; n < sizeof kInverseFactorials / sizeof(double); ++n)
+    p = p * r + kInverseFactorials[n];
+  p = (p * r + 1.0) * r + 1.0;
+  const LaneIndex exponent =
+      __builtin_bit_cast(LaneIndex, shifted) - __builtin_bit_cast(long long, kShifter);
+  const LaneIndex half = exponent >> 1;
+  const auto power = [](const LaneIndex& e) { return __builtin_bit_cast(Lanes, (e + 1023) << 52); };
+  return p * power(half) * power(exponent - half);
+}
+
+/// kLanes rows' softmax, in place: v[c] holds class c of every row.
+[[gnu::always_inline]] inline void softmax_lanes(Lanes* v) {
+  Lanes max = v[0];
+  for (int c = 1; c < kClasses; ++c)
+    max = v[c] > max ? v[c] : max;
+  Lanes sum{};
+  for (int c = 0; c < kClasses; ++c) {
+    v[c] = exp_nonpositive(v[c] - max);
+    sum += v[c];
+  }
+  const Lanes inverse = 1.0 / sum;
+  for (int c = 0; c < kClasses; ++c)
+    v[c] *= inverse;
+}
+
 /// Rows j .. j + kColumns - 1 of G += X' R over `rows` (a multiple of kLanes) rows.
 template <int kColumns, class Element>
 [[gnu::always_inline]] inline void transpose_product_columns(const Element* x, Index ldx,
@@ -146,6 +192,32 @@ void transpose_product(const Element* x, Index ldx, Index rows, Index features, 
     transpose_product_columns<2>(x, ldx, rows, j, r, ldr, g);
   if (j < features)
     transpose_product_columns<1>(x, ldx, rows, j, r, ldr, g);
+}
+
+void softmax(double* s, Index lds, Index rows) {
+  Lanes v[kClasses];
+  Index i = 0;
+  for (; i + kLanes <= rows; i += kLanes) {
+    for (int c = 0; c < kClasses; ++c)
+      v[c] = load(s + c * lds + i);
+    softmax_lanes(v);
+    for (int c = 0; c < kClasses; ++c)
+      store(s + c * lds + i, v[c]);
+  }
+  if (i == rows)
+    return;
+  // The last rows, fewer than kLanes, through a copy padded with zeros.
+  const auto bytes = static_cast<std::size_t>(rows - i) * sizeof(double);
+  double padded[kClasses][kLanes] = {};
+  for (int c = 0; c < kClasses; ++c) {
+    std::memcpy(padded[c], s + c * lds + i, bytes);
+    v[c] = load(padded[c]);
+  }
+  softmax_lanes(v);
+  for (int c = 0; c < kClasses; ++c) {
+    store(padded[c], v[c]);
+    std::memcpy(s + c * lds + i, padded[c], bytes);
+  }
 }
 
 #define BILEVEL_INSTANTIATE(Element)                                                               \

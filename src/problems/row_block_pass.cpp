@@ -51,6 +51,10 @@ void transpose_product(const Element* x, Eigen::Index ldx, Eigen::Index rows, Ei
                 : kernels::baseline::transpose_product<Element>)(x, ldx, rows, features, r, ldr, g);
 }
 
+void softmax(double* s, Eigen::Index lds, Eigen::Index rows) {
+  (has_avx512() ? kernels::avx512::softmax : kernels::baseline::softmax)(s, lds, rows);
+}
+
 void check_shape(const char* what, Eigen::Index rows, Eigen::Index cols, Eigen::Index features) {
   if (rows != features || cols != kClasses)
     throw std::logic_error(std::string("row_block_pass: ") + what + " is " + std::to_string(rows) +
@@ -125,6 +129,13 @@ void pass(const Eigen::Matrix<Element, Eigen::Dynamic, Eigen::Dynamic>& x, doubl
 }
 
 } // namespace
+
+void softmax_in_place(BlockMatrix& scores) {
+  if (scores.cols() != kClasses)
+    throw std::logic_error("softmax_in_place: " + std::to_string(scores.cols()) +
+                           " classes, the kernel has " + std::to_string(kClasses));
+  softmax(scores.data(), scores.outerStride(), scores.rows());
+}
 
 void row_block_pass(const LabeledRows& rows, const WeightMatrix* w, const WeightMatrix* v,
                     WeightMatrix* accumulate, const std::function<void(RowBlock&)>& visit) {

@@ -13,15 +13,6 @@ namespace {
 // The visitors work on whole blocks, column by column: a block's columns are contiguous, so
 // Eigen vectorises the exponentials and products (a row of a block is strided).
 
-/// The rows of `scores` become their softmax probabilities; the row max is subtracted before
-/// exponentiating, so large scores never overflow.
-void softmax_in_place(BlockMatrix& scores) {
-  const Eigen::VectorXd max = scores.rowwise().maxCoeff();
-  scores = (scores.colwise() - max).array().exp().matrix();
-  const Eigen::VectorXd inverse_sum = scores.rowwise().sum().cwiseInverse();
-  scores = inverse_sum.asDiagonal() * scores;
-}
-
 /// p_i - e_{b_i} = d CE_i / d scores_i for the block's rows, in place of the probabilities.
 void subtract_labels(BlockMatrix& probabilities, const LabeledRows& rows, Eigen::Index first) {
   for (Eigen::Index i = 0; i < probabilities.rows(); ++i)

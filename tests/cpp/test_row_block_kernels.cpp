@@ -10,7 +10,9 @@
 
 #include <Eigen/Dense>
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 
 namespace bilevel::test {
 namespace {
@@ -64,6 +66,45 @@ TEST(RowBlockKernels, BothInstructionSetsComputeTheProductsOfDoubles) {
 }
 TEST(RowBlockKernels, BothInstructionSetsComputeTheProductsOfBytes) {
   expect_sets_agree<std::uint8_t>();
+}
+
+/// Each set's softmax against the long double exponential: every probability to 2 units in the
+/// last place, on a row count that leaves a partial vector, with scores 2 to 800 apart (so that
+/// some probabilities are subnormal or underflow to zero).
+TEST(RowBlockKernels, SoftmaxIsAccurateToTheLastPlaces) {
+  constexpr Eigen::Index rows = 2 * kernels::kTile + 5, lds = rows + 3;
+  const CounterRng rng(23, 1);
+  Eigen::MatrixXd scores(lds, kClasses);
+  for (Eigen::Index i = 0; i < rows; ++i)
+    for (Eigen::Index c = 0; c < kClasses; ++c) {
+      const double spread = i % 3 == 0 ? 2.0 : i % 3 == 1 ? 40.0 : 400.0;
+      scores(i, c) = spread * rng.normal(static_cast<std::uint64_t>(i * kClasses + c));
+    }
+  scores.bottomRows(lds - rows).setConstant(7.0); // beyond `rows`: must stay untouched
+  Eigen::MatrixXd expected = scores;
+  for (Eigen::Index i = 0; i < rows; ++i) {
+    // The score minus the row's maximum is rounded to a double as in the kernel: a rounding of
+    // x changes e^x by |x| units in the last place, which no exponential can undo.
+    const auto shifted = (scores.row(i).array() - scores.row(i).maxCoeff()).eval();
+    long double sum = 0;
+    for (Eigen::Index c = 0; c < kClasses; ++c)
+      sum += std::exp(static_cast<long double>(shifted[c]));
+    for (Eigen::Index c = 0; c < kClasses; ++c)
+      expected(i, c) = static_cast<double>(std::exp(static_cast<long double>(shifted[c])) / sum);
+  }
+  ASSERT_GT((expected.topRows(rows).array() == 0.0).count(), 0) << "no probability underflows";
+  const auto check = [&](auto softmax, const char* set) {
+    Eigen::MatrixXd s = scores;
+    softmax(s.data(), lds, rows);
+    for (Eigen::Index i = 0; i < lds; ++i)
+      for (Eigen::Index c = 0; c < kClasses; ++c)
+        EXPECT_LE(std::abs(s(i, c) - expected(i, c)),
+                  0x1p-51 * expected(i, c) + std::numeric_limits<double>::denorm_min())
+            << set << ": row " << i << ", class " << c << ", score " << scores(i, c);
+  };
+  check(kernels::baseline::softmax, "baseline");
+  if (__builtin_cpu_supports("avx512f"))
+    check(kernels::avx512::softmax, "avx512");
 }
 
 } // namespace

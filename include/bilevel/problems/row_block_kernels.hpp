@@ -29,6 +29,9 @@ inline constexpr std::ptrdiff_t kLanes = 8;
   template <class Element>                                                                         \
   void transpose_product(const Element* x, std::ptrdiff_t ldx, std::ptrdiff_t rows,                \
                          std::ptrdiff_t features, const double* r, std::ptrdiff_t ldr, double* g); \
+  /** Each of `rows` rows of S (column-major, leading dimension lds, kClasses columns) replaced    \
+      by its softmax probabilities. */                                                             \
+  void softmax(double* s, std::ptrdiff_t lds, std::ptrdiff_t rows);                                \
   }
 
 BILEVEL_ROW_BLOCK_KERNELS(avx512)

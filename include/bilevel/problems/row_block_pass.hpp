@@ -35,6 +35,10 @@ struct RowBlock {
   BlockMatrix residual;
 };
 
+/// Each row of a block's scores replaced by its softmax probabilities, vectorised over the rows
+/// (the exponential to about one unit in the last place, row_block_kernels.tpp).
+void softmax_in_place(BlockMatrix& scores);
+
 /// Visits every block of the rows' features X in order. `w` and `v` (each optional) add X_b W
 /// and X_b V to each block; `accumulate` (optional) receives += X' R over all blocks. `w`, `v` and
 /// `accumulate` are features.cols() x FashionMnist::kClasses. When the rows carry their features
