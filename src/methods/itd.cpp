@@ -31,6 +31,8 @@ void Itd::setup(Problem& problem, Vec x0) {
   gx_acc_ = duplicate(x0);
   gx_tmp_ = duplicate(x0);
   eta_ = resolve_inner_step(config_.inner.eta, problem, x0, y_, "itd", "-alg_inner_eta");
+  // The reverse sweep's Hessian products are at the forward steps' iterates.
+  problem.expect_lower_trajectory(config_.inner.count);
 }
 
 void Itd::hypergradient(Vec x, Vec grad, Record&) {

@@ -101,6 +101,10 @@ double Hyperclean::g(const Vector& x, const Vector& y) {
          config_.lambda * y.squaredNorm();
 }
 
+void Hyperclean::expect_lower_trajectory(int points) {
+  train_probabilities_.keep_points(points, data_.train.features.rows());
+}
+
 void Hyperclean::grad_g(const Vector& x, const Vector& y, Vector* gx, Vector* gy) {
   const Eigen::VectorXd local_x = local_entries(x);
   if (gx) {
@@ -113,7 +117,7 @@ void Hyperclean::grad_g(const Vector& x, const Vector& y, Vector* gx, Vector* gy
   if (gy) {
     const Eigen::VectorXd sample_weights = sigmoid(local_x);
     WeightMatrix grad = WeightMatrix::Zero(features_, kClasses);
-    add_softmax_gradient(data_.train, weights(y), grad, &sample_weights);
+    add_softmax_gradient(data_.train, weights(y), grad, &sample_weights, &train_probabilities_);
     *gy = reduce(grad) + 2.0 * config_.lambda * y;
   }
 }

@@ -82,13 +82,17 @@ double LogregHyper::g(const Vector& x, const Vector& y) {
   return loss + (penalty_weights(x).asDiagonal() * w.rowwise().squaredNorm()).sum();
 }
 
+void LogregHyper::expect_lower_trajectory(int points) {
+  train_probabilities_.keep_points(points, data_.train.features.rows());
+}
+
 void LogregHyper::grad_g(const Vector& x, const Vector& y, Vector* gx, Vector* gy) {
   const ConstWeights w(y.data(), kFeatures, kClasses);
   if (gx)
     *gx = regulariser_gradient_x(x, y);
   if (gy) {
     WeightMatrix grad = WeightMatrix::Zero(kFeatures, kClasses);
-    add_softmax_gradient(data_.train, w, grad);
+    add_softmax_gradient(data_.train, w, grad, nullptr, &train_probabilities_);
     *gy = reduce(std::move(grad));
     Eigen::Map<WeightMatrix>(gy->data(), kFeatures, kClasses) += regulariser_product_y(x, w);
   }

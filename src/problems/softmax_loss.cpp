@@ -1,8 +1,11 @@
 #include "bilevel/problems/softmax_loss.hpp"
 
+#include "bilevel/core/huge_pages.hpp"
 #include "bilevel/problems/row_block_pass.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 // Every function is one row_block_pass: the block's scores are turned into per-row results, or
 // into the residual whose X' product the pass accumulates, while the block is in cache.
@@ -78,10 +81,58 @@ double softmax_loss(const LabeledRows& rows, const WeightMatrix& w,
   return total / static_cast<double>(rows.global_rows);
 }
 
+void ProbabilityCache::keep_points(int points, Eigen::Index rows) {
+  const double bytes_per_point =
+      static_cast<double>(sizeof(double)) * FashionMnist::kClasses * static_cast<double>(rows);
+  const auto affordable = static_cast<int>(kBudgetBytes / std::max(bytes_per_point, 1.0));
+  const auto slots = static_cast<std::size_t>(std::max(std::min(points, affordable), 1));
+  keys_.assign(slots, WeightMatrix());
+  next_ = 0;
+  storage_.resize(rows, FashionMnist::kClasses * static_cast<Eigen::Index>(slots));
+  advise_huge_pages(storage_.data(), static_cast<std::size_t>(storage_.size()) * sizeof(double));
+  // Touched here, at set-up: fresh pages cost a fault each on first write (on a VM a host fault
+  // too, ~2 ms per MB), which would otherwise land in the first timed gradients.
+  storage_.setZero();
+}
+
+const double* ProbabilityCache::find(const WeightMatrix& w, Eigen::Index rows) const {
+  if (storage_.rows() != rows)
+    return nullptr;
+  for (std::size_t k = 0; k < keys_.size(); ++k)
+    if (keys_[k].rows() == w.rows() && keys_[k].cols() == w.cols() && keys_[k] == w)
+      return storage_.data() + static_cast<Eigen::Index>(k) * FashionMnist::kClasses * rows;
+  return nullptr;
+}
+
+double* ProbabilityCache::slot_for(const WeightMatrix& w, Eigen::Index rows) {
+  if (keys_.empty() || storage_.rows() != rows)
+    keep_points(static_cast<int>(keys_.size()), rows);
+  const std::size_t k = next_;
+  next_ = (next_ + 1) % keys_.size();
+  keys_[k] = w;
+  return storage_.data() + static_cast<Eigen::Index>(k) * FashionMnist::kClasses * rows;
+}
+
+namespace {
+/// The block's rows of kept probabilities (column-major with leading dimension `rows`),
+/// writable through a double*, read-only through a const double*.
+template <class Element> auto kept_rows(Element* kept, Eigen::Index rows, const RowBlock& block) {
+  using Matrix =
+      std::conditional_t<std::is_const_v<Element>, const Eigen::MatrixXd, Eigen::MatrixXd>;
+  return Eigen::Map<Matrix, 0, Eigen::OuterStride<>>(
+      kept + block.first, block.rows, FashionMnist::kClasses, Eigen::OuterStride<>(rows));
+}
+} // namespace
+
 void add_softmax_gradient(const LabeledRows& rows, const WeightMatrix& w, WeightMatrix& grad,
-                          const Eigen::VectorXd* weights) {
+                          const Eigen::VectorXd* weights, ProbabilityCache* cache) {
+  const Eigen::Index n = rows.features.rows();
+  double* fill =
+      cache && cache->filled_by_gradients() && !cache->find(w, n) ? cache->slot_for(w, n) : nullptr;
   row_block_pass(rows, &w, nullptr, &grad, [&](RowBlock& block) {
     softmax_in_place(block.scores);
+    if (fill)
+      kept_rows(fill, n, block) = block.scores;
     subtract_labels(block.scores, rows, block.first);
     block.residual = row_scales(rows, weights, block).asDiagonal() * block.scores;
   });
@@ -90,24 +141,21 @@ void add_softmax_gradient(const LabeledRows& rows, const WeightMatrix& w, Weight
 void add_softmax_hessian_product(const LabeledRows& rows, const WeightMatrix& w,
                                  const WeightMatrix& v, WeightMatrix& out,
                                  const Eigen::VectorXd* weights, ProbabilityCache* cache) {
-  const bool kept = cache && cache->w.rows() == w.rows() && cache->w.cols() == w.cols() &&
-                    cache->w == w && cache->probabilities.rows() == rows.features.rows();
-  if (cache && !kept) {
-    cache->w = w;
-    cache->probabilities.resize(rows.features.rows(), w.cols());
-  }
+  const Eigen::Index n = rows.features.rows();
+  const double* kept = cache ? cache->find(w, n) : nullptr;
+  double* fill = cache && !kept ? cache->slot_for(w, n) : nullptr;
   row_block_pass(rows, kept ? nullptr : &w, &v, &out, [&](RowBlock& block) {
     const auto residual = [&](const auto& p) {
       block.residual =
           row_scales(rows, weights, block).asDiagonal() * hessian_residual(p, block.directions);
     };
     if (kept) {
-      residual(cache->probabilities.middleRows(block.first, block.rows));
+      residual(kept_rows(kept, n, block));
       return;
     }
     softmax_in_place(block.scores);
-    if (cache)
-      cache->probabilities.middleRows(block.first, block.rows) = block.scores;
+    if (fill)
+      kept_rows(fill, n, block) = block.scores;
     residual(block.scores);
   });
 }

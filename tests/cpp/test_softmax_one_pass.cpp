@@ -177,6 +177,32 @@ TEST_P(SoftmaxOnePass, KeptProbabilitiesGiveTheSameHessianProductsToTheBit) {
   }
 }
 
+TEST_P(SoftmaxOnePass, TrajectoryKeptByGradientsGivesTheSameProductsToTheBit) {
+  // ITD's case: gradients at the forward steps' W fill a cache of three points, the reverse
+  // sweep's Hessian products read them. Four steps: the first is evicted and recomputed.
+  ProbabilityCache cache;
+  const Eigen::Index n = rows.features.rows();
+  cache.keep_points(3, n);
+  std::array<WeightMatrix, 4> steps;
+  for (std::size_t t = 0; t < steps.size(); ++t) {
+    steps[t] = random_weights(features(), 10 + t, 0.3);
+    WeightMatrix plain = WeightMatrix::Zero(features(), kClasses), kept = plain;
+    add_softmax_gradient(rows, steps[t], plain, &weights);
+    add_softmax_gradient(rows, steps[t], kept, &weights, &cache);
+    EXPECT_TRUE(kept == plain) << "gradient " << t;
+  }
+  EXPECT_EQ(cache.find(steps[0], n), nullptr) << "the oldest point should have been evicted";
+  for (std::size_t t = 1; t < steps.size(); ++t)
+    EXPECT_NE(cache.find(steps[t], n), nullptr) << "step " << t << " should be kept";
+  for (std::size_t t = steps.size(); t-- > 0;) {
+    WeightMatrix plain = WeightMatrix::Zero(features(), kClasses), kept = plain;
+    add_softmax_hessian_product(rows, steps[t], v, plain, &weights);
+    add_softmax_hessian_product(rows, steps[t], v, kept, &weights, &cache);
+    EXPECT_TRUE(kept == plain) << "step " << t << ": largest difference "
+                               << (kept - plain).cwiseAbs().maxCoeff();
+  }
+}
+
 TEST_P(SoftmaxOnePass, PerSampleResultsMatchTwoPassProducts) {
   // Cross derivatives (hyper-cleaning's d_x grad_y g) and losses are per local sample.
   const Eigen::VectorXd directional =

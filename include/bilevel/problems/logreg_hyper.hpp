@@ -52,6 +52,10 @@ public:
   XColumns sample_lower_hess_xy(const Vector& x, const Vector& y, std::span<const long long> owned,
                                 const Vector& v) override;
 
+  /// Keeps the training rows' probabilities of every step of the trajectory (within a memory
+  /// budget), so that ITD's reverse sweep computes one product with X fewer per step.
+  void expect_lower_trajectory(int points) override;
+
 protected:
   Vector initial_x() const override { return Vector::Constant(nx(), config_.x0); }
   double f(const Vector& x, const Vector& y) override;
@@ -78,7 +82,7 @@ private:
 
   Config config_;
   FashionMnist data_;
-  /// softmax(X W) of the training rows at the last y of a Hessian-vector product.
+  /// softmax(X W) of the training rows at the last y's (ProbabilityCache).
   ProbabilityCache train_probabilities_;
 };
 

@@ -91,6 +91,12 @@ public:
   /// natural residual; ||grad_y g|| when unconstrained). VI problems may report the D-gap.
   virtual double lower_residual(Vec x, Vec y);
 
+  /// A hint from a method that will evaluate lower Hessian-vector products at the last `points`
+  /// lower iterates where it evaluated the lower gradient (ITD's reverse sweep), given once at
+  /// set-up: a problem whose products can reuse what its gradient computed keeps it. Results are
+  /// the same to the bit with or without it; by default it is ignored.
+  virtual void expect_lower_trajectory([[maybe_unused]] int points) {}
+
   // ---- ground truth, when structure().exact_hypergradient
   /// grad Phi(x) and y*(x).
   virtual void exact_hypergradient(Vec x, Vec grad, Vec y_star);

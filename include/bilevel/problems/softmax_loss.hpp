@@ -11,6 +11,8 @@
 
 #include <Eigen/Dense>
 
+#include <vector>
+
 namespace bilevel {
 
 /// Row-wise softmax probabilities of the rows' scores X W.
@@ -19,20 +21,41 @@ Eigen::MatrixXd softmax_probabilities(const LabeledRows& rows, const WeightMatri
 /// (1/N) sum_i w_i CE(x_i' W, b_i) over local rows.
 double softmax_loss(const LabeledRows& rows, const WeightMatrix& w,
                     const Eigen::VectorXd* weights = nullptr);
-/// Adds (1/N) sum_i w_i d CE_i / dW to `grad`.
-void add_softmax_gradient(const LabeledRows& rows, const WeightMatrix& w, WeightMatrix& grad,
-                          const Eigen::VectorXd* weights = nullptr);
-/// softmax(X W) of a set of rows, kept for the W it was last computed at: Hessian-vector
-/// products at one W (a CG solve at a fixed y) then multiply X by V and X' by R only, one
-/// product with X fewer per call. The kept values are the computed ones, so a product is the
-/// same to the bit with or without the cache.
-struct ProbabilityCache {
-  WeightMatrix w;                ///< the W of `probabilities` (0 x 0: nothing kept yet)
-  Eigen::MatrixXd probabilities; ///< local rows x classes
+/// softmax(X W) of a set of rows, kept for the last W's it was computed at. By default for one
+/// W, filled by Hessian-vector products: the products of a CG solve at a fixed y then multiply X
+/// by V and X' by R only, one product with X fewer per call. keep_points(k) keeps k W's and lets
+/// gradients fill it too: ITD's reverse sweep then finds the probabilities of every forward step
+/// (Problem::expect_lower_trajectory). The kept values are the computed ones, so a result is the
+/// same to the bit with or without the cache; a W is found only when it is equal to the bit.
+class ProbabilityCache {
+public:
+  /// Keeps up to `points` W's for `rows` rows (at least one, and no more than kBudgetBytes
+  /// hold), from now on filled by gradients too when that is more than one. The storage (points x
+  /// rows x classes doubles, on huge pages) is allocated and written here, at set-up, not in the
+  /// first timed products.
+  void keep_points(int points, Eigen::Index rows);
+  /// Memory per rank for kept points: past it the first steps of a long trajectory recompute.
+  static constexpr double kBudgetBytes = 256.0 * 1024 * 1024;
+  /// Whether gradients fill the cache (keep_points was given more than one point).
+  bool filled_by_gradients() const { return keys_.size() > 1; }
+  /// The kept probabilities of W (column-major, leading dimension `rows`), or nullptr.
+  const double* find(const WeightMatrix& w, Eigen::Index rows) const;
+  /// Storage for W's probabilities (the oldest slot), from now on W's.
+  double* slot_for(const WeightMatrix& w, Eigen::Index rows);
+
+private:
+  Eigen::MatrixXd storage_; ///< rows x (classes x slots), slot k in columns k C .. k C + C - 1
+  std::vector<WeightMatrix> keys_; ///< each slot's W (0 x 0: empty)
+  std::size_t next_ = 0;           ///< the slot to fill next (round robin)
 };
 
+/// Adds (1/N) sum_i w_i d CE_i / dW to `grad`; fills `cache` with softmax(X W) when the cache
+/// is filled by gradients.
+void add_softmax_gradient(const LabeledRows& rows, const WeightMatrix& w, WeightMatrix& grad,
+                          const Eigen::VectorXd* weights = nullptr,
+                          ProbabilityCache* cache = nullptr);
 /// Adds (1/N) sum_i w_i d^2 CE_i / dW^2 [V] to `out`; `cache` (optional) is used when it holds
-/// this W and refilled when not.
+/// this W and filled when not.
 void add_softmax_hessian_product(const LabeledRows& rows, const WeightMatrix& w,
                                  const WeightMatrix& v, WeightMatrix& out,
                                  const Eigen::VectorXd* weights = nullptr,
