@@ -7,6 +7,7 @@ import pathlib
 import re
 import subprocess
 import sys
+import tempfile
 
 import h5py
 import numpy as np
@@ -62,8 +63,14 @@ def launch(exe, *args, cwd, ranks=1, timeout=120):
     # mpiexec adds its own report of a non-zero exit to stderr.
     launcher = ["mpiexec", "-n", str(ranks)] if ranks > 1 else []
     command = [*launcher, exe, *map(str, args)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=cwd,
-                          env={**os.environ, **MPI_ENV})
+    # Each launch gets its own OpenMPI session directory: runs started in parallel (the pair
+    # matrix's pool) share /tmp/ompi.<host>.<uid>, and one run's clean-up can remove it while
+    # another creates its directory inside ("A call to mkdir was unable to create the desired
+    # directory", seen once in 300 runs). Short, under /tmp: PMIx puts sockets in it.
+    with tempfile.TemporaryDirectory(prefix="bb-ompi-", dir="/tmp") as session:
+        return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=cwd,
+                              env={**os.environ, **MPI_ENV,
+                                   "OMPI_MCA_orte_tmpdir_base": session})
 
 
 @pytest.fixture
