@@ -67,10 +67,11 @@ constexpr Index kPrefetchBytes = 2 * kTile * sizeof(double);
   return pair_sums(pair_sums(s01, s23, e2, o2), pair_sums(s45, s67, e2, o2), e3, o3);
 }
 
-/// e^x in every lane, for x <= 0 (the softmax's scores minus their row's maximum), to about one
-/// unit in the last place: x = k ln 2 + r with |r| <= ln(2) / 2, e^r by its Taylor polynomial of
-/// degree 13 (remainder below 4e-18), times 2^k built in the exponent bits. 2^k is applied in
-/// two halves so that results down to the smallest subnormal come out right; x below -746 gives 0.
+/// e^x in every lane, for x <= 0 (the softmax's scores minus their row's maximum), within 2
+/// units in the last place (tests/cpp/test_row_block_kernels.cpp): x = k ln 2 + r with |r| <= ln(2)
+/// / 2, e^r by its Taylor polynomial of degree 13 (remainder below 4e-18), times 2^k built in the
+/// exponent bits. 2^k is applied in two halves so that results down to the smallest subnormal come
+/// out right; x below -746 gives 0.
 [[gnu::always_inline]] inline Lanes exp_nonpositive(Lanes x) {
   constexpr double kLog2e = 0x1.71547652b82fep0;
   // ln 2 split in a head with 32 trailing zero bits (k * head is exact for |k| < 2^21) and a tail.

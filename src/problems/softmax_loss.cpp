@@ -14,7 +14,8 @@ namespace bilevel {
 
 namespace {
 // The visitors work on whole blocks, column by column: a block's columns are contiguous, so
-// Eigen vectorises the exponentials and products (a row of a block is strided).
+// Eigen vectorises the products (a row of a block is strided); the softmax is the kernels' own
+// (softmax_in_place, row_block_pass.hpp).
 
 /// p_i - e_{b_i} = d CE_i / d scores_i for the block's rows, in place of the probabilities.
 void subtract_labels(BlockMatrix& probabilities, const LabeledRows& rows, Eigen::Index first) {
@@ -95,12 +96,19 @@ void ProbabilityCache::keep_points(int points, Eigen::Index rows) {
   storage_.setZero();
 }
 
+double* ProbabilityCache::slot(std::size_t k) {
+  return storage_.col(static_cast<Eigen::Index>(k) * FashionMnist::kClasses).data();
+}
+const double* ProbabilityCache::slot(std::size_t k) const {
+  return storage_.col(static_cast<Eigen::Index>(k) * FashionMnist::kClasses).data();
+}
+
 const double* ProbabilityCache::find(const WeightMatrix& w, Eigen::Index rows) const {
   if (storage_.rows() != rows)
     return nullptr;
   for (std::size_t k = 0; k < keys_.size(); ++k)
     if (keys_[k].rows() == w.rows() && keys_[k].cols() == w.cols() && keys_[k] == w)
-      return storage_.data() + static_cast<Eigen::Index>(k) * FashionMnist::kClasses * rows;
+      return slot(k);
   return nullptr;
 }
 
@@ -110,7 +118,7 @@ double* ProbabilityCache::slot_for(const WeightMatrix& w, Eigen::Index rows) {
   const std::size_t k = next_;
   next_ = (next_ + 1) % keys_.size();
   keys_[k] = w;
-  return storage_.data() + static_cast<Eigen::Index>(k) * FashionMnist::kClasses * rows;
+  return slot(k);
 }
 
 namespace {

@@ -36,7 +36,7 @@ struct RowBlock {
 };
 
 /// Each row of a block's scores replaced by its softmax probabilities, vectorised over the rows
-/// (the exponential to about one unit in the last place, row_block_kernels.tpp).
+/// (the exponential within 2 units in the last place, row_block_kernels.tpp).
 void softmax_in_place(BlockMatrix& scores);
 
 /// Visits every block of the rows' features X in order. `w` and `v` (each optional) add X_b W

@@ -44,6 +44,10 @@ public:
   double* slot_for(const WeightMatrix& w, Eigen::Index rows);
 
 private:
+  /// Slot k's first entry (its C columns are contiguous in storage_).
+  double* slot(std::size_t k);
+  const double* slot(std::size_t k) const;
+
   Eigen::MatrixXd storage_; ///< rows x (classes x slots), slot k in columns k C .. k C + C - 1
   std::vector<WeightMatrix> keys_; ///< each slot's W (0 x 0: empty)
   std::size_t next_ = 0;           ///< the slot to fill next (round robin)
