@@ -2,13 +2,13 @@
 
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/interrupt.hpp"
+#include "bilevel/core/principal_submatrix.hpp"
 
 namespace bilevel {
 
 BoxQpOracle::Outcome BoxFfoQpOracle::adjoint(const BoxQp& qp, Vec y, Vec, Vec dl_dy, Vec w) {
   const OwnedIS free = free_rows(qp, y, active_tolerance_);
-  OwnedMat H_free;
-  BB_PETSC(MatCreateSubMatrix(qp.H, free, free, MAT_INITIAL_MATRIX, H_free.receive()));
+  const OwnedMat H_free = principal_submatrix(qp.H, free);
   MPI_Comm comm = MPI_COMM_NULL;
   BB_PETSC(PetscObjectGetComm(reinterpret_cast<PetscObject>(y), &comm));
   // A new KSP per call: the free set, hence the operator's size, changes with x.

@@ -3,6 +3,7 @@
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/interrupt.hpp"
 #include "bilevel/core/options.hpp"
+#include "bilevel/core/principal_submatrix.hpp"
 
 #include <cmath>
 
@@ -74,7 +75,12 @@ BoxQpResult TaoBoxQpSolver::solve(const BoxQp& qp, Vec y, Vec gradient) {
   BB_PETSC(TaoSetObjectiveAndGradient(tao_, work_, objective_and_gradient, this));
   BB_PETSC(TaoSetHessian(tao_, qp.H, qp.H, hessian, this));
   BB_PETSC(TaoSetTolerances(tao_, config_.rtol * scale, 0.0, 0.0));
-  const PetscErrorCode code = TaoSolve(tao_);
+  PetscErrorCode code = 0;
+  {
+    // TRON (and the other active-set types) extract H's free-set block every iteration.
+    const PrincipalSubmatrixScope one_pass_extraction(qp.H);
+    code = TaoSolve(tao_);
+  }
   qp_ = nullptr;
   BB_PETSC(code);
   BoxQpResult result{BoxQpStatus::kNotConverged, 0, 0.0};

@@ -3,6 +3,7 @@
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/interrupt.hpp"
 #include "bilevel/core/options.hpp"
+#include "bilevel/core/principal_submatrix.hpp"
 
 #include <utility>
 #include <vector>
@@ -77,8 +78,7 @@ FreeSetSolver::Outcome FreeSetSolver::solve(Vec mask, Vec rhs, Vec lambda) {
   // 3.6 s per warm hypergradient at 2047^2).
   if (!same) {
     free_ = std::move(free);
-    BB_PETSC(MatCreateSubMatrix(symmetric_ ? jacobian_ : transpose_.get(), free_, free_,
-                                MAT_INITIAL_MATRIX, block_.receive()));
+    block_ = principal_submatrix(symmetric_ ? jacobian_ : transpose_.get(), free_);
     // The block's size changes with the free set: drop the previous set-up (work vectors, the
     // hierarchy) but keep the type and options.
     BB_PETSC(KSPReset(ksp_));
