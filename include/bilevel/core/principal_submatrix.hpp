@@ -1,12 +1,12 @@
 #pragma once
 // H(F, F), the principal submatrix of an AIJ matrix on a set F of its rows: the free-set matrix
 // that active-set methods solve with (TAO's TRON on the lower QP's free face, the box QP's and
-// the VI's free-set adjoints). PETSc's general MatCreateSubMatrix extracts the local rows, then
-// builds the parallel matrix from them, assembling the diagonal block again on the way: at 2
-// ranks 108 assemblies for TRON's 27 extractions against 27 at 1, so each rank did about twice
-// the one-rank work per row, and the extraction alone held box_qp_bilevel's weak scaling to
-// 0.83 (docs/scaling.md). Here the blocks' arrays are written in one pass over the selected
-// rows, handed to PETSc without a copy, and the parallel matrix assembled once.
+// the VI's free-set adjoints). PETSc's general MatCreateSubMatrix extracts the local rows into
+// sequential blocks (each assembled), then builds the parallel matrix from copies of them (both
+// assembled again): on box_qp_bilevel at 2 ranks its 27 extractions took 0.93 s against 0.49 s
+// at 1 rank on half the rows. Here the diagonal block's arrays are written in one pass over the
+// selected rows and handed to PETSc without a copy, and only the halo's block is built by
+// MatSetValues: 0.49 s at 2 ranks and 0.31 s at 1 (docs/scaling.md).
 #include "bilevel/core/petsc_handle.hpp"
 
 #include <petscmat.h>
