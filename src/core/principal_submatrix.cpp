@@ -50,16 +50,42 @@ PetscErrorCode applies(Mat H, IS rows, PetscBool* result) {
   PetscFunctionReturn(0);
 }
 
-// Row r of a SeqAIJ block, restricted to the columns whose new index is >= 0, appended to
-// (j, a) from position *count on with the columns renumbered by new_column (minus offset).
-inline void append_row(const PetscInt* ia, const PetscInt* ja, const PetscScalar* aa, PetscInt r,
-                       const PetscInt* new_column, PetscInt offset, PetscInt* j, PetscScalar* a,
-                       PetscInt* count) {
-  for (PetscInt e = ia[r]; e < ia[r + 1]; ++e) {
-    const PetscInt c = new_column[ja[e]];
+// A SeqAIJ block's own arrays (no copy), read-only.
+struct CsrView {
+  PetscInt n_rows = 0;
+  const PetscInt* ia = nullptr;
+  const PetscInt* ja = nullptr;
+  const PetscScalar* aa = nullptr;
+};
+
+PetscErrorCode get_csr(Mat block, CsrView* csr) {
+  PetscFunctionBeginUser;
+  PetscBool done = PETSC_FALSE;
+  PetscCall(
+      MatGetRowIJ(block, 0, PETSC_FALSE, PETSC_FALSE, &csr->n_rows, &csr->ia, &csr->ja, &done));
+  PetscCheck(done, PETSC_COMM_SELF, PETSC_ERR_SUP, "the AIJ block gave no row structure");
+  PetscCall(MatSeqAIJGetArrayRead(block, &csr->aa));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode restore_csr(Mat block, CsrView* csr) {
+  PetscFunctionBeginUser;
+  PetscBool done = PETSC_FALSE;
+  PetscCall(MatSeqAIJRestoreArrayRead(block, &csr->aa));
+  PetscCall(
+      MatRestoreRowIJ(block, 0, PETSC_FALSE, PETSC_FALSE, &csr->n_rows, &csr->ia, &csr->ja, &done));
+  PetscFunctionReturn(0);
+}
+
+// Row r of the block, restricted to the columns whose new index is >= 0, appended to (j, a)
+// from position *count on with the columns renumbered by new_column (minus offset).
+inline void append_row(const CsrView& csr, PetscInt r, const PetscInt* new_column, PetscInt offset,
+                       PetscInt* j, PetscScalar* a, PetscInt* count) {
+  for (PetscInt e = csr.ia[r]; e < csr.ia[r + 1]; ++e) {
+    const PetscInt c = new_column[csr.ja[e]];
     if (c >= 0) {
       j[*count] = c - offset;
-      a[*count] = aa[e];
+      a[*count] = csr.aa[e];
       ++*count;
     }
   }
@@ -71,17 +97,12 @@ PetscErrorCode diagonal_block(Mat block, const PetscInt* free_rows, PetscInt n_f
                               PetscInt row_begin, const PetscInt* new_index, PetscInt first,
                               Mat* out) {
   PetscFunctionBeginUser;
-  const PetscInt *ia = nullptr, *ja = nullptr;
-  PetscInt n_rows = 0;
-  PetscBool done = PETSC_FALSE;
-  PetscCall(MatGetRowIJ(block, 0, PETSC_FALSE, PETSC_FALSE, &n_rows, &ia, &ja, &done));
-  PetscCheck(done, PETSC_COMM_SELF, PETSC_ERR_SUP, "the AIJ block gave no row structure");
-  const PetscScalar* aa = nullptr;
-  PetscCall(MatSeqAIJGetArrayRead(block, &aa));
+  CsrView csr;
+  PetscCall(get_csr(block, &csr));
   // Sized for the selected rows' entries, of which those in unselected columns are dropped.
   PetscInt capacity = 0;
   for (PetscInt k = 0; k < n_free; ++k)
-    capacity += ia[free_rows[k] - row_begin + 1] - ia[free_rows[k] - row_begin];
+    capacity += csr.ia[free_rows[k] - row_begin + 1] - csr.ia[free_rows[k] - row_begin];
   CsrArrays* arrays = nullptr;
   PetscCall(PetscNew(&arrays));
   PetscCall(
@@ -89,12 +110,10 @@ PetscErrorCode diagonal_block(Mat block, const PetscInt* free_rows, PetscInt n_f
   PetscInt count = 0;
   arrays->i[0] = 0;
   for (PetscInt k = 0; k < n_free; ++k) {
-    append_row(ia, ja, aa, free_rows[k] - row_begin, new_index, first, arrays->j, arrays->a,
-               &count);
+    append_row(csr, free_rows[k] - row_begin, new_index, first, arrays->j, arrays->a, &count);
     arrays->i[k + 1] = count;
   }
-  PetscCall(MatSeqAIJRestoreArrayRead(block, &aa));
-  PetscCall(MatRestoreRowIJ(block, 0, PETSC_FALSE, PETSC_FALSE, &n_rows, &ia, &ja, &done));
+  PetscCall(restore_csr(block, &csr));
   PetscCall(MatCreateSeqAIJWithArrays(PETSC_COMM_SELF, n_free, n_free, arrays->i, arrays->j,
                                       arrays->a, out));
   PetscContainer container = nullptr;
@@ -138,22 +157,17 @@ PetscErrorCode off_diagonal_block(Mat H, Mat block, const PetscInt* ghost_column
     if (ghost_index[g] >= 0)
       (*garray)[n_kept++] = ghost_index[g];
   }
-  const PetscInt *ia = nullptr, *ja = nullptr;
-  PetscInt n_rows = 0;
-  PetscBool done = PETSC_FALSE;
-  PetscCall(MatGetRowIJ(block, 0, PETSC_FALSE, PETSC_FALSE, &n_rows, &ia, &ja, &done));
-  PetscCheck(done, PETSC_COMM_SELF, PETSC_ERR_SUP, "the AIJ block gave no row structure");
-  const PetscScalar* aa = nullptr;
-  PetscCall(MatSeqAIJGetArrayRead(block, &aa));
+  CsrView csr;
+  PetscCall(get_csr(block, &csr));
   PetscInt *row_length = nullptr, *j = nullptr;
   PetscScalar* a = nullptr;
   PetscInt max_length = 1;
-  for (PetscInt r = 0; r < n_rows; ++r)
-    max_length = PetscMax(max_length, ia[r + 1] - ia[r]);
+  for (PetscInt r = 0; r < csr.n_rows; ++r)
+    max_length = PetscMax(max_length, csr.ia[r + 1] - csr.ia[r]);
   PetscCall(PetscMalloc3(n_free + 1, &row_length, max_length, &j, max_length, &a));
   for (PetscInt k = 0; k < n_free; ++k) {
     PetscInt count = 0;
-    append_row(ia, ja, aa, free_rows[k] - row_begin, compact, 0, j, a, &count);
+    append_row(csr, free_rows[k] - row_begin, compact, 0, j, a, &count);
     row_length[k] = count;
   }
   // A SeqAIJ assembled the usual way: MatCreateMPIAIJWithSeqAIJ takes over its storage.
@@ -162,14 +176,13 @@ PetscErrorCode off_diagonal_block(Mat H, Mat block, const PetscInt* ghost_column
     if (row_length[k] == 0)
       continue;
     PetscInt count = 0;
-    append_row(ia, ja, aa, free_rows[k] - row_begin, compact, 0, j, a, &count);
+    append_row(csr, free_rows[k] - row_begin, compact, 0, j, a, &count);
     PetscCall(MatSetValues(*out, 1, &k, count, j, a, INSERT_VALUES));
   }
   PetscCall(MatAssemblyBegin(*out, MAT_FINAL_ASSEMBLY));
   PetscCall(MatAssemblyEnd(*out, MAT_FINAL_ASSEMBLY));
   PetscCall(PetscFree3(row_length, j, a));
-  PetscCall(MatSeqAIJRestoreArrayRead(block, &aa));
-  PetscCall(MatRestoreRowIJ(block, 0, PETSC_FALSE, PETSC_FALSE, &n_rows, &ia, &ja, &done));
+  PetscCall(restore_csr(block, &csr));
   PetscCall(PetscFree(compact));
   PetscCall(PetscFree(ghost_index));
   PetscFunctionReturn(0);
