@@ -133,6 +133,13 @@ TEST(PrincipalSubmatrix, ScopeRoutesPetscsCallsAndRestoresTheMatrix) {
       EXPECT_TRUE(built_in_one_pass(principal_submatrix(H, rows)));
     }
     EXPECT_TRUE(built_in_one_pass(petsc_extraction(H, rows)));
+    // MAT_REUSE_MATRIX: the matrix kept by the caller becomes the new free set's block.
+    const OwnedIS other_rows = rows_where(H, [](PetscInt i) { return i % 5 != 2; });
+    OwnedMat reused = petsc_extraction(H, other_rows);
+    Mat kept = reused;
+    BB_PETSC(MatCreateSubMatrix(H, rows, rows, MAT_REUSE_MATRIX, &kept));
+    EXPECT_EQ(kept, reused.get());
+    expect_same(reused, expected);
     // An IS out of order is PETSc's to extract, also under the scope.
     PetscInt begin = 0, end = 0;
     BB_PETSC(MatGetOwnershipRange(H, &begin, &end));
