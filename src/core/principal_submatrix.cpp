@@ -205,9 +205,9 @@ PetscErrorCode build(Mat H, IS rows, Mat* out) {
     new_index[r] = -1;
   for (PetscInt k = 0; k < n_free; ++k)
     new_index[free_rows[k] - row_begin] = first + k;
-  PetscMPIInt size = 1;
-  PetscCallMPI(MPI_Comm_size(comm, &size));
-  if (size == 1) {
+  PetscBool sequential = PETSC_FALSE; // else mpiaij, also on one rank
+  PetscCall(PetscObjectTypeCompare(reinterpret_cast<PetscObject>(H), MATSEQAIJ, &sequential));
+  if (sequential) {
     PetscCall(diagonal_block(H, free_rows, n_free, row_begin, new_index, first, out));
   } else {
     Mat diagonal = nullptr, off_diagonal = nullptr, sub_diagonal = nullptr,

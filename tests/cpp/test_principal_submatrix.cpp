@@ -63,10 +63,10 @@ OwnedMat petsc_extraction(Mat H, IS rows) {
 // Whether `sub` was built by principal_submatrix: its diagonal block keeps the arrays it was
 // built on.
 bool built_in_one_pass(Mat sub) {
-  PetscMPIInt size = 1;
-  BB_PETSC(MPI_Comm_size(PETSC_COMM_WORLD, &size));
+  PetscBool mpi = PETSC_FALSE;
+  BB_PETSC(PetscObjectTypeCompare(reinterpret_cast<PetscObject>(sub), MATMPIAIJ, &mpi));
   Mat diagonal = sub;
-  if (size > 1)
+  if (mpi)
     BB_PETSC(MatMPIAIJGetSeqAIJ(sub, &diagonal, nullptr, nullptr));
   PetscObject arrays = nullptr;
   BB_PETSC(PetscObjectQuery(reinterpret_cast<PetscObject>(diagonal),
@@ -115,6 +115,19 @@ TEST(PrincipalSubmatrix, EqualsPetscsExtractionForEveryFreeSet) {
     EXPECT_TRUE(built_in_one_pass(built));
     expect_same(built, petsc_extraction(H, rows));
   }
+}
+
+TEST(PrincipalSubmatrix, TakesAnMpiaijMatrixOnAnyCommunicatorSize) {
+  // MATMPIAIJ explicitly, so that at 1 rank too the parallel construction is the one tested.
+  const OwnedMat seq_or_mpi = scattered_matrix();
+  OwnedMat H;
+  BB_PETSC(MatConvert(seq_or_mpi, MATMPIAIJ, MAT_INITIAL_MATRIX, H.receive()));
+  const OwnedIS rows = rows_where(H, [](PetscInt i) { return i % 3 != 0; });
+  const OwnedMat built = principal_submatrix(H, rows);
+  PetscBool mpi = PETSC_FALSE;
+  BB_PETSC(PetscObjectTypeCompare(reinterpret_cast<PetscObject>(built.get()), MATMPIAIJ, &mpi));
+  EXPECT_TRUE(mpi);
+  expect_same(built, petsc_extraction(H, rows));
 }
 
 TEST(PrincipalSubmatrix, ScopeRoutesPetscsCallsAndRestoresTheMatrix) {
