@@ -142,7 +142,7 @@ def _box_qp_hypergradient_numpy(path, x):
     return r * x + B.T @ adjoint, free.sum()
 
 
-@pytest.mark.parametrize("ranks", [1, 2])
+@pytest.mark.parametrize("ranks", [1, 2, 4])
 def test_box_qp_export_and_hypergrad_agree_with_numpy(run, tmp_path, ranks):
     opts = ["-problem", "box_qp_bilevel", "-problem_ny", "300", "-problem_nx", "6"]
     exported = tmp_path / "data.h5"
