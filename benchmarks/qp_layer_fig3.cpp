@@ -10,11 +10,14 @@
 // ffoqp's backward reuses the factor the forward's polishing step computed on the same active
 // rows; "ffoqp_refactor" is the same oracle on solutions stripped of it (what a backward costs
 // that factors on its own). The forward is compared with its bound, measured in the same run:
-// the flops of the dense factorisations the interior point does (per Newton step H = Q + G'WG by
-// a rank-m update, n^2 m, and its Cholesky factor, n^3/3; once more for the starting point; the
-// polishing's active-set factor, with Q = I diagonal n k^2 + k^3/3) over the rate of a 1000 x 1000
-// BLAS dgemm run on every rank at once; and the same factorisations timed alone at the QP's size
-// ("kernel bound").
+// the flops of the dense factorisations the interior point does over the rate of a 1000 x 1000
+// BLAS dgemm run on every rank at once, and the same factorisations timed alone at the QP's size
+// ("kernel bound"). The Newton systems of these layers are reduced to the multipliers
+// (MultiplierNewton): G G' once, a rank-n update (n m^2), then per Newton matrix (one per
+// iteration and the starting point's) the Cholesky factor of G G' + diag(d), m^3/3; finally the
+// polishing's active-set factor, with Q = I diagonal n k^2 + k^3/3. The "to-y bound" counts the
+// reduction to y instead (per Newton matrix Q + G'WG by a rank-m update, n^2 m, and its Cholesky
+// factor, n^3/3), the bound of the interior point before it reduced to the multipliers.
 //
 //   mpiexec -n N bilevel_qp_layer_fig3 -sizes 100,200,500,1000 -batch 32 -reps 1 -output f.json
 #include "bilevel/core/blas_kernels.hpp"
@@ -25,6 +28,7 @@
 #include "bilevel/qp/active_set_factor.hpp"
 #include "bilevel/qp/hessian_factor.hpp"
 #include "bilevel/qp/interior_point_qp.hpp"
+#include "bilevel/qp/multiplier_newton.hpp"
 #include "bilevel/qp/qp_layer_oracle.hpp"
 #include "bilevel/version.hpp"
 
@@ -37,6 +41,7 @@
 #include <exception>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -132,29 +137,51 @@ Seconds dgemm_rate(MPI_Comm comm) {
   return {flops / t.wall, flops / t.cpu};
 }
 
-/// Flops of the factorisations of one forward solve: `newton` Newton matrices (a rank-m update
-/// and a Cholesky factor each), then the polishing's active-set factor on k rows. Q = I is
-/// diagonal, so that factor needs no Cholesky factor of Q: W = Q^{-1/2} C' is a scaling, S = W'W
-/// a rank-n update and its LDLT k^3/3.
-double forward_flops(double n, double m, double k, int newton) {
-  const double newton_matrix = n * n * m + n * n * n / 3.0;
+/// Flops of the factorisations of one forward solve with `newton` Newton matrices, reduced to the
+/// multipliers (G G' by a rank-n update once, a Cholesky factor of G G' + diag(d) each) or to y
+/// (a rank-m update Q + G'WG and its Cholesky factor each), then the polishing's active-set
+/// factor on k rows. Q = I is diagonal, so that factor needs no Cholesky factor of Q:
+/// W = Q^{-1/2} C' is a scaling, S = W'W a rank-n update and its LDLT k^3/3.
+double forward_flops(double n, double m, double k, int newton, bool to_multipliers) {
+  const double once = to_multipliers ? n * m * m : 0.0;
+  const double newton_matrix = to_multipliers ? m * m * m / 3.0 : n * n * m + n * n * n / 3.0;
   const double active_factor = n * k * k + k * k * k / 3.0;
-  return newton * newton_matrix + active_factor;
+  return once + newton * newton_matrix + active_factor;
 }
 
 /// The same factorisations timed alone at the size of `qp` (medians of 3 on every rank at
-/// once): one Newton matrix, and one active-set factor on `rows`.
+/// once): what the reduction does once, one Newton matrix, and one active-set factor on `rows`.
 void time_factorisations(MPI_Comm comm, const DenseQp& qp, const std::vector<Eigen::Index>& rows,
-                         Seconds& newton_matrix, Seconds& active_factor) {
+                         bool to_multipliers, Seconds& once, Seconds& newton_matrix,
+                         Seconds& active_factor) {
   const Eigen::VectorXd w = Eigen::VectorXd::Constant(qp.G.rows(), 0.5);
-  newton_matrix = collective_seconds(comm, 3, [&] {
-    Eigen::MatrixXd H = qp.Q;
-    const Eigen::MatrixXd scaled = w.cwiseSqrt().asDiagonal() * qp.G;
-    H.selfadjointView<Eigen::Lower>().rankUpdate(scaled.transpose());
-    const bilevel::HessianFactor chol(std::move(H)); // in place, as the interior point's
-    if (!chol.ok())
+  const auto positive_definite = [](const bilevel::HessianFactor& factor) {
+    if (!factor.ok())
       throw bilevel::RuntimeFailure("fig3: Newton matrix not positive definite");
-  });
+  };
+  if (to_multipliers) {
+    const Eigen::VectorXd q_diagonal = qp.Q.diagonal();
+    std::optional<bilevel::MultiplierNewton> reduction;
+    once = collective_seconds(comm, 3,
+                              [&] { reduction = bilevel::MultiplierNewton::of(qp, &q_diagonal); });
+    if (!reduction)
+      throw bilevel::RuntimeFailure("fig3: Q not positive definite");
+    const Eigen::VectorXd d = w.cwiseInverse();
+    Eigen::MatrixXd storage; // reused, as the interior point reuses it
+    newton_matrix = collective_seconds(comm, 3, [&] {
+      bilevel::HessianFactor factor(reduction->matrix(d, std::move(storage)));
+      positive_definite(factor);
+      storage = std::move(factor).release_storage();
+    });
+  } else {
+    once = {};
+    newton_matrix = collective_seconds(comm, 3, [&] {
+      Eigen::MatrixXd H = qp.Q;
+      const Eigen::MatrixXd scaled = w.cwiseSqrt().asDiagonal() * qp.G;
+      H.selfadjointView<Eigen::Lower>().rankUpdate(scaled.transpose());
+      positive_definite(bilevel::HessianFactor(std::move(H))); // in place, as the interior point's
+    });
+  }
   active_factor = collective_seconds(comm, 3, [&] {
     const auto factor = bilevel::ActiveSetFactor::of_qp(qp, rows, nullptr);
     if (!factor.ok())
@@ -186,8 +213,10 @@ struct Row {
   double qps_per_rank; ///< the largest block: per-QP times are batch times over this
   double active_fraction, ipm_iterations;
   Seconds forward;
-  Seconds flop_bound;   ///< the forward's factorisation flops over the dgemm rate
-  Seconds kernel_bound; ///< the forward's factorisations timed alone
+  bool to_multipliers;     ///< the Newton systems reduced to the multipliers (else to y)
+  Seconds flop_bound;      ///< the forward's factorisation flops over the dgemm rate
+  Seconds to_y_flop_bound; ///< the same with every Newton system reduced to y
+  Seconds kernel_bound;    ///< the forward's factorisations timed alone
   std::map<std::string, Seconds> backward;
   std::map<std::string, double> cosine, relative_error;
 };
@@ -209,8 +238,10 @@ Row run_size(MPI_Comm comm, int n, int batch, int reps, long long seed,
   row.qps_per_rank = slowest(comm, static_cast<double>(end - begin));
   std::vector<bilevel::QpSolution> solutions;
   row.forward = collective_seconds(comm, reps, [&] { solutions = ipm.solve_batch(block); });
-  double active = 0, iterations = 0, flops = 0;
-  Seconds newton, factor, kernels;
+  double active = 0, iterations = 0, flops = 0, to_y_flops = 0;
+  Seconds once, newton, factor, kernels;
+  // Every sample has the same shape, so the first one's reduction is the block's.
+  row.to_multipliers = ipm.reduces_to_multipliers(block.front());
   for (std::size_t i = 0; i < block.size(); ++i) {
     if (solutions[i].status != bilevel::QpStatus::kSolved)
       throw bilevel::RuntimeFailure("fig3: sample QP not solved: " +
@@ -219,15 +250,19 @@ Row run_size(MPI_Comm comm, int n, int batch, int reps, long long seed,
     active += static_cast<double>(bilevel::active_by_slack(block[i], solutions[i].y, 1e-8).size());
     iterations += solutions[i].iterations;
     const int factorisations = solutions[i].iterations + 1; // the starting point's too
-    flops += forward_flops(n, n, static_cast<double>(rows.size()), factorisations);
+    const double k = static_cast<double>(rows.size());
+    flops += forward_flops(n, n, k, factorisations, row.to_multipliers);
+    to_y_flops += forward_flops(n, n, k, factorisations, false);
     if (i == 0) // collective: every rank has at least one QP
-      time_factorisations(comm, block[i], rows, newton, factor);
-    kernels.wall += factorisations * newton.wall + factor.wall;
-    kernels.cpu += factorisations * newton.cpu + factor.cpu;
+      time_factorisations(comm, block[i], rows, row.to_multipliers, once, newton, factor);
+    kernels.wall += once.wall + factorisations * newton.wall + factor.wall;
+    kernels.cpu += once.cpu + factorisations * newton.cpu + factor.cpu;
   }
   row.active_fraction = sum(comm, active) / (static_cast<double>(batch) * n);
   row.ipm_iterations = sum(comm, iterations) / batch;
   row.flop_bound = {slowest(comm, flops / flop_rate.wall), slowest(comm, flops / flop_rate.cpu)};
+  row.to_y_flop_bound = {slowest(comm, to_y_flops / flop_rate.wall),
+                         slowest(comm, to_y_flops / flop_rate.cpu)};
   row.kernel_bound = {slowest(comm, kernels.wall), slowest(comm, kernels.cpu)};
 
   std::map<std::string, std::vector<Vector>> gradients; // per local sample: (dq, dh)
@@ -306,24 +341,27 @@ std::map<std::string, double> clock_of(const std::map<std::string, Seconds>& m, 
 void print_row(const Row& r) {
   const double per = r.qps_per_rank;
   const auto bw = [&](const char* name) { return r.backward.at(name); };
-  std::printf("n = %d, %.1f interior-point iterations, %.3f of the rows active; per QP, wall "
-              "(CPU) seconds:\n"
-              "  forward %.4f (%.4f); flop bound %.4f (%.4f): fraction %.2f (%.2f); kernel bound "
-              "%.4f (%.4f): fraction %.2f (%.2f)\n"
-              "  backward kkt %.4f (%.4f), ffoqp %.4f (%.4f), ffoqp_refactor %.4f (%.4f), ffo "
-              "%.4f (%.4f)\n"
-              "  kkt/ffoqp %.1f (%.1f), kkt/ffoqp_refactor %.1f (%.1f); 1 - cos to kkt: ffoqp "
-              "%.1e, ffoqp_refactor %.1e, ffo %.1e\n",
-              r.n, r.ipm_iterations, r.active_fraction, r.forward.wall / per, r.forward.cpu / per,
-              r.flop_bound.wall / per, r.flop_bound.cpu / per, r.flop_bound.wall / r.forward.wall,
-              r.flop_bound.cpu / r.forward.cpu, r.kernel_bound.wall / per, r.kernel_bound.cpu / per,
-              r.kernel_bound.wall / r.forward.wall, r.kernel_bound.cpu / r.forward.cpu,
-              bw("kkt").wall / per, bw("kkt").cpu / per, bw("ffoqp").wall / per,
-              bw("ffoqp").cpu / per, bw("ffoqp_refactor").wall / per,
-              bw("ffoqp_refactor").cpu / per, bw("ffo").wall / per, bw("ffo").cpu / per,
-              bw("kkt").wall / bw("ffoqp").wall, bw("kkt").cpu / bw("ffoqp").cpu,
-              bw("kkt").wall / bw("ffoqp_refactor").wall, bw("kkt").cpu / bw("ffoqp_refactor").cpu,
-              1 - r.cosine.at("ffoqp"), 1 - r.cosine.at("ffoqp_refactor"), 1 - r.cosine.at("ffo"));
+  std::printf(
+      "n = %d, %.1f interior-point iterations, %.3f of the rows active, Newton systems "
+      "reduced to %s; per QP, wall (CPU) seconds:\n"
+      "  forward %.4f (%.4f); flop bound %.4f (%.4f): fraction %.2f (%.2f); kernel bound "
+      "%.4f (%.4f): fraction %.2f (%.2f); to-y flop bound %.4f (%.4f): fraction %.2f "
+      "(%.2f)\n"
+      "  backward kkt %.4f (%.4f), ffoqp %.4f (%.4f), ffoqp_refactor %.4f (%.4f), ffo "
+      "%.4f (%.4f)\n"
+      "  kkt/ffoqp %.1f (%.1f), kkt/ffoqp_refactor %.1f (%.1f); 1 - cos to kkt: ffoqp "
+      "%.1e, ffoqp_refactor %.1e, ffo %.1e\n",
+      r.n, r.ipm_iterations, r.active_fraction, r.to_multipliers ? "the multipliers" : "y",
+      r.forward.wall / per, r.forward.cpu / per, r.flop_bound.wall / per, r.flop_bound.cpu / per,
+      r.flop_bound.wall / r.forward.wall, r.flop_bound.cpu / r.forward.cpu,
+      r.kernel_bound.wall / per, r.kernel_bound.cpu / per, r.kernel_bound.wall / r.forward.wall,
+      r.kernel_bound.cpu / r.forward.cpu, r.to_y_flop_bound.wall / per, r.to_y_flop_bound.cpu / per,
+      r.to_y_flop_bound.wall / r.forward.wall, r.to_y_flop_bound.cpu / r.forward.cpu,
+      bw("kkt").wall / per, bw("kkt").cpu / per, bw("ffoqp").wall / per, bw("ffoqp").cpu / per,
+      bw("ffoqp_refactor").wall / per, bw("ffoqp_refactor").cpu / per, bw("ffo").wall / per,
+      bw("ffo").cpu / per, bw("kkt").wall / bw("ffoqp").wall, bw("kkt").cpu / bw("ffoqp").cpu,
+      bw("kkt").wall / bw("ffoqp_refactor").wall, bw("kkt").cpu / bw("ffoqp_refactor").cpu,
+      1 - r.cosine.at("ffoqp"), 1 - r.cosine.at("ffoqp_refactor"), 1 - r.cosine.at("ffo"));
   std::fflush(stdout);
 }
 
@@ -375,6 +413,9 @@ void run(MPI_Comm comm) {
         << ", \"forward_flop_bound_cpu_seconds\": " << r.flop_bound.cpu
         << ", \"forward_kernel_bound_seconds\": " << r.kernel_bound.wall
         << ", \"forward_kernel_bound_cpu_seconds\": " << r.kernel_bound.cpu
+        << ", \"newton_reduction\": \"" << (r.to_multipliers ? "multipliers" : "y") << "\""
+        << ", \"forward_to_y_flop_bound_seconds\": " << r.to_y_flop_bound.wall
+        << ", \"forward_to_y_flop_bound_cpu_seconds\": " << r.to_y_flop_bound.cpu
         << ", \"active_fraction\": " << r.active_fraction
         << ", \"ipm_iterations\": " << r.ipm_iterations
         << ", \"backward_seconds\": " << json_map(clock_of(r.backward, false))

@@ -138,23 +138,29 @@ def cmd_fig3(args) -> int:
 def print_bounds(rows) -> None:
     """Per-QP times against the bounds measured in the same run (docs/performance.md): the
     backward ratio kkt/ffoqp (with and without the forward's factor) and the forward's fraction
-    of its factorisation bound, by wall clock and by CPU time."""
+    of its factorisation bound, by wall clock and by CPU time; the bound of the Newton systems'
+    reduction the run used, and that of the reduction to y (files from before the reduction to
+    the multipliers used that one)."""
     print()
-    print("| ranks | n | load (1 min) | IPM iterations | forward s/QP, CPU | flop bound, CPU | "
-          "fraction of bound (wall, CPU) | fraction of kernel bound, CPU | kkt s/QP, CPU | "
-          "ffoqp s/QP, CPU | kkt/ffoqp (wall, CPU) | kkt/ffoqp without forward factor, CPU | "
-          "1 − cos ffoqp |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| ranks | n | load (1 min) | IPM iterations | Newton systems reduced to | "
+          "forward s/QP, CPU | flop bound, CPU | fraction of bound (wall, CPU) | "
+          "fraction of kernel bound, CPU | to-y flop bound, CPU | fraction of to-y bound, CPU | "
+          "kkt s/QP, CPU | ffoqp s/QP, CPU | kkt/ffoqp (wall, CPU) | "
+          "kkt/ffoqp without forward factor, CPU | 1 − cos ffoqp |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         if "forward_cpu_seconds" not in r:
             raise AnalysisError("--bounds: the file predates the bound measurements")
         per = r["qps_per_rank"]
         bw, cpu = r["backward_seconds"], r["backward_cpu_seconds"]
+        to_y = r.get("forward_to_y_flop_bound_cpu_seconds", r["forward_flop_bound_cpu_seconds"])
         print(f"| {r['nranks']} | {r['n']} | {r['load_average'][0]:.1f} | {r['ipm_iterations']:.1f} | "
+              f"{r.get('newton_reduction', 'y')} | "
               f"{r['forward_cpu_seconds'] / per:.3f} | {r['forward_flop_bound_cpu_seconds'] / per:.3f} | "
               f"{r['forward_flop_bound_seconds'] / r['forward_seconds']:.2f}, "
               f"{r['forward_flop_bound_cpu_seconds'] / r['forward_cpu_seconds']:.2f} | "
               f"{r['forward_kernel_bound_cpu_seconds'] / r['forward_cpu_seconds']:.2f} | "
+              f"{to_y / per:.3f} | {to_y / r['forward_cpu_seconds']:.2f} | "
               f"{cpu['kkt'] / per:.4f} | {cpu['ffoqp'] / per:.4f} | "
               f"{bw['kkt'] / bw['ffoqp']:.1f}, {cpu['kkt'] / cpu['ffoqp']:.1f} | "
               f"{cpu['kkt'] / cpu['ffoqp_refactor']:.1f} | {1 - r['cosine_to_kkt']['ffoqp']:.1e} |")

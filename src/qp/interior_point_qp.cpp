@@ -4,6 +4,7 @@
 #include "bilevel/core/options.hpp"
 #include "bilevel/qp/active_set_factor.hpp"
 #include "bilevel/qp/interior_point_qcqp.hpp"
+#include "bilevel/qp/multiplier_newton.hpp"
 #include "bilevel/qp/step_to_boundary.hpp"
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <type_traits>
 #include <utility>
+#include <variant>
 
 namespace bilevel {
 
@@ -42,9 +44,35 @@ template <class Build> HessianFactor shifted_factor(Build build) {
   return factor;
 }
 
-/// The reduced Newton matrix [H A'; A 0] with H = Q + G'diag(w)G (the active-set factor with no
-/// active rows), factored once per iteration and used for both the predictor and the corrector
-/// right-hand sides. With BoundStructure H is diagonal and the factor is the Schur complement
+/// One iteration's factored Newton matrix, in the reduction chosen for the QP: to y (the active-set
+/// factor with no active rows) or to the multipliers (MultiplierNewton, whose M is factored).
+class NewtonFactor {
+public:
+  explicit NewtonFactor(ActiveSetFactor to_y) : factor_(std::move(to_y)) {}
+  NewtonFactor(const MultiplierNewton& reduction, HessianFactor M)
+      : reduction_(&reduction), factor_(std::move(M)) {}
+
+  bool ok() const {
+    return std::visit([](const auto& factor) { return factor.ok(); }, factor_);
+  }
+  /// The factor's n x n (or (m + p) x (m + p)) storage, for the next iteration's.
+  Matrix release_storage() && {
+    return std::visit([](auto& factor) { return std::move(factor).release_storage(); }, factor_);
+  }
+  /// The reduction to the multipliers and M's factor, or null for the reduction to y.
+  const MultiplierNewton* to_multipliers() const { return reduction_; }
+  const HessianFactor& M() const { return std::get<HessianFactor>(factor_); }
+  const ActiveSetFactor& to_y() const { return std::get<ActiveSetFactor>(factor_); }
+
+private:
+  const MultiplierNewton* reduction_ = nullptr;
+  std::variant<ActiveSetFactor, HessianFactor> factor_;
+};
+
+/// The Newton matrix for W = diag(w), w = lambda ./ s, factored once per iteration and used for
+/// both the predictor and the corrector right-hand sides. Reduced to the multipliers when
+/// `multipliers` is given: M = C Q^{-1} C' + diag(1 ./ w, 0). Otherwise [H A'; A 0] with
+/// H = Q + G'WG: with BoundStructure H is diagonal and the factor is the Schur complement
 /// on the equality rows alone; otherwise a Cholesky factor of the dense H, formed by a symmetric
 /// rank-k update H = Q + (W^1/2 G)'(W^1/2 G) (half a general product; the factor reads only the
 /// lower triangle). `scaled` is W^1/2 G's storage and `storage` the previous factor's (empty at
@@ -53,27 +81,34 @@ template <class Build> HessianFactor shifted_factor(Build build) {
 /// layers' Q = I), if `q_diagonal` is given, is written from its diagonal: Q is read nowhere else
 /// in the iteration, and copying its lower triangle from memory cost 0.60 ms against 0.50 at
 /// n = 1000.
-ActiveSetFactor reduced_newton(const DenseQp& qp, const BoundStructure* bounds,
-                               const Vector* q_diagonal, const Vector& w, Matrix& scaled,
-                               Matrix& storage) {
+NewtonFactor reduced_newton(const DenseQp& qp, const BoundStructure* bounds,
+                            const MultiplierNewton* multipliers, const Vector* q_diagonal,
+                            const Vector& w, Matrix& scaled, Matrix& storage) {
+  if (multipliers) {
+    const Vector d = w.cwiseInverse();
+    return NewtonFactor(*multipliers,
+                        shifted_factor([&] { return multipliers->matrix(d, std::move(storage)); }));
+  }
   if (bounds)
-    return ActiveSetFactor(shifted_factor([&] { return bounds->hessian(w); }), qp.G, qp.A, {});
+    return NewtonFactor(
+        ActiveSetFactor(shifted_factor([&] { return bounds->hessian(w); }), qp.G, qp.A, {}));
   if (qp.G.rows() > 0)
     scaled.noalias() = w.cwiseSqrt().asDiagonal() * qp.G;
-  return ActiveSetFactor(shifted_factor([&] {
-                           Matrix H = std::move(storage);
-                           H.resize(qp.n(), qp.n());
-                           if (q_diagonal) {
-                             H.triangularView<Eigen::StrictlyLower>().setZero();
-                             H.diagonal() = *q_diagonal;
-                           } else {
-                             H.triangularView<Eigen::Lower>() = qp.Q;
-                           }
-                           if (qp.G.rows() > 0)
-                             H.selfadjointView<Eigen::Lower>().rankUpdate(scaled.transpose());
-                           return H;
-                         }),
-                         qp.G, qp.A, {});
+  return NewtonFactor(ActiveSetFactor(shifted_factor([&] {
+                                        Matrix H = std::move(storage);
+                                        H.resize(qp.n(), qp.n());
+                                        if (q_diagonal) {
+                                          H.triangularView<Eigen::StrictlyLower>().setZero();
+                                          H.diagonal() = *q_diagonal;
+                                        } else {
+                                          H.triangularView<Eigen::Lower>() = qp.Q;
+                                        }
+                                        if (qp.G.rows() > 0)
+                                          H.selfadjointView<Eigen::Lower>().rankUpdate(
+                                              scaled.transpose());
+                                        return H;
+                                      }),
+                                      qp.G, qp.A, {}));
 }
 
 /// The products with Q and G the iteration needs: through BoundStructure when the QP has it, Q's
@@ -123,22 +158,30 @@ private:
 
 struct Step {
   Vector dy, ds, dz, dnu;
-  Vector g_dy; ///< G dy, for the first refinement's residual (saves a product with G)
+  /// G dy, for the first refinement's residual (saves a product with G); empty when the step
+  /// was reduced to the multipliers, which never forms it.
+  Vector g_dy;
 };
 
 /// The Newton step for the residuals (r_d, r_pi, r_pe) and the complementarity target r_c:
 ///   Q dy + G'dz + A'dnu = -r_d,  G dy + ds = -r_pi,  A dy = -r_pe,  Z ds + S dz = -r_c.
-Step newton_step(const DenseQp& qp, const Products& ops, const ActiveSetFactor& K, const Vector& s,
+Step newton_step(const DenseQp& qp, const Products& ops, const NewtonFactor& K, const Vector& s,
                  const Vector& z, const Vector& r_d, const Vector& r_pi, const Vector& r_pe,
                  const Vector& r_c) {
   Step st;
+  if (const MultiplierNewton* multipliers = K.to_multipliers()) {
+    // ds = -(r_c + S dz) ./ z turns G dy + ds = -r_pi into G dy - (s ./ z) dz = r_c ./ z - r_pi.
+    multipliers->solve(K.M(), -r_d, r_c.cwiseQuotient(z) - r_pi, -r_pe, st.dy, st.dz, st.dnu);
+    st.ds = -(r_c + s.cwiseProduct(st.dz)).cwiseQuotient(z);
+    return st;
+  }
   Vector u; // dz = u + W G dy
   Vector rhs = -r_d;
   if (qp.G.rows() > 0) {
     u = (z.cwiseProduct(r_pi) - r_c).cwiseQuotient(s);
     ops.add_Gt(rhs, u, -1.0);
   }
-  K.solve(rhs, -r_pe, st.dy, st.dnu);
+  K.to_y().solve(rhs, -r_pe, st.dy, st.dnu);
   if (qp.G.rows() > 0) {
     st.g_dy = ops.G(st.dy);
     st.ds = -r_pi - st.g_dy;
@@ -155,7 +198,7 @@ Step newton_step(const DenseQp& qp, const Products& ops, const ActiveSetFactor& 
 /// cannot change which iterate meets the tolerance), and the refinements stop there: each costs
 /// a solve and four products with G, which the dense forward of large layers otherwise spends a
 /// fifth of its time on.
-Step refined_step(const DenseQp& qp, const Products& ops, const ActiveSetFactor& K, const Vector& s,
+Step refined_step(const DenseQp& qp, const Products& ops, const NewtonFactor& K, const Vector& s,
                   const Vector& z, const Vector& r_d, const Vector& r_pi, const Vector& r_pe,
                   const Vector& r_c, double negligible) {
   Step st = newton_step(qp, ops, K, s, z, r_d, r_pi, r_pe, r_c);
@@ -164,7 +207,7 @@ Step refined_step(const DenseQp& qp, const Products& ops, const ActiveSetFactor&
     Vector e_d = ops.Q(st.dy) + r_d, e_pi, e_pe, e_c;
     if (qp.G.rows() > 0) {
       ops.add_Gt(e_d, st.dz, 1.0);
-      e_pi = (refinement == 0 ? st.g_dy : ops.G(st.dy)) + st.ds + r_pi;
+      e_pi = (refinement == 0 && st.g_dy.size() ? st.g_dy : ops.G(st.dy)) + st.ds + r_pi;
       e_c = z.cwiseProduct(st.ds) + s.cwiseProduct(st.dz) + r_c;
     }
     if (qp.A.rows() > 0) {
@@ -289,7 +332,35 @@ bool polish(const DenseQp& qp, const Products& ops, const BoundStructure* bounds
   return true;
 }
 
+/// The reduction to the multipliers, if `config` forces it or it costs fewer flops, and Q is
+/// positive definite; nullopt where every Newton matrix is reduced to y (also with BoundStructure,
+/// whose reduction to y is diagonal, and without inequalities).
+std::optional<MultiplierNewton> multiplier_reduction(const InteriorPointQp::Config& config,
+                                                     const DenseQp& qp,
+                                                     const BoundStructure* bounds,
+                                                     const Vector* q_diagonal) {
+  using Reduction = InteriorPointQp::Config::Reduction;
+  const Eigen::Index m = qp.G.rows();
+  const bool wanted = config.reduction == Reduction::kToMultipliers ||
+                      (config.reduction == Reduction::kCheaper &&
+                       MultiplierNewton::cheaper(qp.n(), m, qp.A.rows(), q_diagonal != nullptr));
+  if (bounds || m == 0 || !wanted)
+    return std::nullopt;
+  return MultiplierNewton::of(qp, q_diagonal);
+}
+
 } // namespace
+
+bool InteriorPointQp::reduces_to_multipliers(const DenseQp& qp) const {
+  if (!qp.quadratic.empty())
+    return false;
+  const std::optional<BoundStructure> bounds =
+      config_.exploit_structure ? BoundStructure::of(qp) : std::nullopt;
+  const std::optional<Vector> q_diagonal = diagonal_of(qp.Q);
+  return multiplier_reduction(config_, qp, bounds ? &*bounds : nullptr,
+                              q_diagonal ? &*q_diagonal : nullptr)
+      .has_value();
+}
 
 InteriorPointQp::Config InteriorPointQp::Config::from_options(const std::string& prefix) {
   Config c;
@@ -314,6 +385,9 @@ QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
       config_.exploit_structure ? BoundStructure::of(qp) : std::nullopt;
   const BoundStructure* bounds_ptr = bounds ? &*bounds : nullptr;
   const Products ops(qp, bounds_ptr);
+  const std::optional<MultiplierNewton> multipliers =
+      multiplier_reduction(config_, qp, bounds_ptr, ops.Q_diagonal());
+  const MultiplierNewton* multipliers_ptr = multipliers ? &*multipliers : nullptr;
   Matrix scaled, storage; // reduced_newton's workspaces
 
   // Start (CVXOPT): minimise 1/2 y'Qy + q'y + 1/2 ||G y - h||^2 subject to A y = b, i.e. the
@@ -321,12 +395,19 @@ QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
   QpSolution out;
   Vector s, z;
   {
-    ActiveSetFactor K =
-        reduced_newton(qp, bounds_ptr, ops.Q_diagonal(), Vector::Ones(m), scaled, storage);
-    Vector rhs = -qp.q;
-    if (m > 0)
-      rhs += ops.Gt(qp.h);
-    K.solve(rhs, qp.b, out.y, out.nu);
+    NewtonFactor K = reduced_newton(qp, bounds_ptr, multipliers_ptr, ops.Q_diagonal(),
+                                    Vector::Ones(m), scaled, storage);
+    if (!K.ok()) {
+      out.y.resize(0);
+    } else if (multipliers_ptr) {
+      Vector unused_z; // Q y + G'z + A'nu = -q, G y - z = h, A y = b: the same y and nu
+      multipliers_ptr->solve(K.M(), -qp.q, qp.h, qp.b, out.y, unused_z, out.nu);
+    } else {
+      Vector rhs = -qp.q;
+      if (m > 0)
+        rhs += ops.Gt(qp.h);
+      K.to_y().solve(rhs, qp.b, out.y, out.nu);
+    }
     if (!K.ok() || !out.y.allFinite() || !out.nu.allFinite()) {
       out.y = Vector::Zero(qp.n());
       out.nu = Vector::Zero(qp.A.rows());
@@ -388,9 +469,8 @@ QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
       out.status = QpStatus::kInfeasible;
       break;
     }
-    ActiveSetFactor K =
-        reduced_newton(qp, bounds_ptr, ops.Q_diagonal(),
-                       m > 0 ? Vector(z.cwiseQuotient(s)) : Vector(), scaled, storage);
+    NewtonFactor K = reduced_newton(qp, bounds_ptr, multipliers_ptr, ops.Q_diagonal(),
+                                    m > 0 ? Vector(z.cwiseQuotient(s)) : Vector(), scaled, storage);
     // Predictor (affine scaling, target complementarity 0), then Mehrotra's corrector with
     // centring sigma = (mu_affine / mu)^3 and the second-order term ds_aff .* dz_aff. The
     // predictor only sets sigma and that term, and is not refined: the step taken is the
