@@ -158,21 +158,37 @@ private:
 
 struct Step {
   Vector dy, ds, dz, dnu;
-  /// G dy, for the first refinement's residual (saves a product with G); empty when the step
-  /// was reduced to the multipliers, which never forms it.
-  Vector g_dy;
+  /// Products the first refinement's residual needs again (each saves a pass over G): G dy when
+  /// the step was reduced to y, G'dz + A'dnu when it was reduced to the multipliers; emptied
+  /// once a refinement changes the step.
+  Vector g_dy, c_multipliers;
+};
+
+/// What a step reduced to the multipliers may share with the other of its iteration: -r_d
+/// reduced (the predictor and the corrector have the same r_d), and whether it needs dy (the
+/// predictor needs only ds and dz, for the step length and the second-order term).
+struct Shared {
+  const MultiplierNewton::ReducedF* reduced_d = nullptr;
+  bool dy = true;
 };
 
 /// The Newton step for the residuals (r_d, r_pi, r_pe) and the complementarity target r_c:
 ///   Q dy + G'dz + A'dnu = -r_d,  G dy + ds = -r_pi,  A dy = -r_pe,  Z ds + S dz = -r_c.
 Step newton_step(const DenseQp& qp, const Products& ops, const NewtonFactor& K, const Vector& s,
                  const Vector& z, const Vector& r_d, const Vector& r_pi, const Vector& r_pe,
-                 const Vector& r_c) {
+                 const Vector& r_c, Shared shared = {}) {
   Step st;
   if (const MultiplierNewton* multipliers = K.to_multipliers()) {
     // ds = -(r_c + S dz) ./ z turns G dy + ds = -r_pi into G dy - (s ./ z) dz = r_c ./ z - r_pi.
-    multipliers->solve(K.M(), -r_d, r_c.cwiseQuotient(z) - r_pi, -r_pe, st.dy, st.dz, st.dnu);
+    const Vector f = -r_d;
+    std::optional<MultiplierNewton::ReducedF> own;
+    const MultiplierNewton::ReducedF& reduced =
+        shared.reduced_d ? *shared.reduced_d : own.emplace(multipliers->reduce(f));
+    multipliers->solve_multipliers(K.M(), reduced, r_c.cwiseQuotient(z) - r_pi, -r_pe, st.dz,
+                                   st.dnu);
     st.ds = -(r_c + s.cwiseProduct(st.dz)).cwiseQuotient(z);
+    if (shared.dy)
+      multipliers->solve_y(f, st.dz, st.dnu, st.dy, st.c_multipliers);
     return st;
   }
   Vector u; // dz = u + W G dy
@@ -200,18 +216,23 @@ Step newton_step(const DenseQp& qp, const Products& ops, const NewtonFactor& K, 
 /// fifth of its time on.
 Step refined_step(const DenseQp& qp, const Products& ops, const NewtonFactor& K, const Vector& s,
                   const Vector& z, const Vector& r_d, const Vector& r_pi, const Vector& r_pe,
-                  const Vector& r_c, double negligible) {
-  Step st = newton_step(qp, ops, K, s, z, r_d, r_pi, r_pe, r_c);
+                  const Vector& r_c, double negligible, Shared shared = {}) {
+  Step st = newton_step(qp, ops, K, s, z, r_d, r_pi, r_pe, r_c, shared);
   for (int refinement = 0; refinement < 2; ++refinement) {
     // e = (the system applied to the step) + (the residuals): zero for an exact solve.
     Vector e_d = ops.Q(st.dy) + r_d, e_pi, e_pe, e_c;
+    const bool kept_c = st.c_multipliers.size() > 0;
+    if (kept_c)
+      e_d += st.c_multipliers;
     if (qp.G.rows() > 0) {
-      ops.add_Gt(e_d, st.dz, 1.0);
-      e_pi = (refinement == 0 && st.g_dy.size() ? st.g_dy : ops.G(st.dy)) + st.ds + r_pi;
+      if (!kept_c)
+        ops.add_Gt(e_d, st.dz, 1.0);
+      e_pi = (st.g_dy.size() ? st.g_dy : ops.G(st.dy)) + st.ds + r_pi;
       e_c = z.cwiseProduct(st.ds) + s.cwiseProduct(st.dz) + r_c;
     }
     if (qp.A.rows() > 0) {
-      e_d.noalias() += qp.A.transpose() * st.dnu;
+      if (!kept_c)
+        e_d.noalias() += qp.A.transpose() * st.dnu;
       e_pe = qp.A * st.dy + r_pe;
     } else {
       e_pe.resize(0);
@@ -220,6 +241,8 @@ Step refined_step(const DenseQp& qp, const Products& ops, const NewtonFactor& K,
     if (std::max({norm(e_d), norm(e_pi), norm(e_pe), norm(e_c)}) <= negligible)
       break;
     const Step c = newton_step(qp, ops, K, s, z, e_d, e_pi, e_pe, e_c);
+    st.g_dy.resize(0); // the kept products are of the step before this correction
+    st.c_multipliers.resize(0);
     st.dy += c.dy;
     st.dnu += c.dnu;
     if (qp.G.rows() > 0) {
@@ -400,8 +423,12 @@ QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
     if (!K.ok()) {
       out.y.resize(0);
     } else if (multipliers_ptr) {
-      Vector unused_z; // Q y + G'z + A'nu = -q, G y - z = h, A y = b: the same y and nu
-      multipliers_ptr->solve(K.M(), -qp.q, qp.h, qp.b, out.y, unused_z, out.nu);
+      // Q y + G'z + A'nu = -q, G y - z = h, A y = b: the same y and nu.
+      const Vector f = -qp.q;
+      Vector z_unused, c_unused;
+      multipliers_ptr->solve_multipliers(K.M(), multipliers_ptr->reduce(f), qp.h, qp.b, z_unused,
+                                         out.nu);
+      multipliers_ptr->solve_y(f, z_unused, out.nu, out.y, c_unused);
     } else {
       Vector rhs = -qp.q;
       if (m > 0)
@@ -477,16 +504,22 @@ QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
     // corrector's, refined as before. On the fig3 layers at n = 1000 the predictor's refinements
     // were a fifth of the solves' time (1.1 ms per iteration at load 3), and the iterations and
     // polished solutions are the same without them. Without inequalities the predictor is the
-    // step.
-    Step step = m > 0 ? newton_step(qp, ops, K, s, z, r_d, r_pi, r_pe, s.cwiseProduct(z))
-                      : refined_step(qp, ops, K, s, z, r_d, r_pi, r_pe, s, 1e-3 * tol);
+    // step. Reduced to the multipliers, the two steps share C Q^{-1} r_d and the predictor forms
+    // no dy: two passes over G fewer per iteration.
+    std::optional<MultiplierNewton::ReducedF> reduced_d;
+    if (multipliers_ptr)
+      reduced_d = multipliers_ptr->reduce(-r_d);
+    const Shared shared{reduced_d ? &*reduced_d : nullptr, true};
+    Step step = m > 0 ? newton_step(qp, ops, K, s, z, r_d, r_pi, r_pe, s.cwiseProduct(z),
+                                    {shared.reduced_d, false})
+                      : refined_step(qp, ops, K, s, z, r_d, r_pi, r_pe, s, 1e-3 * tol, shared);
     if (m > 0 && finite(step)) {
       const double alpha = std::min(step_to_boundary(s, step.ds), step_to_boundary(z, step.dz));
       const double mu_aff = (s + alpha * step.ds).dot(z + alpha * step.dz) / static_cast<double>(m);
       const double sigma = std::pow(std::clamp(mu_aff / mu, 0.0, 1.0), 3);
       const Vector r_c =
           s.cwiseProduct(z) + step.ds.cwiseProduct(step.dz) - Vector::Constant(m, sigma * mu);
-      step = refined_step(qp, ops, K, s, z, r_d, r_pi, r_pe, r_c, 1e-3 * tol);
+      step = refined_step(qp, ops, K, s, z, r_d, r_pi, r_pe, r_c, 1e-3 * tol, shared);
     }
     if (!K.ok() || !finite(step)) {
       out.status = QpStatus::kNumericalError;

@@ -50,27 +50,37 @@ void MultiplierNewton::apply_q_inverse(Eigen::VectorXd& v) const {
   q_.solve_upper(v);
 }
 
-void MultiplierNewton::solve(const HessianFactor& M, const Eigen::VectorXd& f,
-                             const Eigen::VectorXd& g, const Eigen::VectorXd& e,
-                             Eigen::VectorXd& dy, Eigen::VectorXd& dz, Eigen::VectorXd& dnu) const {
+MultiplierNewton::ReducedF MultiplierNewton::reduce(const Eigen::VectorXd& f) const {
   const Eigen::Index m = qp_->G.rows(), p = qp_->A.rows();
-  Eigen::VectorXd t = f; // Q^{-1} f
-  apply_q_inverse(t);
-  Eigen::VectorXd w(m + p);
-  w.head(m).noalias() = qp_->G * t;
+  ReducedF out{f, Eigen::VectorXd(m + p)};
+  apply_q_inverse(out.q_inverse_f);
+  out.c_q_inverse_f.head(m).noalias() = qp_->G * out.q_inverse_f;
+  if (p > 0)
+    out.c_q_inverse_f.tail(p).noalias() = qp_->A * out.q_inverse_f;
+  return out;
+}
+
+void MultiplierNewton::solve_multipliers(const HessianFactor& M, const ReducedF& f,
+                                         const Eigen::VectorXd& g, const Eigen::VectorXd& e,
+                                         Eigen::VectorXd& dz, Eigen::VectorXd& dnu) const {
+  const Eigen::Index m = qp_->G.rows(), p = qp_->A.rows();
+  Eigen::VectorXd w = f.c_q_inverse_f;
   w.head(m) -= g;
-  if (p > 0) {
-    w.tail(p).noalias() = qp_->A * t;
+  if (p > 0)
     w.tail(p) -= e;
-  }
   M.solve_lower(w);
   M.solve_upper(w);
   dz = w.head(m);
   dnu = w.tail(p);
-  dy = f;
-  dy.noalias() -= qp_->G.transpose() * dz;
-  if (p > 0)
-    dy.noalias() -= qp_->A.transpose() * dnu;
+}
+
+void MultiplierNewton::solve_y(const Eigen::VectorXd& f, const Eigen::VectorXd& dz,
+                               const Eigen::VectorXd& dnu, Eigen::VectorXd& dy,
+                               Eigen::VectorXd& c_multipliers) const {
+  c_multipliers.noalias() = qp_->G.transpose() * dz;
+  if (qp_->A.rows() > 0)
+    c_multipliers.noalias() += qp_->A.transpose() * dnu;
+  dy = f - c_multipliers;
   apply_q_inverse(dy);
 }
 
