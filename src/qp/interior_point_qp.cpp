@@ -12,6 +12,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -391,6 +392,13 @@ InteriorPointQp::Config InteriorPointQp::Config::from_options(const std::string&
                                       "interior-point tolerance on the QP's KKT residuals");
   c.max_iterations = static_cast<int>(options::get_int(
       "-" + prefix + "qp_max_it", c.max_iterations, 1, 100000, "interior-point iteration limit"));
+  const std::string reduction = options::get_choice(
+      "-" + prefix + "qp_reduction", "auto", {"auto", "y", "multipliers"},
+      "interior point's Newton systems reduced to y (Q + G'WG, n x n) or to the multipliers "
+      "(G Q^-1 G' + W^-1, (m+p) x (m+p); needs Q positive definite, else y); auto: fewer flops");
+  c.reduction = reduction == "y"             ? Config::Reduction::kToY
+                : reduction == "multipliers" ? Config::Reduction::kToMultipliers
+                                             : Config::Reduction::kCheaper;
   return c;
 }
 

@@ -103,6 +103,8 @@ CASES = [
                               "2"], ["-alg_lr_decay", "at most 1"]),
     ("unknown dfl model", ["-problem", "dfl_qp", "-algorithm", "qp_layer", "-problem_model", "foo"],
      ["-problem_model", "foo", "linear | mlp"]),
+    ("unknown QP reduction", ["-problem", "dfl_qp", "-algorithm", "qp_layer", "-alg_qp_reduction",
+                              "dual"], ["-alg_qp_reduction", "dual", "auto | y | multipliers"]),
     ("zero hidden width", ["-problem", "dfl_qp", "-algorithm", "qp_layer", "-problem_model", "mlp",
                            "-problem_hidden", "0"], ["-problem_hidden", "0", "integer in [1,"]),
     ("hidden width of a linear model", ["-problem", "dfl_qp", "-algorithm", "qp_layer",

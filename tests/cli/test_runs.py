@@ -301,6 +301,27 @@ def test_restart_continues_the_trace(run, tmp_path, base, first, total, metric):
     assert status_of(out) == "completed"
 
 
+def test_qp_reductions_train_alike(run, tmp_path):
+    """The interior point's two reductions of its Newton systems (-alg_qp_reduction): the same
+    iterates up to rounding, so the same training trace. dfl_qp's 101 x 50 layers take y by
+    default (fewer flops), so forcing the multipliers runs the other path. (The polished
+    solutions are equal to the last bit; that the option reaches the solver is
+    InteriorPointQp.ReductionIsAnOption's.)"""
+    base = ["-problem", "dfl_qp", "-algorithm", "qp_layer", "-problem_train", "32",
+            "-problem_test", "8", "-problem_batch", "4", "-outer_iters", "6", "-alg_lr", "0.01"]
+    traces = {}
+    for reduction in ("y", "multipliers"):
+        out = tmp_path / f"{reduction}.h5"
+        result = run(*base, "-alg_qp_reduction", reduction, "-output", out)
+        assert result.returncode == 0, result.stderr
+        assert status_of(out) == "completed"
+        traces[reduction] = trace(out)
+    np.testing.assert_allclose(traces["multipliers"]["train_loss"], traces["y"]["train_loss"],
+                               rtol=1e-9)
+    np.testing.assert_allclose(traces["multipliers"]["test_loss"], traces["y"]["test_loss"],
+                               rtol=1e-9)
+
+
 @pytest.mark.parametrize("ranks", [1, 2])
 def test_sigterm_leaves_an_interrupted_valid_file(exe, tmp_path, ranks):
     out = tmp_path / "long.h5"

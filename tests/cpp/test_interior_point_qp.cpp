@@ -6,10 +6,14 @@
 #include "qp_test_support.hpp"
 
 #include "bilevel/core/error.hpp"
+#include "bilevel/core/options.hpp"
 #include "bilevel/qp/interior_point_qp.hpp"
 #include "bilevel/qp/multiplier_newton.hpp"
 
 #include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
 
 namespace bilevel::test {
 namespace {
@@ -114,6 +118,20 @@ TEST(InteriorPointQp, ReductionsAgreeOnADenseLayer) {
   EXPECT_TRUE(MultiplierNewton::cheaper(1000, 1000, 0, true));
   EXPECT_FALSE(MultiplierNewton::cheaper(10, 1000, 0, true));
   EXPECT_FALSE(solver_reducing_to(Reduction::kToY).reduces_to_multipliers(k.qp));
+}
+
+TEST(InteriorPointQp, ReductionIsAnOption) {
+  // -alg_qp_reduction reaches the solver (a CLI run cannot tell: the polished solutions of the
+  // two reductions are equal to the last bit).
+  const KnownQp k = known_qp(17, 10, 400, 0, 4, false); // y by default: m far above n
+  for (const auto& [text, multipliers] :
+       {std::pair{"auto", false}, std::pair{"y", false}, std::pair{"multipliers", true}}) {
+    ScopedOptions scoped(std::string("-alg_qp_reduction ") + text);
+    EXPECT_EQ(
+        InteriorPointQp(InteriorPointQp::Config::from_options("alg_")).reduces_to_multipliers(k.qp),
+        multipliers)
+        << text;
+  }
 }
 
 TEST(InteriorPointQp, SemidefiniteQKeepsTheReductionToY) {

@@ -37,7 +37,8 @@ public:
     /// multipliers falls back to y when Q is not positive definite.
     enum class Reduction { kCheaper, kToY, kToMultipliers };
     Reduction reduction = Reduction::kCheaper;
-    /// Reads -<prefix>qp_tol and -<prefix>qp_max_it (prefix e.g. "alg_").
+    /// Reads -<prefix>qp_tol, -<prefix>qp_max_it and -<prefix>qp_reduction (auto | y |
+    /// multipliers; prefix e.g. "alg_").
     static Config from_options(const std::string& prefix);
   };
   explicit InteriorPointQp(Config config) : config_(config) {}
