@@ -169,7 +169,7 @@ struct Step {
 /// reduced (the predictor and the corrector have the same r_d), and whether it needs dy (the
 /// predictor needs only ds and dz, for the step length and the second-order term).
 struct Shared {
-  const MultiplierNewton::ReducedF* reduced_d = nullptr;
+  const Vector* reduced_d = nullptr; ///< MultiplierNewton::reduce(-r_d)
   bool dy = true;
 };
 
@@ -182,8 +182,8 @@ Step newton_step(const DenseQp& qp, const Products& ops, const NewtonFactor& K, 
   if (const MultiplierNewton* multipliers = K.to_multipliers()) {
     // ds = -(r_c + S dz) ./ z turns G dy + ds = -r_pi into G dy - (s ./ z) dz = r_c ./ z - r_pi.
     const Vector f = -r_d;
-    std::optional<MultiplierNewton::ReducedF> own;
-    const MultiplierNewton::ReducedF& reduced =
+    std::optional<Vector> own;
+    const Vector& reduced =
         shared.reduced_d ? *shared.reduced_d : own.emplace(multipliers->reduce(f));
     multipliers->solve_multipliers(K.M(), reduced, r_c.cwiseQuotient(z) - r_pi, -r_pe, st.dz,
                                    st.dnu);
@@ -428,9 +428,7 @@ QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
   {
     NewtonFactor K = reduced_newton(qp, bounds_ptr, multipliers_ptr, ops.Q_diagonal(),
                                     Vector::Ones(m), scaled, storage);
-    if (!K.ok()) {
-      out.y.resize(0);
-    } else if (multipliers_ptr) {
+    if (multipliers_ptr) {
       // Q y + G'z + A'nu = -q, G y - z = h, A y = b: the same y and nu.
       const Vector f = -qp.q;
       Vector z_unused, c_unused;
@@ -514,7 +512,7 @@ QpSolution InteriorPointQp::solve(const DenseQp& qp) const {
     // polished solutions are the same without them. Without inequalities the predictor is the
     // step. Reduced to the multipliers, the two steps share C Q^{-1} r_d and the predictor forms
     // no dy: two passes over G fewer per iteration.
-    std::optional<MultiplierNewton::ReducedF> reduced_d;
+    std::optional<Vector> reduced_d;
     if (multipliers_ptr)
       reduced_d = multipliers_ptr->reduce(-r_d);
     const Shared shared{reduced_d ? &*reduced_d : nullptr, true};

@@ -50,21 +50,21 @@ void MultiplierNewton::apply_q_inverse(Eigen::VectorXd& v) const {
   q_.solve_upper(v);
 }
 
-MultiplierNewton::ReducedF MultiplierNewton::reduce(const Eigen::VectorXd& f) const {
+Eigen::VectorXd MultiplierNewton::reduce(const Eigen::VectorXd& f) const {
   const Eigen::Index m = qp_->G.rows(), p = qp_->A.rows();
-  ReducedF out{f, Eigen::VectorXd(m + p)};
-  apply_q_inverse(out.q_inverse_f);
-  out.c_q_inverse_f.head(m).noalias() = qp_->G * out.q_inverse_f;
+  Eigen::VectorXd q_inverse_f = f, out(m + p);
+  apply_q_inverse(q_inverse_f);
+  out.head(m).noalias() = qp_->G * q_inverse_f;
   if (p > 0)
-    out.c_q_inverse_f.tail(p).noalias() = qp_->A * out.q_inverse_f;
+    out.tail(p).noalias() = qp_->A * q_inverse_f;
   return out;
 }
 
-void MultiplierNewton::solve_multipliers(const HessianFactor& M, const ReducedF& f,
+void MultiplierNewton::solve_multipliers(const HessianFactor& M, const Eigen::VectorXd& reduced_f,
                                          const Eigen::VectorXd& g, const Eigen::VectorXd& e,
                                          Eigen::VectorXd& dz, Eigen::VectorXd& dnu) const {
   const Eigen::Index m = qp_->G.rows(), p = qp_->A.rows();
-  Eigen::VectorXd w = f.c_q_inverse_f;
+  Eigen::VectorXd w = reduced_f;
   w.head(m) -= g;
   if (p > 0)
     w.tail(p) -= e;

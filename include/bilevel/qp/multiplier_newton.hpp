@@ -34,16 +34,15 @@ public:
   /// lower triangle is written, which is all HessianFactor reads.
   Eigen::MatrixXd matrix(const Eigen::VectorXd& d, Eigen::MatrixXd storage) const;
 
-  /// What a solve needs of f alone, Q^{-1} f and C Q^{-1} f: the interior point's predictor and
-  /// corrector have the same f and differ in g, so they share it (a pass over G fewer).
-  struct ReducedF {
-    Eigen::VectorXd q_inverse_f, c_q_inverse_f;
-  };
-  ReducedF reduce(const Eigen::VectorXd& f) const;
+  /// C Q^{-1} f, all a solve needs of f alone: the interior point's predictor and corrector have
+  /// the same f and differ in g, so they share it (a pass over G fewer).
+  Eigen::VectorXd reduce(const Eigen::VectorXd& f) const;
 
-  /// The system's [dz; dnu] = M^{-1}(C Q^{-1} f - [g; e]) with M's factor.
-  void solve_multipliers(const HessianFactor& M, const ReducedF& f, const Eigen::VectorXd& g,
-                         const Eigen::VectorXd& e, Eigen::VectorXd& dz, Eigen::VectorXd& dnu) const;
+  /// The system's [dz; dnu] = M^{-1}(C Q^{-1} f - [g; e]) with M's factor; `reduced_f` is
+  /// reduce(f).
+  void solve_multipliers(const HessianFactor& M, const Eigen::VectorXd& reduced_f,
+                         const Eigen::VectorXd& g, const Eigen::VectorXd& e, Eigen::VectorXd& dz,
+                         Eigen::VectorXd& dnu) const;
 
   /// Its dy = Q^{-1}(f - C'[dz; dnu]), and C'[dz; dnu] in `c_multipliers` (the product a
   /// refinement's residual needs again). The predictor needs no dy, and skips this pass over G.
