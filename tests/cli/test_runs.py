@@ -309,17 +309,21 @@ def test_qp_reductions_train_alike(run, tmp_path):
     InteriorPointQp.ReductionIsAnOption's.)"""
     base = ["-problem", "dfl_qp", "-algorithm", "qp_layer", "-problem_train", "32",
             "-problem_test", "8", "-problem_batch", "4", "-outer_iters", "6", "-alg_lr", "0.01"]
-    traces = {}
-    for reduction in ("y", "multipliers"):
-        out = tmp_path / f"{reduction}.h5"
-        result = run(*base, "-alg_qp_reduction", reduction, "-output", out)
+    reference = tmp_path / "y.h5"
+    assert run(*base, "-alg_qp_reduction", "y", "-output", reference).returncode == 0
+    for ranks in (1, 2, 4):
+        out = tmp_path / f"multipliers_np{ranks}.h5"
+        result = run(*base, "-alg_qp_reduction", "multipliers", "-output", out, ranks=ranks)
         assert result.returncode == 0, result.stderr
         assert status_of(out) == "completed"
-        traces[reduction] = trace(out)
-    np.testing.assert_allclose(traces["multipliers"]["train_loss"], traces["y"]["train_loss"],
-                               rtol=1e-9)
-    np.testing.assert_allclose(traces["multipliers"]["test_loss"], traces["y"]["test_loss"],
-                               rtol=1e-9)
+        for metric in ("train_loss", "test_loss"):
+            np.testing.assert_allclose(trace(out)[metric], trace(reference)[metric], rtol=1e-9,
+                                       err_msg=f"{metric}, {ranks} ranks")
+        # The written datasets too: the final model and the optimizer's state.
+        with h5py.File(out, "r") as f, h5py.File(reference, "r") as g:
+            for name in ("x", "state/adam_m", "state/adam_v", "state/y"):
+                np.testing.assert_allclose(f[name][()], g[name][()], rtol=1e-9, atol=1e-14,
+                                           err_msg=f"{name}, {ranks} ranks")
 
 
 @pytest.mark.parametrize("ranks", [1, 2])
