@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 
 namespace bilevel::test {
@@ -40,6 +41,47 @@ OwnedMat scattered_matrix() {
   return H;
 }
 
+// Rows in pairs with equal column patterns (2 x 2 blocks, each coupled to the neighbouring
+// pairs): PETSc's assembly finds inodes in it.
+OwnedMat paired_matrix() {
+  constexpr PetscInt kPairs = 40;
+  OwnedMat H;
+  BB_PETSC(MatCreateAIJ(PETSC_COMM_WORLD, PETSC_DECIDE, PETSC_DECIDE, 2 * kPairs, 2 * kPairs, 6,
+                        nullptr, 6, nullptr, H.receive()));
+  PetscInt begin = 0, end = 0;
+  BB_PETSC(MatGetOwnershipRange(H, &begin, &end));
+  const CounterRng rng(11, 2);
+  for (PetscInt i = begin; i < end; ++i) {
+    const PetscInt pair = i / 2;
+    for (PetscInt q = std::max<PetscInt>(pair - 1, 0); q <= std::min(pair + 1, kPairs - 1); ++q)
+      for (PetscInt j = 2 * q; j < 2 * q + 2; ++j)
+        BB_PETSC(MatSetValue(H, i, j, rng.normal(static_cast<std::uint64_t>(i * 1000 + j)),
+                             INSERT_VALUES));
+  }
+  BB_PETSC(MatAssemblyBegin(H, MAT_FINAL_ASSEMBLY));
+  BB_PETSC(MatAssemblyEnd(H, MAT_FINAL_ASSEMBLY));
+  return H;
+}
+
+// The number of inodes PETSc found in the matrix's (diagonal) block: 0 if it uses none.
+PetscInt inode_count(Mat A) {
+  PetscBool mpi = PETSC_FALSE;
+  BB_PETSC(PetscObjectTypeCompare(reinterpret_cast<PetscObject>(A), MATMPIAIJ, &mpi));
+  Mat block = A;
+  if (mpi)
+    BB_PETSC(MatMPIAIJGetSeqAIJ(A, &block, nullptr, nullptr));
+  PetscInt count = 0, limit = 0;
+  PetscInt* sizes = nullptr;
+  BB_PETSC(MatInodeGetInodeSizes(block, &count, &sizes, &limit));
+  return count;
+}
+
+bool option_set(const char* name) {
+  PetscBool set = PETSC_FALSE;
+  BB_PETSC(PetscOptionsHasName(nullptr, nullptr, name, &set));
+  return set;
+}
+
 // The owned rows i with keep(i), as an IS in the matrix's row distribution.
 OwnedIS rows_where(Mat H, const std::function<bool(PetscInt)>& keep) {
   PetscInt begin = 0, end = 0;
@@ -60,16 +102,10 @@ OwnedMat petsc_extraction(Mat H, IS rows) {
   return sub;
 }
 
-// Whether `sub` was built by principal_submatrix: its diagonal block keeps the arrays it was
-// built on.
+// Whether `sub` was built by principal_submatrix: it keeps the arrays it was built on.
 bool built_in_one_pass(Mat sub) {
-  PetscBool mpi = PETSC_FALSE;
-  BB_PETSC(PetscObjectTypeCompare(reinterpret_cast<PetscObject>(sub), MATMPIAIJ, &mpi));
-  Mat diagonal = sub;
-  if (mpi)
-    BB_PETSC(MatMPIAIJGetSeqAIJ(sub, &diagonal, nullptr, nullptr));
   PetscObject arrays = nullptr;
-  BB_PETSC(PetscObjectQuery(reinterpret_cast<PetscObject>(diagonal),
+  BB_PETSC(PetscObjectQuery(reinterpret_cast<PetscObject>(sub),
                             "bilevel_principal_submatrix_arrays", &arrays));
   return arrays != nullptr;
 }
@@ -128,6 +164,33 @@ TEST(PrincipalSubmatrix, TakesAnMpiaijMatrixOnAnyCommunicatorSize) {
   BB_PETSC(PetscObjectTypeCompare(reinterpret_cast<PetscObject>(built.get()), MATMPIAIJ, &mpi));
   EXPECT_TRUE(mpi);
   expect_same(built, petsc_extraction(H, rows));
+}
+
+// PETSc searches each new block for inodes; the construction skips that search where H's block
+// has none (the tridiagonal-like matrices of the free-set solves) and keeps it where H has them.
+// It does so through -mat_no_inode for the call only: the option is gone afterwards, and a
+// user's own setting of it stays.
+TEST(PrincipalSubmatrix, SearchesForInodesOnlyWhereTheMatrixHasThem) {
+  ASSERT_FALSE(option_set("-mat_no_inode"));
+  const OwnedMat paired = paired_matrix();
+  ASSERT_GT(inode_count(paired), 0);
+  const OwnedIS every_other_pair = rows_where(paired, [](PetscInt i) { return i / 2 % 3 != 1; });
+  const OwnedMat sub = principal_submatrix(paired, every_other_pair);
+  EXPECT_TRUE(built_in_one_pass(sub));
+  EXPECT_GT(inode_count(sub), 0);
+  expect_same(sub, petsc_extraction(paired, every_other_pair));
+  EXPECT_FALSE(option_set("-mat_no_inode"));
+
+  const OwnedMat scattered = scattered_matrix();
+  ASSERT_EQ(inode_count(scattered), 0);
+  const OwnedIS rows = rows_where(scattered, [](PetscInt i) { return i % 3 != 1; });
+  EXPECT_EQ(inode_count(principal_submatrix(scattered, rows)), 0);
+  EXPECT_FALSE(option_set("-mat_no_inode"));
+
+  BB_PETSC(PetscOptionsSetValue(nullptr, "-mat_no_inode", "false"));
+  EXPECT_GT(inode_count(principal_submatrix(paired, every_other_pair)), 0);
+  EXPECT_TRUE(option_set("-mat_no_inode"));
+  BB_PETSC(PetscOptionsClearValue(nullptr, "-mat_no_inode"));
 }
 
 TEST(PrincipalSubmatrix, ScopeRoutesPetscsCallsAndRestoresTheMatrix) {
