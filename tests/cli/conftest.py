@@ -115,15 +115,20 @@ def rates_fit(path, *options):
     return one
 
 
+# What h5py raises when a test reads a file that a run is writing, caught between two of its
+# flushes: objects missing for a moment (KeyError), or metadata half written (OSError, or
+# RuntimeError for an address past the end of the file). "Not readable yet", not a failure.
+TORN_READ = (OSError, KeyError, RuntimeError)
+
+
 def status_of(path):
-    """The status attribute of a result file, or None if there is no readable file. Tests poll
-    files that a run is writing: caught between two of its flushes, the file's objects can be
-    unreadable for a moment (h5py's KeyError), which is "not readable yet", not a failure."""
+    """The status attribute of a result file, or None if there is no readable file yet (a run
+    is writing it: TORN_READ)."""
     try:
         with h5py.File(path, "r", locking=False) as f:
             value = f.attrs.get("status")
             return value.decode() if isinstance(value, bytes) else value
-    except (OSError, KeyError):
+    except TORN_READ:
         return None
 
 
