@@ -5,6 +5,7 @@
 // run the same collective benchmarks silently.
 #include "adversarial_ls_kernels.hpp"
 #include "bilevel/core/blas_kernels.hpp"
+#include "free_set_extraction.hpp"
 #include "harness.hpp"
 #include "minibatch_kernel.hpp"
 
@@ -256,6 +257,8 @@ void run(MPI_Comm comm, int rank, int size) {
   bench::register_minibatch_benchmark(comm, "minibatch/finite_sum_quadratic", quadratic_batch, 2000,
                                       limits);
   bench::register_minibatch_benchmark(comm, "minibatch/hyperclean", hyperclean_batch, 50, limits);
+  bench::FreeSetExtraction free_set(comm);
+  free_set.register_benchmarks(comm, limits);
   // bba regress reads the rank count from the context; the rest documents the run.
   benchmark::AddCustomContext("nranks", std::to_string(size));
   benchmark::AddCustomContext("load_average", load);
@@ -276,6 +279,8 @@ void run(MPI_Comm comm, int rank, int size) {
   benchmark::AddCustomContext("hyperclean_options", kHypercleanOptions);
   benchmark::AddCustomContext("minibatch_hyperclean_options", kHypercleanMinibatchOptions);
   benchmark::AddCustomContext("adversarial_ls_options", bench::AdversarialLsKernels::options());
+  benchmark::AddCustomContext("free_set_rows_per_rank",
+                              std::to_string(bench::FreeSetExtraction::kRowsPerRank));
   bench::NullReporter silent;
   benchmark::RunSpecifiedBenchmarks(rank == 0 ? nullptr : &silent);
 }
