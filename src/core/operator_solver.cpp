@@ -47,6 +47,13 @@ PetscErrorCode OperatorSolver::mult(Mat shell, Vec in, Vec out) {
   PetscFunctionReturn(0);
 }
 
+void OperatorSolver::set_absolute_tolerance(double atol) {
+  PetscReal rtol = 0, divtol = 0;
+  PetscInt max_it = 0;
+  BB_PETSC(KSPGetTolerances(ksp_, &rtol, nullptr, &divtol, &max_it));
+  BB_PETSC(KSPSetTolerances(ksp_, rtol, atol, divtol, max_it));
+}
+
 KrylovOutcome krylov_outcome(KSP ksp) {
   KSPConvergedReason reason;
   KrylovOutcome outcome{};

@@ -17,7 +17,7 @@ const char* const kPrefix = "alg_";
 BoxQpHypergrad::Config BoxQpHypergrad::Config::from_options() {
   OptionSection section("algorithm box_qp_hypergrad");
   return {OuterStepConfig::from_options(kDefaultOuterStep),
-          TaoBoxQpSolver::Config::from_options(kPrefix), BoxQpOracleConfig::from_options(kPrefix)};
+          BoxQpSolverConfig::from_options(kPrefix), BoxQpOracleConfig::from_options(kPrefix)};
 }
 
 BoxQpHypergrad::BoxQpHypergrad(Config config)
@@ -26,7 +26,7 @@ BoxQpHypergrad::BoxQpHypergrad(Config config)
 void BoxQpHypergrad::setup(Problem& problem, Vec x0) {
   box_problem_ = &require<BoxQpLowerLevel>(problem);
   HypergradientMethod::setup(problem, x0);
-  tao_ = std::make_unique<TaoBoxQpSolver>(problem.comm(), y_, kPrefix, config_.tao);
+  lower_solver_ = make_box_qp_solver(config_.lower, problem.comm(), y_, kPrefix);
   oracle_ = make_box_qp_oracle(config_.oracle, y_, kPrefix);
   gradient_ = problem.create_y();
   gy_ = problem.create_y();
@@ -63,7 +63,7 @@ std::vector<Vec> BoxQpHypergrad::step_state() const {
 
 BoxQpResult BoxQpHypergrad::lower_solution(const BoxQp& qp, Vec y) {
   LogScope scope(log_events().inner_solve);
-  const BoxQpResult result = tao_->solve(qp, y, gradient_);
+  const BoxQpResult result = lower_solver_->solve(qp, y, gradient_);
   if (result.status == BoxQpStatus::kInfeasibleBounds)
     throw InputError("problem " + problem().name() + ": the lower-level bounds cross (lower > " +
                      "upper at " + std::to_string(crossed_bounds(qp)) + " entries)");
@@ -78,7 +78,7 @@ void BoxQpHypergrad::trial_lower_solution(Vec x, Vec y_trial) {
 void BoxQpHypergrad::hypergradient(Vec x, Vec grad, Record& record) {
   const BoxQp qp = box_problem_->lower_box_qp(x);
   const BoxQpResult lower = lower_solution(qp, y_);
-  record.solve("tao", lower.status == BoxQpStatus::kConverged,
+  record.solve(lower_solver_->name(), lower.status == BoxQpStatus::kConverged,
                static_cast<double>(lower.iterations));
   {
     const OwnedIS free = free_rows(qp, y_, config_.oracle.active_tolerance);

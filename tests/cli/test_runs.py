@@ -153,15 +153,15 @@ def test_box_qp_export_and_hypergrad_agree_with_numpy(run, tmp_path, ranks):
         f["x"] = x
     expected, n_free = _box_qp_hypergradient_numpy(exported, x)
     assert 30 <= n_free <= 270  # both kinds of rows
-    for oracle in ("ffoqp", "kkt"):
-        out = tmp_path / f"g_{oracle}.h5"
+    for oracle, solver in (("ffoqp", "active_set"), ("kkt", "active_set"), ("ffoqp", "tao")):
+        out = tmp_path / f"g_{oracle}_{solver}.h5"
         result = run("-hypergrad", *opts, "-algorithm", "box_qp_hypergrad", "-alg_oracle", oracle,
-                     "-alg_tao_rtol", "1e-13", "-x_from", tmp_path / "x.h5", "-output", out,
-                     ranks=ranks)
+                     "-alg_lower_solver", solver, f"-alg_{solver}_rtol", "1e-13",
+                     "-x_from", tmp_path / "x.h5", "-output", out, ranks=ranks)
         assert result.returncode == 0, result.stderr
         with h5py.File(out, "r") as f:
             got = f["hypergrad"][()]
-        assert np.linalg.norm(got - expected) <= 1e-9 * np.linalg.norm(expected), oracle
+        assert np.linalg.norm(got - expected) <= 1e-9 * np.linalg.norm(expected), (oracle, solver)
 
 RANK_CASES = {
     "quadratic_aid": ["-problem", "quadratic", "-algorithm", "aid", "-problem_ny", "500",

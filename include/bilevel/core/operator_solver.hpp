@@ -32,6 +32,10 @@ public:
   /// Solves with the current operator `apply`; v's value on entry is the initial guess.
   Outcome solve(const Apply& apply, Vec rhs, Vec v);
 
+  /// Sets the absolute residual tolerance of the next solves, keeping the relative one and the
+  /// iteration limit (callers whose target scales with their data, e.g. ||q||).
+  void set_absolute_tolerance(double atol);
+
   /// Records the -<prefix>ksp_* options for -help.
   static void declare_options(const std::string& prefix, const std::string& ksp_type, double rtol);
 

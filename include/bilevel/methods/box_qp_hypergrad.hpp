@@ -1,12 +1,13 @@
 #pragma once
 // The FFO-layer paper on a large distributed bound-constrained QP lower level (BoxQpLowerLevel,
-// e.g. box_qp_bilevel): each outer iteration solves the lower QP by PETSc TAO (TaoBoxQpSolver,
-// warm-started from the last y), then estimates grad Phi = grad_x f + (dq/dx)' w with the adjoint
-// w = (dy*/dq)' grad_y f(x, y*) of the oracle -alg_oracle (box_qp_oracle.hpp): ffoqp (CG on the
-// free rows) or kkt (GMRES on the full KKT system). The dense counterpart is qp_hypergrad.
+// e.g. box_qp_bilevel): each outer iteration solves the lower QP by -alg_lower_solver
+// (box_qp_solver.hpp: primal-dual active set or PETSc TAO, warm-started from the last y), then
+// estimates grad Phi = grad_x f + (dq/dx)' w with the adjoint w = (dy*/dq)' grad_y f(x, y*) of the
+// oracle -alg_oracle (box_qp_oracle.hpp): ffoqp (CG on the free rows) or kkt (GMRES on the full KKT
+// system). The dense counterpart is qp_hypergrad.
 #include "bilevel/methods/hypergradient_method.hpp"
 #include "bilevel/qp/box_qp_oracle.hpp"
-#include "bilevel/qp/tao_box_qp_solver.hpp"
+#include "bilevel/qp/box_qp_solver.hpp"
 
 #include <memory>
 
@@ -18,7 +19,7 @@ class BoxQpHypergrad final : public HypergradientMethod {
 public:
   struct Config {
     OuterStepConfig outer;
-    TaoBoxQpSolver::Config tao;
+    BoxQpSolverConfig lower;
     BoxQpOracleConfig oracle;
     static Config from_options();
   };
@@ -42,7 +43,7 @@ private:
 
   Config config_;
   BoxQpLowerLevel* box_problem_ = nullptr;
-  std::unique_ptr<TaoBoxQpSolver> tao_;
+  std::unique_ptr<BoxQpSolver> lower_solver_;
   std::unique_ptr<BoxQpOracle> oracle_;
   OwnedVec gradient_, gy_, w_, gx_;
 };

@@ -1,0 +1,44 @@
+#include "bilevel/qp/box_qp_solver.hpp"
+
+#include "bilevel/core/options.hpp"
+
+namespace bilevel {
+
+namespace {
+/// Adapts a solver class with solve(qp, y, gradient) to the interface.
+template <class Solver> class NamedBoxQpSolver final : public BoxQpSolver {
+public:
+  template <class... Args>
+  explicit NamedBoxQpSolver(std::string name, Args&&... args)
+      : name_(std::move(name)), solver_(std::forward<Args>(args)...) {}
+  BoxQpResult solve(const BoxQp& qp, Vec y, Vec gradient) override {
+    return solver_.solve(qp, y, gradient);
+  }
+  std::string name() const override { return name_; }
+
+private:
+  std::string name_;
+  Solver solver_;
+};
+} // namespace
+
+BoxQpSolverConfig BoxQpSolverConfig::from_options(const std::string& prefix) {
+  BoxQpSolverConfig c;
+  c.solver = options::get_choice("-" + prefix + "lower_solver", c.solver, {"active_set", "tao"},
+                                 "solver of the bound-constrained lower QP: primal-dual active "
+                                 "set with masked CG (active_set) or PETSc TAO (tao)");
+  c.active_set = ActiveSetBoxQpSolver::Config::from_options(prefix + "active_set_");
+  c.tao = TaoBoxQpSolver::Config::from_options(prefix);
+  return c;
+}
+
+std::unique_ptr<BoxQpSolver> make_box_qp_solver(const BoxQpSolverConfig& config, MPI_Comm comm,
+                                                Vec y_model, const std::string& prefix) {
+  if (config.solver == "tao")
+    return std::make_unique<NamedBoxQpSolver<TaoBoxQpSolver>>("tao", comm, y_model, prefix,
+                                                              config.tao);
+  return std::make_unique<NamedBoxQpSolver<ActiveSetBoxQpSolver>>(
+      "active_set", comm, y_model, prefix + "active_set_", config.active_set);
+}
+
+} // namespace bilevel
