@@ -2,6 +2,7 @@
 measured by the triad of the same run, and rewrites only its docs section."""
 import json
 import pathlib
+import shutil
 import subprocess
 
 import pytest
@@ -77,6 +78,21 @@ def test_table_with_the_triad_of_the_same_run(build_dir, tmp_path):
     assert again.returncode == 0, again.stderr
     assert again.stdout == done.stdout
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.name != "scaling.md"} == stamps
+    # The verdict on the machine's quiet follows the triad's drift during the campaign: a copy of
+    # the run whose 2-rank triad lost 30 % by the end is reported not quiet.
+    assert "Quiet: the triad drifted" in done.stdout or "**Not quiet**" in done.stdout
+    noisy = tmp_path / "noisy"
+    shutil.copytree(out, noisy)
+    after = noisy / "triad_np2_after.json"
+    data = json.loads(after.read_text())
+    for b in data["benchmarks"]:
+        if b.get("aggregate_name") == "median":
+            b["bytes_per_second"] = 0.7 * median_triad(out / "triad_np2_before.json")
+    after.write_text(json.dumps(data))
+    flagged = scaling("--report", noisy, build_dir=build_dir, timeout=60)
+    assert flagged.returncode == 0, flagged.stderr
+    assert "**Not quiet**: the triad at 2 ranks drifted 30 %" in flagged.stdout
+    assert "not quiet" in flagged.stderr
 
 
 def test_an_existing_output_directory_is_refused(build_dir, tmp_path):
