@@ -65,3 +65,14 @@ def test_several_processes_give_medians_of_their_own_figures(tmp_path):
     assert "| **2.00** (1.50–8.00) |" in rows[0], rows
     assert rows[1] == "| `kernel` | 2 | 1.50 (1.50–1.50) | 1.00 | 0.10 | 1.50 | 15.00 | **1.50** | 2.00 |"
     assert "Processes per rank count: 3 at 1, 1 at 2" in out
+
+
+def test_a_kernel_without_flops_has_no_dgemm_bound(tmp_path):
+    # An extraction moves bytes only: its row gives the STREAM bound and dashes for dgemm's
+    # (flops / rate would be 0 ms, and time / 0 no ratio at all).
+    report = {"context": CONTEXT, "benchmarks": [dict(row("free_set/copy", 2.0, "ms"), flops=0)]}
+    (tmp_path / "np1.json").write_text(json.dumps(report))
+    out = subprocess.run([str(REPORT), str(tmp_path)], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    line = next(line for line in out.splitlines() if line.startswith("| `free_set/copy`"))
+    assert line == "| `free_set/copy` | 1 | 2.00 (2.00–2.00) | 1.00 | — | 2.00 | — | **2.00** | 2.00 |"
