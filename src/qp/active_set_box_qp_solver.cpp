@@ -98,14 +98,10 @@ void ActiveSetBoxQpSolver::apply_free_rows(Mat H, Vec in, Vec out) const {
 }
 
 BoxQpResult ActiveSetBoxQpSolver::solve(const BoxQp& qp, Vec y, Vec gradient) {
-  if (crossed_bounds(qp) > 0)
+  const std::optional<double> scale = begin_box_qp_solve(qp, y, start_);
+  if (!scale)
     return {BoxQpStatus::kInfeasibleBounds, 0, 0.0};
-  BB_PETSC(VecMedian(qp.lower, y, qp.upper, y));
-  BB_PETSC(VecCopy(y, start_));
-  PetscReal q_norm = 0;
-  BB_PETSC(VecNorm(qp.q, NORM_2, &q_norm));
-  const double scale = std::max(q_norm, 1e-300);
-  const double target = config_.rtol * scale;
+  const double target = config_.rtol * *scale;
   BB_PETSC(MatGetDiagonal(qp.H, diagonal_));
   // CG's own residual is the free rows' gradient after the step: half the QP's target leaves
   // the other half to the bound rows' multipliers.
@@ -113,9 +109,9 @@ BoxQpResult ActiveSetBoxQpSolver::solve(const BoxQp& qp, Vec y, Vec gradient) {
   const OperatorSolver::Apply free_rows_operator = [&](Vec in, Vec out) {
     apply_free_rows(qp.H, in, out);
   };
-  BoxQpResult result{BoxQpStatus::kNotConverged, 0, 0.0};
+  PetscInt steps = 0;
   box_qp_gradient(qp, y, gradient);
-  while (stationarity(qp, y, gradient) > target && result.iterations < config_.max_iterations) {
+  while (stationarity(qp, y, gradient) > target && steps < config_.max_iterations) {
     predict_bound_rows(qp, y, gradient);
     box_qp_gradient(qp, y, gradient);
     // The step's right-hand side: -(H y - q) on the free rows, 0 on the bound rows.
@@ -127,20 +123,11 @@ BoxQpResult ActiveSetBoxQpSolver::solve(const BoxQp& qp, Vec y, Vec gradient) {
     (void)krylov_.solve(free_rows_operator, residual_, step_);
     BB_PETSC(VecAXPY(y, 1.0, step_));
     box_qp_gradient(qp, y, gradient);
-    ++result.iterations;
+    ++steps;
   }
-  PetscReal y_norm = 0;
-  BB_PETSC(VecNorm(y, NORM_2, &y_norm));
-  if (!std::isfinite(y_norm)) {
-    BB_PETSC(VecCopy(start_, y));
-    result.status = BoxQpStatus::kNumericalError;
-  }
-  BB_PETSC(VecMedian(qp.lower, y, qp.upper, y));
-  box_qp_gradient(qp, y, gradient);
-  result.projected_gradient = projected_gradient_norm(qp, y, gradient) / scale;
-  if (result.status != BoxQpStatus::kNumericalError && result.projected_gradient <= config_.rtol)
-    result.status = BoxQpStatus::kConverged;
-  return result;
+  // The iterate can leave the box between steps (a free row's CG step is not clipped):
+  // finish_box_qp_solve projects it.
+  return finish_box_qp_solve(qp, y, gradient, start_, *scale, config_.rtol, steps);
 }
 
 } // namespace bilevel

@@ -3,6 +3,7 @@
 #include "bilevel/core/error.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 namespace bilevel {
@@ -79,6 +80,33 @@ PetscInt crossed_bounds(const BoxQp& qp) {
   BB_PETSC(PetscObjectGetComm(reinterpret_cast<PetscObject>(qp.lower), &comm));
   MPI_Allreduce(MPI_IN_PLACE, &crossed, 1, MPIU_INT, MPI_SUM, comm);
   return crossed;
+}
+
+std::optional<double> begin_box_qp_solve(const BoxQp& qp, Vec y, Vec start) {
+  if (crossed_bounds(qp) > 0)
+    return std::nullopt;
+  BB_PETSC(VecMedian(qp.lower, y, qp.upper, y));
+  BB_PETSC(VecCopy(y, start));
+  PetscReal q_norm = 0;
+  BB_PETSC(VecNorm(qp.q, NORM_2, &q_norm));
+  return std::max(q_norm, 1e-300);
+}
+
+BoxQpResult finish_box_qp_solve(const BoxQp& qp, Vec y, Vec gradient, Vec start, double scale,
+                                double rtol, PetscInt iterations) {
+  BoxQpResult result{BoxQpStatus::kNotConverged, iterations, 0.0};
+  PetscReal y_norm = 0;
+  BB_PETSC(VecNorm(y, NORM_2, &y_norm));
+  if (!std::isfinite(y_norm)) {
+    BB_PETSC(VecCopy(start, y));
+    result.status = BoxQpStatus::kNumericalError;
+  }
+  BB_PETSC(VecMedian(qp.lower, y, qp.upper, y));
+  box_qp_gradient(qp, y, gradient);
+  result.projected_gradient = projected_gradient_norm(qp, y, gradient) / scale;
+  if (result.status != BoxQpStatus::kNumericalError && result.projected_gradient <= rtol)
+    result.status = BoxQpStatus::kConverged;
+  return result;
 }
 
 } // namespace bilevel

@@ -5,8 +5,6 @@
 #include "bilevel/core/options.hpp"
 #include "bilevel/core/principal_submatrix.hpp"
 
-#include <cmath>
-
 namespace bilevel {
 
 TaoBoxQpSolver::Config TaoBoxQpSolver::Config::from_options(const std::string& prefix) {
@@ -65,19 +63,15 @@ PetscErrorCode TaoBoxQpSolver::hessian(Tao, Vec, Mat, Mat, void*) {
 }
 
 BoxQpResult TaoBoxQpSolver::solve(const BoxQp& qp, Vec y, Vec gradient) {
-  if (crossed_bounds(qp) > 0)
+  const std::optional<double> scale = begin_box_qp_solve(qp, y, start_);
+  if (!scale)
     return {BoxQpStatus::kInfeasibleBounds, 0, 0.0};
-  BB_PETSC(VecMedian(qp.lower, y, qp.upper, y));
-  BB_PETSC(VecCopy(y, start_));
-  PetscReal q_norm = 0;
-  BB_PETSC(VecNorm(qp.q, NORM_2, &q_norm));
-  const double scale = std::max(q_norm, 1e-300);
   qp_ = &qp;
   BB_PETSC(TaoSetSolution(tao_, y));
   BB_PETSC(TaoSetVariableBounds(tao_, qp.lower, qp.upper));
   BB_PETSC(TaoSetObjectiveAndGradient(tao_, work_, objective_and_gradient, this));
   BB_PETSC(TaoSetHessian(tao_, qp.H, qp.H, hessian, this));
-  BB_PETSC(TaoSetTolerances(tao_, config_.rtol * scale, 0.0, 0.0));
+  BB_PETSC(TaoSetTolerances(tao_, config_.rtol * *scale, 0.0, 0.0));
   PetscErrorCode code = 0;
   {
     // TRON (and the other active-set types) extract H's free-set block every iteration.
@@ -86,19 +80,9 @@ BoxQpResult TaoBoxQpSolver::solve(const BoxQp& qp, Vec y, Vec gradient) {
   }
   qp_ = nullptr;
   BB_PETSC(code);
-  BoxQpResult result{BoxQpStatus::kNotConverged, 0, 0.0};
-  BB_PETSC(TaoGetIterationNumber(tao_, &result.iterations));
-  PetscReal y_norm = 0;
-  BB_PETSC(VecNorm(y, NORM_2, &y_norm));
-  if (!std::isfinite(y_norm)) {
-    BB_PETSC(VecCopy(start_, y));
-    result.status = BoxQpStatus::kNumericalError;
-  }
-  box_qp_gradient(qp, y, gradient);
-  result.projected_gradient = projected_gradient_norm(qp, y, gradient) / scale;
-  if (result.status != BoxQpStatus::kNumericalError && result.projected_gradient <= config_.rtol)
-    result.status = BoxQpStatus::kConverged;
-  return result;
+  PetscInt iterations = 0;
+  BB_PETSC(TaoGetIterationNumber(tao_, &iterations));
+  return finish_box_qp_solve(qp, y, gradient, start_, *scale, config_.rtol, iterations);
 }
 
 } // namespace bilevel

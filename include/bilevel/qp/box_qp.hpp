@@ -8,6 +8,7 @@
 // free rows by slack (FFOLayer's rule) and the projected-gradient optimality measure.
 #include "bilevel/core/petsc_handle.hpp"
 
+#include <optional>
 #include <string>
 
 namespace bilevel {
@@ -43,5 +44,16 @@ double projected_gradient_norm(const BoxQp& qp, Vec y, Vec gradient);
 OwnedIS free_rows(const BoxQp& qp, Vec y, double tau);
 /// Number of entries with lower_i > upper_i (collective).
 PetscInt crossed_bounds(const BoxQp& qp);
+
+/// What every solver does before it iterates: nothing if the bounds cross (returns nullopt);
+/// else projects y onto the box, keeps it in `start` and returns the scale of the relative
+/// stopping test, max(||q||_2, 1e-300).
+std::optional<double> begin_box_qp_solve(const BoxQp& qp, Vec y, Vec start);
+/// What every solver does after it iterates, on the iterations and status it ends with
+/// (not_converged or converged): a non-finite y is replaced by `start` (numerical_error); y is
+/// projected onto the box; gradient = H y - q; the result's projected gradient is measured
+/// relative to `scale`, and the status is converged exactly when that is within rtol.
+BoxQpResult finish_box_qp_solve(const BoxQp& qp, Vec y, Vec gradient, Vec start, double scale,
+                                double rtol, PetscInt iterations);
 
 } // namespace bilevel
