@@ -10,9 +10,10 @@
 // for its stopping test and CG's, and nothing else couples the ranks. The CG solve is inexact
 // (relative tolerance -<prefix>ksp_rtol, the forcing term; absolute tolerance half the QP's),
 // and the step count is bounded by -<prefix>max_it.
-// For an M-matrix H (box_qp_bilevel's tridiag(-1, 2 + sigma, -1)) the method converges in
-// finitely many steps from any start; for a general SPD H it can cycle, which ends the solve
-// not_converged at the step limit, never silently. The stopping test is TaoBoxQpSolver's:
+// For an M-matrix H and one-sided bounds the paper proves convergence in finitely many steps;
+// with two-sided bounds (box_qp_bilevel's, on its M-matrix tridiag(-1, 2 + sigma, -1): 9-10
+// steps per solve) or a general SPD H it can cycle, which ends the solve not_converged at the
+// step limit, never silently. The stopping test is TaoBoxQpSolver's:
 // ||P(y - g) - y||_2 <= rtol ||q||_2; the returned y is projected onto the box.
 #include "bilevel/core/operator_solver.hpp"
 #include "bilevel/qp/box_qp.hpp"
