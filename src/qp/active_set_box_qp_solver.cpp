@@ -3,9 +3,6 @@
 #include "bilevel/core/error.hpp"
 #include "bilevel/core/options.hpp"
 
-#include <algorithm>
-#include <cmath>
-
 namespace bilevel {
 
 namespace {
@@ -29,29 +26,6 @@ ActiveSetBoxQpSolver::ActiveSetBoxQpSolver(MPI_Comm comm, Vec y_model, const std
     : config_(config), start_(duplicate(y_model)), diagonal_(duplicate(y_model)),
       bound_rows_(duplicate(y_model)), residual_(duplicate(y_model)), step_(duplicate(y_model)),
       krylov_(comm, y_model, prefix, KSPCG, kDefaultForcing) {}
-
-double ActiveSetBoxQpSolver::stationarity(const BoxQp& qp, Vec y, Vec gradient) const {
-  PetscInt n = 0;
-  BB_PETSC(VecGetLocalSize(y, &n));
-  const PetscScalar *py = nullptr, *pg = nullptr, *lo = nullptr, *hi = nullptr;
-  BB_PETSC(VecGetArrayRead(y, &py));
-  BB_PETSC(VecGetArrayRead(gradient, &pg));
-  BB_PETSC(VecGetArrayRead(qp.lower, &lo));
-  BB_PETSC(VecGetArrayRead(qp.upper, &hi));
-  double sum = 0;
-  for (PetscInt i = 0; i < n; ++i) {
-    const double r = std::clamp(py[i] - pg[i], lo[i], hi[i]) - py[i];
-    sum += r * r;
-  }
-  BB_PETSC(VecRestoreArrayRead(qp.upper, &hi));
-  BB_PETSC(VecRestoreArrayRead(qp.lower, &lo));
-  BB_PETSC(VecRestoreArrayRead(gradient, &pg));
-  BB_PETSC(VecRestoreArrayRead(y, &py));
-  MPI_Comm comm = MPI_COMM_NULL;
-  BB_PETSC(PetscObjectGetComm(reinterpret_cast<PetscObject>(y), &comm));
-  MPI_Allreduce(MPI_IN_PLACE, &sum, 1, MPI_DOUBLE, MPI_SUM, comm);
-  return std::sqrt(sum);
-}
 
 void ActiveSetBoxQpSolver::predict_bound_rows(const BoxQp& qp, Vec y, Vec gradient) {
   PetscInt n = 0;
@@ -111,7 +85,7 @@ BoxQpResult ActiveSetBoxQpSolver::solve(const BoxQp& qp, Vec y, Vec gradient) {
   };
   PetscInt steps = 0;
   box_qp_gradient(qp, y, gradient);
-  while (stationarity(qp, y, gradient) > target && steps < config_.max_iterations) {
+  while (projected_gradient_norm(qp, y, gradient) > target && steps < config_.max_iterations) {
     predict_bound_rows(qp, y, gradient);
     box_qp_gradient(qp, y, gradient);
     // The step's right-hand side: -(H y - q) on the free rows, 0 on the bound rows.

@@ -4,24 +4,6 @@
 
 namespace bilevel {
 
-namespace {
-/// Adapts a solver class with solve(qp, y, gradient) to the interface.
-template <class Solver> class NamedBoxQpSolver final : public BoxQpSolver {
-public:
-  template <class... Args>
-  explicit NamedBoxQpSolver(std::string name, Args&&... args)
-      : name_(std::move(name)), solver_(std::forward<Args>(args)...) {}
-  BoxQpResult solve(const BoxQp& qp, Vec y, Vec gradient) override {
-    return solver_.solve(qp, y, gradient);
-  }
-  std::string name() const override { return name_; }
-
-private:
-  std::string name_;
-  Solver solver_;
-};
-} // namespace
-
 BoxQpSolverConfig BoxQpSolverConfig::from_options(const std::string& prefix) {
   BoxQpSolverConfig c;
   c.solver = options::get_choice("-" + prefix + "lower_solver", c.solver, {"active_set", "tao"},
@@ -35,10 +17,9 @@ BoxQpSolverConfig BoxQpSolverConfig::from_options(const std::string& prefix) {
 std::unique_ptr<BoxQpSolver> make_box_qp_solver(const BoxQpSolverConfig& config, MPI_Comm comm,
                                                 Vec y_model, const std::string& prefix) {
   if (config.solver == "tao")
-    return std::make_unique<NamedBoxQpSolver<TaoBoxQpSolver>>("tao", comm, y_model, prefix,
-                                                              config.tao);
-  return std::make_unique<NamedBoxQpSolver<ActiveSetBoxQpSolver>>(
-      "active_set", comm, y_model, prefix + "active_set_", config.active_set);
+    return std::make_unique<TaoBoxQpSolver>(comm, y_model, prefix, config.tao);
+  return std::make_unique<ActiveSetBoxQpSolver>(comm, y_model, prefix + "active_set_",
+                                                config.active_set);
 }
 
 } // namespace bilevel

@@ -22,7 +22,7 @@
 
 namespace bilevel {
 
-class ActiveSetBoxQpSolver {
+class ActiveSetBoxQpSolver final : public BoxQpSolver {
 public:
   struct Config {
     double rtol = 1e-10;
@@ -34,12 +34,10 @@ public:
   /// Work vectors laid out like `y_model`; CG options under -<prefix>ksp_*.
   ActiveSetBoxQpSolver(MPI_Comm comm, Vec y_model, const std::string& prefix, const Config& config);
 
-  /// Solves from y (projected onto the box first) in place; `gradient` receives H y - q.
-  BoxQpResult solve(const BoxQp& qp, Vec y, Vec gradient);
+  BoxQpResult solve(const BoxQp& qp, Vec y, Vec gradient) override;
+  std::string name() const override { return "active_set"; }
 
 private:
-  /// ||P(y - g) - y||_2 at y with gradient g (collective).
-  double stationarity(const BoxQp& qp, Vec y, Vec gradient) const;
   /// Fixes the predicted bound rows of y at their bound and marks them in bound_rows_ (1 bound,
   /// 0 free).
   void predict_bound_rows(const BoxQp& qp, Vec y, Vec gradient);

@@ -33,6 +33,16 @@ struct BoxQpResult {
   double projected_gradient; ///< ||P(y - g) - y||_2 / max(||q||_2, 1e-300)
 };
 
+/// A solver of BoxQp (box_qp_solver.hpp makes the one -<prefix>lower_solver names).
+class BoxQpSolver {
+public:
+  virtual ~BoxQpSolver() = default;
+  /// Solves from y (projected onto the box first) in place; `gradient` receives H y - q.
+  virtual BoxQpResult solve(const BoxQp& qp, Vec y, Vec gradient) = 0;
+  /// The name under which a run's record reports the solve.
+  virtual std::string name() const = 0;
+};
+
 /// gradient = H y - q.
 void box_qp_gradient(const BoxQp& qp, Vec y, Vec gradient);
 /// The multipliers of stationarity H y - q = lambda_lower - lambda_upper: the positive and the

@@ -12,15 +12,6 @@
 
 namespace bilevel {
 
-class BoxQpSolver {
-public:
-  virtual ~BoxQpSolver() = default;
-  /// Solves from y (projected onto the box first) in place; `gradient` receives H y - q.
-  virtual BoxQpResult solve(const BoxQp& qp, Vec y, Vec gradient) = 0;
-  /// The name under which a run's record reports the solve.
-  virtual std::string name() const = 0;
-};
-
 struct BoxQpSolverConfig {
   std::string solver = "active_set";
   ActiveSetBoxQpSolver::Config active_set;

@@ -19,7 +19,7 @@ namespace bilevel {
 
 using OwnedTao = PetscHandle<Tao, TaoDestroy>;
 
-class TaoBoxQpSolver {
+class TaoBoxQpSolver final : public BoxQpSolver {
 public:
   struct Config {
     std::string type = TAOTRON;
@@ -35,8 +35,8 @@ public:
   TaoBoxQpSolver(const TaoBoxQpSolver&) = delete; // TAO's callbacks hold `this`
   TaoBoxQpSolver& operator=(const TaoBoxQpSolver&) = delete;
 
-  /// Solves from y (projected onto the box first) in place; `gradient` receives H y - q.
-  BoxQpResult solve(const BoxQp& qp, Vec y, Vec gradient);
+  BoxQpResult solve(const BoxQp& qp, Vec y, Vec gradient) override;
+  std::string name() const override { return "tao"; }
 
 private:
   static PetscErrorCode objective_and_gradient(Tao tao, Vec y, PetscReal* value, Vec gradient,
